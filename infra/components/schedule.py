@@ -1,0 +1,48 @@
+"""A recurring job: an EventBridge Scheduler schedule invoking a group's function, failures kept in a DLQ."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_scheduler_targets as scheduler_targets
+from constructs import Construct
+
+from infra.components.queues import secure_queue
+from slotwise.topology import ScheduleSpec
+
+_DLQ_RETENTION = Duration.days(14)
+_RETRY_ATTEMPTS = 2
+# Scheduler refuses a maximum event age under one minute or over a day.
+_MIN_EVENT_AGE_SECONDS = 60
+_MAX_EVENT_AGE_SECONDS = 24 * 60 * 60
+
+
+class GroupSchedule(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        spec: ScheduleSpec,
+        schedule_name: str,
+        dlq_name: str,
+        function: lambda_.IFunction,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.dlq = secure_queue(self, "DeadLetterQueue", queue_name=dlq_name, retention=_DLQ_RETENTION)
+        # Retrying a run once the next one is due only queues duplicate work, so the event expires by then.
+        max_event_age = min(max(spec.every_seconds, _MIN_EVENT_AGE_SECONDS), _MAX_EVENT_AGE_SECONDS)
+        self.schedule = scheduler.Schedule(
+            self,
+            "Schedule",
+            schedule_name=schedule_name,
+            description=spec.description or None,
+            schedule=scheduler.ScheduleExpression.expression(spec.rate_expression),
+            target=scheduler_targets.LambdaInvoke(
+                function,
+                dead_letter_queue=self.dlq,
+                retry_attempts=_RETRY_ATTEMPTS,
+                max_event_age=Duration.seconds(max_event_age),
+            ),
+        )

@@ -1,0 +1,168 @@
+"""`python -m infra.local serve|tick|seed` — the local runtime behind `make dev` and `make tick`."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+
+from infra.local import demo_data
+from infra.local.adapter import HttpApiAdapter
+from infra.local.dynamodb_local import DynamoDBLocal, DynamoDBLocalMissing, JavaMissing
+from infra.local.environment import STATE_FILE, Endpoints
+from infra.local.functions import invoke
+from infra.local.ports import PortInUse, ensure_free
+from infra.local.provision import provision
+from infra.local.workers import Workers, run_job
+from slotwise import aws
+from slotwise.settings import get_settings
+from slotwise.topology import TOPOLOGY
+
+
+def _say(message: str) -> None:
+    print(message, flush=True)
+
+
+def serve(args: argparse.Namespace) -> int:
+    import logging
+
+    from moto.server import ThreadedMotoServer
+    from werkzeug.serving import make_server
+
+    # The adapter logs each request with the function that served it; werkzeug's own lines would double them.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+
+    for port, what in ((args.api_port, "api"), (args.dynamodb_port, "dynamodb"), (args.moto_port, "moto")):
+        ensure_free(port, what, args.host)
+
+    endpoints = Endpoints(
+        api=f"http://{args.host}:{args.api_port}",
+        dynamodb=f"http://127.0.0.1:{args.dynamodb_port}",
+        moto=f"http://127.0.0.1:{args.moto_port}",
+    )
+    log_dir = Path(args.state_dir)
+    log_dir.mkdir(parents=True, exist_ok=True)
+    state_file = log_dir / STATE_FILE.name
+    with contextlib.ExitStack() as stack:
+        db_log = stack.enter_context((log_dir / "dynamodb-local.log").open("wb"))
+        db_path = log_dir / "dynamodb" if args.persist else None
+        dynamodb = DynamoDBLocal(args.dynamodb_port, db_path=db_path, log=db_log)
+        dynamodb.start()
+        stack.callback(dynamodb.stop)
+
+        moto = ThreadedMotoServer(ip_address="127.0.0.1", port=args.moto_port, verbose=False)
+        moto.start()
+        stack.callback(moto.stop)
+
+        endpoints.apply()
+        resources = provision(
+            TOPOLOGY, table_name=get_settings().table_name, dynamodb=aws.dynamodb(), sqs=aws.sqs(), events=aws.events()
+        )
+        if args.seed:
+            counts = demo_data.load()
+            _say("demo data: " + ", ".join(f"{n} {kind}" for kind, n in counts.items()))
+
+        workers = Workers(invoke, log=_say)
+        for queue in TOPOLOGY.queues:
+            workers.add_queue(aws.sqs(), queue, resources.queue_urls[queue.name])
+        for schedule in TOPOLOGY.schedules:
+            workers.add_schedule(schedule)
+        stack.callback(workers.stop)
+
+        adapter = HttpApiAdapter(invoke, log=_say if args.access_log else None)
+        server = make_server(args.host, args.api_port, adapter, threaded=True)
+        stack.callback(server.server_close)
+        endpoints.save(state_file)
+        stack.callback(lambda: state_file.unlink(missing_ok=True))
+
+        def shutdown(signum: int, _: FrameType | None) -> None:
+            _say(f"\nstopping ({signal.Signals(signum).name})…")
+            # shutdown() blocks until serve_forever returns, so it must run on another thread.
+            threading.Thread(target=server.shutdown, daemon=True).start()
+
+        signal.signal(signal.SIGINT, shutdown)
+        signal.signal(signal.SIGTERM, shutdown)
+        jobs = ", ".join(schedule.name for schedule in TOPOLOGY.schedules)
+        _say(
+            "\nSlotwise local runtime\n"
+            f"  API            {endpoints.api}/api/v1\n"
+            f"  Health         {endpoints.api}/api/v1/health\n"
+            f"  Swagger UI     {endpoints.api}/api/v1/docs\n"
+            f"  OpenAPI        {endpoints.api}/api/v1/openapi.json\n"
+            f"  DynamoDB Local {endpoints.dynamodb}  ({f'persisted in {db_path}' if db_path else 'in memory'})\n"
+            f"  moto server    {endpoints.moto}  (EventBridge, SQS, SES, Scheduler)\n"
+            f"  queues         {', '.join(resources.queue_urls) or 'none yet'}\n"
+            f"  jobs           {jobs or 'none yet'} (`make tick` runs them now)\n"
+            "Ctrl-C stops everything.",
+        )
+        server.serve_forever()
+    _say("stopped.")
+    return 0
+
+
+def tick(args: argparse.Namespace) -> int:
+    """Run every scheduled job once against the running local stack."""
+    Endpoints.load(Path(args.state_dir) / STATE_FILE.name).apply()
+    if not TOPOLOGY.schedules:
+        _say("no scheduled jobs are defined yet")
+    for schedule in TOPOLOGY.schedules:
+        run_job(schedule, invoke, _say)
+    return 0
+
+
+def seed(args: argparse.Namespace) -> int:
+    Endpoints.load(Path(args.state_dir) / STATE_FILE.name).apply()
+    counts = demo_data.load()
+    _say("demo data: " + ", ".join(f"{n} {kind}" for kind, n in counts.items()))
+    return 0
+
+
+def invoke_sample(args: argparse.Namespace) -> int:
+    """Call one function with a sample event from events/, like `sam local invoke`, against the running stack."""
+    import json
+
+    import events
+
+    Endpoints.load(Path(args.state_dir) / STATE_FILE.name).apply()
+    print(json.dumps(invoke(args.group, events.load(args.event)), indent=2, default=str))
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="python -m infra.local", description=__doc__)
+    root.add_argument("--state-dir", default=str(STATE_FILE.parent), help="logs, endpoints file, persisted data")
+    commands = root.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("serve", help="start DynamoDB Local, moto, the API and the workers")
+    run.add_argument("--host", default="127.0.0.1")
+    run.add_argument("--api-port", type=int, default=3000)
+    run.add_argument("--dynamodb-port", type=int, default=8000)
+    run.add_argument("--moto-port", type=int, default=5050)
+    run.add_argument("--persist", action="store_true", help="keep DynamoDB data in <state-dir>/dynamodb")
+    run.add_argument("--no-seed", dest="seed", action="store_false", help="do not load demo data")
+    run.add_argument("--quiet", dest="access_log", action="store_false", help="no request log")
+    run.set_defaults(func=serve)
+    commands.add_parser("tick", help="run every scheduled job once").set_defaults(func=tick)
+    commands.add_parser("seed", help="load demo data into the running stack").set_defaults(func=seed)
+    one = commands.add_parser("invoke", help="invoke a function with a sample event from events/")
+    one.add_argument("group", help="function group, e.g. health")
+    one.add_argument("event", help="sample event name, e.g. http/health_get")
+    one.set_defaults(func=invoke_sample)
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except (PortInUse, JavaMissing, DynamoDBLocalMissing) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,206 @@
+"""Demo data for the local runtime: one business of each kind the seeds describe, and a user per role.
+
+Loaded through the same services the API uses, so it is valid by the same rules. Loading twice is a no-op: the
+users have fixed ids and a marker item records that the catalog was seeded.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from slotwise import aws
+from slotwise.catalog import service as catalog
+from slotwise.catalog.models import ResourceInput, VenueInput
+from slotwise.data.dynamo import table_name
+from slotwise.identity.models import ROLES, Caller, User
+from slotwise.identity.repository import put_user
+
+USERS = [
+    User(
+        id=f"demo-{role}",
+        email=f"{role}@demo.slotwise.test",
+        name=f"Demo {role.title()}",
+        role=role,
+        created_at=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+    for role in ROLES
+    if role != "guest"
+]
+VENDOR = Caller(user_id="demo-vendor", role="vendor")
+
+BUSINESS_HOURS = {day: [{"start": "09:00", "end": "18:00"}] for day in ("mon", "tue", "wed", "thu", "fri")}
+
+
+def _catalog(departure: datetime) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
+    arrival = departure + timedelta(hours=7, minutes=45)
+    flight = {
+        "unit": "fixed",
+        "fixedStart": departure.isoformat(),
+        "fixedEnd": arrival.isoformat(),
+        "confirmation": "payment",
+        "holdTtlSeconds": 900,
+    }
+    return [
+        (
+            {
+                "name": "Harbour Hostel",
+                "city": "Lisbon",
+                "country": "PT",
+                "timezone": "Europe/Lisbon",
+                "address": "Rua do Cais 12",
+                "amenities": ["wifi", "kitchen"],
+            },
+            [
+                {
+                    "name": "Private double",
+                    "type": "room",
+                    "capacity": 1,
+                    "amenities": ["ensuite"],
+                    "policy": {"unit": "night", "maxUnits": 14, "confirmation": "payment"},
+                    "pricing": {
+                        "currency": "EUR",
+                        "unitPrice": 6500,
+                        "rules": [{"name": "weekend", "unitPrice": 8000, "weekdays": ["fri", "sat"]}],
+                    },
+                },
+                {
+                    "name": "8-bed dorm",
+                    "type": "dorm",
+                    "capacity": 8,
+                    "amenities": ["lockers"],
+                    "policy": {"unit": "night", "maxUnits": 30, "confirmation": "payment"},
+                    "pricing": {"currency": "EUR", "unitPrice": 2200},
+                },
+            ],
+        ),
+        (
+            {
+                "name": "SW 101 London to New York",
+                "city": "London",
+                "country": "GB",
+                "timezone": "Europe/London",
+                "address": "Heathrow T5",
+                "description": "Flight SW101 LHR-JFK",
+            },
+            [
+                {
+                    "name": "Economy",
+                    "type": "seat_pool",
+                    "capacity": 150,
+                    "policy": flight,
+                    "pricing": {"currency": "GBP", "unitPrice": 42000},
+                },
+                {
+                    "name": "Business",
+                    "type": "seat_pool",
+                    "capacity": 24,
+                    "policy": flight,
+                    "pricing": {"currency": "GBP", "unitPrice": 189000},
+                },
+            ],
+        ),
+        (
+            {
+                "name": "Canal Street Offices",
+                "city": "Amsterdam",
+                "country": "NL",
+                "timezone": "Europe/Amsterdam",
+                "amenities": ["wifi"],
+            },
+            [
+                {
+                    "name": "Conference Room A",
+                    "type": "meeting_room",
+                    "capacity": 1,
+                    "location": "Floor 3",
+                    "amenities": ["projector", "whiteboard", "video_conference"],
+                    "attributes": {"seats": 10},
+                    "policy": {
+                        "unit": "minutes",
+                        "granuleMinutes": 15,
+                        "maxUnits": 32,
+                        "openingHours": BUSINESS_HOURS,
+                        "bufferAfterMinutes": 15,
+                    },
+                    "pricing": {"currency": "EUR", "unitPrice": 1000},
+                },
+            ],
+        ),
+        (
+            {"name": "Northstar Advisors", "city": "New York", "country": "US", "timezone": "America/New_York"},
+            [
+                {
+                    "name": "Dana Whitfield, tax advisor",
+                    "type": "advisor",
+                    "capacity": 1,
+                    "attributes": {"expertise": "tax", "advisorUserId": "demo-advisor"},
+                    "policy": {
+                        "unit": "minutes",
+                        "granuleMinutes": 30,
+                        "minUnits": 1,
+                        "maxUnits": 4,
+                        "minNoticeMinutes": 720,
+                        "confirmation": "approval",
+                        "openingHours": BUSINESS_HOURS,
+                    },
+                    "pricing": {"currency": "USD", "unitPrice": 7500},
+                },
+            ],
+        ),
+        (
+            {
+                "name": "Grand Lotus Banquets",
+                "city": "Mumbai",
+                "country": "IN",
+                "timezone": "Asia/Kolkata",
+                "amenities": ["parking", "catering", "air_conditioning"],
+            },
+            [
+                {
+                    "name": "Lotus Hall",
+                    "type": "hall",
+                    "capacity": 1,
+                    "attributes": {"guests": 400},
+                    "amenities": ["stage", "sound_system"],
+                    "policy": {
+                        "unit": "minutes",
+                        "granuleMinutes": 60,
+                        "minUnits": 4,
+                        "maxUnits": 16,
+                        "bufferBeforeMinutes": 60,
+                        "bufferAfterMinutes": 120,
+                        "confirmation": "payment",
+                        "maxHorizonDays": 540,
+                    },
+                    "pricing": {
+                        "currency": "INR",
+                        "unitPrice": 1500000,
+                        "rules": [{"name": "weekend", "unitPrice": 2200000, "weekdays": ["sat", "sun"]}],
+                    },
+                },
+            ],
+        ),
+    ]
+
+
+_MARKER = {"PK": {"S": "DEMO"}, "SK": {"S": "SEEDED"}}
+
+
+def load(now: datetime | None = None) -> dict[str, int]:
+    """Load the demo data once; returns how many of each kind were written this time."""
+    counts = {"users": sum(put_user(user) for user in USERS), "venues": 0, "resources": 0}
+    client = aws.dynamodb()
+    try:
+        client.put_item(TableName=table_name(), Item=_MARKER, ConditionExpression="attribute_not_exists(PK)")
+    except client.exceptions.ConditionalCheckFailedException:
+        return counts
+    now = now or datetime.now(UTC)
+    departure = (now + timedelta(days=30)).replace(hour=8, minute=30, second=0, microsecond=0)
+    for venue_data, resources in _catalog(departure):
+        venue = catalog.create_venue(VENDOR, VenueInput.model_validate(venue_data))
+        counts["venues"] += 1
+        for resource_data in resources:
+            catalog.create_resource(VENDOR, ResourceInput.model_validate({**resource_data, "venueId": venue.id}))
+            counts["resources"] += 1
+    return counts

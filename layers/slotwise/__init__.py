@@ -1,0 +1,3 @@
+"""Slotwise: the shared package every Lambda function imports (shipped as the Lambda layer)."""
+
+__version__ = "0.1.0"

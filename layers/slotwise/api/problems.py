@@ -1,0 +1,168 @@
+"""The one place where errors become HTTP: RFC 9457 `application/problem+json` with a stable `code`.
+
+Every function's resolver registers these handlers through `create_app`, so no route needs try/except and no
+error is ever matched on its message text.
+"""
+
+from __future__ import annotations
+
+import json
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
+
+from slotwise import errors
+from slotwise.api import routes
+from slotwise.observability import logger
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+# Most specific first is not needed: the lookup walks each exception's MRO.
+STATUS_BY_ERROR: dict[type[errors.SlotwiseError], HTTPStatus] = {
+    errors.BadRequest: HTTPStatus.BAD_REQUEST,
+    errors.AuthenticationRequired: HTTPStatus.UNAUTHORIZED,
+    errors.PermissionDenied: HTTPStatus.FORBIDDEN,
+    errors.NotFound: HTTPStatus.NOT_FOUND,
+    errors.MethodNotAllowed: HTTPStatus.METHOD_NOT_ALLOWED,
+    errors.Conflict: HTTPStatus.CONFLICT,
+    errors.UnsupportedMediaType: HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+    errors.ValidationFailed: HTTPStatus.UNPROCESSABLE_ENTITY,
+    errors.RateLimited: HTTPStatus.TOO_MANY_REQUESTS,
+    errors.DependencyUnavailable: HTTPStatus.SERVICE_UNAVAILABLE,
+}
+
+
+def status_for(error: errors.SlotwiseError) -> HTTPStatus:
+    for cls in type(error).__mro__:
+        status = STATUS_BY_ERROR.get(cls)
+        if status is not None:
+            return status
+    return HTTPStatus.INTERNAL_SERVER_ERROR
+
+
+def problem(
+    status: HTTPStatus,
+    code: str,
+    detail: str,
+    *,
+    instance: str | None = None,
+    request_id: str | None = None,
+    extra: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response[Any]:
+    body: dict[str, Any] = {
+        "type": f"urn:slotwise:problem:{code}",
+        "title": status.phrase,
+        "status": status.value,
+        "code": code,
+        "detail": detail,
+    }
+    if instance:
+        body["instance"] = instance
+    if request_id:
+        body["requestId"] = request_id
+    body.update(extra or {})
+    # Powertools only serialises bodies it sends as application/json, so problem+json is encoded here.
+    return Response(
+        status_code=status.value,
+        content_type=PROBLEM_CONTENT_TYPE,
+        body=json.dumps(body, separators=(",", ":"), default=str),
+        headers=headers or {},
+    )
+
+
+def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    found = []
+    for err in exc.errors():
+        location = [str(part) for part in err.get("loc", ())]
+        found.append({"location": location, "message": err.get("msg", ""), "type": err.get("type", "")})
+    return found
+
+
+class ProblemHandlers:
+    """The handlers one resolver registers; they read the request from the resolver they serve."""
+
+    def __init__(self, app: APIGatewayHttpResolver) -> None:
+        self._app = app
+
+    def _where(self) -> tuple[str, str | None]:
+        event = self._app.current_event
+        return event.raw_path, event.request_context.request_id
+
+    def domain_error(self, exc: errors.SlotwiseError) -> Response[Any]:
+        path, request_id = self._where()
+        status = status_for(exc)
+        headers: dict[str, str] = {}
+        if isinstance(exc, errors.MethodNotAllowed):
+            headers["Allow"] = ", ".join(exc.allowed)
+        if isinstance(exc, errors.RateLimited):
+            headers["Retry-After"] = str(exc.retry_after_seconds)
+        if status >= HTTPStatus.INTERNAL_SERVER_ERROR:
+            logger.warning("dependency failure", extra={"code": exc.code, "detail": exc.detail})
+        return problem(
+            status, exc.code, exc.detail, instance=path, request_id=request_id, extra=exc.extra, headers=headers
+        )
+
+    def invalid_request(self, exc: RequestValidationError) -> Response[Any]:
+        path, request_id = self._where()
+        found = _validation_errors(exc)
+        if any(err["type"] == "json_invalid" for err in found):
+            return problem(
+                HTTPStatus.BAD_REQUEST,
+                "malformed_json",
+                "The request body is not valid JSON.",
+                instance=path,
+                request_id=request_id,
+            )
+        return problem(
+            HTTPStatus.UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            "The request does not pass validation.",
+            instance=path,
+            request_id=request_id,
+            extra={"errors": found},
+        )
+
+    def unsupported_content_type(self, _: RequestUnsupportedContentType) -> Response[Any]:
+        return self.domain_error(errors.UnsupportedMediaType("Send the body as application/json."))
+
+    def unknown_route(self, _: NotFoundError) -> Response[Any]:
+        path, request_id = self._where()
+        allowed = routes.allowed_methods(path)
+        if allowed:
+            detail = f"{self._app.current_event.http_method} is not allowed on {path}."
+            return self.domain_error(errors.MethodNotAllowed(detail, allowed=allowed))
+        return problem(
+            HTTPStatus.NOT_FOUND,
+            "route_not_found",
+            f"No route matches {path}.",
+            instance=path,
+            request_id=request_id,
+        )
+
+    def unexpected(self, _: Exception) -> Response[Any]:
+        path, request_id = self._where()
+        logger.exception("unhandled error")
+        return problem(
+            HTTPStatus.INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "An unexpected error occurred; it has been logged.",
+            instance=path,
+            request_id=request_id,
+        )
+
+
+def register(app: APIGatewayHttpResolver) -> None:
+    """Attach the problem handlers to a resolver."""
+    handlers = ProblemHandlers(app)
+    app.exception_handler(errors.SlotwiseError)(handlers.domain_error)
+    app.exception_handler(RequestValidationError)(handlers.invalid_request)
+    app.exception_handler(RequestUnsupportedContentType)(handlers.unsupported_content_type)
+    app.not_found(handlers.unknown_route)
+    app.exception_handler(Exception)(handlers.unexpected)

@@ -1,0 +1,76 @@
+"""The route table: every public route and the function group that serves it.
+
+API Gateway's routes (CDK), the local runtime's dispatcher, the 405 logic and the OpenAPI completeness test all
+read this table. A handler that serves a route not listed here, or misses one listed, fails `tests/unit/api`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+
+API_PREFIX = "/api/v1"
+# Requests that match no route go to this group, which answers 404/405 as problem+json.
+FALLBACK_GROUP = "health"
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    group: str
+
+    @cached_property
+    def pattern(self) -> re.Pattern[str]:
+        return path_pattern(self.path)
+
+    @property
+    def route_key(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+def path_pattern(path: str) -> re.Pattern[str]:
+    """`/venues/{id}` -> a regex with a named group per parameter; `{proxy+}` is greedy, as in API Gateway."""
+    regex = ""
+    for part in re.split(r"(\{[^}]+\})", path):
+        if part.startswith("{") and part.endswith("+}"):
+            regex += f"(?P<{part[1:-2]}>.+)"
+        elif part.startswith("{"):
+            regex += f"(?P<{part[1:-1]}>[^/]+)"
+        else:
+            regex += re.escape(part)
+    return re.compile(f"^{regex}$")
+
+
+ROUTES: tuple[Route, ...] = (
+    Route("GET", f"{API_PREFIX}/health", "health"),
+    Route("GET", f"{API_PREFIX}/openapi.json", "health"),
+    Route("GET", f"{API_PREFIX}/docs", "health"),
+)
+
+
+@dataclass(frozen=True)
+class RouteMatch:
+    route: Route
+    path_parameters: dict[str, str]
+
+
+def match(method: str, path: str, routes: tuple[Route, ...] = ROUTES) -> RouteMatch | None:
+    """The route for this method and path; static paths win over parameterised ones, as in API Gateway."""
+    candidates = [r for r in routes if r.method == method.upper() and r.pattern.match(path)]
+    if not candidates:
+        return None
+    best = min(candidates, key=lambda r: (r.path.count("{"), -len(r.path)))
+    found = best.pattern.match(path)
+    assert found is not None
+    return RouteMatch(best, {k: v for k, v in found.groupdict().items() if v is not None})
+
+
+def allowed_methods(path: str, routes: tuple[Route, ...] = ROUTES) -> list[str]:
+    """Methods that some route accepts on this path (empty: the path is unknown)."""
+    return sorted({r.method for r in routes if r.pattern.match(path)})
+
+
+def groups(routes: tuple[Route, ...] = ROUTES) -> list[str]:
+    return sorted({r.group for r in routes})

@@ -1,0 +1,51 @@
+"""Lazily built AWS clients: nothing connects or loads a service model at import time.
+
+Only the data and adapter layers call these factories. Clients are cached per process (a Lambda execution
+environment reuses them across invocations); tests call `reset_clients()` so no client leaks between tests.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_events import EventBridgeClient
+    from mypy_boto3_sqs import SQSClient
+
+
+@cache
+def _client(service: str) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    from slotwise.settings import get_settings
+
+    config = Config(
+        connect_timeout=2,
+        read_timeout=5,
+        retries={"mode": "standard", "max_attempts": 3},
+        tcp_keepalive=True,
+    )
+    return boto3.session.Session().client(service, region_name=get_settings().region, config=config)  # type: ignore[call-overload]
+
+
+def dynamodb() -> DynamoDBClient:
+    client: DynamoDBClient = _client("dynamodb")
+    return client
+
+
+def sqs() -> SQSClient:
+    client: SQSClient = _client("sqs")
+    return client
+
+
+def events() -> EventBridgeClient:
+    client: EventBridgeClient = _client("events")
+    return client
+
+
+def reset_clients() -> None:
+    """Forget every cached client (tests, and the local runtime after it moves endpoints)."""
+    _client.cache_clear()

@@ -1,0 +1,227 @@
+"""Venues and their bookable resources, with the rules that decide when and how a resource can be booked.
+
+One model sells every inventory: a hostel room or dorm (unit `night`, capacity = beds), a meeting room or advisor
+(unit `minutes`, a granule of 15/30/60 minutes, capacity 1), a hall (long `minutes` bookings with buffers), a cabin
+class on a flight (unit `fixed`: one departure window, capacity = seats).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from pydantic import AfterValidator, Field, model_validator
+
+from slotwise.models import ApiModel, DomainModel
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+ResourceType = Literal[
+    "room", "dorm", "hall", "meeting_room", "seat_pool", "advisor", "equipment", "desk", "class", "other"
+]
+BookingUnit = Literal["minutes", "night", "fixed"]
+Confirmation = Literal["auto", "approval", "payment"]
+
+MINUTES_PER_DAY = 1440
+
+
+def _valid_timezone(name: str) -> str:
+    if name not in _timezones():
+        raise ValueError(f"{name!r} is not an IANA timezone (e.g. Europe/Lisbon)")
+    try:
+        ZoneInfo(name)
+    except ZoneInfoNotFoundError as exc:  # pragma: no cover - available_timezones() said it exists
+        raise ValueError(f"{name!r} is not an IANA timezone") from exc
+    return name
+
+
+_TZ_CACHE: set[str] = set()
+
+
+def _timezones() -> set[str]:
+    if not _TZ_CACHE:
+        _TZ_CACHE.update(available_timezones())
+    return _TZ_CACHE
+
+
+def _valid_currency(code: str) -> str:
+    if len(code) != 3 or not code.isascii() or not code.isupper() or not code.isalpha():
+        raise ValueError("currency is an ISO 4217 code in capitals, e.g. EUR")
+    return code
+
+
+def _aware(value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("times carry an offset (ISO 8601, e.g. 2026-12-01T09:00:00+01:00)")
+    return value
+
+
+TimeZoneName = Annotated[str, AfterValidator(_valid_timezone)]
+CurrencyCode = Annotated[str, AfterValidator(_valid_currency)]
+AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
+Money = Annotated[int, Field(ge=0, le=10**11, description="integer minor units (cents)")]
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+Tag = Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[a-z0-9_\-]+$")]
+AttributeName = Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9_\-]+$")]
+
+
+class TimeRange(ApiModel):
+    """Local wall-clock opening interval; `end` "24:00" means midnight at the end of the day."""
+
+    start: Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
+    end: Annotated[str, Field(pattern=r"^(([01]\d|2[0-3]):[0-5]\d|24:00)$")]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TimeRange:
+        if self.end_minute <= self.start_minute:
+            raise ValueError("an opening interval ends after it starts")
+        return self
+
+    @property
+    def start_minute(self) -> int:
+        hours, minutes = self.start.split(":")
+        return int(hours) * 60 + int(minutes)
+
+    @property
+    def end_minute(self) -> int:
+        hours, minutes = self.end.split(":")
+        return int(hours) * 60 + int(minutes)
+
+
+class DateOverride(ApiModel):
+    """Hours for one date that replace the weekly ones (an empty list closes the day)."""
+
+    date: date
+    hours: list[TimeRange] = Field(default_factory=list, max_length=8)
+
+
+class PriceRule(ApiModel):
+    """A price per unit that applies on some weekdays and/or local hours (peak, weekend); the first match wins."""
+
+    name: Annotated[str, Field(min_length=1, max_length=60)]
+    unit_price: Money
+    weekdays: list[Weekday] | None = None
+    start: Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")] | None = None
+    end: Annotated[str, Field(pattern=r"^(([01]\d|2[0-3]):[0-5]\d|24:00)$")] | None = None
+
+
+class Pricing(ApiModel):
+    currency: CurrencyCode
+    unit_price: Money = Field(description="price per unit (granule, night or seat) in minor units")
+    rules: list[PriceRule] = Field(default_factory=list, max_length=20)
+
+
+class BookingPolicy(ApiModel):
+    """How a resource is booked. Times of day are local to the resource's timezone."""
+
+    unit: BookingUnit = "minutes"
+    granule_minutes: Annotated[int, Field(ge=5, le=MINUTES_PER_DAY)] = 30
+    min_units: Annotated[int, Field(ge=1, le=366)] = 1
+    max_units: Annotated[int, Field(ge=1, le=366)] | None = None
+    buffer_before_minutes: Annotated[int, Field(ge=0, le=MINUTES_PER_DAY)] = 0
+    buffer_after_minutes: Annotated[int, Field(ge=0, le=MINUTES_PER_DAY)] = 0
+    min_notice_minutes: Annotated[int, Field(ge=0, le=525_600)] = 0
+    max_horizon_days: Annotated[int, Field(ge=1, le=1_100)] = 365
+    hold_ttl_seconds: Annotated[int, Field(ge=60, le=86_400)] = 900
+    confirmation: Confirmation = "auto"
+    # unit == "night": arrival and departure times printed on the confirmation.
+    check_in_time: Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")] = "15:00"
+    check_out_time: Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")] = "11:00"
+    # unit == "fixed": the one window that can be booked (a departure, a class session).
+    fixed_start: AwareDatetime | None = None
+    fixed_end: AwareDatetime | None = None
+    # None: open around the clock. A weekday missing from the map is closed.
+    opening_hours: dict[Weekday, list[TimeRange]] | None = None
+    date_overrides: list[DateOverride] = Field(default_factory=list, max_length=366)
+    blackout_dates: list[date] = Field(default_factory=list, max_length=366)
+
+    @model_validator(mode="after")
+    def _coherent(self) -> BookingPolicy:
+        if self.unit == "minutes" and MINUTES_PER_DAY % self.granule_minutes:
+            raise ValueError("granuleMinutes must divide a day (5, 10, 15, 20, 30, 60, 120, ...)")
+        for buffer in (self.buffer_before_minutes, self.buffer_after_minutes):
+            if self.unit == "minutes" and buffer % self.granule_minutes:
+                raise ValueError("buffers are whole granules")
+        if self.max_units is not None and self.max_units < self.min_units:
+            raise ValueError("maxUnits is at least minUnits")
+        if self.unit == "fixed":
+            if self.fixed_start is None or self.fixed_end is None or self.fixed_end <= self.fixed_start:
+                raise ValueError("a fixed resource names fixedStart < fixedEnd")
+        elif self.fixed_start is not None or self.fixed_end is not None:
+            raise ValueError("fixedStart/fixedEnd belong to unit 'fixed'")
+        return self
+
+
+class VenueInput(ApiModel):
+    name: Name
+    city: Annotated[str, Field(min_length=1, max_length=100)]
+    address: Annotated[str, Field(max_length=300)] = ""
+    country: Annotated[str, Field(min_length=2, max_length=2, pattern=r"^[A-Z]{2}$")] | None = None
+    timezone: TimeZoneName
+    description: Annotated[str, Field(max_length=4000)] = ""
+    amenities: list[Tag] = Field(default_factory=list, max_length=50)
+
+
+class Venue(DomainModel):
+    id: str
+    owner_id: str
+    name: str
+    city: str
+    address: str = ""
+    country: str | None = None
+    timezone: str
+    description: str = ""
+    amenities: list[str] = Field(default_factory=list)
+    active: bool = True
+    created_at: datetime
+    updated_at: datetime
+    version: int = 1
+
+
+class ResourceInput(ApiModel):
+    venue_id: Annotated[str, Field(min_length=1, max_length=64)]
+    name: Name
+    type: ResourceType
+    capacity: Annotated[int, Field(ge=1, le=10_000)] = 1
+    location: Annotated[str, Field(max_length=200)] = ""
+    description: Annotated[str, Field(max_length=4000)] = ""
+    amenities: list[Tag] = Field(default_factory=list, max_length=50)
+    attributes: dict[AttributeName, str | int | float | bool] = Field(default_factory=dict, max_length=50)
+    active: bool = True
+    policy: BookingPolicy = Field(default_factory=BookingPolicy)
+    pricing: Pricing
+
+
+class Resource(DomainModel):
+    id: str
+    venue_id: str
+    owner_id: str
+    name: str
+    type: ResourceType
+    capacity: int
+    timezone: str
+    city: str
+    location: str = ""
+    description: str = ""
+    amenities: list[str] = Field(default_factory=list)
+    attributes: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    active: bool = True
+    policy: BookingPolicy
+    pricing: Pricing
+    created_at: datetime
+    updated_at: datetime
+    version: int = 1
+
+    def local_time(self, value: datetime) -> datetime:
+        return value.astimezone(ZoneInfo(self.timezone))
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def parse_hhmm(value: str) -> time:
+    hours, minutes = value.split(":")
+    return time(int(hours) % 24, int(minutes))

@@ -1,0 +1,27 @@
+"""Base models: camelCase on the wire, unknown fields rejected, so a client can never slip in price or status."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
+
+
+class ApiModel(BaseModel):
+    """A request body: every field named, anything else is a 422."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        alias_generator=to_camel,
+        populate_by_name=True,
+        str_strip_whitespace=True,
+    )
+
+
+class DomainModel(BaseModel):
+    """A stored or returned entity: camelCase out, tolerant of attributes added by later versions."""
+
+    model_config = ConfigDict(
+        extra="ignore",
+        alias_generator=to_camel,
+        populate_by_name=True,
+    )

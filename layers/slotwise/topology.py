@@ -1,0 +1,106 @@
+"""What Slotwise's AWS resources are, as plain data: one source of truth for the CDK app and the local runtime.
+
+The CDK stacks (`infra/`) and the local provisioner (`infra/local/provision.py`) both read these definitions, so
+the key schema, indexes, stream settings, queue names and schedules cannot drift between AWS and a laptop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+StreamView = Literal["NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY"]
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    partition_key: str
+    sort_key: str
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """The single table. All keys are strings; items are typed by their key prefixes."""
+
+    logical_name: str
+    partition_key: str
+    sort_key: str
+    global_indexes: tuple[Index, ...]
+    stream_view: StreamView
+    ttl_attribute: str
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    """An SQS queue, its dead-letter queue and the function group that consumes it."""
+
+    name: str
+    consumer_group: str
+    max_receive_count: int = 5
+    batch_size: int = 10
+    # Must stay >= 6 x the consumer's timeout (AWS guidance for SQS event sources).
+    visibility_timeout_seconds: int = 180
+    dlq_retention_days: int = 14
+
+    @property
+    def dlq_name(self) -> str:
+        return f"{self.name}-dlq"
+
+
+@dataclass(frozen=True)
+class EventRuleSpec:
+    """An EventBridge rule on the Slotwise bus routing matching events to a queue."""
+
+    name: str
+    detail_types: tuple[str, ...]
+    target_queue: str
+    sources: tuple[str, ...] = ("slotwise",)
+
+
+@dataclass(frozen=True)
+class ScheduleSpec:
+    """A recurring job: AWS runs it from EventBridge Scheduler; the local runtime runs it itself."""
+
+    name: str
+    group: str
+    every_seconds: int
+    description: str = ""
+
+    @property
+    def rate_expression(self) -> str:
+        minutes, seconds = divmod(self.every_seconds, 60)
+        if seconds:
+            raise ValueError("EventBridge rates are whole minutes")
+        return f"rate({minutes} minute{'s' if minutes != 1 else ''})"
+
+
+@dataclass(frozen=True)
+class Topology:
+    table: TableSpec
+    event_bus_name: str
+    queues: tuple[QueueSpec, ...] = field(default=())
+    rules: tuple[EventRuleSpec, ...] = field(default=())
+    schedules: tuple[ScheduleSpec, ...] = field(default=())
+
+    def queue(self, name: str) -> QueueSpec:
+        for queue in self.queues:
+            if queue.name == name:
+                return queue
+        raise KeyError(name)
+
+
+TABLE = TableSpec(
+    logical_name="slotwise",
+    partition_key="PK",
+    sort_key="SK",
+    # Two overloaded indexes serve every secondary access pattern (single-table design).
+    global_indexes=(
+        Index(name="GSI1", partition_key="GSI1PK", sort_key="GSI1SK"),
+        Index(name="GSI2", partition_key="GSI2PK", sort_key="GSI2SK"),
+    ),
+    stream_view="NEW_AND_OLD_IMAGES",
+    ttl_attribute="ttl",
+)
+
+TOPOLOGY = Topology(table=TABLE, event_bus_name="slotwise")

@@ -1,0 +1,38 @@
+"""Test-wide isolation: fake credentials, no real AWS, and no cached settings or clients leaking between tests."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+# Before anything imports boto3: no test may reach a real AWS account.
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "SLOTWISE_STAGE": "test",
+        "SLOTWISE_TABLE_NAME": "slotwise-test",
+        "POWERTOOLS_SERVICE_NAME": "slotwise",
+        "POWERTOOLS_METRICS_NAMESPACE": "Slotwise",
+        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+    }
+)
+for leaked in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_PROFILE"):
+    os.environ.pop(leaked, None)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_settings_and_clients() -> Iterator[None]:
+    from slotwise.aws import reset_clients
+    from slotwise.settings import get_settings
+
+    get_settings.cache_clear()
+    reset_clients()
+    yield
+    get_settings.cache_clear()
+    reset_clients()

@@ -1,0 +1,44 @@
+"""DynamoDB Local (AWS's own engine), started once per test session on a free port.
+
+Anything about conditions, transactions or concurrency is judged here, never on moto.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import boto3
+import pytest
+
+from infra.local.dynamodb_local import DynamoDBLocal
+from infra.local.ports import free_port
+from infra.local.provision import ensure_table
+from slotwise.topology import TABLE
+
+
+@pytest.fixture(scope="session")
+def dynamodb_local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    log = (tmp_path_factory.mktemp("ddb") / "dynamodb-local.log").open("wb")
+    engine = DynamoDBLocal(free_port(), log=log)
+    engine.start(timeout=60)
+    try:
+        yield engine.endpoint
+    finally:
+        engine.stop()
+        log.close()
+
+
+@pytest.fixture
+def local_table(dynamodb_local: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A fresh single table on DynamoDB Local; settings and clients point at it for this test."""
+    from slotwise.aws import reset_clients
+    from slotwise.settings import get_settings
+
+    name = f"slotwise-{uuid.uuid4().hex[:10]}"
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", dynamodb_local)
+    monkeypatch.setenv("SLOTWISE_TABLE_NAME", name)
+    get_settings.cache_clear()
+    reset_clients()
+    ensure_table(boto3.client("dynamodb", endpoint_url=dynamodb_local), TABLE, name)
+    return name

@@ -1,0 +1,151 @@
+"""Provisioning from the shared topology, the SQS/schedule workers, demo data and the runtime's plain errors."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+import pytest
+
+from infra.local import demo_data
+from infra.local.dynamodb_local import DynamoDBLocalMissing, JavaMissing, find_jar_dir, find_java
+from infra.local.ports import PortInUse
+from infra.local.provision import create_table_request, provision
+from infra.local.workers import drain_once, scheduled_event, sqs_event
+from slotwise.topology import TABLE, EventRuleSpec, QueueSpec, ScheduleSpec, Topology
+
+
+def test_create_table_request_matches_topology() -> None:
+    request = create_table_request(TABLE, "slotwise-x")
+    assert request["KeySchema"] == [
+        {"AttributeName": "PK", "KeyType": "HASH"},
+        {"AttributeName": "SK", "KeyType": "RANGE"},
+    ]
+    assert [i["IndexName"] for i in request["GlobalSecondaryIndexes"]] == ["GSI1", "GSI2"]
+    assert request["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+    assert {a["AttributeName"] for a in request["AttributeDefinitions"]} == {
+        "PK",
+        "SK",
+        "GSI1PK",
+        "GSI1SK",
+        "GSI2PK",
+        "GSI2SK",
+    }
+
+
+QUEUE = QueueSpec(name="notifications", consumer_group="notifier", max_receive_count=2, visibility_timeout_seconds=0)
+TEST_TOPOLOGY = Topology(
+    table=TABLE,
+    event_bus_name="slotwise",
+    queues=(QUEUE,),
+    rules=(EventRuleSpec(name="to-notifier", detail_types=("booking.confirmed",), target_queue="notifications"),),
+)
+
+
+def test_provision_is_idempotent_and_routes_bus_events_to_queue(aws: None) -> None:
+    clients = {"dynamodb": boto3.client("dynamodb"), "sqs": boto3.client("sqs"), "events": boto3.client("events")}
+    provision(TEST_TOPOLOGY, table_name="slotwise-test", **clients)
+    resources = provision(TEST_TOPOLOGY, table_name="slotwise-test", **clients)  # second run: no error
+
+    table = clients["dynamodb"].describe_table(TableName="slotwise-test")["Table"]
+    assert table["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
+    ttl = clients["dynamodb"].describe_time_to_live(TableName="slotwise-test")["TimeToLiveDescription"]
+    assert ttl["AttributeName"] == "ttl"
+
+    url = resources.queue_urls["notifications"]
+    attrs = clients["sqs"].get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert json.loads(attrs["RedrivePolicy"])["maxReceiveCount"] in (2, "2")
+
+    clients["events"].put_events(
+        Entries=[
+            {"EventBusName": "slotwise", "Source": "slotwise", "DetailType": "booking.confirmed", "Detail": "{}"},
+            {"EventBusName": "slotwise", "Source": "slotwise", "DetailType": "booking.viewed", "Detail": "{}"},
+        ]
+    )
+    messages = clients["sqs"].receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+    assert [json.loads(m["Body"])["detail-type"] for m in messages] == ["booking.confirmed"]
+
+
+def test_drain_deletes_processed_and_redrives_failures_to_dlq(aws: None) -> None:
+    sqs = boto3.client("sqs")
+    resources = provision(
+        TEST_TOPOLOGY,
+        table_name="slotwise-test",
+        dynamodb=boto3.client("dynamodb"),
+        sqs=sqs,
+        events=boto3.client("events"),
+    )
+    url = resources.queue_urls["notifications"]
+    for body in ("good", "bad"):
+        sqs.send_message(QueueUrl=url, MessageBody=body)
+
+    batches: list[dict[str, Any]] = []
+
+    def consumer(group: str, event: dict[str, Any]) -> dict[str, Any]:
+        assert group == "notifier"
+        batches.append(event)
+        return {
+            "batchItemFailures": [{"itemIdentifier": r["messageId"]} for r in event["Records"] if r["body"] == "bad"]
+        }
+
+    for _ in range(4):
+        drain_once(sqs, QUEUE, url, consumer, wait_seconds=0)
+
+    assert batches[0]["Records"][0]["eventSource"] == "aws:sqs"
+    assert sorted(r["body"] for r in batches[0]["Records"]) == ["bad", "good"]
+    assert all(r["body"] == "bad" for batch in batches[1:] for r in batch["Records"])
+    dlq = sqs.get_queue_url(QueueName="notifications-dlq")["QueueUrl"]
+    dead = sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10).get("Messages", [])
+    assert [m["Body"] for m in dead] == ["bad"]
+    assert "Messages" not in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)
+
+
+def test_crashing_consumer_keeps_the_whole_batch(aws: None) -> None:
+    sqs = boto3.client("sqs")
+    url = sqs.create_queue(QueueName="q", Attributes={"VisibilityTimeout": "0"})["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="x")
+
+    def crash(group: str, event: dict[str, Any]) -> None:
+        raise RuntimeError("consumer bug")
+
+    assert drain_once(sqs, QueueSpec(name="q", consumer_group="g"), url, crash, wait_seconds=0) == 1
+    assert len(sqs.receive_message(QueueUrl=url).get("Messages", [])) == 1
+
+
+def test_event_shapes() -> None:
+    schedule = ScheduleSpec(name="hold-expiry", group="reminders", every_seconds=60)
+    event = scheduled_event(schedule)
+    assert event["detail-type"] == "Scheduled Event" and event["resources"][0].endswith("rule/hold-expiry")
+    assert schedule.rate_expression == "rate(1 minute)"
+    assert ScheduleSpec(name="x", group="g", every_seconds=300).rate_expression == "rate(5 minutes)"
+    with pytest.raises(ValueError, match="whole minutes"):
+        _ = ScheduleSpec(name="x", group="g", every_seconds=90).rate_expression
+    batch = sqs_event([{"MessageId": "m", "ReceiptHandle": "r", "Body": "b"}], "arn:aws:sqs:eu-west-1:1:q")
+    assert batch["Records"][0]["awsRegion"] == "eu-west-1"
+
+
+def test_demo_data_covers_five_businesses_and_roles_once(table: str) -> None:
+    first = demo_data.load()
+    assert first == {"users": 6, "venues": 5, "resources": 7}
+    assert demo_data.load() == {"users": 0, "venues": 0, "resources": 0}
+
+    client = boto3.client("dynamodb")
+    items = client.scan(TableName=table)["Items"]
+    resource_types = {i["type"]["S"] for i in items if i.get("SK", {}).get("S") == "RESOURCE"}
+    assert resource_types == {"room", "dorm", "seat_pool", "meeting_room", "advisor", "hall"}
+    roles = {i["role"]["S"] for i in items if i.get("SK", {}).get("S") == "PROFILE"}
+    assert roles == {"admin", "vendor", "staff", "agent", "advisor", "customer"}
+
+
+def test_missing_java_and_jar_are_reported_plainly(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(JavaMissing, match="apt-get install"):
+        find_java()
+    with pytest.raises(DynamoDBLocalMissing, match="npm --prefix infra ci"):
+        find_jar_dir(tmp_path)
+
+
+def test_port_in_use_message_names_port_and_fix() -> None:
+    message = str(PortInUse(3000, "api"))
+    assert "3000" in message and "API_PORT" in message
