@@ -17,6 +17,8 @@ os.environ.update(
         "AWS_DEFAULT_REGION": "us-east-1",
         "SLOTWISE_STAGE": "test",
         "SLOTWISE_TABLE_NAME": "slotwise-test",
+        # Tests name the caller with the local runtime's identity headers (tests/support/http.py).
+        "SLOTWISE_TRUST_IDENTITY_HEADERS": "true",
         "POWERTOOLS_SERVICE_NAME": "slotwise",
         "POWERTOOLS_METRICS_NAMESPACE": "Slotwise",
         "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",

@@ -1,8 +1,15 @@
-"""Finds and calls each function group's `lambda_handler`, exactly the code that runs in Lambda."""
+"""Finds and calls each function group's `lambda_handler`, exactly the code that runs in Lambda.
+
+Lambda runs one request at a time per execution environment, and Powertools' resolver keeps the current event
+on the app object, so concurrent requests must never share a module instance. Like Lambda scaling out, each
+group keeps a pool of independently loaded copies of its handler module; a request borrows one for its duration.
+"""
 
 from __future__ import annotations
 
-import importlib
+import importlib.util
+import queue
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -12,11 +19,41 @@ Handler = Callable[[dict[str, Any], Any], Any]
 
 
 def load_handler(group: str) -> Handler:
-    module = importlib.import_module(f"functions.{group}.handler")
+    """A fresh, private copy of `functions/<group>/handler.py` (one execution environment)."""
+    name = f"functions.{group}.handler"
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.loader is None:
+        raise LookupError(f"no function group {group!r} (expected functions/{group}/handler.py)")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
     handler: Handler = module.lambda_handler
     return handler
 
 
+class InstancePool:
+    def __init__(self) -> None:
+        self._free: dict[str, queue.SimpleQueue[Handler]] = {}
+        self._lock = threading.Lock()
+
+    def _queue(self, group: str) -> queue.SimpleQueue[Handler]:
+        with self._lock:
+            return self._free.setdefault(group, queue.SimpleQueue())
+
+    def invoke(self, group: str, event: dict[str, Any], timeout_seconds: float = 30.0) -> Any:
+        free = self._queue(group)
+        try:
+            handler = free.get_nowait()
+        except queue.Empty:
+            handler = load_handler(group)  # a cold start
+        try:
+            context = LocalLambdaContext(function_name=f"slotwise-{group}", timeout_seconds=timeout_seconds)
+            return handler(event, context)
+        finally:
+            free.put(handler)
+
+
+_POOL = InstancePool()
+
+
 def invoke(group: str, event: dict[str, Any], timeout_seconds: float = 30.0) -> Any:
-    context = LocalLambdaContext(function_name=f"slotwise-{group}", timeout_seconds=timeout_seconds)
-    return load_handler(group)(event, context)
+    return _POOL.invoke(group, event, timeout_seconds)

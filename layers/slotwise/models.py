@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
@@ -25,3 +27,9 @@ class DomainModel(BaseModel):
         alias_generator=to_camel,
         populate_by_name=True,
     )
+
+
+def iso(value: datetime) -> str:
+    """ISO 8601 with offset, written the way the models serialise datetimes (UTC as `Z`)."""
+    text = value.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text

@@ -22,7 +22,7 @@ def test_create_table_request_matches_topology() -> None:
         {"AttributeName": "PK", "KeyType": "HASH"},
         {"AttributeName": "SK", "KeyType": "RANGE"},
     ]
-    assert [i["IndexName"] for i in request["GlobalSecondaryIndexes"]] == ["GSI1", "GSI2"]
+    assert [i["IndexName"] for i in request["GlobalSecondaryIndexes"]] == ["GSI1", "GSI2", "GSI3"]
     assert request["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
     assert {a["AttributeName"] for a in request["AttributeDefinitions"]} == {
         "PK",

@@ -17,6 +17,8 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 
+from pydantic import ValidationError
+
 from slotwise import errors
 from slotwise.api import routes
 from slotwise.observability import logger
@@ -129,6 +131,22 @@ class ProblemHandlers:
             extra={"errors": found},
         )
 
+    def invalid_model(self, exc: ValidationError) -> Response[Any]:
+        """A model built inside a service from request data (query strings, headers) rejected it."""
+        path, request_id = self._where()
+        found = [
+            {"location": [str(p) for p in err.get("loc", ())], "message": err.get("msg", ""), "type": err.get("type", "")}
+            for err in exc.errors()
+        ]
+        return problem(
+            HTTPStatus.UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            "The request does not pass validation.",
+            instance=path,
+            request_id=request_id,
+            extra={"errors": found},
+        )
+
     def unsupported_content_type(self, _: RequestUnsupportedContentType) -> Response[Any]:
         return self.domain_error(errors.UnsupportedMediaType("Send the body as application/json."))
 
@@ -164,5 +182,6 @@ def register(app: APIGatewayHttpResolver) -> None:
     app.exception_handler(errors.SlotwiseError)(handlers.domain_error)
     app.exception_handler(RequestValidationError)(handlers.invalid_request)
     app.exception_handler(RequestUnsupportedContentType)(handlers.unsupported_content_type)
+    app.exception_handler(ValidationError)(handlers.invalid_model)
     app.not_found(handlers.unknown_route)
     app.exception_handler(Exception)(handlers.unexpected)

@@ -47,6 +47,35 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", f"{API_PREFIX}/health", "health"),
     Route("GET", f"{API_PREFIX}/openapi.json", "health"),
     Route("GET", f"{API_PREFIX}/docs", "health"),
+    # catalog
+    Route("GET", f"{API_PREFIX}/venues", "catalog"),
+    Route("POST", f"{API_PREFIX}/venues", "catalog"),
+    Route("GET", f"{API_PREFIX}/venues/{{venueId}}", "catalog"),
+    Route("PUT", f"{API_PREFIX}/venues/{{venueId}}", "catalog"),
+    Route("DELETE", f"{API_PREFIX}/venues/{{venueId}}", "catalog"),
+    Route("GET", f"{API_PREFIX}/resources", "catalog"),
+    Route("POST", f"{API_PREFIX}/resources", "catalog"),
+    Route("GET", f"{API_PREFIX}/resources/{{resourceId}}", "catalog"),
+    Route("PUT", f"{API_PREFIX}/resources/{{resourceId}}", "catalog"),
+    Route("DELETE", f"{API_PREFIX}/resources/{{resourceId}}", "catalog"),
+    # availability
+    Route("GET", f"{API_PREFIX}/availability", "availability"),
+    Route("POST", f"{API_PREFIX}/availability/bulk", "availability"),
+    Route("GET", f"{API_PREFIX}/resources/{{resourceId}}/slots", "availability"),
+    Route("GET", f"{API_PREFIX}/conflicts", "availability"),
+    # bookings
+    Route("POST", f"{API_PREFIX}/bookings", "bookings"),
+    Route("GET", f"{API_PREFIX}/bookings", "bookings"),
+    Route("POST", f"{API_PREFIX}/bookings/recurring", "bookings"),
+    Route("GET", f"{API_PREFIX}/bookings/by-reference/{{code}}", "bookings"),
+    Route("GET", f"{API_PREFIX}/bookings/{{bookingId}}", "bookings"),
+    Route("PUT", f"{API_PREFIX}/bookings/{{bookingId}}", "bookings"),
+    Route("DELETE", f"{API_PREFIX}/bookings/{{bookingId}}", "bookings"),
+    Route("POST", f"{API_PREFIX}/bookings/{{bookingId}}/reschedule", "bookings"),
+    Route("POST", f"{API_PREFIX}/bookings/{{bookingId}}/cancel", "bookings"),
+    Route("POST", f"{API_PREFIX}/bookings/{{bookingId}}/confirm", "bookings"),
+    Route("POST", f"{API_PREFIX}/bookings/{{bookingId}}/reject", "bookings"),
+    Route("POST", f"{API_PREFIX}/bookings/{{bookingId}}/exceptions", "bookings"),
 )
 
 

@@ -154,14 +154,27 @@ class BookingPolicy(ApiModel):
         return self
 
 
-class VenueInput(ApiModel):
+class VenueFields(ApiModel):
+    """What a venue's owner may set; create and replace share it and differ only in `timezone`."""
+
     name: Name
     city: Annotated[str, Field(min_length=1, max_length=100)]
     address: Annotated[str, Field(max_length=300)] = ""
     country: Annotated[str, Field(min_length=2, max_length=2, pattern=r"^[A-Z]{2}$")] | None = None
-    timezone: TimeZoneName
     description: Annotated[str, Field(max_length=4000)] = ""
     amenities: list[Tag] = Field(default_factory=list, max_length=50)
+
+
+class VenueInput(VenueFields):
+    timezone: TimeZoneName
+
+
+class VenueUpdate(VenueFields):
+    """A full replacement of a venue's fields (PUT)."""
+
+    # Resources copy the timezone and bookings are stored in its local time, so it never changes; sending the
+    # current value back (a GET-edit-PUT round trip) is accepted.
+    timezone: TimeZoneName | None = None
 
 
 class Venue(DomainModel):
@@ -175,13 +188,21 @@ class Venue(DomainModel):
     description: str = ""
     amenities: list[str] = Field(default_factory=list)
     active: bool = True
+    # Kept in the same transactions that create, archive or revive a resource, so that a venue delete can be
+    # conditional on it: counting with a query first would race with a resource being added meanwhile.
+    active_resources: int = Field(default=0, description="resources of this venue that are not archived")
     created_at: datetime
     updated_at: datetime
     version: int = 1
 
+    @property
+    def etag(self) -> str:
+        return f'"{self.version}"'
 
-class ResourceInput(ApiModel):
-    venue_id: Annotated[str, Field(min_length=1, max_length=64)]
+
+class ResourceFields(ApiModel):
+    """What a resource's owner may set; create and replace share it and differ only in `venueId`."""
+
     name: Name
     type: ResourceType
     capacity: Annotated[int, Field(ge=1, le=10_000)] = 1
@@ -192,6 +213,18 @@ class ResourceInput(ApiModel):
     active: bool = True
     policy: BookingPolicy = Field(default_factory=BookingPolicy)
     pricing: Pricing
+
+
+class ResourceInput(ResourceFields):
+    venue_id: Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class ResourceUpdate(ResourceFields):
+    """A full replacement of a resource's fields (PUT); `active: true` revives an archived resource."""
+
+    # Immutable: the resource takes its owner, timezone and city from its venue, and its bookings were made on
+    # those terms. Sending the current value back is accepted.
+    venue_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
 
 
 class Resource(DomainModel):
@@ -214,12 +247,36 @@ class Resource(DomainModel):
     updated_at: datetime
     version: int = 1
 
+    @property
+    def etag(self) -> str:
+        return f'"{self.version}"'
+
     def local_time(self, value: datetime) -> datetime:
         return value.astimezone(ZoneInfo(self.timezone))
 
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+
+class CursorPagination(DomainModel):
+    limit: int
+    next_cursor: str | None = Field(default=None, description="pass as `cursor` for the next page; null at the end")
+
+
+class PagePagination(CursorPagination):
+    page: int
+
+
+class VenuePage(DomainModel):
+    venues: list[Venue]
+    pagination: CursorPagination
+
+
+class ResourcePage(DomainModel):
+    resources: list[Resource]
+    # `page` appears only when the request paged by number.
+    pagination: PagePagination | CursorPagination
 
 
 def parse_hhmm(value: str) -> time:

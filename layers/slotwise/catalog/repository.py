@@ -3,19 +3,37 @@
   VENUE#<id>    / VENUE      GSI1: VENUES / <city>#<id>         GSI2: OWNER#<owner> / VENUE#<id>
   RESOURCE#<id> / RESOURCE   GSI1: VENUE#<venue> / RESOURCE#<id> GSI2: RESOURCES / <type>#<id>
 
-Writes are conditional: creation on `attribute_not_exists`, updates on the version the caller read.
+Writes are conditional: creation on `attribute_not_exists`, updates on the version the caller read. A write that
+changes whether a resource is active also moves its venue's `activeResources` in the same transaction.
 """
 
 from __future__ import annotations
 
-import base64
-import json
-from typing import Any
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+from pydantic import TypeAdapter
 
 from slotwise import aws, errors
 from slotwise.catalog.models import Resource, Venue
 from slotwise.data.codec import from_item, to_item, to_value
 from slotwise.data.dynamo import table_name, translate_errors
+from slotwise.data.pagination import decode_cursor, encode_cursor
+
+T = TypeVar("T")
+
+# A listing reads at most this many items per request, however selective its filters, so that one request has a
+# bounded cost; it then returns what it found with a cursor to go on.
+MAX_SCANNED = 2_000
+_MAX_PAGE = 100
+_TRANSACTION_ATTEMPTS = 3
+_INSTANT: TypeAdapter[datetime] = TypeAdapter(datetime)
+
+
+def _venue_key(venue_id: str) -> dict[str, Any]:
+    return {"PK": {"S": f"VENUE#{venue_id}"}, "SK": {"S": "VENUE"}}
 
 
 def _venue_item(venue: Venue) -> dict[str, Any]:
@@ -44,23 +62,28 @@ def _resource_item(resource: Resource) -> dict[str, Any]:
     }
 
 
+def _version_conflict() -> errors.Conflict:
+    return errors.Conflict("The item changed since it was read; fetch it again and retry.", code="version_conflict")
+
+
+def _put_condition(expected_version: int | None) -> dict[str, Any]:
+    if expected_version is None:
+        return {"ConditionExpression": "attribute_not_exists(PK)"}
+    return {
+        "ConditionExpression": "version = :expected",
+        "ExpressionAttributeValues": {":expected": to_value(expected_version)},
+    }
+
+
 def _put(item: dict[str, Any], expected_version: int | None) -> None:
     """Create (expected_version None) or replace the item the caller read at `expected_version`."""
     client = aws.dynamodb()
-    if expected_version is None:
-        condition, values = "attribute_not_exists(PK)", None
-    else:
-        condition, values = "version = :expected", {":expected": to_value(expected_version)}
-    request: dict[str, Any] = {"TableName": table_name(), "Item": to_item(item), "ConditionExpression": condition}
-    if values:
-        request["ExpressionAttributeValues"] = values
+    request: dict[str, Any] = {"TableName": table_name(), "Item": to_item(item), **_put_condition(expected_version)}
     with translate_errors("PutItem"):
         try:
             client.put_item(**request)
         except client.exceptions.ConditionalCheckFailedException as exc:
-            raise errors.Conflict(
-                "The item changed since it was read; fetch it again and retry.", code="version_conflict"
-            ) from exc
+            raise _version_conflict() from exc
 
 
 def _get(pk: str, sk: str) -> dict[str, Any] | None:
@@ -75,6 +98,7 @@ def save_venue(venue: Venue, expected_version: int | None = None) -> None:
 
 
 def save_resource(resource: Resource, expected_version: int | None = None) -> None:
+    """Write a resource alone. The API goes through create_resource/replace_resource, which keep the venue's count."""
     _put(_resource_item(resource), expected_version)
 
 
@@ -88,22 +112,253 @@ def get_resource(resource_id: str) -> Resource | None:
     return Resource.model_validate(item) if item else None
 
 
-def encode_cursor(key: dict[str, Any] | None) -> str | None:
-    if not key:
-        return None
-    return base64.urlsafe_b64encode(json.dumps(from_item(key), separators=(",", ":")).encode()).decode()
+def _venue_step(resource: Resource, delta: int, *, same_city: bool) -> dict[str, Any]:
+    """The venue's half of a resource write: it must still exist (and, on creation, be in the city we copied)."""
+    condition = "attribute_exists(PK)"
+    values: dict[str, Any] = {}
+    if same_city:
+        condition += " AND city = :city"
+        values[":city"] = to_value(resource.city)
+    if delta < 0:
+        condition += " AND activeResources >= :one"
+    step: dict[str, Any] = {"TableName": table_name(), "Key": _venue_key(resource.venue_id)}
+    if delta == 0:
+        check = {**step, "ConditionExpression": condition}
+        if values:
+            check["ExpressionAttributeValues"] = values
+        return {"ConditionCheck": check}
+    values.update({":zero": to_value(0), ":one": to_value(1), ":delta": to_value(delta)})
+    # The count is part of the venue's representation, so its version (ETag) moves with it.
+    update = "SET activeResources = if_not_exists(activeResources, :zero) + :delta, version = version + :one"
+    return {
+        "Update": {
+            **step,
+            "UpdateExpression": update,
+            "ConditionExpression": condition,
+            "ExpressionAttributeValues": values,
+        }
+    }
 
 
-def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
-    if not cursor:
+def _write_with_venue(resource: Resource, expected_version: int | None, delta: int, *, same_city: bool) -> None:
+    put = {
+        "Put": {
+            "TableName": table_name(),
+            "Item": to_item(_resource_item(resource)),
+            **_put_condition(expected_version),
+        }
+    }
+    request: dict[str, Any] = {"TransactItems": [put, _venue_step(resource, delta, same_city=same_city)]}
+    client = aws.dynamodb()
+    for attempt in range(_TRANSACTION_ATTEMPTS):
+        with translate_errors("TransactWriteItems"):
+            try:
+                client.transact_write_items(**request)
+                return
+            except client.exceptions.TransactionCanceledException as exc:
+                reasons = [reason.get("Code", "None") for reason in exc.response.get("CancellationReasons", [])]
+                if reasons and reasons[0] == "ConditionalCheckFailed":
+                    raise _version_conflict() from exc
+                if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
+                    raise errors.Conflict(
+                        "The venue changed or was deleted meanwhile; fetch it again and retry.", code="venue_changed"
+                    ) from exc
+                # TransactionConflict: another transaction held the venue item (resources of one venue being
+                # created at once); nothing was written, so trying again is safe.
+                if "TransactionConflict" not in reasons or attempt == _TRANSACTION_ATTEMPTS - 1:
+                    raise _version_conflict() from exc
+        time.sleep(0.02 * (attempt + 1))
+
+
+def create_resource(resource: Resource) -> None:
+    """Store a new resource; an active one counts toward its venue. Fails if the venue is gone or changed city."""
+    _write_with_venue(resource, None, 1 if resource.active else 0, same_city=True)
+
+
+def replace_resource(resource: Resource, expected_version: int, venue_delta: int) -> None:
+    """Replace the resource read at `expected_version`; `venue_delta` (-1, 0, +1) follows a change of `active`."""
+    if venue_delta == 0:
+        _put(_resource_item(resource), expected_version)
+    else:
+        _write_with_venue(resource, expected_version, venue_delta, same_city=False)
+
+
+_DELETABLE = "attribute_exists(PK) AND (attribute_not_exists(activeResources) OR activeResources <= :zero)"
+
+
+def delete_venue(venue_id: str) -> bool:
+    """Delete a venue that counts no active resource; False when it is gone or still has some."""
+    client = aws.dynamodb()
+    with translate_errors("DeleteItem"):
+        try:
+            client.delete_item(
+                TableName=table_name(),
+                Key=_venue_key(venue_id),
+                ConditionExpression=_DELETABLE,
+                ExpressionAttributeValues={":zero": to_value(0)},
+            )
+        except client.exceptions.ConditionalCheckFailedException:
+            return False
+    return True
+
+
+def set_resources_city(venue_id: str, city: str, now: datetime) -> int:
+    """Copy a venue's new city onto its resources (they carry it so that listings can filter on it); returns how
+    many changed. The index is eventually consistent: a resource created a moment before may be missed."""
+    client = aws.dynamodb()
+    changed = 0
+    start: dict[str, Any] | None = None
+    while True:
+        request: dict[str, Any] = {
+            "TableName": table_name(),
+            "IndexName": "GSI1",
+            "KeyConditionExpression": "GSI1PK = :pk AND begins_with(GSI1SK, :prefix)",
+            "ExpressionAttributeValues": {":pk": {"S": f"VENUE#{venue_id}"}, ":prefix": {"S": "RESOURCE#"}},
+            "ProjectionExpression": "PK, SK",
+        }
+        if start:
+            request["ExclusiveStartKey"] = start
+        with translate_errors("Query"):
+            page = client.query(**request)
+        for item in page.get("Items", []):
+            with translate_errors("UpdateItem"):
+                try:
+                    client.update_item(
+                        TableName=table_name(),
+                        Key={"PK": item["PK"], "SK": item["SK"]},
+                        UpdateExpression="SET city = :city, updatedAt = :now, version = version + :one",
+                        ConditionExpression="attribute_exists(PK) AND city <> :city",
+                        ExpressionAttributeValues={
+                            ":city": to_value(city),
+                            ":now": to_value(_INSTANT.dump_python(now, mode="json")),
+                            ":one": to_value(1),
+                        },
+                    )
+                    changed += 1
+                except client.exceptions.ConditionalCheckFailedException:
+                    continue
+        start = page.get("LastEvaluatedKey")
+        if not start:
+            return changed
+
+
+def _start_key(index: str, partition: str, prefix: str | None, cursor: str | None) -> dict[str, Any] | None:
+    """The cursor's key, refused unless it is a position in this very listing (else DynamoDB would answer 400)."""
+    key = decode_cursor(cursor)
+    if key is None:
         return None
-    try:
-        raw = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (ValueError, TypeError) as exc:
-        raise errors.ValidationFailed("cursor is not one this API returned", code="invalid_cursor") from exc
-    if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values()):
-        raise errors.ValidationFailed("cursor is not one this API returned", code="invalid_cursor")
-    return to_item(raw)
+    plain = from_item(key)
+    pk_attr, sk_attr = f"{index}PK", f"{index}SK"
+    if (
+        set(plain) != {"PK", "SK", pk_attr, sk_attr}
+        or plain[pk_attr] != partition
+        or not plain[sk_attr].startswith(prefix or "")
+    ):
+        raise errors.ValidationFailed(
+            "cursor belongs to another listing; start again without it", code="invalid_cursor"
+        )
+    return key
+
+
+def query_selected(
+    index: str,
+    partition: str,
+    *,
+    prefix: str | None,
+    limit: int,
+    cursor: str | None,
+    select: Callable[[dict[str, Any]], T | None],
+) -> tuple[list[T], str | None]:
+    """Up to `limit` items of an index partition that `select` keeps (it returns None to drop one).
+
+    Reads page after page until it has `limit` or reaches the end or MAX_SCANNED. The cursor points just after
+    the last item returned, not after the last item read, so nothing that was read but not returned is skipped.
+    """
+    pk_attr, sk_attr = f"{index}PK", f"{index}SK"
+    condition = f"{pk_attr} = :pk"
+    values: dict[str, Any] = {":pk": {"S": partition}}
+    if prefix:
+        condition += f" AND begins_with({sk_attr}, :prefix)"
+        values[":prefix"] = {"S": prefix}
+    start = _start_key(index, partition, prefix, cursor)
+    found: list[T] = []
+    scanned = 0
+    # One more than asked tells whether anything follows, so an exact last page does not get a dangling cursor.
+    page_size = min(_MAX_PAGE, limit + 1)
+    client = aws.dynamodb()
+    while True:
+        request: dict[str, Any] = {
+            "TableName": table_name(),
+            "IndexName": index,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeValues": values,
+            "Limit": page_size,
+        }
+        if start:
+            request["ExclusiveStartKey"] = start
+        with translate_errors("Query"):
+            page = client.query(**request)
+        items = page.get("Items", [])
+        scanned += len(items)
+        for position, raw in enumerate(items):
+            chosen = select(from_item(raw))
+            if chosen is None:
+                continue
+            found.append(chosen)
+            if len(found) == limit:
+                more = position + 1 < len(items) or "LastEvaluatedKey" in page
+                last = {name: raw[name] for name in ("PK", "SK", pk_attr, sk_attr)}
+                return found, encode_cursor(last) if more else None
+        start = page.get("LastEvaluatedKey")
+        if not start:
+            return found, None
+        if scanned >= MAX_SCANNED:
+            return found, encode_cursor(start)
+        # The first page fell short, so the filters are selective: read full pages from here on.
+        page_size = _MAX_PAGE
+
+
+def list_venues(
+    *, owner_id: str | None, city: str | None, limit: int, cursor: str | None, select: Callable[[Venue], T | None]
+) -> tuple[list[T], str | None]:
+    """All venues or one city's (ordered by city), or one owner's; `select` applies the other filters."""
+    prefix: str | None
+    if owner_id is not None:
+        index, partition, prefix = "GSI2", f"OWNER#{owner_id}", "VENUE#"
+    else:
+        index, partition, prefix = "GSI1", "VENUES", f"{city.casefold()}#" if city else None
+    return query_selected(
+        index,
+        partition,
+        prefix=prefix,
+        limit=limit,
+        cursor=cursor,
+        select=lambda item: select(Venue.model_validate(item)),
+    )
+
+
+def list_resources(
+    *,
+    venue_id: str | None,
+    kind: str | None,
+    limit: int,
+    cursor: str | None,
+    select: Callable[[Resource], T | None],
+) -> tuple[list[T], str | None]:
+    """A venue's resources, or all resources of a type, or all resources; `select` applies the other filters."""
+    prefix: str | None
+    if venue_id is not None:
+        index, partition, prefix = "GSI1", f"VENUE#{venue_id}", "RESOURCE#"
+    else:
+        index, partition, prefix = "GSI2", "RESOURCES", f"{kind}#" if kind else None
+    return query_selected(
+        index,
+        partition,
+        prefix=prefix,
+        limit=limit,
+        cursor=cursor,
+        select=lambda item: select(Resource.model_validate(item)),
+    )
 
 
 def query_index(

@@ -1,4 +1,8 @@
-"""Catalog use cases: create and change venues and resources. The caller arrives as an argument."""
+"""Catalog use cases: create, read, list, change and retire venues and resources. The caller arrives as an argument.
+
+Someone else's venue or resource, and an archived resource the caller does not own, look exactly like missing ones
+(404): ids are not an oracle. Changes are conditional on the version read, or on the ETag the client sent.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,24 @@ from datetime import UTC, datetime
 
 from slotwise import errors
 from slotwise.catalog import repository
-from slotwise.catalog.models import Resource, ResourceInput, Venue, VenueInput
+from slotwise.catalog.models import (
+    CursorPagination,
+    PagePagination,
+    Resource,
+    ResourceInput,
+    ResourcePage,
+    ResourceType,
+    ResourceUpdate,
+    Venue,
+    VenueInput,
+    VenuePage,
+    VenueUpdate,
+)
 from slotwise.identity.models import Caller
 
 _CATALOG_WRITERS = frozenset({"admin", "vendor", "staff"})
+# Page-number paging is implemented by reading and skipping; this bounds what one request may skip.
+MAX_PAGED_ITEMS = 1_000
 
 
 def _require_writer(caller: Caller) -> str:
@@ -21,12 +39,43 @@ def _require_writer(caller: Caller) -> str:
     return caller.user_id
 
 
+def _manages(caller: Caller, owner_id: str) -> bool:
+    return caller.role == "admin" or (caller.user_id is not None and caller.user_id == owner_id)
+
+
 def _owned_venue(caller: Caller, venue_id: str) -> Venue:
     venue = repository.get_venue(venue_id)
-    if venue is None or (caller.role != "admin" and venue.owner_id != caller.user_id):
+    if venue is None or not _manages(caller, venue.owner_id):
         # Someone else's venue looks exactly like a missing one: ids are not an oracle.
         raise errors.NotFound(f"No venue {venue_id}.", code="venue_not_found")
     return venue
+
+
+def _owned_resource(caller: Caller, resource_id: str) -> Resource:
+    resource = repository.get_resource(resource_id)
+    if resource is None or not _manages(caller, resource.owner_id):
+        raise errors.NotFound(f"No resource {resource_id}.", code="resource_not_found")
+    return resource
+
+
+def _require_match(if_match: str | None, current_etag: str) -> None:
+    """Honour an If-Match header: `*` or any listed tag equal to the current ETag."""
+    if if_match is None:
+        return
+    # W/ is tolerated because intermediaries that re-encode bodies weaken ETags; the version behind it is the same.
+    tags = {tag.strip().removeprefix("W/") for tag in if_match.split(",")}
+    if "*" not in tags and current_etag not in tags:
+        raise errors.Conflict(
+            f"If-Match {if_match} does not match the current ETag {current_etag}; fetch it again and retry.",
+            code="version_conflict",
+            extra={"currentETag": current_etag},
+        )
+
+
+def _immutable(field: str) -> errors.ValidationFailed:
+    return errors.ValidationFailed(
+        f"{field} cannot change once created.", code="immutable_field", extra={"field": field}
+    )
 
 
 def create_venue(caller: Caller, data: VenueInput, now: datetime | None = None) -> Venue:
@@ -35,6 +84,67 @@ def create_venue(caller: Caller, data: VenueInput, now: datetime | None = None) 
     venue = Venue(id=str(uuid.uuid4()), owner_id=owner, created_at=now, updated_at=now, **data.model_dump())
     repository.save_venue(venue)
     return venue
+
+
+def get_venue(caller: Caller, venue_id: str) -> Venue:
+    venue = repository.get_venue(venue_id)
+    if venue is None or not (venue.active or _manages(caller, venue.owner_id)):
+        raise errors.NotFound(f"No venue {venue_id}.", code="venue_not_found")
+    return venue
+
+
+def list_venues(caller: Caller, *, city: str | None, mine: bool, limit: int, cursor: str | None) -> VenuePage:
+    owner_id = None
+    if mine:
+        if caller.user_id is None:
+            raise errors.AuthenticationRequired("Sign in to list your own venues.")
+        owner_id = caller.user_id
+    wanted_city = city.strip().casefold() if city and city.strip() else None
+
+    def select(venue: Venue) -> Venue | None:
+        if wanted_city is not None and venue.city.casefold() != wanted_city:
+            return None
+        return venue if venue.active or _manages(caller, venue.owner_id) else None
+
+    venues, next_cursor = repository.list_venues(
+        owner_id=owner_id, city=wanted_city, limit=limit, cursor=cursor, select=select
+    )
+    return VenuePage(venues=venues, pagination=CursorPagination(limit=limit, next_cursor=next_cursor))
+
+
+def update_venue(
+    caller: Caller, venue_id: str, data: VenueUpdate, *, if_match: str | None = None, now: datetime | None = None
+) -> Venue:
+    _require_writer(caller)
+    current = _owned_venue(caller, venue_id)
+    _require_match(if_match, current.etag)
+    if data.timezone is not None and data.timezone != current.timezone:
+        raise _immutable("timezone")
+    now = now or datetime.now(UTC)
+    changes = data.model_dump(exclude={"timezone"})
+    updated = Venue.model_validate(
+        {**current.model_dump(), **changes, "updated_at": now, "version": current.version + 1}
+    )
+    repository.save_venue(updated, expected_version=current.version)
+    if updated.city != current.city:
+        repository.set_resources_city(venue_id, updated.city, now)
+    return updated
+
+
+def delete_venue(caller: Caller, venue_id: str) -> None:
+    _require_writer(caller)
+    venue = _owned_venue(caller, venue_id)
+    has_resources = errors.Conflict(
+        "Archive (DELETE) the venue's resources first; bookings keep referring to archived ones.",
+        code="venue_has_resources",
+    )
+    if venue.active_resources > 0:
+        raise has_resources
+    # The delete is conditional on the count, which a resource created since the read would have raised.
+    if not repository.delete_venue(venue_id):
+        if repository.get_venue(venue_id) is None:
+            raise errors.NotFound(f"No venue {venue_id}.", code="venue_not_found")
+        raise has_resources
 
 
 def create_resource(caller: Caller, data: ResourceInput, now: datetime | None = None) -> Resource:
@@ -50,5 +160,106 @@ def create_resource(caller: Caller, data: ResourceInput, now: datetime | None = 
         updated_at=now,
         **data.model_dump(),
     )
-    repository.save_resource(resource)
+    repository.create_resource(resource)
     return resource
+
+
+def get_resource(caller: Caller, resource_id: str) -> Resource:
+    resource = repository.get_resource(resource_id)
+    if resource is None or not (resource.active or _manages(caller, resource.owner_id)):
+        raise errors.NotFound(f"No resource {resource_id}.", code="resource_not_found")
+    return resource
+
+
+def list_resources(
+    caller: Caller,
+    *,
+    kind: ResourceType | None = None,
+    venue_id: str | None = None,
+    city: str | None = None,
+    min_capacity: int | None = None,
+    amenities: str | None = None,
+    limit: int = 20,
+    cursor: str | None = None,
+    page: int | None = None,
+) -> ResourcePage:
+    """Public listing; archived resources appear only to their owner and admins. `amenities` is "a,b": all of them."""
+    if page is not None and cursor is not None:
+        raise errors.ValidationFailed("Page by `cursor` or by `page`, not both.", code="page_and_cursor")
+    if page is not None and page * limit > MAX_PAGED_ITEMS:
+        raise errors.ValidationFailed(
+            f"page x limit is at most {MAX_PAGED_ITEMS}; use `cursor` to go further.", code="page_too_deep"
+        )
+    wanted_city = city.strip().casefold() if city and city.strip() else None
+    wanted_amenities = {tag.strip() for tag in (amenities or "").split(",") if tag.strip()}
+
+    def select(resource: Resource) -> Resource | None:
+        keep = (
+            (resource.active or _manages(caller, resource.owner_id))
+            and (kind is None or resource.type == kind)
+            and (wanted_city is None or resource.city.casefold() == wanted_city)
+            and (min_capacity is None or resource.capacity >= min_capacity)
+            and wanted_amenities <= set(resource.amenities)
+        )
+        return resource if keep else None
+
+    skip = (page - 1) * limit if page is not None else 0
+    found, next_cursor = repository.list_resources(
+        venue_id=venue_id, kind=kind, limit=skip + limit, cursor=cursor, select=select
+    )
+    if page is None:
+        return ResourcePage(resources=found, pagination=CursorPagination(limit=limit, next_cursor=next_cursor))
+    return ResourcePage(
+        resources=found[skip:], pagination=PagePagination(limit=limit, page=page, next_cursor=next_cursor)
+    )
+
+
+def update_resource(
+    caller: Caller,
+    resource_id: str,
+    data: ResourceUpdate,
+    *,
+    if_match: str | None = None,
+    now: datetime | None = None,
+) -> Resource:
+    """Replace every mutable field. `active: true` revives an archived resource, if its venue still exists."""
+    _require_writer(caller)
+    current = _owned_resource(caller, resource_id)
+    _require_match(if_match, current.etag)
+    if data.venue_id is not None and data.venue_id != current.venue_id:
+        raise _immutable("venueId")
+    # Existing bookings and slot claims are laid on the unit and granule grid.
+    if data.policy.unit != current.policy.unit:
+        raise _immutable("policy.unit")
+    if data.policy.granule_minutes != current.policy.granule_minutes:
+        raise _immutable("policy.granuleMinutes")
+    now = now or datetime.now(UTC)
+    changes = data.model_dump(exclude={"venue_id"})
+    updated = Resource.model_validate(
+        {**current.model_dump(), **changes, "updated_at": now, "version": current.version + 1}
+    )
+    repository.replace_resource(updated, current.version, _venue_delta(current, updated))
+    return updated
+
+
+def archive_resource(caller: Caller, resource_id: str, now: datetime | None = None) -> None:
+    """DELETE keeps the item (bookings refer to it) and hides it from everyone but its owner and admins."""
+    _require_writer(caller)
+    current = _owned_resource(caller, resource_id)
+    if not current.active:
+        return
+    now = now or datetime.now(UTC)
+    archived = current.model_copy(update={"active": False, "updated_at": now, "version": current.version + 1})
+    repository.replace_resource(archived, current.version, _venue_delta(current, archived))
+
+
+def _venue_delta(before: Resource, after: Resource) -> int:
+    if before.active == after.active:
+        return 0
+    venue = repository.get_venue(after.venue_id)
+    if after.active:
+        if venue is None:
+            raise errors.Conflict("Its venue was deleted, so it cannot be bookable again.", code="venue_deleted")
+        return 1
+    # Nothing to count down when the venue is gone or never counted it (written outside this service).
+    return -1 if venue is not None and venue.active_resources > 0 else 0

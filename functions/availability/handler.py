@@ -1,0 +1,63 @@
+"""Availability: one window, many windows, the free start-time grid, and conflicts of a (recurring) request."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from slotwise.api.app import create_app, lambda_entrypoint
+from slotwise.api.caller import caller_from
+from slotwise.booking import availability, series
+from slotwise.booking.models import BookingTimes
+from slotwise.booking.requests import BulkAvailabilityRequest
+from slotwise.booking.service import now_utc
+
+app = create_app()
+TAGS = ["availability"]
+Json = dict[str, Any]
+Quantity = Annotated[int, Query(ge=1, le=10_000)]
+
+
+@app.get("/api/v1/availability", tags=TAGS, summary="Is this window free? Conflicts and a price quote")
+def check(
+    resource_id: Annotated[str, Query(alias="resourceId", min_length=1, max_length=64)],
+    start_time: Annotated[datetime | None, Query(alias="startTime")] = None,
+    end_time: Annotated[datetime | None, Query(alias="endTime")] = None,
+    check_in: Annotated[date | None, Query(alias="checkIn")] = None,
+    check_out: Annotated[date | None, Query(alias="checkOut")] = None,
+    quantity: Quantity = 1,
+) -> Json:
+    times = BookingTimes(start_time=start_time, end_time=end_time, check_in=check_in, check_out=check_out)
+    return availability.check(caller_from(app.current_event), resource_id, times, quantity, now_utc())
+
+
+@app.post("/api/v1/availability/bulk", tags=TAGS, summary="Availability of many windows of one resource")
+def bulk(body: BulkAvailabilityRequest) -> Json:
+    return availability.check_many(body.resource_id, body.time_slots, body.quantity, now_utc())
+
+
+@app.get("/api/v1/resources/<resourceId>/slots", tags=TAGS, summary="Free start times between two instants")
+def slots(
+    resourceId: str,  # noqa: N803 - path parameter names are the API's
+    frm: Annotated[datetime, Query(alias="from")],
+    to: Annotated[datetime, Query()],
+    quantity: Quantity = 1,
+) -> Json:
+    return availability.free_slots(resourceId, frm, to, quantity, now_utc())
+
+
+@app.get("/api/v1/conflicts", tags=TAGS, summary="Conflicts of a single or recurring request")
+def conflicts(
+    resource_id: Annotated[str, Query(alias="resourceId", min_length=1, max_length=64)],
+    start_time: Annotated[datetime, Query(alias="startTime")],
+    end_time: Annotated[datetime, Query(alias="endTime")],
+    recurrence_rule: Annotated[str | None, Query(alias="recurrenceRule", max_length=500)] = None,
+) -> Json:
+    times = BookingTimes(start_time=start_time, end_time=end_time)
+    assert times.start_time is not None and times.end_time is not None
+    return series.conflicts(resource_id, times.start_time, times.end_time, recurrence_rule, now_utc())
+
+
+lambda_handler = lambda_entrypoint(app)

@@ -1,0 +1,118 @@
+"""Bookings: create (single and recurring), read, list, change details, reschedule, cancel, approve/reject."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from slotwise.api.app import create_app, lambda_entrypoint
+from slotwise.api.caller import caller_from
+from slotwise.booking import series, service
+from slotwise.booking.models import (
+    BookingCreate,
+    BookingStatus,
+    BookingUpdate,
+    CancelRequest,
+    DecisionRequest,
+    ExceptionCreate,
+    RecurringCreate,
+    RescheduleRequest,
+)
+
+app = create_app()
+TAGS = ["bookings"]
+Json = dict[str, Any]
+
+
+def _caller() -> Any:
+    return caller_from(app.current_event)
+
+
+@app.post("/api/v1/bookings", tags=TAGS, summary="Book a resource (honours Idempotency-Key)")
+def create(body: BookingCreate) -> Response[Json]:
+    key = app.current_event.headers.get("idempotency-key")
+    created = service.create_booking(_caller(), body, idempotency_key=key)
+    headers = {"Location": f"/api/v1/bookings/{created.booking.id}"}
+    if created.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return Response(201, "application/json", created.booking.public(), headers)
+
+
+@app.post("/api/v1/bookings/recurring", tags=TAGS, summary="Book a recurring series (RRULE)")
+def create_recurring(body: RecurringCreate) -> Response[Json]:
+    result = series.create_series(_caller(), body)
+    result["created"] = [b.public() for b in result["created"]]
+    return Response(201, "application/json", result, {"Location": f"/api/v1/bookings/{result['seriesId']}"})
+
+
+@app.get("/api/v1/bookings", tags=TAGS, summary="List bookings (yours, or a resource's for its vendor)")
+def list_bookings(
+    resource_id: Annotated[str | None, Query(alias="resourceId", max_length=64)] = None,
+    customer_id: Annotated[str | None, Query(alias="customerId", max_length=128)] = None,
+    status: Annotated[BookingStatus | None, Query()] = None,
+    frm: Annotated[datetime | None, Query(alias="from")] = None,
+    to: Annotated[datetime | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=2000)] = None,
+) -> Json:
+    found, next_cursor = service.list_bookings(_caller(), resource_id=resource_id, customer_id=customer_id,
+                                               status=status, frm=frm, to=to, limit=limit, cursor=cursor)
+    return {"bookings": [b.public() for b in found], "pagination": {"limit": limit, "nextCursor": next_cursor}}
+
+
+@app.get("/api/v1/bookings/by-reference/<code>", tags=TAGS, summary="Find a booking by its 6-character reference")
+def by_reference(code: str) -> Json:
+    return service.get_by_reference(_caller(), code).public()
+
+
+@app.get("/api/v1/bookings/<bookingId>", tags=TAGS, summary="A booking")
+def get(bookingId: str) -> Json:  # noqa: N803 - path parameter names are the API's
+    return service.get_booking(_caller(), bookingId).public()
+
+
+@app.put("/api/v1/bookings/<bookingId>", tags=TAGS, summary="Change details (times change through reschedule)")
+def update(bookingId: str, body: BookingUpdate) -> Json:  # noqa: N803
+    return service.update_details(_caller(), bookingId, body).public()
+
+
+@app.post("/api/v1/bookings/<bookingId>/reschedule", tags=TAGS, summary="Move a booking in one transaction")
+def reschedule(bookingId: str, body: RescheduleRequest) -> Json:  # noqa: N803
+    return service.reschedule(_caller(), bookingId, body, reason=body.reason).public()
+
+
+@app.post("/api/v1/bookings/<bookingId>/cancel", tags=TAGS, summary="Cancel (one occurrence or all following)")
+def cancel(bookingId: str, body: CancelRequest) -> Json:  # noqa: N803
+    cancelled = series.cancel(_caller(), bookingId, body)
+    return {"cancelled": [b.public() for b in cancelled]}
+
+
+@app.delete("/api/v1/bookings/<bookingId>", tags=TAGS, summary="Cancel a booking")
+def delete(
+    bookingId: str,  # noqa: N803
+    reason: Annotated[str, Query(max_length=500)] = "",
+    notify_attendees: Annotated[bool, Query(alias="notifyAttendees")] = True,
+) -> Json:
+    return service.cancel_booking(_caller(), bookingId, reason).public()
+
+
+@app.post("/api/v1/bookings/<bookingId>/confirm", tags=TAGS, summary="Approve a booking that waits on approval")
+def confirm(bookingId: str, body: DecisionRequest) -> Json:  # noqa: N803
+    return service.decide(_caller(), bookingId, approve=True, reason=body.reason).public()
+
+
+@app.post("/api/v1/bookings/<bookingId>/reject", tags=TAGS, summary="Reject a booking that waits on approval")
+def reject(bookingId: str, body: DecisionRequest) -> Json:  # noqa: N803
+    return service.decide(_caller(), bookingId, approve=False, reason=body.reason).public()
+
+
+@app.post("/api/v1/bookings/<bookingId>/exceptions", tags=TAGS, summary="Cancel or modify one occurrence")
+def add_exception(bookingId: str, body: ExceptionCreate) -> Response[Json]:  # noqa: N803
+    result = series.add_exception(_caller(), bookingId, body)
+    result["booking"] = result["booking"].public()
+    return Response(201, "application/json", result)
+
+
+lambda_handler = lambda_entrypoint(app)

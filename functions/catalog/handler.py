@@ -1,0 +1,130 @@
+"""Catalog: venues and their bookable resources (create, read, list with filters, replace, delete/archive)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from slotwise.api.app import create_app, lambda_entrypoint
+from slotwise.api.caller import caller_from
+from slotwise.catalog import service
+from slotwise.catalog.models import (
+    Resource,
+    ResourceInput,
+    ResourcePage,
+    ResourceType,
+    ResourceUpdate,
+    Venue,
+    VenueInput,
+    VenuePage,
+    VenueUpdate,
+)
+from slotwise.identity.models import Caller
+
+app = create_app()
+VENUES, RESOURCES = ["venues"], ["resources"]
+Limit = Annotated[int, Query(ge=1, le=100)]
+Cursor = Annotated[str | None, Query(max_length=2000)]
+City = Annotated[str | None, Query(min_length=1, max_length=100)]
+AmenityList = Annotated[str | None, Query(max_length=1000, pattern=r"^[a-z0-9_\-]+(,[a-z0-9_\-]+)*$")]
+
+
+def _created(model: type[Any]) -> dict[int, Any]:
+    return {201: {"description": "Created", "content": {"application/json": {"model": model}}}}
+
+
+GONE: dict[int, Any] = {204: {"description": "Done"}}
+
+
+def _caller() -> Caller:
+    return caller_from(app.current_event)
+
+
+def _if_match() -> str | None:
+    return app.current_event.get_header_value("if-match", case_sensitive=False)
+
+
+def _entity(entity: Venue | Resource, status: int = 200, location: str | None = None) -> Response[Any]:
+    headers = {"ETag": entity.etag} | ({"Location": location} if location else {})
+    return Response(status, "application/json", entity, headers)
+
+
+@app.post("/api/v1/venues", tags=VENUES, summary="Create a venue (you own it)", responses=_created(Venue))
+def create_venue(body: VenueInput) -> Response[Venue]:
+    venue = service.create_venue(_caller(), body)
+    return _entity(venue, 201, f"/api/v1/venues/{venue.id}")
+
+
+@app.get("/api/v1/venues", tags=VENUES, summary="List venues, by city (any case) or your own (mine=true)")
+def list_venues(
+    city: City = None, mine: Annotated[bool, Query()] = False, limit: Limit = 20, cursor: Cursor = None
+) -> VenuePage:
+    return service.list_venues(_caller(), city=city, mine=mine, limit=limit, cursor=cursor)
+
+
+@app.get("/api/v1/venues/<venueId>", tags=VENUES, summary="A venue, with its version as ETag")
+def get_venue(venueId: str) -> Response[Venue]:
+    return _entity(service.get_venue(_caller(), venueId))
+
+
+@app.put("/api/v1/venues/<venueId>", tags=VENUES, summary="Replace a venue (honours If-Match; timezone is fixed)")
+def update_venue(venueId: str, body: VenueUpdate) -> Response[Venue]:
+    return _entity(service.update_venue(_caller(), venueId, body, if_match=_if_match()))
+
+
+@app.delete("/api/v1/venues/<venueId>", tags=VENUES, summary="Delete a venue with no active resources", responses=GONE)
+def delete_venue(venueId: str) -> Response[None]:
+    service.delete_venue(_caller(), venueId)
+    return Response(204)
+
+
+@app.post("/api/v1/resources", tags=RESOURCES, summary="Create a resource in your venue", responses=_created(Resource))
+def create_resource(body: ResourceInput) -> Response[Resource]:
+    resource = service.create_resource(_caller(), body)
+    return _entity(resource, 201, f"/api/v1/resources/{resource.id}")
+
+
+@app.get("/api/v1/resources", tags=RESOURCES, summary="Search resources (cursor or page+limit paging)")
+def list_resources(
+    *,
+    kind: Annotated[ResourceType | None, Query(alias="type")] = None,
+    venue_id: Annotated[str | None, Query(alias="venueId", min_length=1, max_length=64)] = None,
+    city: City = None,
+    min_capacity: Annotated[int | None, Query(alias="minCapacity", ge=1, le=10_000)] = None,
+    amenities: AmenityList = None,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+    page: Annotated[int | None, Query(ge=1, le=1000)] = None,
+) -> ResourcePage:
+    return service.list_resources(
+        _caller(),
+        kind=kind,
+        venue_id=venue_id,
+        city=city,
+        min_capacity=min_capacity,
+        amenities=amenities,
+        limit=limit,
+        cursor=cursor,
+        page=page,
+    )
+
+
+@app.get("/api/v1/resources/<resourceId>", tags=RESOURCES, summary="A resource, with its version as ETag")
+def get_resource(resourceId: str) -> Response[Resource]:
+    return _entity(service.get_resource(_caller(), resourceId))
+
+
+@app.put("/api/v1/resources/<resourceId>", tags=RESOURCES, summary="Replace a resource (honours If-Match)")
+def update_resource(resourceId: str, body: ResourceUpdate) -> Response[Resource]:
+    return _entity(service.update_resource(_caller(), resourceId, body, if_match=_if_match()))
+
+
+@app.delete("/api/v1/resources/<resourceId>", tags=RESOURCES, summary="Archive (kept for bookings)", responses=GONE)
+def archive_resource(resourceId: str) -> Response[None]:
+    service.archive_resource(_caller(), resourceId)
+    return Response(204)
+
+
+lambda_handler = lambda_entrypoint(app)

@@ -1,0 +1,139 @@
+"""The read side of inventory: is a window free, which start times are free, what conflicts with a request.
+
+One Query reads every inventory item a question needs (the span of its lock keys); holds whose deadline has
+passed count as free, exactly as a claim would evict them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from slotwise import errors
+from slotwise.booking import rules, store
+from slotwise.booking.models import BookingTimes
+from slotwise.booking.service import bookable_resource, price_of, window_of
+from slotwise.booking.store import Holder
+from slotwise.catalog.models import Resource
+from slotwise.identity.models import Caller
+from slotwise.models import iso
+
+MAX_BULK_SLOTS = 100
+MAX_GRID_DAYS = 31
+
+
+@dataclass(frozen=True)
+class KeyState:
+    taken: int
+    holders: tuple[str, ...]
+
+
+def key_states(held: dict[str, list[Holder]], keys: Sequence[str], now_epoch: int) -> dict[str, KeyState]:
+    states = {}
+    for key in keys:
+        live = [h for h in held.get(key, []) if h.live(now_epoch)]
+        states[key] = KeyState(sum(h.quantity for h in live), tuple(sorted(h.booking_id for h in live)))
+    return states
+
+
+def _policy_problem(resource: Resource, window: rules.Window, quantity: int, now: datetime) -> dict[str, str] | None:
+    try:
+        rules.check_policy(resource, window, quantity, now)
+    except errors.ValidationFailed as broken:
+        return {"code": broken.code, "detail": broken.detail}
+    return None
+
+
+def assess(
+    resource: Resource, window: rules.Window, quantity: int, held: dict[str, list[Holder]], now: datetime
+) -> dict[str, Any]:
+    """Availability of one window given the inventory already read."""
+    keys = rules.lock_keys(resource, window)
+    states = key_states(held, keys, int(now.timestamp()))
+    conflicts = [
+        {"slot": key, "bookingIds": list(state.holders), "available": max(resource.capacity - state.taken, 0)}
+        for key, state in states.items()
+        if state.taken + quantity > resource.capacity
+    ]
+    remaining = min((resource.capacity - s.taken for s in states.values()), default=resource.capacity)
+    problem = _policy_problem(resource, window, quantity, now)
+    return {
+        "available": problem is None and not conflicts,
+        "startTime": iso(window.start.astimezone(resource.zone)),
+        "endTime": iso(window.end.astimezone(resource.zone)),
+        "remaining": max(remaining, 0),
+        "conflicts": conflicts,
+        "reasons": [problem] if problem else [],
+    }
+
+
+def _read(resource: Resource, windows: Sequence[rules.Window]) -> dict[str, list[Holder]]:
+    low, high = rules.span_key_range(resource, windows)
+    return store.slot_items(resource.id, low, high)
+
+
+def _describe_conflicts(caller: Caller, resource: Resource, report: dict[str, Any]) -> None:
+    """Name the bookings in the way (the resource-booking API shows them); titles only to the vendor or admin."""
+    ids = {i for conflict in report["conflicts"] for i in conflict["bookingIds"]}
+    if not ids:
+        return
+    show_titles = caller.role == "admin" or caller.user_id == resource.owner_id
+    report["conflictingBookings"] = [
+        {"id": b.id, "startTime": iso(b.start_time), "endTime": iso(b.end_time),
+         **({"title": b.title} if show_titles else {})}
+        for b in store.get_bookings(ids)
+    ]
+
+
+def check(caller: Caller, resource_id: str, times: BookingTimes, quantity: int, now: datetime) -> dict[str, Any]:
+    resource = bookable_resource(resource_id)
+    window = window_of(resource, times)
+    report = assess(resource, window, quantity, _read(resource, [window]), now)
+    _describe_conflicts(caller, resource, report)
+    duration = int((window.end - window.start).total_seconds() // 60)
+    return {
+        "resourceId": resource.id,
+        "resourceName": resource.name,
+        "quantity": quantity,
+        "duration": duration,
+        "price": price_of(resource, window, quantity).model_dump(mode="json", by_alias=True),
+        **report,
+    }
+
+
+def check_many(
+    resource_id: str, slots: Sequence[BookingTimes], quantity: int, now: datetime
+) -> dict[str, Any]:
+    if len(slots) > MAX_BULK_SLOTS:
+        raise errors.ValidationFailed(f"At most {MAX_BULK_SLOTS} time slots per request.", code="too_many_slots")
+    resource = bookable_resource(resource_id)
+    windows = [window_of(resource, slot) for slot in slots]
+    held = _read(resource, windows) if windows else {}
+    return {
+        "resourceId": resource.id,
+        "quantity": quantity,
+        "results": [assess(resource, window, quantity, held, now) for window in windows],
+    }
+
+
+def free_slots(resource_id: str, frm: datetime, to: datetime, quantity: int, now: datetime) -> dict[str, Any]:
+    if to <= frm:
+        raise errors.ValidationFailed("`to` comes after `from`.", code="end_before_start")
+    if to - frm > timedelta(days=MAX_GRID_DAYS):
+        raise errors.ValidationFailed(f"Ask for at most {MAX_GRID_DAYS} days at a time.", code="range_too_long")
+    resource = bookable_resource(resource_id)
+    windows = rules.candidate_windows(resource, frm, to, now)
+    held = _read(resource, windows) if windows else {}
+    slots = []
+    for window in windows:
+        states = key_states(held, rules.lock_keys(resource, window), int(now.timestamp()))
+        remaining = min(resource.capacity - s.taken for s in states.values())
+        if remaining >= quantity:
+            slots.append({
+                "startTime": iso(window.start.astimezone(resource.zone)),
+                "endTime": iso(window.end.astimezone(resource.zone)),
+                "remaining": remaining,
+            })
+    return {"resourceId": resource.id, "timezone": resource.timezone, "quantity": quantity, "slots": slots}

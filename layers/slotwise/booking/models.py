@@ -1,0 +1,180 @@
+"""Bookings: what a caller asks for, what is stored, and the state machine that moves them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from slotwise.catalog.models import AwareDatetime
+from slotwise.models import ApiModel, DomainModel
+
+BookingStatus = Literal[
+    "held", "awaiting_approval", "confirmed", "rejected", "cancelled", "expired", "completed", "no_show"
+]
+# Statuses that keep inventory claimed.
+HOLDING: frozenset[str] = frozenset({"held", "awaiting_approval", "confirmed"})
+# Statuses whose claim lapses at `expiresAt` unless confirmed first.
+EXPIRING: frozenset[str] = frozenset({"held", "awaiting_approval"})
+
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "held": frozenset({"confirmed", "cancelled", "expired"}),
+    "awaiting_approval": frozenset({"confirmed", "rejected", "cancelled", "expired"}),
+    "confirmed": frozenset({"cancelled", "completed", "no_show"}),
+}
+
+MetadataValue = str | int | float | bool
+Text = Annotated[str, Field(max_length=4000)]
+
+
+class PriceLineOut(DomainModel):
+    description: str
+    unit_price: int
+    units: int
+    amount: int
+
+
+class Price(DomainModel):
+    currency: str
+    amount: int
+    quantity: int
+    lines: list[PriceLineOut] = Field(default_factory=list)
+
+
+class Cancellation(DomainModel):
+    reason: str = ""
+    at: datetime
+    by: str | None
+
+
+class HistoryEntry(DomainModel):
+    at: datetime
+    by: str | None
+    action: str
+    from_start: datetime | None = None
+    from_end: datetime | None = None
+    to_start: datetime | None = None
+    to_end: datetime | None = None
+    note: str = ""
+
+
+class Booking(DomainModel):
+    id: str
+    reference: str
+    resource_id: str
+    resource_name: str
+    resource_type: str
+    venue_id: str
+    vendor_id: str
+    customer_id: str
+    created_by: str
+    timezone: str
+    start_time: datetime
+    end_time: datetime
+    check_in: date | None = None
+    check_out: date | None = None
+    quantity: int
+    lock_keys: list[str]
+    status: BookingStatus
+    version: int = 1
+    expires_at: datetime | None = None
+    price: Price
+    title: str = ""
+    description: str = ""
+    attendees: list[str] = Field(default_factory=list)
+    guests: int | None = None
+    metadata: dict[str, MetadataValue] = Field(default_factory=dict)
+    series_id: str | None = None
+    occurrence_date: date | None = None
+    cancellation: Cancellation | None = None
+    history: list[HistoryEntry] = Field(default_factory=list)
+    created_at: datetime
+    updated_at: datetime
+
+    def public(self) -> dict[str, object]:
+        """The booking as the API shows it (lock keys are the engine's business)."""
+        return self.model_dump(mode="json", by_alias=True, exclude={"lock_keys"})
+
+    @property
+    def expires_epoch(self) -> int:
+        """When the claim lapses, as stored on each inventory item; 0 for a firm (confirmed) claim."""
+        if self.status in EXPIRING and self.expires_at is not None:
+            return int(self.expires_at.timestamp())
+        return 0
+
+
+class BookingDetails(ApiModel):
+    title: Annotated[str, Field(max_length=200)] = ""
+    description: Text = ""
+    attendees: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(default_factory=list, max_length=200)
+    guests: Annotated[int, Field(ge=0, le=100_000)] | None = None
+    metadata: dict[Annotated[str, Field(min_length=1, max_length=60)], MetadataValue] = Field(
+        default_factory=dict, max_length=30
+    )
+
+
+class BookingTimes(ApiModel):
+    """When: start/end for timed resources, check-in/check-out dates for nights, nothing for a fixed window."""
+
+    start_time: AwareDatetime | None = None
+    end_time: AwareDatetime | None = None
+    check_in: date | None = None
+    check_out: date | None = None
+
+
+class BookingCreate(BookingTimes, BookingDetails):
+    resource_id: Annotated[str, Field(min_length=1, max_length=64)]
+    quantity: Annotated[int, Field(ge=1, le=10_000)] = 1
+    # Agents and staff book on behalf of a customer; everyone else books for themselves.
+    customer_id: Annotated[str, Field(min_length=1, max_length=128)] | None = None
+    # Documented by the resource-booking API; accepted only when it names the caller (never to act as someone else).
+    created_by: Annotated[str, Field(min_length=1, max_length=128)] | None = None
+
+
+class BookingUpdate(BookingDetails):
+    pass
+
+
+class RescheduleRequest(BookingTimes):
+    reason: Annotated[str, Field(max_length=500)] = ""
+
+
+class CancelRequest(ApiModel):
+    reason: Annotated[str, Field(max_length=500)] = ""
+    # For a series occurrence: cancel this one, or this one and every later one.
+    scope: Literal["this", "this_and_following"] = "this"
+
+
+class DecisionRequest(ApiModel):
+    reason: Annotated[str, Field(max_length=500)] = ""
+
+
+class RecurringCreate(BookingCreate):
+    recurrence_rule: Annotated[str, Field(min_length=1, max_length=500)]
+    mode: Literal["all_or_nothing", "skip_conflicts"] = "all_or_nothing"
+
+    @model_validator(mode="after")
+    def _timed(self) -> RecurringCreate:
+        if self.start_time is None or self.end_time is None:
+            raise ValueError("a recurring booking names the first occurrence's startTime and endTime")
+        return self
+
+
+class ExceptionCreate(ApiModel):
+    exception_type: Literal["cancelled", "modified"]
+    exception_date: date
+    reason: Annotated[str, Field(max_length=500)] = ""
+    new_start_time: AwareDatetime | None = None
+    new_end_time: AwareDatetime | None = None
+    new_title: Annotated[str, Field(max_length=200)] | None = None
+
+    @model_validator(mode="after")
+    def _coherent(self) -> ExceptionCreate:
+        if self.exception_type == "cancelled" and (self.new_start_time or self.new_end_time or self.new_title):
+            raise ValueError("a cancelled occurrence takes no new times or title")
+        if self.exception_type == "modified" and not (self.new_start_time or self.new_end_time or self.new_title):
+            raise ValueError("a modified occurrence names newStartTime/newEndTime and/or newTitle")
+        if (self.new_start_time is None) != (self.new_end_time is None):
+            raise ValueError("newStartTime and newEndTime go together")
+        return self

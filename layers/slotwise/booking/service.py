@@ -1,0 +1,421 @@
+"""Booking use cases. Each state change is one TransactWriteItems; reads come first, writes are conditional."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from slotwise import errors
+from slotwise.booking import access, claims, rules, store
+from slotwise.booking.models import (
+    EXPIRING,
+    HOLDING,
+    TRANSITIONS,
+    Booking,
+    BookingCreate,
+    BookingStatus,
+    BookingTimes,
+    BookingUpdate,
+    Cancellation,
+    HistoryEntry,
+    Price,
+)
+from slotwise.booking.references import new_reference, normalise
+from slotwise.booking.store import Tag, Transaction, TransactionFailed
+from slotwise.catalog import repository as catalog
+from slotwise.catalog.models import Resource
+from slotwise.data.pagination import decode_cursor, encode_cursor
+from slotwise.identity.models import Caller
+
+IDEMPOTENCY_TTL = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class Created:
+    booking: Booking
+    replayed: bool = False
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def bookable_resource(resource_id: str) -> Resource:
+    resource = catalog.get_resource(resource_id)
+    if resource is None:
+        raise errors.NotFound(f"No resource {resource_id}.", code="resource_not_found")
+    return resource
+
+
+def window_of(resource: Resource, times: BookingTimes) -> rules.Window:
+    return rules.window_for(
+        resource, start=times.start_time, end=times.end_time, check_in=times.check_in, check_out=times.check_out
+    )
+
+
+def initial_status(resource: Resource) -> BookingStatus:
+    return {"auto": "confirmed", "approval": "awaiting_approval", "payment": "held"}[resource.policy.confirmation]  # type: ignore[return-value]
+
+
+def price_of(resource: Resource, window: rules.Window, quantity: int) -> Price:
+    return Price.model_validate(_quote_json(rules.quote(resource, window, quantity)))
+
+
+def _quote_json(quote: rules.PriceQuote) -> dict[str, Any]:
+    return {
+        "currency": quote.currency,
+        "amount": quote.amount,
+        "quantity": quote.quantity,
+        "lines": [
+            {"description": l.description, "unitPrice": l.unit_price, "units": l.units, "amount": l.amount}
+            for l in quote.lines
+        ],
+    }
+
+
+def _local(resource: Resource, value: datetime) -> datetime:
+    return value.astimezone(resource.zone)
+
+
+def new_booking(
+    resource: Resource,
+    window: rules.Window,
+    data: BookingCreate,
+    *,
+    customer_id: str,
+    created_by: str,
+    now: datetime,
+    series_id: str | None = None,
+) -> Booking:
+    status = initial_status(resource)
+    expires = now + timedelta(seconds=resource.policy.hold_ttl_seconds) if status in EXPIRING else None
+    return Booking(
+        id=str(uuid.uuid4()),
+        reference=new_reference(),
+        resource_id=resource.id,
+        resource_name=resource.name,
+        resource_type=resource.type,
+        venue_id=resource.venue_id,
+        vendor_id=resource.owner_id,
+        customer_id=customer_id,
+        created_by=created_by,
+        timezone=resource.timezone,
+        start_time=_local(resource, window.start),
+        end_time=_local(resource, window.end),
+        check_in=window.check_in,
+        check_out=window.check_out,
+        quantity=data.quantity,
+        lock_keys=rules.lock_keys(resource, window),
+        status=status,
+        expires_at=expires,
+        price=price_of(resource, window, data.quantity),
+        title=data.title,
+        description=data.description,
+        attendees=data.attendees,
+        guests=data.guests,
+        metadata=data.metadata,
+        series_id=series_id,
+        occurrence_date=_local(resource, window.start).date() if series_id else None,
+        history=[HistoryEntry(at=now, by=created_by, action="created")],
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def add_claims(
+    tx: Transaction, booking: Booking, keys: list[str], state: claims.ClaimState, capacity: int
+) -> None:
+    for key in keys:
+        tx.claim(
+            booking.resource_id,
+            key,
+            booking_id=booking.id,
+            quantity=booking.quantity,
+            capacity=capacity,
+            expires_epoch=booking.expires_epoch,
+            evict=state.evictions.get(key, ()),
+        )
+
+
+def add_evictions(tx: Transaction, state: claims.ClaimState, now: datetime) -> None:
+    for booking_id, expires_epoch in state.evicted_bookings().items():
+        tx.expire_evicted(booking_id, expires_epoch, now.isoformat())
+
+
+def _request_hash(caller: Caller, data: BookingCreate) -> str:
+    canonical = json.dumps([caller.user_id, data.model_dump(mode="json")], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _idempotency_pk(caller: Caller, key: str) -> str:
+    return f"IDEMP#{caller.user_id}#{key}"
+
+
+def create_booking(
+    caller: Caller, data: BookingCreate, *, idempotency_key: str | None = None, now: datetime | None = None
+) -> Created:
+    now = now or now_utc()
+    customer = access.customer_for(caller, data.customer_id, data.created_by)
+    resource = bookable_resource(data.resource_id)
+    window = window_of(resource, data)
+    rules.check_policy(resource, window, data.quantity, now)
+    booking = new_booking(resource, window, data, customer_id=customer, created_by=caller.user_id or customer,
+                          now=now)
+    request_hash = _request_hash(caller, data)
+
+    def build(state: claims.ClaimState) -> Transaction:
+        tx = Transaction()
+        tx.put_new(Tag("booking", booking.id), store.booking_item(booking))
+        tx.put_new(Tag("reference", booking.reference),
+                   {"PK": f"REF#{booking.reference}", "SK": "REF", "type": "reference", "bookingId": booking.id})
+        if idempotency_key:
+            tx.put_new(Tag("idempotency", idempotency_key), {
+                "PK": _idempotency_pk(caller, idempotency_key), "SK": "IDEMP", "type": "idempotency",
+                "bookingId": booking.id, "requestHash": request_hash,
+                "ttl": int((now + IDEMPOTENCY_TTL).timestamp()),
+            })
+        add_claims(tx, booking, booking.lock_keys, state, resource.capacity)
+        add_evictions(tx, state, now)
+        return tx
+
+    replay: list[Booking] = []
+
+    def on_other_failure(failed: TransactionFailed) -> bool:
+        nonlocal booking
+        if failed.of_kind("idempotency") and idempotency_key:
+            replay.append(_replayed(caller, idempotency_key, request_hash))
+            raise _Replayed
+        if failed.of_kind("reference"):
+            booking = booking.model_copy(update={"reference": new_reference()})
+            return True
+        return False
+
+    try:
+        claims.run(build, booking_id=booking.id, quantity=booking.quantity, capacity=resource.capacity,
+                   now_epoch=int(now.timestamp()), on_other_failure=on_other_failure)
+    except _Replayed:
+        return Created(replay[0], replayed=True)
+    return Created(booking)
+
+
+class _Replayed(Exception):
+    """The Idempotency-Key was used before with this request: answer with the booking it made."""
+
+
+def _replayed(caller: Caller, key: str, request_hash: str) -> Booking:
+    record = store.get_plain(_idempotency_pk(caller, key), "IDEMP")
+    if record is None:  # expired between the failed condition and this read: treat as contention
+        raise errors.Conflict("The Idempotency-Key is being used by a request in flight.", code="idempotency_in_flight")
+    if record["requestHash"] != request_hash:
+        raise errors.ValidationFailed(
+            "This Idempotency-Key was used with a different request; use a new key for a new booking.",
+            code="idempotency_key_reused",
+        )
+    booking = store.get_booking(record["bookingId"])
+    if booking is None:
+        raise errors.NotFound("The booking this key created no longer exists.", code="booking_not_found")
+    return booking
+
+
+def get_booking(caller: Caller, booking_id: str) -> Booking:
+    return access.visible(caller, store.get_booking(booking_id, consistent=False), booking_id)
+
+
+def get_by_reference(caller: Caller, code: str) -> Booking:
+    reference = normalise(code)
+    record = store.get_plain(f"REF#{reference}", "REF") if reference else None
+    if record is None:
+        raise errors.NotFound(f"No booking with reference {code}.", code="booking_not_found")
+    return get_booking(caller, record["bookingId"])
+
+
+def _require_transition(booking: Booking, target: str) -> None:
+    if target not in TRANSITIONS.get(booking.status, frozenset()):
+        raise errors.Conflict(
+            f"A {booking.status} booking cannot become {target}.", code="invalid_transition",
+            extra={"status": booking.status},
+        )
+
+
+def _changed(booking: Booking, *, by: str | None, action: str, now: datetime, **changes: Any) -> Booking:
+    history = [*booking.history, HistoryEntry(at=now, by=by, action=action, note=changes.pop("note", ""))]
+    return booking.model_copy(update={**changes, "version": booking.version + 1, "updated_at": now,
+                                      "history": history})
+
+
+def _commit(tx: Transaction, booking_id: str) -> None:
+    """A state change that claims nothing: a failed condition means someone moved the booking first."""
+    try:
+        store.execute(tx)
+    except TransactionFailed as failed:
+        if failed.only_contention:
+            raise errors.Conflict("The booking is being changed by another request; retry.",
+                                  code="booking_busy") from failed
+        raise errors.Conflict(f"Booking {booking_id} changed meanwhile; fetch it again.",
+                              code="version_conflict") from failed
+
+
+def _release_all(tx: Transaction, booking: Booking) -> None:
+    for key in booking.lock_keys:
+        tx.release(booking.resource_id, key, booking_id=booking.id, quantity=booking.quantity)
+
+
+def cancel_booking(caller: Caller, booking_id: str, reason: str = "", now: datetime | None = None) -> Booking:
+    now = now or now_utc()
+    booking = access.visible(caller, store.get_booking(booking_id), booking_id)
+    _require_transition(booking, "cancelled")
+    after = _changed(booking, by=caller.user_id, action="cancelled", now=now, status="cancelled",
+                     expires_at=None, cancellation=Cancellation(reason=reason, at=now, by=caller.user_id),
+                     note=reason)
+    tx = Transaction()
+    tx.replace_booking(booking, after)
+    _release_all(tx, booking)
+    _commit(tx, booking_id)
+    return after
+
+
+def decide(caller: Caller, booking_id: str, *, approve: bool, reason: str = "",
+           now: datetime | None = None) -> Booking:
+    """Confirm (approval given, or payment taken by an operator) or reject a booking that waits on a decision."""
+    now = now or now_utc()
+    booking = access.visible(caller, store.get_booking(booking_id), booking_id)
+    access.require_decider(caller, booking, catalog.get_resource(booking.resource_id))
+    target = "confirmed" if approve else "rejected"
+    if booking.status not in EXPIRING:
+        raise errors.Conflict(f"A {booking.status} booking is not waiting for a decision.",
+                              code="invalid_transition", extra={"status": booking.status})
+    _require_transition(booking, target)
+    if booking.expires_at is not None and booking.expires_at <= now:
+        raise errors.Conflict("The hold expired before the decision; the slot may be gone.", code="hold_expired")
+    after = _changed(booking, by=caller.user_id, action=target, now=now, status=target, expires_at=None,
+                     note=reason)
+    tx = Transaction()
+    tx.replace_booking(booking, after)
+    for key in booking.lock_keys:
+        if approve:
+            tx.set_expiry(booking.resource_id, key, booking_id=booking.id, expires_epoch=0)
+        else:
+            tx.release(booking.resource_id, key, booking_id=booking.id, quantity=booking.quantity)
+    _commit(tx, booking_id)
+    return after
+
+
+def update_details(caller: Caller, booking_id: str, data: BookingUpdate, *, expected_version: int | None = None,
+                   now: datetime | None = None) -> Booking:
+    now = now or now_utc()
+    booking = access.visible(caller, store.get_booking(booking_id), booking_id)
+    if expected_version is not None and expected_version != booking.version:
+        raise errors.Conflict("The booking changed since that version.", code="version_conflict")
+    if booking.status not in HOLDING:
+        raise errors.Conflict(f"A {booking.status} booking cannot be edited.", code="invalid_transition")
+    after = _changed(booking, by=caller.user_id, action="updated", now=now, **data.model_dump())
+    tx = Transaction()
+    tx.replace_booking(booking, after)
+    _commit(tx, booking_id)
+    return after
+
+
+def reschedule(caller: Caller, booking_id: str, times: BookingTimes, *, reason: str = "",
+               now: datetime | None = None) -> Booking:
+    """Move a booking: release what it no longer covers and claim what it newly covers, in one transaction."""
+    now = now or now_utc()
+    booking = access.visible(caller, store.get_booking(booking_id), booking_id)
+    if booking.status not in HOLDING:
+        raise errors.Conflict(f"A {booking.status} booking cannot be rescheduled.", code="invalid_transition")
+    resource = bookable_resource(booking.resource_id)
+    window = window_of(resource, times)
+    rules.check_policy(resource, window, booking.quantity, now)
+    keys = rules.lock_keys(resource, window)
+    old, new = set(booking.lock_keys), set(keys)
+    entry = HistoryEntry(at=now, by=caller.user_id, action="rescheduled", from_start=booking.start_time,
+                         from_end=booking.end_time, to_start=_local(resource, window.start),
+                         to_end=_local(resource, window.end), note=reason)
+    after = booking.model_copy(update={
+        "start_time": _local(resource, window.start), "end_time": _local(resource, window.end),
+        "check_in": window.check_in, "check_out": window.check_out, "lock_keys": keys,
+        "price": price_of(resource, window, booking.quantity), "version": booking.version + 1,
+        "updated_at": now, "history": [*booking.history, entry],
+    })
+
+    def build(state: claims.ClaimState) -> Transaction:
+        tx = Transaction()
+        tx.replace_booking(booking, after)
+        for key in sorted(old - new):
+            tx.release(booking.resource_id, key, booking_id=booking.id, quantity=booking.quantity)
+        add_claims(tx, after, sorted(new - old), state, resource.capacity)
+        add_evictions(tx, state, now)
+        return tx
+
+    def on_other_failure(failed: TransactionFailed) -> bool:
+        if failed.of_kind("booking"):
+            raise errors.Conflict(f"Booking {booking_id} changed meanwhile; fetch it again.",
+                                  code="version_conflict") from failed
+        return False
+
+    claims.run(build, booking_id=booking.id, quantity=booking.quantity, capacity=resource.capacity,
+               now_epoch=int(now.timestamp()), on_other_failure=on_other_failure)
+    return after
+
+
+def expire_lapsed(now: datetime | None = None, limit: int = 100) -> int:
+    """The sweeper: release holds whose deadline passed and that no claimant has reclaimed yet."""
+    now = now or now_utc()
+    expired = 0
+    for booking_id in store.lapsed_holds(int(now.timestamp()), limit=limit):
+        booking = store.get_booking(booking_id)
+        if booking is None or booking.status not in EXPIRING or booking.expires_at is None:
+            continue
+        if booking.expires_at > now:
+            continue
+        holders = store.slot_holders(booking.resource_id, booking.lock_keys, booking.id)
+        after = _changed(booking, by=None, action="expired", now=now, status="expired")
+        tx = Transaction()
+        tx.replace_booking(booking, after)
+        for key in booking.lock_keys:
+            if key in holders:  # a claimant may already have evicted it from some keys
+                tx.release(booking.resource_id, key, booking_id=booking.id, quantity=booking.quantity)
+        try:
+            store.execute(tx)
+        except TransactionFailed:
+            continue  # confirmed, cancelled or reclaimed meanwhile: the next sweep sees the new truth
+        expired += 1
+    return expired
+
+
+def list_bookings(
+    caller: Caller,
+    *,
+    resource_id: str | None = None,
+    customer_id: str | None = None,
+    status: str | None = None,
+    frm: datetime | None = None,
+    to: datetime | None = None,
+    limit: int = 20,
+    cursor: str | None = None,
+) -> tuple[list[Booking], str | None]:
+    """A customer's own bookings, or a resource's bookings for its vendor (or an admin), by start time."""
+    user = access.require_user(caller)
+    if resource_id is not None:
+        resource = bookable_resource(resource_id)
+        if caller.role != "admin" and resource.owner_id != user:
+            raise errors.NotFound(f"No resource {resource_id}.", code="resource_not_found")
+        index, partition = "GSI2", f"RESBOOK#{resource_id}"
+    elif customer_id is not None and customer_id != user:
+        if caller.role != "admin":
+            raise errors.PermissionDenied("Only admins list another customer's bookings.")
+        index, partition = "GSI1", f"USER#{customer_id}"
+    else:
+        index, partition = "GSI1", f"USER#{user}"
+    low = store.sort_time(frm) if frm else None
+    high = f"{store.sort_time(to)}~" if to else None
+    if (low is None) != (high is None):
+        low, high = low or "0", high or "~"
+    bookings, last = store.query_bookings(index, partition, low=low, high=high, limit=limit,
+                                          start_key=decode_cursor(cursor))
+    if status is not None:
+        bookings = [b for b in bookings if b.status == status]
+    return bookings, encode_cursor(last)

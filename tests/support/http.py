@@ -1,0 +1,56 @@
+"""Call the API in-process exactly as API Gateway would: route by the route table, build a v2 event, invoke the
+function's real `lambda_handler`. The caller is named by the local runtime's identity headers."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from infra.local.adapter import event_for
+from infra.local.functions import invoke
+
+
+@dataclass
+class ApiResponse:
+    status: int
+    headers: dict[str, str]
+    body: Any = field(default=None)
+
+    @property
+    def code(self) -> str | None:
+        return self.body.get("code") if isinstance(self.body, dict) else None
+
+
+def call(
+    method: str,
+    path: str,
+    *,
+    body: Any = None,
+    query: dict[str, Any] | None = None,
+    user: str | None = None,
+    role: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> ApiResponse:
+    sent = dict(headers or {})
+    if user is not None:
+        sent["x-slotwise-user-id"] = user
+    if role is not None:
+        sent["x-slotwise-role"] = role
+    raw_body = b""
+    if body is not None:
+        raw_body = body if isinstance(body, bytes) else json.dumps(body).encode()
+        sent.setdefault("content-type", "application/json")
+    group, event = event_for(
+        method,
+        path,
+        raw_query_string=urlencode(query or {}, doseq=True),
+        headers=list(sent.items()),
+        body=raw_body,
+    )
+    result = invoke(group, event)
+    response_headers = {k.lower(): v for k, v in (result.get("headers") or {}).items()}
+    text = result.get("body") or ""
+    parsed = json.loads(text) if text and "json" in response_headers.get("content-type", "") else text
+    return ApiResponse(result["statusCode"], response_headers, parsed)

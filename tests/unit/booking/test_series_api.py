@@ -1,0 +1,148 @@
+"""Recurring bookings: all-or-nothing, skip-conflicts, exceptions and cancelling from a date on."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+import pytest
+
+from tests.support.catalog import make_resource
+from tests.support.http import call
+
+START = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)  # a Monday
+
+
+def iso(value: datetime) -> str:
+    return value.isoformat()
+
+
+@pytest.fixture
+def room(table: str) -> Any:
+    return make_resource()
+
+
+def series(resource_id: str, rule: str, mode: str = "all_or_nothing", user: str = "cust") -> Any:
+    return call(
+        "POST",
+        "/api/v1/bookings/recurring",
+        user=user,
+        body={
+            "resourceId": resource_id,
+            "title": "Weekly Team Standup",
+            "startTime": iso(START),
+            "endTime": iso(START + timedelta(minutes=30)),
+            "recurrenceRule": rule,
+            "mode": mode,
+        },
+    )
+
+
+def test_weekday_series_from_the_seed(room: Any) -> None:
+    made = series(room.id, "FREQ=WEEKLY;COUNT=12;BYDAY=MO,TU,WE,TH,FR")
+    assert made.status == 201
+    assert len(made.body["created"]) == 12 and made.body["conflicts"] == []
+    assert {b["seriesId"] for b in made.body["created"]} == {made.body["seriesId"]}
+    assert made.body["created"][5]["occurrenceDate"] == "2027-03-08"
+
+
+def test_all_or_nothing_books_nothing_on_conflict(table: str, room: Any) -> None:
+    blocker = call(
+        "POST",
+        "/api/v1/bookings",
+        user="x",
+        body={
+            "resourceId": room.id,
+            "startTime": iso(START + timedelta(days=14)),
+            "endTime": iso(START + timedelta(days=14, minutes=30)),
+        },
+    )
+    before = len(boto3.client("dynamodb").scan(TableName=table)["Items"])
+    refused = series(room.id, "FREQ=WEEKLY;COUNT=4")
+    assert refused.status == 409 and refused.code == "slot_unavailable"
+    assert [c["date"] for c in refused.body["conflicts"]] == ["2027-03-15"]
+    assert blocker.body["id"] in refused.body["conflicts"][0]["conflicts"][0]["bookingIds"]
+    assert len(boto3.client("dynamodb").scan(TableName=table)["Items"]) == before
+
+
+def test_skip_conflicts_books_the_rest(room: Any) -> None:
+    call(
+        "POST",
+        "/api/v1/bookings",
+        user="x",
+        body={
+            "resourceId": room.id,
+            "startTime": iso(START + timedelta(days=1)),
+            "endTime": iso(START + timedelta(days=1, minutes=30)),
+        },
+    )
+    made = series(room.id, "FREQ=DAILY;COUNT=5", mode="skip_conflicts")
+    assert made.status == 201
+    assert [b["occurrenceDate"] for b in made.body["created"]] == [
+        "2027-03-01",
+        "2027-03-03",
+        "2027-03-04",
+        "2027-03-05",
+    ]
+    assert [c["date"] for c in made.body["conflicts"]] == ["2027-03-02"]
+
+
+def test_limits_and_bad_rules(room: Any) -> None:
+    assert series(room.id, "FREQ=DAILY;COUNT=367").code == "invalid_recurrence_rule"
+    assert series(room.id, "FREQ=DAILY;UNTIL=20290101").code == "too_many_occurrences"
+    assert series(room.id, "FREQ=DAILY").code == "invalid_recurrence_rule"
+    assert series(room.id, "not a rule").status == 422
+
+
+def test_exceptions_cancel_and_modify_one_occurrence(room: Any) -> None:
+    made = series(room.id, "FREQ=DAILY;COUNT=3").body
+    series_id = made["seriesId"]
+    cancelled = call(
+        "POST",
+        f"/api/v1/bookings/{series_id}/exceptions",
+        user="cust",
+        body={"exceptionType": "cancelled", "exceptionDate": "2027-03-02", "reason": "Holiday - Office Closed"},
+    )
+    assert cancelled.status == 201 and cancelled.body["booking"]["status"] == "cancelled"
+    moved = call(
+        "POST",
+        f"/api/v1/bookings/{made['created'][2]['id']}/exceptions",
+        user="cust",
+        body={
+            "exceptionType": "modified",
+            "exceptionDate": "2027-03-03",
+            "newTitle": "Moved standup",
+            "newStartTime": iso(START + timedelta(days=2, hours=1)),
+            "newEndTime": iso(START + timedelta(days=2, hours=1, minutes=30)),
+        },
+    )
+    assert moved.status == 201
+    assert moved.body["booking"]["title"] == "Moved standup"
+    assert datetime.fromisoformat(moved.body["booking"]["startTime"]) == START + timedelta(days=2, hours=1)
+    missing = call(
+        "POST",
+        f"/api/v1/bookings/{series_id}/exceptions",
+        user="cust",
+        body={"exceptionType": "cancelled", "exceptionDate": "2027-04-01"},
+    )
+    assert missing.code == "occurrence_not_found"
+    assert (
+        call(
+            "POST",
+            f"/api/v1/bookings/{series_id}/exceptions",
+            user="intruder",
+            body={"exceptionType": "cancelled", "exceptionDate": "2027-03-01"},
+        ).code
+        == "series_not_found"
+    )
+
+
+def test_cancel_this_and_following(room: Any) -> None:
+    made = series(room.id, "FREQ=DAILY;COUNT=5").body
+    third = made["created"][2]["id"]
+    response = call("POST", f"/api/v1/bookings/{third}/cancel", user="cust", body={"scope": "this_and_following"})
+    assert response.status == 200
+    assert [b["occurrenceDate"] for b in response.body["cancelled"]] == ["2027-03-03", "2027-03-04", "2027-03-05"]
+    first = call("GET", f"/api/v1/bookings/{made['created'][0]['id']}", user="cust").body
+    assert first["status"] == "confirmed"
