@@ -1,16 +1,20 @@
-"""`python -m bench [name ...]` — run the benchmarks and write docs/performance.md."""
+"""`python -m bench [name ...]` — run benchmarks; each writes docs/bench/<name>.md, and docs/performance.md is
+rebuilt from every section present, so running one benchmark keeps the others' last figures."""
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import platform
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).parent
-REPORT = BENCH_DIR.parent / "docs" / "performance.md"
+DOCS = BENCH_DIR.parent / "docs"
+SECTIONS = DOCS / "bench"
+REPORT = DOCS / "performance.md"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -18,26 +22,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("names", nargs="*", help="benchmarks to run (default: all)")
     args = parser.parse_args(argv)
     available = sorted(p.stem.removeprefix("bench_") for p in BENCH_DIR.glob("bench_*.py"))
-    chosen = args.names or available
-    sections = []
-    for name in chosen:
+    SECTIONS.mkdir(parents=True, exist_ok=True)
+    for name in args.names or available:
         print(f"running {name}…", flush=True)
-        sections.append(importlib.import_module(f"bench.bench_{name}").run())
-    header = (
-        "# Performance\n\n"
-        f"Written by `make bench` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; Python {platform.python_version()}, "
-        f"{platform.machine()}, {_cores()} cores. Re-run it to refresh; every figure below comes from that run.\n"
+        section = importlib.import_module(f"bench.bench_{name}").run()
+        stamp = (
+            f"\n_Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; Python {platform.python_version()}, "
+            f"{platform.machine()}, {os.cpu_count()} cores._\n"
+        )
+        (SECTIONS / f"{name}.md").write_text(section + stamp, encoding="utf-8")
+    parts = [(SECTIONS / f"{name}.md").read_text(encoding="utf-8") for name in available
+             if (SECTIONS / f"{name}.md").exists()]
+    REPORT.write_text(
+        "# Performance\n\nWritten by `make bench` (`python -m bench [name]` for one section). Every figure comes "
+        "from the run stamped under its section; no test asserts timings.\n\n" + "\n".join(parts),
+        encoding="utf-8",
     )
-    REPORT.parent.mkdir(exist_ok=True)
-    REPORT.write_text(header + "\n" + "\n".join(sections), encoding="utf-8")
     print(f"wrote {REPORT}")
     return 0
-
-
-def _cores() -> int:
-    import os
-
-    return os.cpu_count() or 1
 
 
 if __name__ == "__main__":

@@ -31,10 +31,13 @@ for leaked in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_PROFILE"):
 @pytest.fixture(autouse=True)
 def _fresh_settings_and_clients() -> Iterator[None]:
     from slotwise.aws import reset_clients
+    from slotwise.cache import reset_caches
     from slotwise.settings import get_settings
 
     get_settings.cache_clear()
     reset_clients()
+    reset_caches()
     yield
     get_settings.cache_clear()
     reset_clients()
+    reset_caches()

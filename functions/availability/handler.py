@@ -40,7 +40,7 @@ def bulk(body: BulkAvailabilityRequest) -> Json:
 
 @app.get("/api/v1/resources/<resourceId>/slots", tags=TAGS, summary="Free start times between two instants")
 def slots(
-    resourceId: str,  # noqa: N803 - path parameter names are the API's
+    resourceId: str,
     frm: Annotated[datetime, Query(alias="from")],
     to: Annotated[datetime, Query()],
     quantity: Quantity = 1,
@@ -56,8 +56,7 @@ def conflicts(
     recurrence_rule: Annotated[str | None, Query(alias="recurrenceRule", max_length=500)] = None,
 ) -> Json:
     times = BookingTimes(start_time=start_time, end_time=end_time)
-    assert times.start_time is not None and times.end_time is not None
-    return series.conflicts(resource_id, times.start_time, times.end_time, recurrence_rule, now_utc())
+    return series.conflicts(resource_id, times, recurrence_rule, now_utc())
 
 
 lambda_handler = lambda_entrypoint(app)

@@ -58,8 +58,16 @@ def list_bookings(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=2000)] = None,
 ) -> Json:
-    found, next_cursor = service.list_bookings(_caller(), resource_id=resource_id, customer_id=customer_id,
-                                               status=status, frm=frm, to=to, limit=limit, cursor=cursor)
+    found, next_cursor = service.list_bookings(
+        _caller(),
+        resource_id=resource_id,
+        customer_id=customer_id,
+        status=status,
+        frm=frm,
+        to=to,
+        limit=limit,
+        cursor=cursor,
+    )
     return {"bookings": [b.public() for b in found], "pagination": {"limit": limit, "nextCursor": next_cursor}}
 
 
@@ -69,29 +77,29 @@ def by_reference(code: str) -> Json:
 
 
 @app.get("/api/v1/bookings/<bookingId>", tags=TAGS, summary="A booking")
-def get(bookingId: str) -> Json:  # noqa: N803 - path parameter names are the API's
+def get(bookingId: str) -> Json:
     return service.get_booking(_caller(), bookingId).public()
 
 
 @app.put("/api/v1/bookings/<bookingId>", tags=TAGS, summary="Change details (times change through reschedule)")
-def update(bookingId: str, body: BookingUpdate) -> Json:  # noqa: N803
+def update(bookingId: str, body: BookingUpdate) -> Json:
     return service.update_details(_caller(), bookingId, body).public()
 
 
 @app.post("/api/v1/bookings/<bookingId>/reschedule", tags=TAGS, summary="Move a booking in one transaction")
-def reschedule(bookingId: str, body: RescheduleRequest) -> Json:  # noqa: N803
+def reschedule(bookingId: str, body: RescheduleRequest) -> Json:
     return service.reschedule(_caller(), bookingId, body, reason=body.reason).public()
 
 
 @app.post("/api/v1/bookings/<bookingId>/cancel", tags=TAGS, summary="Cancel (one occurrence or all following)")
-def cancel(bookingId: str, body: CancelRequest) -> Json:  # noqa: N803
+def cancel(bookingId: str, body: CancelRequest) -> Json:
     cancelled = series.cancel(_caller(), bookingId, body)
     return {"cancelled": [b.public() for b in cancelled]}
 
 
 @app.delete("/api/v1/bookings/<bookingId>", tags=TAGS, summary="Cancel a booking")
 def delete(
-    bookingId: str,  # noqa: N803
+    bookingId: str,
     reason: Annotated[str, Query(max_length=500)] = "",
     notify_attendees: Annotated[bool, Query(alias="notifyAttendees")] = True,
 ) -> Json:
@@ -99,17 +107,17 @@ def delete(
 
 
 @app.post("/api/v1/bookings/<bookingId>/confirm", tags=TAGS, summary="Approve a booking that waits on approval")
-def confirm(bookingId: str, body: DecisionRequest) -> Json:  # noqa: N803
+def confirm(bookingId: str, body: DecisionRequest) -> Json:
     return service.decide(_caller(), bookingId, approve=True, reason=body.reason).public()
 
 
 @app.post("/api/v1/bookings/<bookingId>/reject", tags=TAGS, summary="Reject a booking that waits on approval")
-def reject(bookingId: str, body: DecisionRequest) -> Json:  # noqa: N803
+def reject(bookingId: str, body: DecisionRequest) -> Json:
     return service.decide(_caller(), bookingId, approve=False, reason=body.reason).public()
 
 
 @app.post("/api/v1/bookings/<bookingId>/exceptions", tags=TAGS, summary="Cancel or modify one occurrence")
-def add_exception(bookingId: str, body: ExceptionCreate) -> Response[Json]:  # noqa: N803
+def add_exception(bookingId: str, body: ExceptionCreate) -> Response[Json]:
     result = series.add_exception(_caller(), bookingId, body)
     result["booking"] = result["booking"].public()
     return Response(201, "application/json", result)

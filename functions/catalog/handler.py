@@ -43,7 +43,7 @@ def _caller() -> Caller:
 
 
 def _if_match() -> str | None:
-    return app.current_event.get_header_value("if-match", case_sensitive=False)
+    return app.current_event.headers.get("if-match")
 
 
 def _entity(entity: Venue | Resource, status: int = 200, location: str | None = None) -> Response[Any]:

@@ -122,6 +122,27 @@ def test_demo_data_is_loaded(runtime: Runtime) -> None:
     assert len(items) == 7
 
 
+def test_a_booking_over_http_and_its_conflict(runtime: Runtime) -> None:
+    import boto3
+
+    client = boto3.client("dynamodb", endpoint_url=f"http://127.0.0.1:{runtime.dynamodb_port}",
+                          aws_access_key_id="local", aws_secret_access_key="local", region_name="us-east-1")
+    rooms = client.scan(TableName="slotwise", FilterExpression="SK = :r AND #t = :t",
+                        ExpressionAttributeNames={"#t": "type"},
+                        ExpressionAttributeValues={":r": {"S": "RESOURCE"}, ":t": {"S": "meeting_room"}})["Items"]
+    room_id = rooms[0]["id"]["S"]
+    body = {"resourceId": room_id, "startTime": "2027-03-01T10:00:00+01:00", "endTime": "2027-03-01T11:00:00+01:00"}
+    headers = {"x-slotwise-user-id": "demo-customer", "x-slotwise-role": "customer"}
+    made = requests.post(f"{runtime.base}/api/v1/bookings", json=body, headers=headers, timeout=10)
+    assert made.status_code == 201, made.text
+    assert made.headers["location"].endswith(made.json()["id"])
+    clash = requests.post(f"{runtime.base}/api/v1/bookings", json=body, headers=headers, timeout=10)
+    assert clash.status_code == 409 and clash.json()["code"] == "slot_unavailable"
+    found = requests.get(f"{runtime.base}/api/v1/bookings/by-reference/{made.json()['reference']}", headers=headers,
+                         timeout=10)
+    assert found.json()["id"] == made.json()["id"]
+
+
 def test_invoke_and_tick_reach_the_running_stack(runtime: Runtime) -> None:
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -136,7 +157,7 @@ def test_invoke_and_tick_reach_the_running_stack(runtime: Runtime) -> None:
 
     invoked = cli("invoke", "health", "http/health_get")
     assert '"statusCode": 200' in invoked.stdout
-    assert "no scheduled jobs are defined yet" in cli("tick").stdout
+    assert "job hold-expiry: {'expired': 0}" in cli("tick").stdout
 
 
 def test_ctrl_c_stops_everything(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ many threads at once; each thread borrows its own handler instance, as concurren
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -27,9 +28,18 @@ def _quiet_metrics(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def book(resource_id: str, start: datetime, end: datetime, user: str, quantity: int = 1) -> ApiResponse:
-    return call("POST", "/api/v1/bookings", user=user, role="customer", body={
-        "resourceId": resource_id, "startTime": start.isoformat(), "endTime": end.isoformat(),
-        "quantity": quantity})
+    return call(
+        "POST",
+        "/api/v1/bookings",
+        user=user,
+        role="customer",
+        body={
+            "resourceId": resource_id,
+            "startTime": start.isoformat(),
+            "endTime": end.isoformat(),
+            "quantity": quantity,
+        },
+    )
 
 
 def race(requests: list[tuple[str, datetime, datetime, str, int]], workers: int = 32) -> list[ApiResponse]:
@@ -39,9 +49,12 @@ def race(requests: list[tuple[str, datetime, datetime, str, int]], workers: int 
 
 def stored_bookings(table: str, resource_id: str) -> list[dict[str, object]]:
     client = boto3.client("dynamodb")
-    items = client.query(TableName=table, IndexName="GSI2", KeyConditionExpression="GSI2PK = :p",
-                         ExpressionAttributeValues={":p": {"S": f"RESBOOK#{resource_id}"}})["Items"]
-    return items  # type: ignore[return-value]
+    return client.query(
+        TableName=table,
+        IndexName="GSI2",
+        KeyConditionExpression="GSI2PK = :p",
+        ExpressionAttributeValues={":p": {"S": f"RESBOOK#{resource_id}"}},
+    )["Items"]
 
 
 def test_200_racers_for_one_exclusive_slot_exactly_one_wins_10_rounds(local_table: str) -> None:
@@ -69,15 +82,20 @@ def test_overlapping_not_identical_ranges_never_share_a_granule(local_table: str
     base = DAY + timedelta(days=2, hours=8)
     # 60 racers with windows of 30-120 minutes starting every 30 minutes over 4 hours.
     requests = [
-        (room.id, base + timedelta(minutes=30 * (i % 8)), base + timedelta(minutes=30 * (i % 8) + 30 * (1 + i % 4)),
-         f"u{i}", 1)
+        (
+            room.id,
+            base + timedelta(minutes=30 * (i % 8)),
+            base + timedelta(minutes=30 * (i % 8) + 30 * (1 + i % 4)),
+            f"u{i}",
+            1,
+        )
         for i in range(60)
     ]
     results = race(requests)
     winners = [r.body for r in results if r.status == 201]
     assert winners, "someone must win"
     intervals = sorted((w["startTime"], w["endTime"]) for w in winners)
-    for (_, end), (next_start, _) in zip(intervals, intervals[1:], strict=False):
+    for (_, end), (next_start, _) in itertools.pairwise(intervals):
         assert datetime.fromisoformat(end) <= datetime.fromisoformat(next_start), intervals
     assert all(r.status in (201, 409) for r in results)
 
@@ -90,14 +108,21 @@ def test_reschedule_racing_a_new_booking_for_the_target(local_table: str) -> Non
         mine = book(room.id, start, target, "mover")
         assert mine.status == 201
 
-        def move() -> ApiResponse:
-            return call("POST", f"/api/v1/bookings/{mine.body['id']}/reschedule", user="mover", body={
-                "startTime": target.isoformat(), "endTime": (target + timedelta(minutes=30)).isoformat()})
+        def move(booking_id: str, to: datetime) -> ApiResponse:
+            return call(
+                "POST",
+                f"/api/v1/bookings/{booking_id}/reschedule",
+                user="mover",
+                body={"startTime": to.isoformat(), "endTime": (to + timedelta(minutes=30)).isoformat()},
+            )
 
         with ThreadPoolExecutor(max_workers=2) as pool:
-            moved, other = pool.submit(move), pool.submit(book, room.id, target, target + timedelta(minutes=30), "x")
+            moved, other = (
+                pool.submit(move, mine.body["id"], target),
+                pool.submit(book, room.id, target, target + timedelta(minutes=30), "x"),
+            )
         outcomes = sorted([moved.result().status, other.result().status])
-        assert outcomes == [200, 409] or outcomes == [201, 409], outcomes
+        assert outcomes in ([200, 409], [201, 409]), outcomes
 
 
 def test_cancel_racing_confirm_exactly_one_transition(local_table: str) -> None:
@@ -108,10 +133,12 @@ def test_cancel_racing_confirm_exactly_one_transition(local_table: str) -> None:
         assert pending.status == 201 and pending.body["status"] == "awaiting_approval"
         booking_id = pending.body["id"]
         with ThreadPoolExecutor(max_workers=2) as pool:
-            cancel = pool.submit(call, "POST", f"/api/v1/bookings/{booking_id}/cancel", body={"reason": "x"},
-                                 user="customer")
-            confirm = pool.submit(call, "POST", f"/api/v1/bookings/{booking_id}/confirm", body={}, user="vendor-1",
-                                  role="vendor")
+            cancel = pool.submit(
+                call, "POST", f"/api/v1/bookings/{booking_id}/cancel", body={"reason": "x"}, user="customer"
+            )
+            confirm = pool.submit(
+                call, "POST", f"/api/v1/bookings/{booking_id}/confirm", body={}, user="vendor-1", role="vendor"
+            )
         statuses = sorted([cancel.result().status, confirm.result().status])
         assert statuses == [200, 409], statuses
         final = call("GET", f"/api/v1/bookings/{booking_id}", user="customer").body
@@ -135,8 +162,9 @@ def test_expired_hold_is_reclaimed_at_once(local_table: str) -> None:
     later = now + timedelta(seconds=61)
     taken = service.create_booking(
         Caller("late", "customer"),
-        service.BookingCreate(resourceId=room.id, startTime=start + timedelta(minutes=30),
-                              endTime=start + timedelta(minutes=60)),
+        service.BookingCreate(
+            resourceId=room.id, startTime=start + timedelta(minutes=30), endTime=start + timedelta(minutes=60)
+        ),
         now=later,
     ).booking
     assert taken.status == "held"
@@ -158,12 +186,16 @@ def test_sweeper_releases_lapsed_holds(local_table: str) -> None:
     now = datetime.now(UTC)
     held = service.create_booking(
         Caller("holder", "customer"),
-        service.BookingCreate(resourceId=room.id, startTime=start, endTime=start + timedelta(hours=1)), now=now,
+        service.BookingCreate(resourceId=room.id, startTime=start, endTime=start + timedelta(hours=1)),
+        now=now,
     ).booking
     assert service.expire_lapsed(now) == 0
     assert service.expire_lapsed(now + timedelta(seconds=61)) == 1
     assert call("GET", f"/api/v1/bookings/{held.id}", user="holder").body["status"] == "expired"
     client = boto3.client("dynamodb")
-    slots = client.query(TableName=local_table, KeyConditionExpression="PK = :p AND begins_with(SK, :s)",
-                         ExpressionAttributeValues={":p": {"S": f"RESOURCE#{room.id}"}, ":s": {"S": "SLOT#"}})
+    slots = client.query(
+        TableName=local_table,
+        KeyConditionExpression="PK = :p AND begins_with(SK, :s)",
+        ExpressionAttributeValues={":p": {"S": f"RESOURCE#{room.id}"}, ":s": {"S": "SLOT#"}},
+    )
     assert all(item["used"]["N"] == "0" and not any(k.startswith("h_") for k in item) for item in slots["Items"])

@@ -23,14 +23,21 @@ def make_resource(
     attributes: dict[str, Any] | None = None,
     store: bool = True,
 ) -> Resource:
-    venue = Venue(id=str(uuid.uuid4()), owner_id=VENDOR, name="Venue", city="Lisbon", timezone=timezone,
-                  created_at=EPOCH, updated_at=EPOCH)
+    venue = Venue(
+        id=str(uuid.uuid4()),
+        owner_id=VENDOR,
+        name="Venue",
+        city="Lisbon",
+        timezone=timezone,
+        created_at=EPOCH,
+        updated_at=EPOCH,
+    )
     resource = Resource(
         id=str(uuid.uuid4()),
         venue_id=venue.id,
         owner_id=VENDOR,
         name="Room",
-        type=kind,  # type: ignore[arg-type]
+        type=kind,
         capacity=capacity,
         timezone=timezone,
         city="Lisbon",
@@ -42,5 +49,5 @@ def make_resource(
     )
     if store:
         repository.save_venue(venue)
-        repository.save_resource(resource)
+        repository.create_resource(resource)
     return resource

@@ -16,7 +16,6 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
-
 from pydantic import ValidationError
 
 from slotwise import errors
@@ -135,7 +134,11 @@ class ProblemHandlers:
         """A model built inside a service from request data (query strings, headers) rejected it."""
         path, request_id = self._where()
         found = [
-            {"location": [str(p) for p in err.get("loc", ())], "message": err.get("msg", ""), "type": err.get("type", "")}
+            {
+                "location": [str(p) for p in err.get("loc", ())],
+                "message": err.get("msg", ""),
+                "type": err.get("type", ""),
+            }
             for err in exc.errors()
         ]
         return problem(

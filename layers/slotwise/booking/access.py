@@ -33,9 +33,12 @@ def require_decider(caller: Caller, booking: Booking, resource: Resource | None)
     """Approvals belong to the vendor, an admin, or the advisor who is the resource."""
     if caller.role == "admin" or caller.user_id == booking.vendor_id:
         return
-    if resource is not None and caller.user_id is not None:
-        if resource.attributes.get("advisorUserId") == caller.user_id:
-            return
+    if (
+        resource is not None
+        and caller.user_id is not None
+        and resource.attributes.get("advisorUserId") == caller.user_id
+    ):
+        return
     raise errors.PermissionDenied("Only the vendor, the advisor or an admin decides on this booking.")
 
 
@@ -46,6 +49,7 @@ def customer_for(caller: Caller, requested: str | None, created_by: str | None) 
     if requested is None or requested == user_id:
         return user_id
     if caller.role not in BOOKS_FOR_OTHERS:
-        raise errors.PermissionDenied("Only agents, staff, vendors and admins book for someone else.",
-                                      code="cannot_act_as_other_user")
+        raise errors.PermissionDenied(
+            "Only agents, staff, vendors and admins book for someone else.", code="cannot_act_as_other_user"
+        )
     return requested

@@ -81,8 +81,12 @@ def _describe_conflicts(caller: Caller, resource: Resource, report: dict[str, An
         return
     show_titles = caller.role == "admin" or caller.user_id == resource.owner_id
     report["conflictingBookings"] = [
-        {"id": b.id, "startTime": iso(b.start_time), "endTime": iso(b.end_time),
-         **({"title": b.title} if show_titles else {})}
+        {
+            "id": b.id,
+            "startTime": iso(b.start_time),
+            "endTime": iso(b.end_time),
+            **({"title": b.title} if show_titles else {}),
+        }
         for b in store.get_bookings(ids)
     ]
 
@@ -103,9 +107,7 @@ def check(caller: Caller, resource_id: str, times: BookingTimes, quantity: int, 
     }
 
 
-def check_many(
-    resource_id: str, slots: Sequence[BookingTimes], quantity: int, now: datetime
-) -> dict[str, Any]:
+def check_many(resource_id: str, slots: Sequence[BookingTimes], quantity: int, now: datetime) -> dict[str, Any]:
     if len(slots) > MAX_BULK_SLOTS:
         raise errors.ValidationFailed(f"At most {MAX_BULK_SLOTS} time slots per request.", code="too_many_slots")
     resource = bookable_resource(resource_id)
@@ -131,9 +133,11 @@ def free_slots(resource_id: str, frm: datetime, to: datetime, quantity: int, now
         states = key_states(held, rules.lock_keys(resource, window), int(now.timestamp()))
         remaining = min(resource.capacity - s.taken for s in states.values())
         if remaining >= quantity:
-            slots.append({
-                "startTime": iso(window.start.astimezone(resource.zone)),
-                "endTime": iso(window.end.astimezone(resource.zone)),
-                "remaining": remaining,
-            })
+            slots.append(
+                {
+                    "startTime": iso(window.start.astimezone(resource.zone)),
+                    "endTime": iso(window.end.astimezone(resource.zone)),
+                    "remaining": remaining,
+                }
+            )
     return {"resourceId": resource.id, "timezone": resource.timezone, "quantity": quantity, "slots": slots}

@@ -68,7 +68,9 @@ def run(
                 backoff(attempt)
                 continue
             # Who-we-are failures (idempotency key, reference) decide before inventory: a replay is not a conflict.
-            if any(f.tag.kind not in ("slot", "evicted") for f in failed.failures if f.code == "ConditionalCheckFailed"):
+            if any(
+                f.tag.kind not in ("slot", "evicted") for f in failed.failures if f.code == "ConditionalCheckFailed"
+            ):
                 if on_other_failure is not None and on_other_failure(failed):
                     continue
                 raise
@@ -84,9 +86,7 @@ def run(
                 continue
             # Only lost races (and no failed condition) remain.
             backoff(attempt)
-    raise errors.Conflict(
-        "The slot is being booked by many people at once; try again.", code="slot_contended"
-    )
+    raise errors.Conflict("The slot is being booked by many people at once; try again.", code="slot_contended")
 
 
 def _learn(
@@ -98,9 +98,7 @@ def _learn(
         live = [h for h in others if h.live(now_epoch)]
         taken = sum(h.quantity for h in live)
         if taken + quantity > capacity:
-            conflicts.append(
-                SlotConflict(failure.tag.key, tuple(sorted(h.booking_id for h in live)), capacity - taken)
-            )
+            conflicts.append(SlotConflict(failure.tag.key, tuple(sorted(h.booking_id for h in live)), capacity - taken))
         else:
             state.evictions[failure.tag.key] = [h for h in others if not h.live(now_epoch)]
     for failure in failed.of_kind("evicted"):

@@ -25,6 +25,7 @@ Choices worth knowing (each has a test):
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -102,7 +103,7 @@ def parse_rule(rule: str) -> str:
     return _parse(rule).text()
 
 
-def expand(
+def expand(  # noqa: PLR0912 - each branch is one documented rule of RRULE expansion
     rule: str,
     first_start: datetime,
     duration: timedelta,
@@ -110,6 +111,7 @@ def expand(
     *,
     excluded_dates: Collection[date] = (),
     limit: int = MAX_OCCURRENCES,
+    not_after: datetime | None = None,
 ) -> list[Occurrence]:
     """The occurrences of `rule` from `first_start`, in order, without those on `excluded_dates` (local dates).
 
@@ -147,19 +149,28 @@ def expand(
         naive_until = datetime.combine(parsed.until, time.max)  # a date UNTIL includes the whole local day
     else:
         naive_until = None
+    if not_after is not None:
+        # A rule that never matches would make dateutil search to the year 9999 (about half a second of a
+        # Lambda's time); nothing past the resource's booking horizon can be booked anyway.
+        horizon = not_after.astimezone(zone).replace(tzinfo=None) + timedelta(days=1)
+        naive_until = horizon if naive_until is None else min(naive_until, horizon)
 
     # dateutil stops by itself at datetime.MAXYEAR, so even a rule that never matches ends (in under a second);
     # otherwise generation stops at COUNT, at UNTIL or one past `limit`, whichever comes first.
-    generator = du.rrule(
-        _FREQUENCIES[parsed.freq],
-        dtstart=dtstart,
-        interval=parsed.interval,
-        wkst=parsed.wkst,
-        count=parsed.count,
-        until=naive_until,
-        bymonthday=parsed.bymonthday or None,
-        byweekday=[du.weekdays[wd] if n is None else du.weekdays[wd](n) for wd, n in parsed.byday] or None,
-    )
+    with warnings.catch_warnings():
+        # dateutil frowns on COUNT together with UNTIL (RFC 5545 forbids it in a rule); here UNTIL is only the
+        # horizon guard above, never part of the stored rule.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        generator = du.rrule(
+            _FREQUENCIES[parsed.freq],
+            dtstart=dtstart,
+            interval=parsed.interval,
+            wkst=parsed.wkst,
+            count=parsed.count,
+            until=naive_until,
+            bymonthday=parsed.bymonthday or None,
+            byweekday=[du.weekdays[wd] if n is None else du.weekdays[wd](n) for wd, n in parsed.byday] or None,
+        )
     occurrences: list[Occurrence] = []
     for produced in generator:
         naive = produced.replace(microsecond=dtstart.microsecond)
@@ -171,8 +182,25 @@ def expand(
         occurrences.append(occurrence)
         if len(occurrences) > limit:
             raise _too_many(limit, "the rule produces more than that")
+    if not_after is not None and _runs_past(parsed, occurrences, not_after, zone):
+        raise errors.ValidationFailed(
+            f"The series runs past {not_after.astimezone(zone):%Y-%m-%d}, the furthest this resource can be booked.",
+            code="beyond_horizon",
+        )
     excluded = frozenset(excluded_dates)
     return [o for o in occurrences if o.local_date not in excluded]
+
+
+def _runs_past(parsed: _Rule, occurrences: list[Occurrence], not_after: datetime, zone: ZoneInfo) -> bool:
+    if occurrences and occurrences[-1].start > not_after:
+        return True
+    if parsed.count is not None:
+        return len(occurrences) < parsed.count
+    if isinstance(parsed.until, datetime):
+        return parsed.until > not_after
+    if parsed.until is not None:
+        return parsed.until > not_after.astimezone(zone).date()
+    return False
 
 
 def _occurrence(naive: datetime, exact_start: datetime | None, duration: timedelta, zone: ZoneInfo) -> Occurrence:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from slotwise import errors
@@ -26,6 +26,7 @@ from slotwise.booking.models import (
 from slotwise.booking.store import Tag, Transaction
 from slotwise.catalog.models import Resource
 from slotwise.data.codec import to_value
+from slotwise.data.dynamo import table_name
 from slotwise.identity.models import Caller
 from slotwise.models import iso
 
@@ -47,16 +48,20 @@ class Planned:
         return {"date": self.occurrence.local_date.isoformat(), **self.report}
 
 
-def plan(resource: Resource, start: datetime, end: datetime, rule: str | None, quantity: int,
-         now: datetime) -> list[Planned]:
+def plan(resource: Resource, times: BookingTimes, rule: str | None, quantity: int, now: datetime) -> list[Planned]:
     """Each occurrence with its availability, from one Query over the span of the whole series."""
+    start, end = times.start_time, times.end_time
+    if start is None or end is None:
+        raise errors.ValidationFailed("Name the first occurrence's startTime and endTime.", code="missing_times")
     if resource.policy.unit != "minutes":
-        raise errors.ValidationFailed("Recurring bookings repeat timed resources (unit 'minutes').",
-                                      code="recurrence_not_supported")
+        raise errors.ValidationFailed(
+            "Recurring bookings repeat timed resources (unit 'minutes').", code="recurrence_not_supported"
+        )
     if end <= start:
         raise errors.ValidationFailed("endTime comes after startTime.", code="end_before_start")
     if rule:
-        occurrences = recurrence.expand(rule, start, end - start, resource.timezone)
+        horizon = now + timedelta(days=resource.policy.max_horizon_days)
+        occurrences = recurrence.expand(rule, start, end - start, resource.timezone, not_after=horizon)
     else:
         first = start.astimezone(resource.zone)
         occurrences = [recurrence.Occurrence(first, end.astimezone(resource.zone), first.date())]
@@ -65,26 +70,45 @@ def plan(resource: Resource, start: datetime, end: datetime, rule: str | None, q
     windows = [rules.window_for(resource, start=o.start, end=o.end) for o in occurrences]
     low, high = rules.span_key_range(resource, windows)
     held = store.slot_items(resource.id, low, high)
-    return [Planned(o, w, availability.assess(resource, w, quantity, held, now))
-            for o, w in zip(occurrences, windows, strict=True)]
+    return [
+        Planned(o, w, availability.assess(resource, w, quantity, held, now))
+        for o, w in zip(occurrences, windows, strict=True)
+    ]
 
 
-def conflicts(resource_id: str, start: datetime, end: datetime, rule: str | None, now: datetime) -> dict[str, Any]:
+def conflicts(resource_id: str, times: BookingTimes, rule: str | None, now: datetime) -> dict[str, Any]:
     resource = service.bookable_resource(resource_id)
-    planned = plan(resource, start, end, rule, 1, now)
+    planned = plan(resource, times, rule, 1, now)
     blocked = [p.as_json() for p in planned if not p.ok]
-    return {"resourceId": resource.id, "occurrences": len(planned), "hasConflicts": bool(blocked),
-            "conflicts": blocked}
+    return {"resourceId": resource.id, "occurrences": len(planned), "hasConflicts": bool(blocked), "conflicts": blocked}
 
 
-def _series_item(series_id: str, resource: Resource, data: RecurringCreate, customer: str, caller: Caller,
-                 now: datetime, occurrences: dict[str, str], status: str) -> dict[str, Any]:
+def _series_item(
+    series_id: str,
+    resource: Resource,
+    data: RecurringCreate,
+    customer: str,
+    caller: Caller,
+    now: datetime,
+    occurrences: dict[str, str],
+    status: str,
+) -> dict[str, Any]:
     return {
-        "PK": f"SERIES#{series_id}", "SK": "SERIES", "type": "series", "id": series_id,
-        "resourceId": resource.id, "vendorId": resource.owner_id, "customerId": customer,
-        "createdBy": caller.user_id, "recurrenceRule": recurrence.parse_rule(data.recurrence_rule),
-        "mode": data.mode, "timezone": resource.timezone, "status": status,
-        "occurrences": occurrences, "exceptions": [], "createdAt": now.isoformat(),
+        "PK": f"SERIES#{series_id}",
+        "SK": "SERIES",
+        "type": "series",
+        "id": series_id,
+        "resourceId": resource.id,
+        "vendorId": resource.owner_id,
+        "customerId": customer,
+        "createdBy": caller.user_id,
+        "recurrenceRule": recurrence.parse_rule(data.recurrence_rule),
+        "mode": data.mode,
+        "timezone": resource.timezone,
+        "status": status,
+        "occurrences": occurrences,
+        "exceptions": [],
+        "createdAt": now.isoformat(),
     }
 
 
@@ -106,8 +130,10 @@ def _claim_chunk(chunk: list[Booking], capacity: int, now: datetime) -> None:
         tx = Transaction()
         for booking in chunk:
             tx.put_new(Tag("booking", booking.id), store.booking_item(booking))
-            tx.put_new(Tag("reference", booking.reference), {
-                "PK": f"REF#{booking.reference}", "SK": "REF", "type": "reference", "bookingId": booking.id})
+            tx.put_new(
+                Tag("reference", booking.reference),
+                {"PK": f"REF#{booking.reference}", "SK": "REF", "type": "reference", "bookingId": booking.id},
+            )
             service.add_claims(tx, booking, booking.lock_keys, state, capacity)
         service.add_evictions(tx, state, now)
         return tx
@@ -129,8 +155,7 @@ def create_series(caller: Caller, data: RecurringCreate, now: datetime | None = 
     now = now or service.now_utc()
     customer = access.customer_for(caller, data.customer_id, data.created_by)
     resource = service.bookable_resource(data.resource_id)
-    assert data.start_time is not None and data.end_time is not None  # guaranteed by RecurringCreate
-    planned = plan(resource, data.start_time, data.end_time, data.recurrence_rule, data.quantity, now)
+    planned = plan(resource, data, data.recurrence_rule, data.quantity, now)
     blocked = [p for p in planned if not p.ok]
     if blocked and data.mode == "all_or_nothing":
         raise claims.SlotUnavailable(
@@ -139,17 +164,26 @@ def create_series(caller: Caller, data: RecurringCreate, now: datetime | None = 
         )
     usable = [p for p in planned if p.ok]
     if not usable:
-        raise claims.SlotUnavailable("No occurrence of the series can be booked.",
-                                     extra={"conflicts": [p.as_json() for p in blocked]})
+        raise claims.SlotUnavailable(
+            "No occurrence of the series can be booked.", extra={"conflicts": [p.as_json() for p in blocked]}
+        )
     series_id = str(uuid.uuid4())
     bookings = [
-        service.new_booking(resource, p.window, data, customer_id=customer, created_by=caller.user_id or customer,
-                            now=now, series_id=series_id)
+        service.new_booking(
+            resource,
+            p.window,
+            data,
+            customer_id=customer,
+            created_by=caller.user_id or customer,
+            now=now,
+            series_id=series_id,
+        )
         for p in usable
     ]
     committed: list[Booking] = []
     skipped: list[dict[str, Any]] = [p.as_json() for p in blocked]
-    for chunk in _chunks(bookings):
+    for planned_chunk in _chunks(bookings):
+        chunk = planned_chunk
         while chunk:
             try:
                 _claim_chunk(chunk, resource.capacity, now)
@@ -161,15 +195,22 @@ def create_series(caller: Caller, data: RecurringCreate, now: datetime | None = 
                     raise
                 taken = {c["slot"] for c in lost.extra["conflicts"]}
                 losers = [b for b in chunk if taken & set(b.lock_keys)]
-                skipped.extend({"date": str(b.occurrence_date), "available": False,
-                                "startTime": iso(b.start_time), "endTime": iso(b.end_time),
-                                "reasons": [{"code": "slot_unavailable", "detail": "taken meanwhile"}]}
-                               for b in losers)
+                skipped.extend(
+                    {
+                        "date": str(b.occurrence_date),
+                        "available": False,
+                        "startTime": iso(b.start_time),
+                        "endTime": iso(b.end_time),
+                        "reasons": [{"code": "slot_unavailable", "detail": "taken meanwhile"}],
+                    }
+                    for b in losers
+                )
                 chunk = [b for b in chunk if b not in losers]
     occurrences = {str(b.occurrence_date): b.id for b in committed}
     tx = Transaction()
-    tx.put_new(Tag("other", series_id),
-               _series_item(series_id, resource, data, customer, caller, now, occurrences, "active"))
+    tx.put_new(
+        Tag("other", series_id), _series_item(series_id, resource, data, customer, caller, now, occurrences, "active")
+    )
     store.execute(tx)
     return {"seriesId": series_id, "created": committed, "conflicts": skipped}
 
@@ -191,15 +232,18 @@ def _series(caller: Caller, any_id: str) -> dict[str, Any]:
 
 def _record_exception(series_id: str, entry: dict[str, Any]) -> None:
     tx = Transaction()
-    tx._add(Tag("other", series_id), {  # noqa: SLF001 - one-off update shape kept beside its only user
-        "Update": {
-            "TableName": store.table_name(),
-            "Key": {"PK": {"S": f"SERIES#{series_id}"}, "SK": {"S": "SERIES"}},
-            "UpdateExpression": "SET #exceptions = list_append(#exceptions, :entry)",
-            "ExpressionAttributeNames": {"#exceptions": "exceptions"},
-            "ExpressionAttributeValues": {":entry": {"L": [to_value(entry)]}},
-        }
-    })
+    tx._add(
+        Tag("other", series_id),
+        {
+            "Update": {
+                "TableName": table_name(),
+                "Key": {"PK": {"S": f"SERIES#{series_id}"}, "SK": {"S": "SERIES"}},
+                "UpdateExpression": "SET #exceptions = list_append(#exceptions, :entry)",
+                "ExpressionAttributeNames": {"#exceptions": "exceptions"},
+                "ExpressionAttributeValues": {":entry": {"L": [to_value(entry)]}},
+            }
+        },
+    )
     store.execute(tx)
 
 
@@ -214,15 +258,30 @@ def add_exception(caller: Caller, any_id: str, data: ExceptionCreate, now: datet
     else:
         booking = service.get_booking(caller, occurrence_id)
         if data.new_start_time and data.new_end_time:
-            booking = service.reschedule(caller, occurrence_id,
-                                         BookingTimes(start_time=data.new_start_time, end_time=data.new_end_time),
-                                         reason=data.reason, now=now)
+            booking = service.reschedule(
+                caller,
+                occurrence_id,
+                BookingTimes(start_time=data.new_start_time, end_time=data.new_end_time),
+                reason=data.reason,
+                now=now,
+            )
         if data.new_title is not None:
-            details = BookingUpdate(title=data.new_title, description=booking.description,
-                                    attendees=booking.attendees, guests=booking.guests, metadata=booking.metadata)
+            details = BookingUpdate(
+                title=data.new_title,
+                description=booking.description,
+                attendees=booking.attendees,
+                guests=booking.guests,
+                metadata=booking.metadata,
+            )
             booking = service.update_details(caller, occurrence_id, details, now=now)
-    entry = {"exceptionType": data.exception_type, "exceptionDate": data.exception_date.isoformat(),
-             "reason": data.reason, "bookingId": occurrence_id, "at": now.isoformat(), "by": caller.user_id}
+    entry = {
+        "exceptionType": data.exception_type,
+        "exceptionDate": data.exception_date.isoformat(),
+        "reason": data.reason,
+        "bookingId": occurrence_id,
+        "at": now.isoformat(),
+        "by": caller.user_id,
+    }
     _record_exception(series["id"], entry)
     return {"seriesId": series["id"], "exception": entry, "booking": booking}
 
@@ -234,8 +293,9 @@ def cancel(caller: Caller, booking_id: str, request: CancelRequest, now: datetim
         return [service.cancel_booking(caller, booking_id, request.reason, now)]
     booking = service.get_booking(caller, booking_id)
     if not booking.series_id or booking.occurrence_date is None:
-        raise errors.ValidationFailed("Only an occurrence of a recurring booking has following ones.",
-                                      code="not_a_series")
+        raise errors.ValidationFailed(
+            "Only an occurrence of a recurring booking has following ones.", code="not_a_series"
+        )
     series = _series(caller, booking.series_id)
     start: date = booking.occurrence_date
     cancelled = []

@@ -26,12 +26,17 @@ from slotwise.booking.models import (
 )
 from slotwise.booking.references import new_reference, normalise
 from slotwise.booking.store import Tag, Transaction, TransactionFailed
+from slotwise.cache import TtlCache
 from slotwise.catalog import repository as catalog
 from slotwise.catalog.models import Resource
 from slotwise.data.pagination import decode_cursor, encode_cursor
 from slotwise.identity.models import Caller
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
+# Booking reads a resource's rules and capacity on every claim; a warm function keeps them this long, so a
+# catalog change (capacity, hours, price) reaches new bookings within these seconds.
+RESOURCE_CACHE_SECONDS = 10.0
+_resources: TtlCache[Resource] = TtlCache(RESOURCE_CACHE_SECONDS)
 
 
 @dataclass(frozen=True)
@@ -45,7 +50,7 @@ def now_utc() -> datetime:
 
 
 def bookable_resource(resource_id: str) -> Resource:
-    resource = catalog.get_resource(resource_id)
+    resource = _resources.get(resource_id, lambda: catalog.get_resource(resource_id))
     if resource is None:
         raise errors.NotFound(f"No resource {resource_id}.", code="resource_not_found")
     return resource
@@ -71,8 +76,8 @@ def _quote_json(quote: rules.PriceQuote) -> dict[str, Any]:
         "amount": quote.amount,
         "quantity": quote.quantity,
         "lines": [
-            {"description": l.description, "unitPrice": l.unit_price, "units": l.units, "amount": l.amount}
-            for l in quote.lines
+            {"description": line.description, "unitPrice": line.unit_price, "units": line.units, "amount": line.amount}
+            for line in quote.lines
         ],
     }
 
@@ -126,9 +131,7 @@ def new_booking(
     )
 
 
-def add_claims(
-    tx: Transaction, booking: Booking, keys: list[str], state: claims.ClaimState, capacity: int
-) -> None:
+def add_claims(tx: Transaction, booking: Booking, keys: list[str], state: claims.ClaimState, capacity: int) -> None:
     for key in keys:
         tx.claim(
             booking.resource_id,
@@ -163,21 +166,28 @@ def create_booking(
     resource = bookable_resource(data.resource_id)
     window = window_of(resource, data)
     rules.check_policy(resource, window, data.quantity, now)
-    booking = new_booking(resource, window, data, customer_id=customer, created_by=caller.user_id or customer,
-                          now=now)
+    booking = new_booking(resource, window, data, customer_id=customer, created_by=caller.user_id or customer, now=now)
     request_hash = _request_hash(caller, data)
 
     def build(state: claims.ClaimState) -> Transaction:
         tx = Transaction()
         tx.put_new(Tag("booking", booking.id), store.booking_item(booking))
-        tx.put_new(Tag("reference", booking.reference),
-                   {"PK": f"REF#{booking.reference}", "SK": "REF", "type": "reference", "bookingId": booking.id})
+        tx.put_new(
+            Tag("reference", booking.reference),
+            {"PK": f"REF#{booking.reference}", "SK": "REF", "type": "reference", "bookingId": booking.id},
+        )
         if idempotency_key:
-            tx.put_new(Tag("idempotency", idempotency_key), {
-                "PK": _idempotency_pk(caller, idempotency_key), "SK": "IDEMP", "type": "idempotency",
-                "bookingId": booking.id, "requestHash": request_hash,
-                "ttl": int((now + IDEMPOTENCY_TTL).timestamp()),
-            })
+            tx.put_new(
+                Tag("idempotency", idempotency_key),
+                {
+                    "PK": _idempotency_pk(caller, idempotency_key),
+                    "SK": "IDEMP",
+                    "type": "idempotency",
+                    "bookingId": booking.id,
+                    "requestHash": request_hash,
+                    "ttl": int((now + IDEMPOTENCY_TTL).timestamp()),
+                },
+            )
         add_claims(tx, booking, booking.lock_keys, state, resource.capacity)
         add_evictions(tx, state, now)
         return tx
@@ -195,8 +205,14 @@ def create_booking(
         return False
 
     try:
-        claims.run(build, booking_id=booking.id, quantity=booking.quantity, capacity=resource.capacity,
-                   now_epoch=int(now.timestamp()), on_other_failure=on_other_failure)
+        claims.run(
+            build,
+            booking_id=booking.id,
+            quantity=booking.quantity,
+            capacity=resource.capacity,
+            now_epoch=int(now.timestamp()),
+            on_other_failure=on_other_failure,
+        )
     except _Replayed:
         return Created(replay[0], replayed=True)
     return Created(booking)
@@ -236,15 +252,15 @@ def get_by_reference(caller: Caller, code: str) -> Booking:
 def _require_transition(booking: Booking, target: str) -> None:
     if target not in TRANSITIONS.get(booking.status, frozenset()):
         raise errors.Conflict(
-            f"A {booking.status} booking cannot become {target}.", code="invalid_transition",
+            f"A {booking.status} booking cannot become {target}.",
+            code="invalid_transition",
             extra={"status": booking.status},
         )
 
 
 def _changed(booking: Booking, *, by: str | None, action: str, now: datetime, **changes: Any) -> Booking:
     history = [*booking.history, HistoryEntry(at=now, by=by, action=action, note=changes.pop("note", ""))]
-    return booking.model_copy(update={**changes, "version": booking.version + 1, "updated_at": now,
-                                      "history": history})
+    return booking.model_copy(update={**changes, "version": booking.version + 1, "updated_at": now, "history": history})
 
 
 def _commit(tx: Transaction, booking_id: str) -> None:
@@ -253,10 +269,12 @@ def _commit(tx: Transaction, booking_id: str) -> None:
         store.execute(tx)
     except TransactionFailed as failed:
         if failed.only_contention:
-            raise errors.Conflict("The booking is being changed by another request; retry.",
-                                  code="booking_busy") from failed
-        raise errors.Conflict(f"Booking {booking_id} changed meanwhile; fetch it again.",
-                              code="version_conflict") from failed
+            raise errors.Conflict(
+                "The booking is being changed by another request; retry.", code="booking_busy"
+            ) from failed
+        raise errors.Conflict(
+            f"Booking {booking_id} changed meanwhile; fetch it again.", code="version_conflict"
+        ) from failed
 
 
 def _release_all(tx: Transaction, booking: Booking) -> None:
@@ -268,9 +286,16 @@ def cancel_booking(caller: Caller, booking_id: str, reason: str = "", now: datet
     now = now or now_utc()
     booking = access.visible(caller, store.get_booking(booking_id), booking_id)
     _require_transition(booking, "cancelled")
-    after = _changed(booking, by=caller.user_id, action="cancelled", now=now, status="cancelled",
-                     expires_at=None, cancellation=Cancellation(reason=reason, at=now, by=caller.user_id),
-                     note=reason)
+    after = _changed(
+        booking,
+        by=caller.user_id,
+        action="cancelled",
+        now=now,
+        status="cancelled",
+        expires_at=None,
+        cancellation=Cancellation(reason=reason, at=now, by=caller.user_id),
+        note=reason,
+    )
     tx = Transaction()
     tx.replace_booking(booking, after)
     _release_all(tx, booking)
@@ -278,21 +303,22 @@ def cancel_booking(caller: Caller, booking_id: str, reason: str = "", now: datet
     return after
 
 
-def decide(caller: Caller, booking_id: str, *, approve: bool, reason: str = "",
-           now: datetime | None = None) -> Booking:
+def decide(caller: Caller, booking_id: str, *, approve: bool, reason: str = "", now: datetime | None = None) -> Booking:
     """Confirm (approval given, or payment taken by an operator) or reject a booking that waits on a decision."""
     now = now or now_utc()
     booking = access.visible(caller, store.get_booking(booking_id), booking_id)
     access.require_decider(caller, booking, catalog.get_resource(booking.resource_id))
     target = "confirmed" if approve else "rejected"
     if booking.status not in EXPIRING:
-        raise errors.Conflict(f"A {booking.status} booking is not waiting for a decision.",
-                              code="invalid_transition", extra={"status": booking.status})
+        raise errors.Conflict(
+            f"A {booking.status} booking is not waiting for a decision.",
+            code="invalid_transition",
+            extra={"status": booking.status},
+        )
     _require_transition(booking, target)
     if booking.expires_at is not None and booking.expires_at <= now:
         raise errors.Conflict("The hold expired before the decision; the slot may be gone.", code="hold_expired")
-    after = _changed(booking, by=caller.user_id, action=target, now=now, status=target, expires_at=None,
-                     note=reason)
+    after = _changed(booking, by=caller.user_id, action=target, now=now, status=target, expires_at=None, note=reason)
     tx = Transaction()
     tx.replace_booking(booking, after)
     for key in booking.lock_keys:
@@ -304,8 +330,14 @@ def decide(caller: Caller, booking_id: str, *, approve: bool, reason: str = "",
     return after
 
 
-def update_details(caller: Caller, booking_id: str, data: BookingUpdate, *, expected_version: int | None = None,
-                   now: datetime | None = None) -> Booking:
+def update_details(
+    caller: Caller,
+    booking_id: str,
+    data: BookingUpdate,
+    *,
+    expected_version: int | None = None,
+    now: datetime | None = None,
+) -> Booking:
     now = now or now_utc()
     booking = access.visible(caller, store.get_booking(booking_id), booking_id)
     if expected_version is not None and expected_version != booking.version:
@@ -319,8 +351,9 @@ def update_details(caller: Caller, booking_id: str, data: BookingUpdate, *, expe
     return after
 
 
-def reschedule(caller: Caller, booking_id: str, times: BookingTimes, *, reason: str = "",
-               now: datetime | None = None) -> Booking:
+def reschedule(
+    caller: Caller, booking_id: str, times: BookingTimes, *, reason: str = "", now: datetime | None = None
+) -> Booking:
     """Move a booking: release what it no longer covers and claim what it newly covers, in one transaction."""
     now = now or now_utc()
     booking = access.visible(caller, store.get_booking(booking_id), booking_id)
@@ -331,15 +364,29 @@ def reschedule(caller: Caller, booking_id: str, times: BookingTimes, *, reason: 
     rules.check_policy(resource, window, booking.quantity, now)
     keys = rules.lock_keys(resource, window)
     old, new = set(booking.lock_keys), set(keys)
-    entry = HistoryEntry(at=now, by=caller.user_id, action="rescheduled", from_start=booking.start_time,
-                         from_end=booking.end_time, to_start=_local(resource, window.start),
-                         to_end=_local(resource, window.end), note=reason)
-    after = booking.model_copy(update={
-        "start_time": _local(resource, window.start), "end_time": _local(resource, window.end),
-        "check_in": window.check_in, "check_out": window.check_out, "lock_keys": keys,
-        "price": price_of(resource, window, booking.quantity), "version": booking.version + 1,
-        "updated_at": now, "history": [*booking.history, entry],
-    })
+    entry = HistoryEntry(
+        at=now,
+        by=caller.user_id,
+        action="rescheduled",
+        from_start=booking.start_time,
+        from_end=booking.end_time,
+        to_start=_local(resource, window.start),
+        to_end=_local(resource, window.end),
+        note=reason,
+    )
+    after = booking.model_copy(
+        update={
+            "start_time": _local(resource, window.start),
+            "end_time": _local(resource, window.end),
+            "check_in": window.check_in,
+            "check_out": window.check_out,
+            "lock_keys": keys,
+            "price": price_of(resource, window, booking.quantity),
+            "version": booking.version + 1,
+            "updated_at": now,
+            "history": [*booking.history, entry],
+        }
+    )
 
     def build(state: claims.ClaimState) -> Transaction:
         tx = Transaction()
@@ -352,12 +399,19 @@ def reschedule(caller: Caller, booking_id: str, times: BookingTimes, *, reason: 
 
     def on_other_failure(failed: TransactionFailed) -> bool:
         if failed.of_kind("booking"):
-            raise errors.Conflict(f"Booking {booking_id} changed meanwhile; fetch it again.",
-                                  code="version_conflict") from failed
+            raise errors.Conflict(
+                f"Booking {booking_id} changed meanwhile; fetch it again.", code="version_conflict"
+            ) from failed
         return False
 
-    claims.run(build, booking_id=booking.id, quantity=booking.quantity, capacity=resource.capacity,
-               now_epoch=int(now.timestamp()), on_other_failure=on_other_failure)
+    claims.run(
+        build,
+        booking_id=booking.id,
+        quantity=booking.quantity,
+        capacity=resource.capacity,
+        now_epoch=int(now.timestamp()),
+        on_other_failure=on_other_failure,
+    )
     return after
 
 
@@ -414,8 +468,9 @@ def list_bookings(
     high = f"{store.sort_time(to)}~" if to else None
     if (low is None) != (high is None):
         low, high = low or "0", high or "~"
-    bookings, last = store.query_bookings(index, partition, low=low, high=high, limit=limit,
-                                          start_key=decode_cursor(cursor))
+    bookings, last = store.query_bookings(
+        index, partition, low=low, high=high, limit=limit, start_key=decode_cursor(cursor)
+    )
     if status is not None:
         bookings = [b for b in bookings if b.status == status]
     return bookings, encode_cursor(last)

@@ -1,6 +1,7 @@
 """Bookings and inventory in the single table, and the transactions that make double-booking impossible.
 
-  BOOKING#<id>   / BOOKING        the booking    GSI1 USER#<customer>/<start>#<id>   GSI2 RESBOOK#<resource>/<start>#<id>
+  BOOKING#<id>   / BOOKING        the booking    GSI1 USER#<customer>/<start>#<id>
+                                                 GSI2 RESBOOK#<resource>/<start>#<id>
                                                  GSI3 HOLDS#<shard>/<expires>#<id>  (only while a hold can lapse)
   REF#<code>     / REF            reference -> booking id (its uniqueness is a condition in the same transaction)
   IDEMP#<caller>#<key> / IDEMP    Idempotency-Key -> booking id + request hash (same transaction, TTL 24 h)
@@ -305,9 +306,9 @@ def execute(transaction: Transaction) -> None:
             # A token per attempt makes botocore's own network retries idempotent (AWS honours it for 10 minutes).
             client.transact_write_items(TransactItems=transaction.items, ClientRequestToken=str(uuid.uuid4()))
         except client.exceptions.TransactionCanceledException as exc:
-            reasons = exc.response.get("CancellationReasons", [])  # type: ignore[attr-defined]
+            reasons = exc.response.get("CancellationReasons", [])
             failures = [
-                Failure(tag, reason.get("Code", ""), reason.get("Item"))
+                Failure(tag, reason.get("Code", ""), dict(reason["Item"]) if "Item" in reason else None)
                 for tag, reason in zip(transaction.tags, reasons, strict=False)
                 if reason.get("Code") not in (None, "None")
             ]
@@ -347,7 +348,8 @@ def get_bookings(booking_ids: Iterable[str]) -> list[Booking]:
         while keys:
             page = client.batch_get_item(RequestItems={table_name(): {"Keys": keys}})
             found.extend(Booking.model_validate(from_item(i)) for i in page["Responses"].get(table_name(), []))
-            keys = list(page.get("UnprocessedKeys", {}).get(table_name(), {}).get("Keys", []))
+            unprocessed = page.get("UnprocessedKeys") or {}
+            keys = list(unprocessed[table_name()]["Keys"]) if table_name() in unprocessed else []
     return found
 
 

@@ -14,13 +14,12 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
-from pydantic import TypeAdapter
-
 from slotwise import aws, errors
 from slotwise.catalog.models import Resource, Venue
 from slotwise.data.codec import from_item, to_item, to_value
 from slotwise.data.dynamo import table_name, translate_errors
 from slotwise.data.pagination import decode_cursor, encode_cursor
+from slotwise.models import iso
 
 T = TypeVar("T")
 
@@ -29,7 +28,6 @@ T = TypeVar("T")
 MAX_SCANNED = 2_000
 _MAX_PAGE = 100
 _TRANSACTION_ATTEMPTS = 3
-_INSTANT: TypeAdapter[datetime] = TypeAdapter(datetime)
 
 
 def _venue_key(venue_id: str) -> dict[str, Any]:
@@ -230,7 +228,7 @@ def set_resources_city(venue_id: str, city: str, now: datetime) -> int:
                         ConditionExpression="attribute_exists(PK) AND city <> :city",
                         ExpressionAttributeValues={
                             ":city": to_value(city),
-                            ":now": to_value(_INSTANT.dump_python(now, mode="json")),
+                            ":now": to_value(iso(now)),
                             ":one": to_value(1),
                         },
                     )

@@ -88,9 +88,13 @@ def test_skip_conflicts_books_the_rest(room: Any) -> None:
     assert [c["date"] for c in made.body["conflicts"]] == ["2027-03-02"]
 
 
-def test_limits_and_bad_rules(room: Any) -> None:
+def test_limits_and_bad_rules(table: str, room: Any) -> None:
     assert series(room.id, "FREQ=DAILY;COUNT=367").code == "invalid_recurrence_rule"
-    assert series(room.id, "FREQ=DAILY;UNTIL=20290101").code == "too_many_occurrences"
+    far = make_resource(policy={"maxHorizonDays": 1100})
+    assert series(far.id, "FREQ=DAILY;UNTIL=20290101").code == "too_many_occurrences"
+    # Past the default 365-day horizon, and a rule that never matches: refused fast, not searched to 9999.
+    assert series(room.id, "FREQ=DAILY;UNTIL=20290101").code == "beyond_horizon"
+    assert series(room.id, "FREQ=MONTHLY;COUNT=3;BYDAY=5FR;BYMONTHDAY=1").code == "beyond_horizon"
     assert series(room.id, "FREQ=DAILY").code == "invalid_recurrence_rule"
     assert series(room.id, "not a rule").status == 422
 
