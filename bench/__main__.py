@@ -31,8 +31,11 @@ def main(argv: list[str] | None = None) -> int:
             f"{platform.machine()}, {os.cpu_count()} cores._\n"
         )
         (SECTIONS / f"{name}.md").write_text(section + stamp, encoding="utf-8")
-    parts = [(SECTIONS / f"{name}.md").read_text(encoding="utf-8") for name in available
-             if (SECTIONS / f"{name}.md").exists()]
+    parts = [
+        (SECTIONS / f"{name}.md").read_text(encoding="utf-8")
+        for name in available
+        if (SECTIONS / f"{name}.md").exists()
+    ]
     REPORT.write_text(
         "# Performance\n\nWritten by `make bench` (`python -m bench [name]` for one section). Every figure comes "
         "from the run stamped under its section; no test asserts timings.\n\n" + "\n".join(parts),

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from slotwise.api import routes
+from slotwise.topology import TOPOLOGY
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNS = 7
@@ -32,7 +33,8 @@ def _median_ms(code: str) -> float:
 def run() -> str:
     baseline = _median_ms(BASELINE)
     rows = [f"| boto3 + DynamoDB client (floor) | {baseline:.0f} | 1.00 |"]
-    for group in routes.groups():
+    jobs = {s.group for s in TOPOLOGY.schedules} | {q.consumer_group for q in TOPOLOGY.queues}
+    for group in sorted(set(routes.groups()) | jobs):
         # The handler module plus the client it will build on the first request.
         ms = _median_ms(f"import functions.{group}.handler; from slotwise import aws; aws.dynamodb()")
         rows.append(f"| `functions/{group}/handler.py` + client | {ms:.0f} | {ms / baseline:.2f} |")

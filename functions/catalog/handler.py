@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -97,6 +98,8 @@ def list_resources(
     limit: Limit = 20,
     cursor: Cursor = None,
     page: Annotated[int | None, Query(ge=1, le=1000)] = None,
+    available_from: Annotated[datetime | None, Query(alias="availableFrom")] = None,
+    available_to: Annotated[datetime | None, Query(alias="availableTo")] = None,
 ) -> ResourcePage:
     return service.list_resources(
         _caller(),
@@ -108,6 +111,8 @@ def list_resources(
         limit=limit,
         cursor=cursor,
         page=page,
+        available_from=available_from,
+        available_to=available_to,
     )
 
 

@@ -125,11 +125,19 @@ def test_demo_data_is_loaded(runtime: Runtime) -> None:
 def test_a_booking_over_http_and_its_conflict(runtime: Runtime) -> None:
     import boto3
 
-    client = boto3.client("dynamodb", endpoint_url=f"http://127.0.0.1:{runtime.dynamodb_port}",
-                          aws_access_key_id="local", aws_secret_access_key="local", region_name="us-east-1")
-    rooms = client.scan(TableName="slotwise", FilterExpression="SK = :r AND #t = :t",
-                        ExpressionAttributeNames={"#t": "type"},
-                        ExpressionAttributeValues={":r": {"S": "RESOURCE"}, ":t": {"S": "meeting_room"}})["Items"]
+    client = boto3.client(
+        "dynamodb",
+        endpoint_url=f"http://127.0.0.1:{runtime.dynamodb_port}",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+        region_name="us-east-1",
+    )
+    rooms = client.scan(
+        TableName="slotwise",
+        FilterExpression="SK = :r AND #t = :t",
+        ExpressionAttributeNames={"#t": "type"},
+        ExpressionAttributeValues={":r": {"S": "RESOURCE"}, ":t": {"S": "meeting_room"}},
+    )["Items"]
     room_id = rooms[0]["id"]["S"]
     body = {"resourceId": room_id, "startTime": "2027-03-01T10:00:00+01:00", "endTime": "2027-03-01T11:00:00+01:00"}
     headers = {"x-slotwise-user-id": "demo-customer", "x-slotwise-role": "customer"}
@@ -138,8 +146,9 @@ def test_a_booking_over_http_and_its_conflict(runtime: Runtime) -> None:
     assert made.headers["location"].endswith(made.json()["id"])
     clash = requests.post(f"{runtime.base}/api/v1/bookings", json=body, headers=headers, timeout=10)
     assert clash.status_code == 409 and clash.json()["code"] == "slot_unavailable"
-    found = requests.get(f"{runtime.base}/api/v1/bookings/by-reference/{made.json()['reference']}", headers=headers,
-                         timeout=10)
+    found = requests.get(
+        f"{runtime.base}/api/v1/bookings/by-reference/{made.json()['reference']}", headers=headers, timeout=10
+    )
     assert found.json()["id"] == made.json()["id"]
 
 

@@ -36,8 +36,8 @@ def layer_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def extended_functions_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    functions = tmp_path_factory.mktemp("functions")
-    shutil.copytree(FUNCTIONS_DIR / FALLBACK_GROUP, functions / FALLBACK_GROUP)
+    functions = tmp_path_factory.mktemp("functions") / "functions"
+    shutil.copytree(FUNCTIONS_DIR, functions, ignore=shutil.ignore_patterns("__pycache__"))
     for group in (QUEUE.consumer_group, SCHEDULE.group):
         (functions / group).mkdir()
         (functions / group / "handler.py").write_text("def lambda_handler(event, context):\n    return None\n")

@@ -141,3 +141,22 @@ def free_slots(resource_id: str, frm: datetime, to: datetime, quantity: int, now
                 }
             )
     return {"resourceId": resource.id, "timezone": resource.timezone, "quantity": quantity, "slots": slots}
+
+
+def is_free(resource: Resource, frm: datetime, to: datetime, now: datetime) -> bool:
+    """Could this resource take one booking covering [frm, to)? (the catalog's availableFrom/availableTo filter)"""
+    try:
+        if resource.policy.unit == "night":
+            window = rules.window_for(
+                resource, check_in=frm.astimezone(resource.zone).date(), check_out=to.astimezone(resource.zone).date()
+            )
+        elif resource.policy.unit == "fixed":
+            window = rules.window_for(resource)
+            if window.start < frm or window.end > to:
+                return False
+        else:
+            window = rules.window_for(resource, start=frm, end=to)
+        report = assess(resource, window, 1, _read(resource, [window]), now)
+    except errors.ValidationFailed:
+        return False
+    return bool(report["available"])

@@ -7,6 +7,7 @@ Someone else's venue or resource, and an archived resource the caller does not o
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from slotwise import errors
@@ -171,6 +172,29 @@ def get_resource(caller: Caller, resource_id: str) -> Resource:
     return resource
 
 
+MAX_AVAILABILITY_PAGE = 50
+
+
+def _availability_filter(frm: datetime | None, to: datetime | None, limit: int) -> Callable[[Resource], bool] | None:
+    if frm is None and to is None:
+        return None
+    if frm is None or to is None:
+        raise errors.ValidationFailed("availableFrom and availableTo go together.", code="incomplete_window")
+    if frm.tzinfo is None or to.tzinfo is None:
+        raise errors.ValidationFailed("availableFrom/availableTo carry a UTC offset.", code="missing_offset")
+    if to <= frm:
+        raise errors.ValidationFailed("availableTo comes after availableFrom.", code="end_before_start")
+    if limit > MAX_AVAILABILITY_PAGE:
+        raise errors.ValidationFailed(
+            f"With an availability window, limit is at most {MAX_AVAILABILITY_PAGE}.", code="limit_too_high"
+        )
+    # Imported here: the catalog function only pays for the booking engine when a search asks about availability.
+    from slotwise.booking.availability import is_free
+
+    now = datetime.now(UTC)
+    return lambda resource: is_free(resource, frm, to, now)
+
+
 def list_resources(
     caller: Caller,
     *,
@@ -182,8 +206,15 @@ def list_resources(
     limit: int = 20,
     cursor: str | None = None,
     page: int | None = None,
+    available_from: datetime | None = None,
+    available_to: datetime | None = None,
 ) -> ResourcePage:
-    """Public listing; archived resources appear only to their owner and admins. `amenities` is "a,b": all of them."""
+    """Public listing; archived resources appear only to their owner and admins. `amenities` is "a,b": all of them.
+
+    With availableFrom/availableTo, only resources that could take one booking covering that window are kept
+    (one inventory Query per candidate that passes the other filters, so such pages are capped at 50).
+    """
+    free = _availability_filter(available_from, available_to, limit)
     if page is not None and cursor is not None:
         raise errors.ValidationFailed("Page by `cursor` or by `page`, not both.", code="page_and_cursor")
     if page is not None and page * limit > MAX_PAGED_ITEMS:
@@ -200,6 +231,7 @@ def list_resources(
             and (wanted_city is None or resource.city.casefold() == wanted_city)
             and (min_capacity is None or resource.capacity >= min_capacity)
             and wanted_amenities <= set(resource.amenities)
+            and (free is None or free(resource))
         )
         return resource if keep else None
 

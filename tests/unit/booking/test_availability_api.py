@@ -184,3 +184,22 @@ def test_conflicts_of_a_recurring_request(office: Any) -> None:
         },
     )
     assert (bad.status, bad.code) == (422, "invalid_recurrence_rule")
+
+
+def test_resource_search_by_availability_window(table: str) -> None:
+    busy = make_resource()
+    free = make_resource()
+    book(busy.id, START)
+    window = {"availableFrom": iso(START), "availableTo": iso(START + timedelta(hours=1))}
+    found = call("GET", "/api/v1/resources", query={"type": "meeting_room", **window})
+    assert found.status == 200
+    ids = {r["id"] for r in found.body["resources"]}
+    assert free.id in ids and busy.id not in ids
+    later = call(
+        "GET",
+        "/api/v1/resources",
+        query={"availableFrom": iso(START + timedelta(hours=2)), "availableTo": iso(START + timedelta(hours=3))},
+    )
+    assert {busy.id, free.id} <= {r["id"] for r in later.body["resources"]}
+    half = call("GET", "/api/v1/resources", query={"availableFrom": iso(START)})
+    assert (half.status, half.code) == (422, "incomplete_window")

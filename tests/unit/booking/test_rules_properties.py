@@ -156,11 +156,11 @@ def test_timed_keys_overlap_exactly_when_buffered_intervals_overlap(
     b0, b1 = second.start - pad_before, second.end + pad_after
     event(f"overlap={a0 < b1 and b0 < a1}")
     assert bool(set(keys_first) & set(keys_second)) == (a0 < b1 and b0 < a1)
+    span_low, span_high = rules.span_key_range(resource, [first, second])
     for keys, (low, high) in ((keys_first, (a0, a1)), (keys_second, (b0, b1))):
         assert keys == sorted(set(keys))
         assert len(keys) == (high - low) // timedelta(minutes=granule)
-        assert rules.span_key_range(resource, [first, second])[0] <= keys[0]
-        assert keys[-1] <= rules.span_key_range(resource, [first, second])[1]
+        assert span_low <= keys[0] and keys[-1] <= span_high
 
 
 @PROPERTY
@@ -266,7 +266,7 @@ def test_quote_adds_up(data: st.DataObject, zg: tuple[str, int], priced: list[Pr
     assert (price.currency, price.quantity) == ("EUR", quantity)
 
 
-# ------------------------------------------------------------------------------------ (4) candidate windows and (5)
+# ------------------------------------------------------------------------ (5) opening hours, (4) candidate windows
 
 
 @st.composite
@@ -350,7 +350,7 @@ def test_candidate_windows_are_exactly_the_valid_grid_starts(zg: tuple[str, int]
         )
     )
     resource = make_resource(tz, policy)
-    day = data.draw(st.sampled_from(DST_DAYS))
+    day = data.draw(days_near_changes(tz))
     frm = datetime.combine(day - timedelta(days=1), time(0), tzinfo=zone) + timedelta(
         minutes=data.draw(st.integers(0, 24 * 60))
     )
@@ -361,12 +361,44 @@ def test_candidate_windows_are_exactly_the_valid_grid_starts(zg: tuple[str, int]
 
     length = timedelta(minutes=policy.min_units * granule)
     expected = []
-    for instant in utc_minutes(frm.astimezone(UTC).replace(second=0, microsecond=0), to.astimezone(UTC)):
+    for instant in utc_minutes(frm.astimezone(UTC), to.astimezone(UTC)):
         local = instant.astimezone(zone)
-        if instant >= frm and (local.hour * 60 + local.minute) % granule == 0:
+        if (local.hour * 60 + local.minute) % granule == 0:
             window = Window(instant, instant + length)
             if policy_problem(resource, window, now) is None:
                 expected.append(window)
+    event(f"found={bool(found)}")
+    assert found == expected
+    for window in found:
+        rules.check_policy(resource, window, 1, now)
+
+
+@PROPERTY
+@given(tz=st.sampled_from(ZONES), data=st.data())
+def test_candidate_stays_are_exactly_the_valid_check_ins(tz: str, data: st.DataObject) -> None:
+    zone = ZoneInfo(tz)
+    first_day = data.draw(days_near_changes(tz)) - timedelta(days=5)
+    policy = BookingPolicy(
+        unit="night",
+        check_in_time=data.draw(HHMM),
+        min_units=data.draw(st.integers(1, 4)),
+        min_notice_minutes=data.draw(st.sampled_from([0, 600, 2 * 24 * 60])),
+        max_horizon_days=data.draw(st.integers(1, 20)),
+        blackout_dates=data.draw(st.lists(st.integers(0, 20).map(lambda n: first_day + timedelta(days=n)))),
+    )
+    resource = make_resource(tz, policy)
+    frm = datetime.combine(first_day, time(0), tzinfo=zone) + timedelta(minutes=data.draw(st.integers(0, 5 * 1440)))
+    to = frm + timedelta(minutes=data.draw(st.integers(0, 12 * 1440)))
+    now = frm + timedelta(minutes=data.draw(st.integers(-5 * 1440, 1440)))
+
+    found = rules.candidate_windows(resource, frm, to, now)
+
+    expected = []
+    for offset in range(-1, (to.date() - frm.date()).days + 2):
+        check_in = frm.date() + timedelta(days=offset)
+        window = rules.window_for(resource, check_in=check_in, check_out=check_in + timedelta(days=policy.min_units))
+        if frm <= window.start < to and policy_problem(resource, window, now) is None:
+            expected.append(window)
     event(f"found={bool(found)}")
     assert found == expected
     for window in found:
