@@ -159,7 +159,18 @@ def _call_counts() -> list[tuple[str, dict[str, int]]]:
     def create() -> None:
         created.update(call("POST", "/api/v1/bookings", body=body, user="counter").body)
 
-    rows = [("create booking", _count_calls(create))]
+    cold = {
+        **body,
+        "startTime": (start - timedelta(days=1)).isoformat(),
+        "endTime": (start - timedelta(days=1, hours=-1)).isoformat(),
+    }
+    rows = [
+        (
+            "create booking, cold function (resource not cached)",
+            _count_calls(lambda: call("POST", "/api/v1/bookings", body=cold, user="counter")),
+        )
+    ]
+    rows.append(("create booking, warm function", _count_calls(create)))
     moved = {"startTime": (start + timedelta(hours=2)).isoformat(), "endTime": (start + timedelta(hours=3)).isoformat()}
     rows.append(
         (

@@ -298,6 +298,7 @@ class _Rules:
 
     def violation(self, window: Window, quantity: int, now: datetime) -> errors.ValidationFailed | None:
         """The first rule the booking breaks, in the documented order, or None."""
+        # Exceptions are truthy, so `or` stops at the first problem and later checks never run.
         return (
             self.bookable_problem(quantity)
             or self.shape_problem(window)

@@ -139,8 +139,9 @@ class BookingPolicy(ApiModel):
 
     @model_validator(mode="after")
     def _coherent(self) -> BookingPolicy:
-        if self.unit == "minutes" and MINUTES_PER_DAY % self.granule_minutes:
-            raise ValueError("granuleMinutes must divide a day (5, 10, 15, 20, 30, 60, 120, ...)")
+        if self.unit == "minutes" and 60 % self.granule_minutes:
+            # Slots are keyed by UTC instant; only a granule dividing the hour stays aligned across DST changes.
+            raise ValueError("granuleMinutes divides an hour (5, 6, 10, 12, 15, 20, 30 or 60)")
         for buffer in (self.buffer_before_minutes, self.buffer_after_minutes):
             if self.unit == "minutes" and buffer % self.granule_minutes:
                 raise ValueError("buffers are whole granules")

@@ -161,8 +161,27 @@ def create_resource(caller: Caller, data: ResourceInput, now: datetime | None = 
         updated_at=now,
         **data.model_dump(),
     )
+    _check_bookable(resource)
     repository.create_resource(resource)
     return resource
+
+
+def _check_bookable(resource: Resource) -> None:
+    """Refuse a policy no booking could satisfy: a granule the timezone's offset changes would misalign, or a
+    minimum booking (with its buffers) larger than one transaction can claim."""
+    from slotwise.booking import rules  # the catalog function loads the booking rules only when it writes
+
+    policy = resource.policy
+    if policy.unit != "minutes":
+        return
+    rules.check_granule_fits_timezone(policy.granule_minutes, resource.timezone)
+    smallest = policy.min_units + (policy.buffer_before_minutes + policy.buffer_after_minutes) // policy.granule_minutes
+    if smallest > rules.MAX_LOCK_KEYS:
+        raise errors.ValidationFailed(
+            f"The shortest booking this policy allows needs {smallest} slots of {policy.granule_minutes} minutes "
+            f"(buffers included); one booking can claim at most {rules.MAX_LOCK_KEYS}. Use a longer granule.",
+            code="policy_unbookable",
+        )
 
 
 def get_resource(caller: Caller, resource_id: str) -> Resource:
@@ -270,6 +289,7 @@ def update_resource(
     updated = Resource.model_validate(
         {**current.model_dump(), **changes, "updated_at": now, "version": current.version + 1}
     )
+    _check_bookable(updated)
     repository.replace_resource(updated, current.version, _venue_delta(current, updated))
     return updated
 

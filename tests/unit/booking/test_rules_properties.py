@@ -288,7 +288,7 @@ def _hhmm(minute: int) -> str:
 
 
 @st.composite
-def open_policies(draw: st.DrawFn, granule: int, weekly_odds: int = 4, **extra: Any) -> BookingPolicy:
+def open_policies(draw: st.DrawFn, /, granule: int, weekly_odds: int = 4, **extra: Any) -> BookingPolicy:
     weekly: dict[Weekday, list[TimeRange]] | None = None
     if draw(st.integers(0, weekly_odds)):  # around the clock is the easy case: mostly weekly hours
         days = draw(st.lists(st.sampled_from(WEEKDAYS), unique=True))

@@ -439,6 +439,41 @@ def test_openapi_documents_real_schemas() -> None:
         "limit",
         "cursor",
         "page",
+        "availableFrom",
+        "availableTo",
     }
     created = spec["paths"]["/api/v1/venues"]["post"]["responses"]["201"]
     assert created["content"]["application/json"]["schema"]["$ref"].endswith("/Venue")
+
+
+def test_unbookable_policies_are_refused(table: str) -> None:
+    venue = call(
+        "POST",
+        "/api/v1/venues",
+        user="v-lh",
+        role="vendor",
+        body={"name": "Island hall", "city": "Lord Howe", "timezone": "Australia/Lord_Howe"},
+    ).body
+    base = {"venueId": venue["id"], "name": "Hall", "type": "hall", "pricing": {"currency": "AUD", "unitPrice": 100}}
+    hourly = call(
+        "POST", "/api/v1/resources", user="v-lh", role="vendor", body={**base, "policy": {"granuleMinutes": 60}}
+    )
+    assert (hourly.status, hourly.code) == (422, "granule_incompatible_with_timezone")
+    assert (
+        call(
+            "POST", "/api/v1/resources", user="v-lh", role="vendor", body={**base, "policy": {"granuleMinutes": 30}}
+        ).status
+        == 201
+    )
+    two_hours = call(
+        "POST", "/api/v1/resources", user="v-lh", role="vendor", body={**base, "policy": {"granuleMinutes": 120}}
+    )
+    assert two_hours.status == 422
+    huge = call(
+        "POST",
+        "/api/v1/resources",
+        user="v-lh",
+        role="vendor",
+        body={**base, "policy": {"granuleMinutes": 5, "minUnits": 80, "bufferAfterMinutes": 60}},
+    )
+    assert (huge.status, huge.code) == (422, "policy_unbookable")
