@@ -57,7 +57,7 @@ def test_same_idempotency_key_from_20_threads_makes_one_booking(local_table: str
 def test_reference_collision_retries_with_a_new_code(local_table: str, monkeypatch: pytest.MonkeyPatch) -> None:
     room = make_resource(capacity=2)
     codes = iter(["AAAAAA", "AAAAAA", "BBBBBB"])
-    monkeypatch.setattr(service, "new_reference", lambda: next(codes))
+    monkeypatch.setattr(references, "new_reference", lambda: next(codes))
     first = service.create_booking(CUSTOMER, request(room.id)).booking
     second = service.create_booking(CUSTOMER, request(room.id)).booking
     assert (first.reference, second.reference) == ("AAAAAA", "BBBBBB")
@@ -116,3 +116,16 @@ def test_all_or_nothing_series_rolls_back_committed_chunks(local_table: str, mon
     )["Items"]
     held = [s for s in slots if s["used"]["N"] != "0"]
     assert {s["SK"]["S"].removeprefix("SLOT#") for s in held} == set(blocker.lock_keys)
+
+
+def test_series_reference_collision_retries_the_chunk(local_table: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    room = make_resource()
+    codes = iter(["CCCCCC", "CCCCCC", "DDDDDD", "EEEEEE"])
+    monkeypatch.setattr(references, "new_reference", lambda: next(codes))
+    service.create_booking(CUSTOMER, request(room.id, START - timedelta(days=1)))  # takes CCCCCC
+    data = RecurringCreate(
+        resourceId=room.id, startTime=START, endTime=START + timedelta(minutes=30), recurrenceRule="FREQ=DAILY;COUNT=2"
+    )
+    made = series.create_series(CUSTOMER, data)
+    assert sorted(b.reference for b in made["created"]) == ["DDDDDD", "EEEEEE"]
+    assert count_type(local_table, "reference") == 3

@@ -7,6 +7,7 @@ error is ever matched on its message text.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
@@ -78,12 +79,16 @@ def problem(
     )
 
 
-def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
-    found = []
-    for err in exc.errors():
-        location = [str(part) for part in err.get("loc", ())]
-        found.append({"location": location, "message": err.get("msg", ""), "type": err.get("type", "")})
-    return found
+def _validation_errors(found: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Pydantic's error list in the problem's shape (Powertools and pydantic report the same fields)."""
+    return [
+        {
+            "location": [str(part) for part in err.get("loc", ())],
+            "message": err.get("msg", ""),
+            "type": err.get("type", ""),
+        }
+        for err in found
+    ]
 
 
 class ProblemHandlers:
@@ -111,9 +116,9 @@ class ProblemHandlers:
         )
 
     def invalid_request(self, exc: RequestValidationError) -> Response[Any]:
-        path, request_id = self._where()
-        found = _validation_errors(exc)
+        found = _validation_errors(exc.errors())
         if any(err["type"] == "json_invalid" for err in found):
+            path, request_id = self._where()
             return problem(
                 HTTPStatus.BAD_REQUEST,
                 "malformed_json",
@@ -121,26 +126,14 @@ class ProblemHandlers:
                 instance=path,
                 request_id=request_id,
             )
-        return problem(
-            HTTPStatus.UNPROCESSABLE_ENTITY,
-            "validation_failed",
-            "The request does not pass validation.",
-            instance=path,
-            request_id=request_id,
-            extra={"errors": found},
-        )
+        return self._unprocessable(found)
 
     def invalid_model(self, exc: ValidationError) -> Response[Any]:
         """A model built inside a service from request data (query strings, headers) rejected it."""
+        return self._unprocessable(_validation_errors(exc.errors()))
+
+    def _unprocessable(self, found: list[dict[str, Any]]) -> Response[Any]:
         path, request_id = self._where()
-        found = [
-            {
-                "location": [str(p) for p in err.get("loc", ())],
-                "message": err.get("msg", ""),
-                "type": err.get("type", ""),
-            }
-            for err in exc.errors()
-        ]
         return problem(
             HTTPStatus.UNPROCESSABLE_ENTITY,
             "validation_failed",

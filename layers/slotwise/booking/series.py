@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from slotwise import errors
-from slotwise.booking import access, availability, claims, recurrence, rules, service, store
+from slotwise.booking import access, availability, claims, recurrence, references, rules, service, store
 from slotwise.booking.models import (
     HOLDING,
     Booking,
@@ -23,7 +23,7 @@ from slotwise.booking.models import (
     ExceptionCreate,
     RecurringCreate,
 )
-from slotwise.booking.store import Tag, Transaction
+from slotwise.booking.store import Tag, Transaction, TransactionFailed
 from slotwise.catalog.models import Resource
 from slotwise.data.codec import to_value
 from slotwise.data.dynamo import table_name
@@ -129,16 +129,26 @@ def _claim_chunk(chunk: list[Booking], capacity: int, now: datetime) -> None:
     def build(state: claims.ClaimState) -> Transaction:
         tx = Transaction()
         for booking in chunk:
-            tx.put_new(Tag("booking", booking.id), store.booking_item(booking))
-            tx.put_new(
-                Tag("reference", booking.reference),
-                {"PK": f"REF#{booking.reference}", "SK": "REF", "type": "reference", "bookingId": booking.id},
-            )
+            service.add_new_booking(tx, booking)
             service.add_claims(tx, booking, booking.lock_keys, state, capacity)
         service.add_evictions(tx, state, now)
         return tx
 
-    claims.run(build, booking_id="", quantity=chunk[0].quantity, capacity=capacity, now_epoch=int(now.timestamp()))
+    def new_references(failed: TransactionFailed) -> bool:
+        collided = {f.tag.key for f in failed.of_kind("reference")}
+        for index, booking in enumerate(chunk):
+            if booking.reference in collided:
+                chunk[index] = booking.model_copy(update={"reference": references.new_reference()})
+        return bool(collided)
+
+    claims.run(
+        build,
+        booking_id="",
+        quantity=chunk[0].quantity,
+        capacity=capacity,
+        now_epoch=int(now.timestamp()),
+        on_other_failure=new_references,
+    )
 
 
 def _roll_back(bookings: list[Booking]) -> None:
@@ -180,6 +190,12 @@ def create_series(caller: Caller, data: RecurringCreate, now: datetime | None = 
         )
         for p in usable
     ]
+    # Two operations on one item would void the whole transaction, so references are distinct within the series.
+    seen: set[str] = set()
+    for index in range(len(bookings)):
+        while bookings[index].reference in seen:
+            bookings[index] = bookings[index].model_copy(update={"reference": references.new_reference()})
+        seen.add(bookings[index].reference)
     committed: list[Booking] = []
     skipped: list[dict[str, Any]] = [p.as_json() for p in blocked]
     for planned_chunk in _chunks(bookings):

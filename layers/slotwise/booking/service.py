@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from slotwise import errors
-from slotwise.booking import access, claims, rules, store
+from slotwise.booking import access, claims, references, rules, store
 from slotwise.booking.models import (
     EXPIRING,
     HOLDING,
@@ -24,7 +24,7 @@ from slotwise.booking.models import (
     HistoryEntry,
     Price,
 )
-from slotwise.booking.references import new_reference, normalise
+from slotwise.booking.references import normalise
 from slotwise.booking.store import Tag, Transaction, TransactionFailed
 from slotwise.cache import TtlCache
 from slotwise.catalog import repository as catalog
@@ -100,7 +100,7 @@ def new_booking(
     expires = now + timedelta(seconds=resource.policy.hold_ttl_seconds) if status in EXPIRING else None
     return Booking(
         id=str(uuid.uuid4()),
-        reference=new_reference(),
+        reference=references.new_reference(),
         resource_id=resource.id,
         resource_name=resource.name,
         resource_type=resource.type,
@@ -144,6 +144,15 @@ def add_claims(tx: Transaction, booking: Booking, keys: list[str], state: claims
         )
 
 
+def add_new_booking(tx: Transaction, booking: Booking) -> None:
+    """The booking and its reference, both only if new: a reference is unique by this condition alone."""
+    tx.put_new(Tag("booking", booking.id), store.booking_item(booking))
+    tx.put_new(
+        Tag("reference", booking.reference),
+        {"PK": f"REF#{booking.reference}", "SK": "REF", "type": "reference", "bookingId": booking.id},
+    )
+
+
 def add_evictions(tx: Transaction, state: claims.ClaimState, now: datetime) -> None:
     for booking_id, expires_epoch in state.evicted_bookings().items():
         tx.expire_evicted(booking_id, expires_epoch, now.isoformat())
@@ -171,11 +180,7 @@ def create_booking(
 
     def build(state: claims.ClaimState) -> Transaction:
         tx = Transaction()
-        tx.put_new(Tag("booking", booking.id), store.booking_item(booking))
-        tx.put_new(
-            Tag("reference", booking.reference),
-            {"PK": f"REF#{booking.reference}", "SK": "REF", "type": "reference", "bookingId": booking.id},
-        )
+        add_new_booking(tx, booking)
         if idempotency_key:
             tx.put_new(
                 Tag("idempotency", idempotency_key),
@@ -200,7 +205,7 @@ def create_booking(
             replay.append(_replayed(caller, idempotency_key, request_hash))
             raise _Replayed
         if failed.of_kind("reference"):
-            booking = booking.model_copy(update={"reference": new_reference()})
+            booking = booking.model_copy(update={"reference": references.new_reference()})
             return True
         return False
 
@@ -344,7 +349,8 @@ def update_details(
         raise errors.Conflict("The booking changed since that version.", code="version_conflict")
     if booking.status not in HOLDING:
         raise errors.Conflict(f"A {booking.status} booking cannot be edited.", code="invalid_transition")
-    after = _changed(booking, by=caller.user_id, action="updated", now=now, **data.model_dump())
+    # Only the fields the caller sent change; the others keep their values.
+    after = _changed(booking, by=caller.user_id, action="updated", now=now, **data.model_dump(exclude_unset=True))
     tx = Transaction()
     tx.replace_booking(booking, after)
     _commit(tx, booking_id)
