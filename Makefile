@@ -10,7 +10,7 @@ DYNAMODB_PORT ?= 8000
 MOTO_PORT ?= 5050
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: help install java dev tick seed test lint format openapi bench clean
+.PHONY: help install java dev tick seed test lint format openapi synth bench clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -57,6 +57,14 @@ test: install lint ## lint, then every test tier (unit, integration on DynamoDB 
 
 openapi: $(VENV)/.installed ## regenerate the merged OpenAPI document the API serves
 	$(PY) -m infra.openapi
+
+# The layer matches the functions' arm64 architecture; pip fetches aarch64 wheels, so no Docker and any host works.
+LAYER_DIR := build/layer
+LAYER_PLATFORM := manylinux2014_aarch64
+
+synth: $(VENV)/.installed infra/node_modules/.installed ## build the Lambda layer and synthesize cdk.out offline (STAGE=prod for prod)
+	$(PY) -m infra.layer_build --out $(LAYER_DIR) --platform $(LAYER_PLATFORM)
+	infra/node_modules/.bin/cdk synth --quiet -c layerDir=$(LAYER_DIR) $(if $(STAGE),-c stage=$(STAGE))
 
 bench: install ## run the benchmarks under bench/ and write docs/performance.md
 	$(PY) -m bench

@@ -1,12 +1,20 @@
 """CDK app entry: `cdk synth -c stage=prod`, or `python -m infra.app` / `python infra/app.py` from the repo root.
 
-Context: `stage` (dev | prod, default dev) and `layerDir` (default build/layer, relative to the repo root; build it
-with `python -m infra.layer_build`).
+Context (cdk.json or `-c key=value`):
+- `stage`: dev | prod (default dev). prod keeps data (RETAIN, deletion protection) and protects the stack.
+- `layerDir`: the built layer folder (default build/layer, relative to the repo root; `make synth` builds it).
+- `corsOrigins`: browser origins allowed by CORS, a JSON list or comma-separated (default: none, no CORS).
+- `oidcIssuer` + `oidcAudience` (comma-separated for several): external-OIDC mode, a JWT authorizer on every
+  route but health, docs, openapi.json and `$default`. Both or neither.
+- `alarmEmail`: an address subscribed to the alarm topic (default: none; subscribe on-call yourself).
+
+cdk-nag's AwsSolutions checks run on every synth; a finding that is not acknowledged with a reason fails it.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -20,7 +28,9 @@ for _module, _path in (("infra", ROOT), ("slotwise", ROOT / "layers")):
         sys.path.insert(0, str(_path))
 
 import aws_cdk as cdk  # noqa: E402
+from cdk_nag import AwsSolutionsChecks  # noqa: E402
 
+from infra.components.http_api import OidcAuthorizerSettings  # noqa: E402
 from infra.stacks import STAGES, SlotwiseStack, Stage  # noqa: E402
 
 DEFAULT_STAGE: Stage = "dev"
@@ -41,19 +51,46 @@ def layer_dir_from(value: object) -> Path:
     return path if path.is_absolute() else ROOT / path
 
 
+def string_list_from(value: object) -> tuple[str, ...]:
+    """A context list: `-c key=a,b` arrives as a string, cdk.json may hold a JSON list (or its text)."""
+    if value is None or value == "":
+        return ()
+    if isinstance(value, str):
+        text = value.strip()
+        value = json.loads(text) if text.startswith("[") else text.split(",")
+    if not isinstance(value, list | tuple) or not all(isinstance(item, str) for item in value):
+        raise ValueError(f"expected a list of strings, got {value!r}")
+    return tuple(item.strip() for item in value if item.strip())
+
+
+def oidc_from(issuer: object, audience: object) -> OidcAuthorizerSettings | None:
+    audiences = string_list_from(audience)
+    if not issuer and not audiences:
+        return None
+    if not issuer or not audiences:
+        raise ValueError("external-OIDC mode needs both -c oidcIssuer=<https://issuer> and -c oidcAudience=<aud>")
+    return OidcAuthorizerSettings(issuer=str(issuer), audiences=audiences)
+
+
 def build_app(context: dict[str, Any] | None = None) -> cdk.App:
     app = cdk.App(context=context)
     stage = stage_from(app.node.try_get_context("stage"))
+    alarm_email = app.node.try_get_context("alarmEmail")
     SlotwiseStack(
         app,
         f"Slotwise-{stage}",
         stage=stage,
         layer_dir=layer_dir_from(app.node.try_get_context("layerDir")),
+        cors_origins=string_list_from(app.node.try_get_context("corsOrigins")),
+        oidc=oidc_from(app.node.try_get_context("oidcIssuer"), app.node.try_get_context("oidcAudience")),
+        alarm_email=str(alarm_email) if alarm_email else None,
         description=f"Slotwise booking backend ({stage})",
         termination_protection=stage == "prod",
     )
     cdk.Tags.of(app).add("project", "slotwise")
     cdk.Tags.of(app).add("stage", stage)
+    # cdk-nag 3 is a policy-validation plugin (as an Aspect it fails: "aspect.visit is not a function").
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     return app
 
 

@@ -8,19 +8,21 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from slotwise.api.app import create_app, lambda_entrypoint
-from slotwise.api.caller import caller_from
+from slotwise.api.context import caller
 from slotwise.booking import availability, series
 from slotwise.booking.models import BookingTimes
 from slotwise.booking.requests import BulkAvailabilityRequest
 from slotwise.booking.service import now_utc
+from slotwise.identity.permissions import route_doc
 
 app = create_app()
 TAGS = ["availability"]
 Json = dict[str, Any]
 Quantity = Annotated[int, Query(ge=1, le=10_000)]
+DOC = route_doc("availability.read")
 
 
-@app.get("/api/v1/availability", tags=TAGS, summary="Is this window free? Conflicts and a price quote")
+@app.get("/api/v1/availability", tags=TAGS, summary="Is this window free? Conflicts and a price quote", description=DOC)
 def check(
     resource_id: Annotated[str, Query(alias="resourceId", min_length=1, max_length=64)],
     start_time: Annotated[datetime | None, Query(alias="startTime")] = None,
@@ -30,25 +32,29 @@ def check(
     quantity: Quantity = 1,
 ) -> Json:
     times = BookingTimes(start_time=start_time, end_time=end_time, check_in=check_in, check_out=check_out)
-    return availability.check(caller_from(app.current_event), resource_id, times, quantity, now_utc())
+    return availability.check(caller(app), resource_id, times, quantity, now_utc())
 
 
-@app.post("/api/v1/availability/bulk", tags=TAGS, summary="Availability of many windows of one resource")
+@app.post(
+    "/api/v1/availability/bulk", tags=TAGS, summary="Availability of many windows of one resource", description=DOC
+)
 def bulk(body: BulkAvailabilityRequest) -> Json:
-    return availability.check_many(body.resource_id, body.time_slots, body.quantity, now_utc())
+    return availability.check_many(caller(app), body.resource_id, body.time_slots, body.quantity, now_utc())
 
 
-@app.get("/api/v1/resources/<resourceId>/slots", tags=TAGS, summary="Free start times between two instants")
+@app.get(
+    "/api/v1/resources/<resourceId>/slots", tags=TAGS, summary="Free start times between two instants", description=DOC
+)
 def slots(
     resourceId: str,
     frm: Annotated[datetime, Query(alias="from")],
     to: Annotated[datetime, Query()],
     quantity: Quantity = 1,
 ) -> Json:
-    return availability.free_slots(resourceId, frm, to, quantity, now_utc())
+    return availability.free_slots(caller(app), resourceId, frm, to, quantity, now_utc())
 
 
-@app.get("/api/v1/conflicts", tags=TAGS, summary="Conflicts of a single or recurring request")
+@app.get("/api/v1/conflicts", tags=TAGS, summary="Conflicts of a single or recurring request", description=DOC)
 def conflicts(
     resource_id: Annotated[str, Query(alias="resourceId", min_length=1, max_length=64)],
     start_time: Annotated[datetime, Query(alias="startTime")],
@@ -56,7 +62,7 @@ def conflicts(
     recurrence_rule: Annotated[str | None, Query(alias="recurrenceRule", max_length=500)] = None,
 ) -> Json:
     times = BookingTimes(start_time=start_time, end_time=end_time)
-    return series.conflicts(resource_id, times, recurrence_rule, now_utc())
+    return series.conflicts(caller(app), resource_id, times, recurrence_rule, now_utc())
 
 
 lambda_handler = lambda_entrypoint(app)

@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from slotwise.api.app import create_app, lambda_entrypoint
-from slotwise.api.caller import caller_from
+from slotwise.api.context import caller
 from slotwise.booking import series, service
 from slotwise.booking.models import (
     BookingCreate,
@@ -21,6 +21,7 @@ from slotwise.booking.models import (
     RecurringCreate,
     RescheduleRequest,
 )
+from slotwise.identity.permissions import route_doc
 
 app = create_app()
 TAGS = ["bookings"]
@@ -28,10 +29,15 @@ Json = dict[str, Any]
 
 
 def _caller() -> Any:
-    return caller_from(app.current_event)
+    return caller(app)
 
 
-@app.post("/api/v1/bookings", tags=TAGS, summary="Book a resource (honours Idempotency-Key)")
+@app.post(
+    "/api/v1/bookings",
+    tags=TAGS,
+    summary="Book a resource (honours Idempotency-Key)",
+    description=route_doc("booking.create"),
+)
 def create(body: BookingCreate) -> Response[Json]:
     key = app.current_event.headers.get("idempotency-key")
     created = service.create_booking(_caller(), body, idempotency_key=key)
@@ -41,14 +47,24 @@ def create(body: BookingCreate) -> Response[Json]:
     return Response(201, "application/json", created.booking.public(), headers)
 
 
-@app.post("/api/v1/bookings/recurring", tags=TAGS, summary="Book a recurring series (RRULE)")
+@app.post(
+    "/api/v1/bookings/recurring",
+    tags=TAGS,
+    summary="Book a recurring series (RRULE)",
+    description=route_doc("booking.create"),
+)
 def create_recurring(body: RecurringCreate) -> Response[Json]:
     result = series.create_series(_caller(), body)
     result["created"] = [b.public() for b in result["created"]]
     return Response(201, "application/json", result, {"Location": f"/api/v1/bookings/{result['seriesId']}"})
 
 
-@app.get("/api/v1/bookings", tags=TAGS, summary="List bookings (yours, or a resource's for its vendor)")
+@app.get(
+    "/api/v1/bookings",
+    tags=TAGS,
+    summary="List bookings (yours, or a resource's for its vendor)",
+    description=route_doc("booking.read", "booking.view_any"),
+)
 def list_bookings(
     resource_id: Annotated[str | None, Query(alias="resourceId", max_length=64)] = None,
     customer_id: Annotated[str | None, Query(alias="customerId", max_length=128)] = None,
@@ -71,33 +87,55 @@ def list_bookings(
     return {"bookings": [b.public() for b in found], "pagination": {"limit": limit, "nextCursor": next_cursor}}
 
 
-@app.get("/api/v1/bookings/by-reference/<code>", tags=TAGS, summary="Find a booking by its 6-character reference")
+@app.get(
+    "/api/v1/bookings/by-reference/<code>",
+    tags=TAGS,
+    summary="Find a booking by its 6-character reference",
+    description=route_doc("booking.read"),
+)
 def by_reference(code: str) -> Json:
     return service.get_by_reference(_caller(), code).public()
 
 
-@app.get("/api/v1/bookings/<bookingId>", tags=TAGS, summary="A booking")
+@app.get("/api/v1/bookings/<bookingId>", tags=TAGS, summary="A booking", description=route_doc("booking.read"))
 def get(bookingId: str) -> Json:
     return service.get_booking(_caller(), bookingId).public()
 
 
-@app.put("/api/v1/bookings/<bookingId>", tags=TAGS, summary="Change details (times change through reschedule)")
+@app.put(
+    "/api/v1/bookings/<bookingId>",
+    tags=TAGS,
+    summary="Change details (times change through reschedule)",
+    description=route_doc("booking.update"),
+)
 def update(bookingId: str, body: BookingUpdate) -> Json:
     return service.update_details(_caller(), bookingId, body).public()
 
 
-@app.post("/api/v1/bookings/<bookingId>/reschedule", tags=TAGS, summary="Move a booking in one transaction")
+@app.post(
+    "/api/v1/bookings/<bookingId>/reschedule",
+    tags=TAGS,
+    summary="Move a booking in one transaction",
+    description=route_doc("booking.update"),
+)
 def reschedule(bookingId: str, body: RescheduleRequest) -> Json:
     return service.reschedule(_caller(), bookingId, body, reason=body.reason).public()
 
 
-@app.post("/api/v1/bookings/<bookingId>/cancel", tags=TAGS, summary="Cancel (one occurrence or all following)")
+@app.post(
+    "/api/v1/bookings/<bookingId>/cancel",
+    tags=TAGS,
+    summary="Cancel (one occurrence or all following)",
+    description=route_doc("booking.cancel"),
+)
 def cancel(bookingId: str, body: CancelRequest) -> Json:
     cancelled = series.cancel(_caller(), bookingId, body)
     return {"cancelled": [b.public() for b in cancelled]}
 
 
-@app.delete("/api/v1/bookings/<bookingId>", tags=TAGS, summary="Cancel a booking")
+@app.delete(
+    "/api/v1/bookings/<bookingId>", tags=TAGS, summary="Cancel a booking", description=route_doc("booking.cancel")
+)
 def delete(
     bookingId: str,
     reason: Annotated[str, Query(max_length=500)] = "",
@@ -106,17 +144,32 @@ def delete(
     return service.cancel_booking(_caller(), bookingId, reason).public()
 
 
-@app.post("/api/v1/bookings/<bookingId>/confirm", tags=TAGS, summary="Approve a booking that waits on approval")
+@app.post(
+    "/api/v1/bookings/<bookingId>/confirm",
+    tags=TAGS,
+    summary="Approve a booking that waits on approval",
+    description=route_doc("booking.decide"),
+)
 def confirm(bookingId: str, body: DecisionRequest) -> Json:
     return service.decide(_caller(), bookingId, approve=True, reason=body.reason).public()
 
 
-@app.post("/api/v1/bookings/<bookingId>/reject", tags=TAGS, summary="Reject a booking that waits on approval")
+@app.post(
+    "/api/v1/bookings/<bookingId>/reject",
+    tags=TAGS,
+    summary="Reject a booking that waits on approval",
+    description=route_doc("booking.decide"),
+)
 def reject(bookingId: str, body: DecisionRequest) -> Json:
     return service.decide(_caller(), bookingId, approve=False, reason=body.reason).public()
 
 
-@app.post("/api/v1/bookings/<bookingId>/exceptions", tags=TAGS, summary="Cancel or modify one occurrence")
+@app.post(
+    "/api/v1/bookings/<bookingId>/exceptions",
+    tags=TAGS,
+    summary="Cancel or modify one occurrence",
+    description=route_doc("booking.update"),
+)
 def add_exception(bookingId: str, body: ExceptionCreate) -> Response[Json]:
     result = series.add_exception(_caller(), bookingId, body)
     result["booking"] = result["booking"].public()

@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from slotwise.api.app import create_app, lambda_entrypoint
-from slotwise.api.caller import caller_from
+from slotwise.api.context import caller
 from slotwise.catalog import service
 from slotwise.catalog.models import (
     Resource,
@@ -23,6 +23,7 @@ from slotwise.catalog.models import (
     VenueUpdate,
 )
 from slotwise.identity.models import Caller
+from slotwise.identity.permissions import route_doc
 
 app = create_app()
 VENUES, RESOURCES = ["venues"], ["resources"]
@@ -40,7 +41,7 @@ GONE: dict[int, Any] = {204: {"description": "Done"}}
 
 
 def _caller() -> Caller:
-    return caller_from(app.current_event)
+    return caller(app)
 
 
 def _if_match() -> str | None:
@@ -52,42 +53,80 @@ def _entity(entity: Venue | Resource, status: int = 200, location: str | None = 
     return Response(status, "application/json", entity, headers)
 
 
-@app.post("/api/v1/venues", tags=VENUES, summary="Create a venue (you own it)", responses=_created(Venue))
+@app.post(
+    "/api/v1/venues",
+    tags=VENUES,
+    summary="Create a venue (you own it)",
+    description=route_doc("venue.create"),
+    responses=_created(Venue),
+)
 def create_venue(body: VenueInput) -> Response[Venue]:
     venue = service.create_venue(_caller(), body)
     return _entity(venue, 201, f"/api/v1/venues/{venue.id}")
 
 
-@app.get("/api/v1/venues", tags=VENUES, summary="List venues, by city (any case) or your own (mine=true)")
+@app.get(
+    "/api/v1/venues",
+    tags=VENUES,
+    summary="List venues, by city (any case) or your own (mine=true)",
+    description=route_doc("catalog.read"),
+)
 def list_venues(
     city: City = None, mine: Annotated[bool, Query()] = False, limit: Limit = 20, cursor: Cursor = None
 ) -> VenuePage:
     return service.list_venues(_caller(), city=city, mine=mine, limit=limit, cursor=cursor)
 
 
-@app.get("/api/v1/venues/<venueId>", tags=VENUES, summary="A venue, with its version as ETag")
+@app.get(
+    "/api/v1/venues/<venueId>",
+    tags=VENUES,
+    summary="A venue, with its version as ETag",
+    description=route_doc("catalog.read"),
+)
 def get_venue(venueId: str) -> Response[Venue]:
     return _entity(service.get_venue(_caller(), venueId))
 
 
-@app.put("/api/v1/venues/<venueId>", tags=VENUES, summary="Replace a venue (honours If-Match; timezone is fixed)")
+@app.put(
+    "/api/v1/venues/<venueId>",
+    tags=VENUES,
+    summary="Replace a venue (honours If-Match; timezone is fixed)",
+    description=route_doc("venue.update"),
+)
 def update_venue(venueId: str, body: VenueUpdate) -> Response[Venue]:
     return _entity(service.update_venue(_caller(), venueId, body, if_match=_if_match()))
 
 
-@app.delete("/api/v1/venues/<venueId>", tags=VENUES, summary="Delete a venue with no active resources", responses=GONE)
+@app.delete(
+    "/api/v1/venues/<venueId>",
+    tags=VENUES,
+    summary="Delete a venue with no active resources",
+    description=route_doc("venue.delete"),
+    responses=GONE,
+)
 def delete_venue(venueId: str) -> Response[None]:
     service.delete_venue(_caller(), venueId)
     return Response(204)
 
 
-@app.post("/api/v1/resources", tags=RESOURCES, summary="Create a resource in your venue", responses=_created(Resource))
+@app.post(
+    "/api/v1/resources",
+    tags=RESOURCES,
+    summary="Create a resource in your venue",
+    description=route_doc("resource.create"),
+    responses=_created(Resource),
+)
 def create_resource(body: ResourceInput) -> Response[Resource]:
     resource = service.create_resource(_caller(), body)
     return _entity(resource, 201, f"/api/v1/resources/{resource.id}")
 
 
-@app.get("/api/v1/resources", tags=RESOURCES, summary="Search resources (cursor or page+limit paging)")
+@app.get(
+    "/api/v1/resources",
+    tags=RESOURCES,
+    summary="Search resources (cursor or page+limit paging)",
+    description=route_doc("catalog.read"),
+)
 def list_resources(
     *,
     kind: Annotated[ResourceType | None, Query(alias="type")] = None,
@@ -116,17 +155,33 @@ def list_resources(
     )
 
 
-@app.get("/api/v1/resources/<resourceId>", tags=RESOURCES, summary="A resource, with its version as ETag")
+@app.get(
+    "/api/v1/resources/<resourceId>",
+    tags=RESOURCES,
+    summary="A resource, with its version as ETag",
+    description=route_doc("catalog.read"),
+)
 def get_resource(resourceId: str) -> Response[Resource]:
     return _entity(service.get_resource(_caller(), resourceId))
 
 
-@app.put("/api/v1/resources/<resourceId>", tags=RESOURCES, summary="Replace a resource (honours If-Match)")
+@app.put(
+    "/api/v1/resources/<resourceId>",
+    tags=RESOURCES,
+    summary="Replace a resource (honours If-Match)",
+    description=route_doc("resource.update"),
+)
 def update_resource(resourceId: str, body: ResourceUpdate) -> Response[Resource]:
     return _entity(service.update_resource(_caller(), resourceId, body, if_match=_if_match()))
 
 
-@app.delete("/api/v1/resources/<resourceId>", tags=RESOURCES, summary="Archive (kept for bookings)", responses=GONE)
+@app.delete(
+    "/api/v1/resources/<resourceId>",
+    tags=RESOURCES,
+    summary="Archive (kept for bookings)",
+    description=route_doc("resource.delete"),
+    responses=GONE,
+)
 def archive_resource(resourceId: str) -> Response[None]:
     service.archive_resource(_caller(), resourceId)
     return Response(204)

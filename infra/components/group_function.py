@@ -6,9 +6,12 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
+
+from infra.components.nag import acknowledge
 
 HANDLER = "handler.lambda_handler"
 RUNTIME = lambda_.Runtime.PYTHON_3_11
@@ -31,7 +34,12 @@ def missing_groups(functions_dir: Path, groups: list[str]) -> list[str]:
 
 
 class GroupFunction(Construct):
-    """The function serving one group, with its own log group so retention is set without a custom resource."""
+    """The function serving one group, with its own log group and its own role.
+
+    The role is written here rather than left to CDK, whose default attaches the managed
+    AWSLambdaBasicExecutionRole (logs:CreateLogGroup and logs:PutLogEvents on every log group of the account):
+    this one may write to its own log group only. Table and bus grants are added by the caller.
+    """
 
     def __init__(
         self,
@@ -48,6 +56,13 @@ class GroupFunction(Construct):
         super().__init__(scope, construct_id)
         self.group = group
         self.log_group = logs.LogGroup(self, "Logs", retention=LOG_RETENTION, removal_policy=removal_policy)
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"Slotwise function group '{group}'",
+        )
+        self.log_group.grant_write(self.role)
         self.function = lambda_.Function(
             self,
             "Function",
@@ -61,4 +76,11 @@ class GroupFunction(Construct):
             layers=[layer],
             environment=dict(environment),
             log_group=self.log_group,
+            role=self.role,
+        )
+        acknowledge(
+            self.function,
+            "AwsSolutions-L1",
+            "Python 3.11 on purpose: the layer's wheels and unchecked-hash bytecode are built for 3.11 and "
+            "pyproject pins requires-python <3.12; a runtime upgrade is a project-wide change, not a stack edit.",
         )

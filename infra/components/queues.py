@@ -6,10 +6,12 @@ from aws_cdk import Duration
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from infra.components.nag import acknowledge
 from slotwise.topology import QueueSpec
 
 # AWS guidance for SQS event sources: a message must stay invisible through several retries of one invocation.
-_VISIBILITY_TO_TIMEOUT_RATIO = 6
+VISIBILITY_TO_TIMEOUT_RATIO = 6
+DLQ_RETENTION = Duration.days(14)
 
 
 def secure_queue(
@@ -37,6 +39,16 @@ def secure_queue(
     )
 
 
+def acknowledge_dead_letter_queue(queue: sqs.IQueue, of_what: str) -> None:
+    """cdk-nag only recognises a DLQ named in another queue's RedrivePolicy; target DLQs need saying so."""
+    acknowledge(
+        queue,
+        "AwsSolutions-SQS3",
+        f"This queue is itself a dead-letter queue ({of_what}); a DLQ of a DLQ would only move the problem. "
+        "Its depth is alarmed (ops construct).",
+    )
+
+
 class QueueWithDlq(Construct):
     """A work queue from a `QueueSpec` and the dead-letter queue its poison messages end up in."""
 
@@ -51,11 +63,11 @@ class QueueWithDlq(Construct):
         consumer_timeout: Duration,
     ) -> None:
         super().__init__(scope, construct_id)
-        minimum = consumer_timeout.to_seconds() * _VISIBILITY_TO_TIMEOUT_RATIO
+        minimum = consumer_timeout.to_seconds() * VISIBILITY_TO_TIMEOUT_RATIO
         if spec.visibility_timeout_seconds < minimum:
             raise ValueError(
                 f"queue {spec.name!r}: visibility timeout {spec.visibility_timeout_seconds}s is below "
-                f"{_VISIBILITY_TO_TIMEOUT_RATIO} x the consumer timeout ({minimum:.0f}s)"
+                f"{VISIBILITY_TO_TIMEOUT_RATIO} x the consumer timeout ({minimum:.0f}s)"
             )
         self.spec = spec
         self.dlq = secure_queue(

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration
+from aws_cdk import Aws, Duration
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as scheduler_targets
 from constructs import Construct
 
-from infra.components.queues import secure_queue
+from infra.components.nag import acknowledge, arn_token
+from infra.components.queues import acknowledge_dead_letter_queue, secure_queue
 from slotwise.topology import ScheduleSpec
 
 _DLQ_RETENTION = Duration.days(14)
@@ -28,21 +30,43 @@ class GroupSchedule(Construct):
         schedule_name: str,
         dlq_name: str,
         function: lambda_.IFunction,
+        group: scheduler.IScheduleGroup | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        self.spec = spec
+        self.function = function
         self.dlq = secure_queue(self, "DeadLetterQueue", queue_name=dlq_name, retention=_DLQ_RETENTION)
+        acknowledge_dead_letter_queue(self.dlq, f"of the '{spec.name}' schedule's Lambda target")
+        # The role Scheduler assumes for this schedule only: invoke this function, write this DLQ. Only this
+        # account's Scheduler may assume it (confused-deputy guard).
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal(
+                "scheduler.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}}
+            ),
+            description=f"EventBridge Scheduler: run the '{spec.name}' job",
+        )
         # Retrying a run once the next one is due only queues duplicate work, so the event expires by then.
         max_event_age = min(max(spec.every_seconds, _MIN_EVENT_AGE_SECONDS), _MAX_EVENT_AGE_SECONDS)
         self.schedule = scheduler.Schedule(
             self,
             "Schedule",
             schedule_name=schedule_name,
+            schedule_group=group,
             description=spec.description or None,
             schedule=scheduler.ScheduleExpression.expression(spec.rate_expression),
             target=scheduler_targets.LambdaInvoke(
                 function,
+                role=self.role,
                 dead_letter_queue=self.dlq,
                 retry_attempts=_RETRY_ATTEMPTS,
                 max_event_age=Duration.seconds(max_event_age),
             ),
+        )
+        acknowledge(
+            self.role,
+            f"AwsSolutions-IAM5[Resource::{arn_token(function)}:*]",
+            "CDK's invoke grant adds `<function ARN>:*` so versions and aliases of this one function can be "
+            "invoked too; it names no other function.",
         )

@@ -2,6 +2,9 @@
 
 Loaded through the same services the API uses, so it is valid by the same rules. Loading twice is a no-op: the
 users have fixed ids and a marker item records that the catalog was seeded.
+
+Each demo user signs in with `POST /api/v1/auth/login` as `<role>@demo.slotwise.test` and the password
+`slotwise-demo-<role>` (DEMO_PASSWORD). These are local-only: demo data is loaded by the local runtime only.
 """
 
 from __future__ import annotations
@@ -13,8 +16,11 @@ from slotwise import aws
 from slotwise.catalog import service as catalog
 from slotwise.catalog.models import ResourceInput, VenueInput
 from slotwise.data.dynamo import table_name
+from slotwise.identity import passwords
 from slotwise.identity.models import ROLES, Caller, User
-from slotwise.identity.repository import put_user
+from slotwise.identity.repository import get_user, put_user, set_password_hash
+
+DEMO_PASSWORD = "slotwise-demo-{role}"  # noqa: S105 - known on purpose: local demo accounts only
 
 USERS = [
     User(
@@ -187,9 +193,20 @@ def _catalog(departure: datetime) -> list[tuple[dict[str, Any], list[dict[str, A
 _MARKER = {"PK": {"S": "DEMO"}, "SK": {"S": "SEEDED"}}
 
 
+def _put_with_password(user: User) -> bool:
+    """Store a demo user with its known password; give one stored earlier without a password hash its password."""
+    password = DEMO_PASSWORD.format(role=user.role)
+    if put_user(user.model_copy(update={"password_hash": passwords.hash_password(password)})):
+        return True
+    stored = get_user(user.id)
+    if stored is not None and stored.password_hash is None:
+        set_password_hash(stored, passwords.hash_password(password))
+    return False
+
+
 def load(now: datetime | None = None) -> dict[str, int]:
     """Load the demo data once; returns how many of each kind were written this time."""
-    counts = {"users": sum(put_user(user) for user in USERS), "venues": 0, "resources": 0}
+    counts = {"users": sum(_put_with_password(user) for user in USERS), "venues": 0, "resources": 0}
     client = aws.dynamodb()
     try:
         client.put_item(TableName=table_name(), Item=_MARKER, ConditionExpression="attribute_not_exists(PK)")

@@ -1,34 +1,34 @@
-"""The Slotwise stack: table, event bus, queues, schedules, functions and HTTP API, all derived from
-`slotwise.topology.TOPOLOGY` and `slotwise.api.routes.ROUTES` so nothing here can drift from the code.
+"""The Slotwise stack, composed of one small construct per concern, all derived from `slotwise.topology.TOPOLOGY`
+and `slotwise.api.routes.ROUTES` so nothing here can drift from the code:
+
+    data       the single table                                   infra/components/data.py
+    async      event bus, rules (+DLQs), queues (+DLQs), jobs     infra/components/asynchronous.py
+    functions  one Lambda per group, the layer, grants            infra/components/functions.py (GroupFunction)
+    api        HTTP API, routes, throttles, logs, CORS, JWT       infra/components/http_api.py
+    ops        alarm topic, alarms, dashboard                     infra/components/ops.py
+
+A payments construct (the Stripe webhook function, with no authorizer, and its secrets in Secrets Manager) joins
+these when the payments capability brings the function.
 
 The stack is environment-agnostic: it makes no AWS call at synth time and works offline.
 """
 
 from __future__ import annotations
 
-import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from aws_cdk import CfnOutput, RemovalPolicy, Stack
-from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as events_targets
-from aws_cdk import aws_lambda as lambda_
-from aws_cdk.aws_lambda_event_sources import SqsEventSource
+from aws_cdk import Aws, CfnOutput, Duration, RemovalPolicy, Stack
 from constructs import Construct
 
-from infra.components.group_function import (
-    API_TIMEOUT,
-    ARCHITECTURE,
-    QUEUE_CONSUMER_TIMEOUT,
-    RUNTIME,
-    GroupFunction,
-    missing_groups,
-)
-from infra.components.http_api import SlotwiseHttpApi
-from infra.components.queues import QueueWithDlq
-from infra.components.schedule import GroupSchedule
-from infra.components.table import single_table
+from infra.components.asynchronous import SlotwiseAsync
+from infra.components.data import SlotwiseData
+from infra.components.functions import SlotwiseFunctions
+from infra.components.group_function import QUEUE_CONSUMER_TIMEOUT, missing_groups
+from infra.components.http_api import OidcAuthorizerSettings, SlotwiseHttpApi
+from infra.components.naming import stage_name
+from infra.components.ops import Monitored, SlotwiseOps
 from slotwise.api import routes as api_routes
 from slotwise.topology import TOPOLOGY, Topology
 
@@ -36,18 +36,6 @@ Stage = Literal["dev", "prod"]
 STAGES: tuple[Stage, ...] = ("dev", "prod")
 
 FUNCTIONS_DIR = Path(__file__).resolve().parents[2] / "functions"
-# Groups whose code only reads the table; every other group may write it and publish events.
-READ_ONLY_GROUPS = frozenset({"health"})
-
-
-def stage_name(name: str, stage: Stage) -> str:
-    """Physical name of a named resource: dev and prod may share an account, so names carry the stage."""
-    return f"{name}-{stage}"
-
-
-def pascal(name: str) -> str:
-    """`booking-reminders` -> `BookingReminders`, for readable construct ids and logical ids."""
-    return "".join(part[:1].upper() + part[1:] for part in re.split(r"[^A-Za-z0-9]+", name) if part)
 
 
 def function_groups(topology: Topology, routes: tuple[api_routes.Route, ...], fallback_group: str) -> list[str]:
@@ -74,6 +62,9 @@ class SlotwiseStack(Stack):
         routes: tuple[api_routes.Route, ...] = api_routes.ROUTES,
         fallback_group: str = api_routes.FALLBACK_GROUP,
         functions_dir: Path = FUNCTIONS_DIR,
+        cors_origins: Sequence[str] = (),
+        oidc: OidcAuthorizerSettings | None = None,
+        alarm_email: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -82,81 +73,25 @@ class SlotwiseStack(Stack):
         prod = stage == "prod"
         removal_policy = RemovalPolicy.RETAIN if prod else RemovalPolicy.DESTROY
 
-        self.table = single_table(self, "Table", topology.table, protect=prod)
-        self.event_bus = events.EventBus(self, "EventBus", event_bus_name=stage_name(topology.event_bus_name, stage))
-        layer = lambda_.LayerVersion(
-            self,
-            "SharedLayer",
-            description="slotwise package and its runtime dependencies",
-            code=lambda_.Code.from_asset(str(layer_dir)),
-            compatible_runtimes=[RUNTIME],
-            compatible_architectures=[ARCHITECTURE],
+        self.data = SlotwiseData(self, "Data", spec=topology.table, protect=prod)
+        self.async_ = SlotwiseAsync(
+            self, "Async", topology=topology, stage=stage, consumer_timeout=QUEUE_CONSUMER_TIMEOUT
         )
-
-        environment = {
-            "SLOTWISE_STAGE": stage,
-            "SLOTWISE_TABLE_NAME": self.table.table_name,
-            "SLOTWISE_EVENT_BUS_NAME": self.event_bus.event_bus_name,
-            "POWERTOOLS_SERVICE_NAME": "slotwise",
-            "POWERTOOLS_METRICS_NAMESPACE": "Slotwise",
-            "POWERTOOLS_LOG_LEVEL": "INFO",
-        }
-        consumer_groups = {queue.consumer_group for queue in topology.queues}
-        self.functions: dict[str, lambda_.Function] = {}
-        for group in groups:
-            built = GroupFunction(
-                self,
-                f"{pascal(group)}Function",
-                group=group,
-                functions_dir=functions_dir,
-                layer=layer,
-                environment=environment,
-                timeout=QUEUE_CONSUMER_TIMEOUT if group in consumer_groups else API_TIMEOUT,
-                removal_policy=removal_policy,
-            )
-            if group in READ_ONLY_GROUPS:
-                self.table.grant_read_data(built.function)
-            else:
-                self.table.grant_read_write_data(built.function)
-                self.event_bus.grant_put_events_to(built.function)
-            self.functions[group] = built.function
-
-        self.queues: dict[str, QueueWithDlq] = {}
-        for spec in topology.queues:
-            queue = QueueWithDlq(
-                self,
-                f"{pascal(spec.name)}Queue",
-                spec=spec,
-                queue_name=stage_name(spec.name, stage),
-                dlq_name=stage_name(spec.dlq_name, stage),
-                consumer_timeout=QUEUE_CONSUMER_TIMEOUT,
-            )
-            # Partial batch responses: one poison message must not send its healthy batch-mates to retry.
-            self.functions[spec.consumer_group].add_event_source(
-                SqsEventSource(queue.queue, batch_size=spec.batch_size, report_batch_item_failures=True)
-            )
-            self.queues[spec.name] = queue
-
-        for rule in topology.rules:
-            events.Rule(
-                self,
-                f"{pascal(rule.name)}Rule",
-                rule_name=stage_name(rule.name, stage),
-                event_bus=self.event_bus,
-                event_pattern=events.EventPattern(source=list(rule.sources), detail_type=list(rule.detail_types)),
-                targets=[events_targets.SqsQueue(self.queues[rule.target_queue].queue)],
-            )
-
-        for schedule in topology.schedules:
-            GroupSchedule(
-                self,
-                f"{pascal(schedule.name)}Schedule",
-                spec=schedule,
-                schedule_name=stage_name(schedule.name, stage),
-                dlq_name=stage_name(f"{schedule.name}-schedule-dlq", stage),
-                function=self.functions[schedule.group],
-            )
-
+        consumer_timeouts: dict[str, Duration] = {q.consumer_group: QUEUE_CONSUMER_TIMEOUT for q in topology.queues}
+        self.compute = SlotwiseFunctions(
+            self,
+            "Functions",
+            groups=groups,
+            functions_dir=functions_dir,
+            layer_dir=Path(layer_dir),
+            stage=stage,
+            table=self.data.table,
+            event_bus=self.async_.event_bus,
+            timeouts=consumer_timeouts,
+            removal_policy=removal_policy,
+        )
+        self.functions = self.compute.functions
+        self.async_.attach(self.functions)
         self.http_api = SlotwiseHttpApi(
             self,
             "HttpApi",
@@ -165,11 +100,35 @@ class SlotwiseStack(Stack):
             functions=self.functions,
             fallback_group=fallback_group,
             removal_policy=removal_policy,
+            cors_origins=cors_origins,
+            oidc=oidc,
+        )
+        self.ops = SlotwiseOps(
+            self,
+            "Ops",
+            stage=stage,
+            alarm_email=alarm_email,
+            monitored=Monitored(
+                api=self.http_api.api,
+                functions=self.functions,
+                table=self.data.table,
+                index_names=self.data.index_names,
+                work_queues={name: queue.queue for name, queue in self.async_.queues.items()},
+                dead_letter_queues=self.async_.dead_letter_queues,
+                schedules=self.async_.schedules,
+            ),
         )
 
         CfnOutput(self, "ApiUrl", value=self.http_api.url, description="Base URL of the HTTP API")
-        CfnOutput(self, "TableName", value=self.table.table_name)
-        CfnOutput(self, "EventBusName", value=self.event_bus.event_bus_name)
+        CfnOutput(self, "TableName", value=self.data.table.table_name)
+        CfnOutput(self, "EventBusName", value=self.async_.event_bus.event_bus_name)
+        CfnOutput(self, "AlarmTopicArn", value=self.ops.topic.topic_arn, description="Subscribe on-call to this topic")
+        CfnOutput(
+            self,
+            "DashboardUrl",
+            value=f"https://{Aws.REGION}.console.aws.amazon.com/cloudwatch/home?region={Aws.REGION}"
+            f"#dashboards:name={self.ops.dashboard.dashboard_name}",
+        )
 
 
 def _check_inputs(topology: Topology, groups: list[str], layer_dir: Path, functions_dir: Path) -> None:

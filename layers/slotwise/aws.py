@@ -6,8 +6,9 @@ environment reuses them across invocations); tests call `reset_clients()` so no 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -43,6 +44,17 @@ def sqs() -> SQSClient:
 
 def events() -> EventBridgeClient:
     client: EventBridgeClient = _client("events")
+    return client
+
+
+class SecretsManagerClient(Protocol):
+    """The part of the Secrets Manager client Slotwise uses (no stubs package is installed for it)."""
+
+    def get_secret_value(self, *, SecretId: str) -> Mapping[str, Any]: ...
+
+
+def secretsmanager() -> SecretsManagerClient:
+    client: SecretsManagerClient = _client("secretsmanager")
     return client
 
 

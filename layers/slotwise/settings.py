@@ -6,9 +6,13 @@ import os
 from functools import cache
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 Stage = Literal["local", "test", "dev", "prod"]
+AuthMode = Literal["own", "oidc"]
+# Stages that run in AWS: they never trust identity headers and need a real signing secret.
+DEPLOYED_STAGES: frozenset[str] = frozenset({"dev", "prod"})
+MIN_SECRET_BYTES = 32
 
 
 class Settings(BaseModel):
@@ -22,8 +26,50 @@ class Settings(BaseModel):
     region: str = Field(default="us-east-1", alias="AWS_REGION")
     api_base_path: str = Field(default="/api/v1", alias="SLOTWISE_API_BASE_PATH")
     service_name: str = Field(default="slotwise", alias="POWERTOOLS_SERVICE_NAME")
-    # The local runtime names the caller through headers until the identity capability lands.
+    # The local runtime and the tests may name the caller through headers; never honoured in dev/prod (below).
     trust_identity_headers: bool = Field(default=False, alias="SLOTWISE_TRUST_IDENTITY_HEADERS")
+
+    # Identity. `own`: Slotwise issues HS256 access tokens itself; `oidc`: an external provider's tokens (JWKS).
+    auth_mode: AuthMode = Field(default="own", alias="SLOTWISE_AUTH_MODE")
+    jwt_issuer: str = Field(default="slotwise-local", alias="SLOTWISE_JWT_ISSUER", min_length=1)
+    jwt_audience: str = Field(default="slotwise-api", alias="SLOTWISE_JWT_AUDIENCE", min_length=1)
+    # The signing secret of the own issuer (>= 32 bytes), or the ARN of a Secrets Manager secret holding it
+    # (read lazily, cached a few minutes). Without either, local/test stages use a random per-process secret;
+    # dev/prod refuse to issue or verify tokens (slotwise.identity.tokens).
+    jwt_secret: SecretStr | None = Field(default=None, alias="SLOTWISE_JWT_SECRET")
+    jwt_secret_arn: str | None = Field(default=None, alias="SLOTWISE_JWT_SECRET_ARN")
+    oidc_issuer: str | None = Field(default=None, alias="SLOTWISE_OIDC_ISSUER")
+    oidc_audience: str | None = Field(default=None, alias="SLOTWISE_OIDC_AUDIENCE")
+    oidc_jwks_url: str | None = Field(default=None, alias="SLOTWISE_OIDC_JWKS_URL")
+    oidc_roles_claim: str = Field(default="custom:role", alias="SLOTWISE_OIDC_ROLES_CLAIM", min_length=1)
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().encode()) < MIN_SECRET_BYTES:
+            raise ValueError(f"SLOTWISE_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes")
+        return value
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Settings:
+        if self.stage in DEPLOYED_STAGES and self.trust_identity_headers:
+            # A deployed stack can never trust identity headers, whatever its environment says.
+            object.__setattr__(self, "trust_identity_headers", False)
+        if self.auth_mode == "oidc":
+            missing = [
+                name
+                for name, value in (
+                    ("SLOTWISE_OIDC_ISSUER", self.oidc_issuer),
+                    ("SLOTWISE_OIDC_AUDIENCE", self.oidc_audience),
+                    ("SLOTWISE_OIDC_JWKS_URL", self.oidc_jwks_url),
+                )
+                if not value
+            ]
+            if missing:
+                raise ValueError(f"SLOTWISE_AUTH_MODE=oidc needs {', '.join(missing)}")
+            if self.stage in DEPLOYED_STAGES and not str(self.oidc_jwks_url).startswith("https://"):
+                raise ValueError("SLOTWISE_OIDC_JWKS_URL must be https:// in dev/prod")
+        return self
 
 
 @cache

@@ -2,67 +2,49 @@
 
 from __future__ import annotations
 
-import shutil
+import json
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Template
 
 from infra.app import build_app
-from infra.stacks.slotwise_stack import FUNCTIONS_DIR, SlotwiseStack, Stage, function_groups
+from infra.stacks.slotwise_stack import SlotwiseStack, function_groups
 from slotwise.api.routes import FALLBACK_GROUP, ROUTES
-from slotwise.topology import TOPOLOGY, EventRuleSpec, QueueSpec, ScheduleSpec, Topology
-
-Resources = dict[str, Any]
-
-QUEUE = QueueSpec(name="notifications", consumer_group="notifier", max_receive_count=3, batch_size=7)
-RULE = EventRuleSpec(
-    name="booking-events", detail_types=("BookingConfirmed", "BookingCancelled"), target_queue=QUEUE.name
+from slotwise.topology import TOPOLOGY, Topology
+from tests.infra.support import (
+    EXTENDED,
+    QUEUE,
+    RULE,
+    SCHEDULE,
+    actions_of_role,
+    as_list,
+    functions_by_group,
+    only,
+    queue_by_name,
+    resources,
+    role_of,
+    statements_of_role,
+    synth_stack,
+    table,
 )
-SCHEDULE = ScheduleSpec(name="expire-holds", group="housekeeping", every_seconds=300, description="Release stale holds")
-EXTENDED = replace(TOPOLOGY, queues=(QUEUE,), rules=(RULE,), schedules=(SCHEDULE,))
-
-
-@pytest.fixture(scope="module")
-def layer_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    layer = tmp_path_factory.mktemp("layer")
-    (layer / "python").mkdir()
-    (layer / "python" / "placeholder.txt").write_text("the real layer comes from infra.layer_build\n")
-    return layer
-
-
-@pytest.fixture(scope="module")
-def extended_functions_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    functions = tmp_path_factory.mktemp("functions") / "functions"
-    shutil.copytree(FUNCTIONS_DIR, functions, ignore=shutil.ignore_patterns("__pycache__"))
-    for group in (QUEUE.consumer_group, SCHEDULE.group):
-        (functions / group).mkdir()
-        (functions / group / "handler.py").write_text("def lambda_handler(event, context):\n    return None\n")
-    return functions
-
-
-def synth(stage: Stage, layer_dir: Path, **kwargs: Any) -> Template:
-    app = cdk.App()
-    stack = SlotwiseStack(app, f"Test-{stage}", stage=stage, layer_dir=layer_dir, **kwargs)
-    return Template.from_stack(stack)
 
 
 @pytest.fixture(scope="module")
 def dev(layer_dir: Path) -> Template:
-    return synth("dev", layer_dir)
+    return synth_stack("dev", layer_dir)
 
 
 @pytest.fixture(scope="module")
 def prod(layer_dir: Path) -> Template:
-    return synth("prod", layer_dir)
+    return synth_stack("prod", layer_dir)
 
 
 @pytest.fixture(scope="module")
 def extended(layer_dir: Path, extended_functions_dir: Path) -> Template:
-    return synth("dev", layer_dir, topology=EXTENDED, functions_dir=extended_functions_dir)
+    return synth_stack("dev", layer_dir, topology=EXTENDED, functions_dir=extended_functions_dir)
 
 
 @pytest.fixture(params=["dev", "prod", "extended"])
@@ -71,46 +53,8 @@ def any_template(request: pytest.FixtureRequest) -> Template:
     return template
 
 
-# --- helpers -------------------------------------------------------------------------------------------------------
-
-
-def resources(template: Template, kind: str) -> Resources:
-    return dict(template.find_resources(kind))
-
-
-def only(template: Template, kind: str) -> tuple[str, dict[str, Any]]:
-    found = resources(template, kind)
-    assert len(found) == 1, f"expected one {kind}, found {sorted(found)}"
-    return next(iter(found.items()))
-
-
-def table(template: Template) -> tuple[str, dict[str, Any]]:
-    return only(template, "AWS::DynamoDB::GlobalTable")
-
-
 def key_schema(partition_key: str, sort_key: str) -> list[dict[str, str]]:
     return [{"AttributeName": partition_key, "KeyType": "HASH"}, {"AttributeName": sort_key, "KeyType": "RANGE"}]
-
-
-def functions_by_group(template: Template) -> dict[str, tuple[str, dict[str, Any]]]:
-    by_group = {}
-    for logical_id, resource in resources(template, "AWS::Lambda::Function").items():
-        description = resource["Properties"]["Description"]
-        group = description.split("'")[1]
-        by_group[group] = (logical_id, resource["Properties"])
-    return by_group
-
-
-def queue_by_name(template: Template, name: str) -> tuple[str, dict[str, Any]]:
-    matches = [
-        (k, v) for k, v in resources(template, "AWS::SQS::Queue").items() if v["Properties"]["QueueName"] == name
-    ]
-    assert len(matches) == 1, f"queue {name} not found once"
-    return matches[0]
-
-
-def as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
 
 
 # --- table ---------------------------------------------------------------------------------------------------------
@@ -208,26 +152,29 @@ def test_no_policy_grants_everything(any_template: Template) -> None:
             assert "*" not in as_list(statement["Action"]), f"{logical_id}: {statement}"
 
 
-def _actions_of_role(template: Template, role_id: str) -> set[str]:
-    actions: set[str] = set()
-    for policy in resources(template, "AWS::IAM::Policy").values():
-        if {"Ref": role_id} in policy["Properties"]["Roles"]:
-            for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
-                actions.update(as_list(statement["Action"]))
-    return actions
+def test_health_may_only_get_one_item(dev: Template) -> None:
+    actions = actions_of_role(dev, role_of(dev, "health"))
+    assert {a for a in actions if not a.startswith("logs:")} == {"dynamodb:GetItem"}
 
 
-def test_health_can_only_read(dev: Template) -> None:
-    _, props = functions_by_group(dev)["health"]
-    actions = _actions_of_role(dev, props["Role"]["Fn::GetAtt"][0])
-    assert "dynamodb:GetItem" in actions
-    assert not {a for a in actions if a.startswith("dynamodb:") and ("Put" in a or "Delete" in a or "Update" in a)}
-    assert "events:PutEvents" not in actions
+def test_functions_write_only_their_own_log_group(dev: Template) -> None:
+    managed = [role["Properties"].get("ManagedPolicyArns") for role in resources(dev, "AWS::IAM::Role").values()]
+    assert managed == [None] * len(managed), "no managed policy (AWSLambdaBasicExecutionRole reaches every log group)"
+    for group, (_, props) in functions_by_group(dev).items():
+        log_group = props["LoggingConfig"]["LogGroup"]["Ref"]
+        statements = statements_of_role(dev, role_of(dev, group))
+        logs = [s for s in statements if any(a.startswith("logs:") for a in as_list(s["Action"]))]
+        assert logs == [
+            {
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                "Effect": "Allow",
+                "Resource": {"Fn::GetAtt": [log_group, "Arn"]},
+            }
+        ], group
 
 
 def test_writer_groups_may_write_and_publish(extended: Template) -> None:
-    _, props = functions_by_group(extended)[SCHEDULE.group]
-    actions = _actions_of_role(extended, props["Role"]["Fn::GetAtt"][0])
+    actions = actions_of_role(extended, role_of(extended, SCHEDULE.group))
     assert {"dynamodb:PutItem", "dynamodb:UpdateItem", "events:PutEvents"} <= actions
 
 
@@ -294,7 +241,7 @@ def test_queue_has_dlq_with_redrive(extended: Template) -> None:
 
 def test_every_work_queue_has_a_redrive_policy_and_all_are_encrypted(extended: Template) -> None:
     queues = resources(extended, "AWS::SQS::Queue")
-    assert len(queues) == 3  # work queue, its DLQ, the schedule's DLQ
+    assert len(queues) == 4  # work queue, its DLQ, the rule target's DLQ, the schedule's DLQ
     for queue in queues.values():
         props = queue["Properties"]
         assert props["SqsManagedSseEnabled"] is True
@@ -377,12 +324,6 @@ def test_missing_layer_says_how_to_build_it(tmp_path: Path) -> None:
 # --- app -----------------------------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def no_cdk_context(monkeypatch: pytest.MonkeyPatch) -> None:
-    # The CDK CLI passes context through this variable; a developer's shell must not change the test.
-    monkeypatch.delenv("CDK_CONTEXT_JSON", raising=False)
-
-
 @pytest.mark.usefixtures("no_cdk_context")
 @pytest.mark.parametrize(
     ("context", "stack_name", "protected"), [({}, "Slotwise-dev", False), ({"stage": "prod"}, "Slotwise-prod", True)]
@@ -400,3 +341,9 @@ def test_app_builds_the_stage_from_context(
 def test_app_rejects_unknown_stage(layer_dir: Path) -> None:
     with pytest.raises(ValueError, match="unknown stage"):
         build_app({"stage": "staging", "layerDir": str(layer_dir)})
+
+
+def test_cdk_cli_is_pinned_to_a_release_that_reads_this_library() -> None:
+    # npm's `latest` (3.x) refuses aws-cdk-lib 2.275's cloud assembly; 2.1148.x reads it (make synth runs this CLI).
+    package = json.loads((Path(__file__).resolve().parents[2] / "infra" / "package.json").read_text())
+    assert package["dependencies"]["aws-cdk"] == "2.1148.1"

@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, cast
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -14,6 +15,15 @@ from slotwise.api import problems
 from slotwise.observability import logger, metrics
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+# Routes name it in `security=` (BEARER); the merged OpenAPI document carries it from every function's schema.
+BEARER_SCHEME = "bearerAuth"
+BEARER: list[dict[str, list[str]]] = [{BEARER_SCHEME: []}]
+SECURITY_SCHEMES = {
+    BEARER_SCHEME: HTTPBearer(
+        bearerFormat="JWT",
+        description="An access token from POST /api/v1/auth/login (or the configured OIDC provider).",
+    )
+}
 
 
 def _is_json(content_type: str) -> bool:
@@ -65,6 +75,7 @@ class SlotwiseResolver(APIGatewayHttpResolver):
 def create_app() -> SlotwiseResolver:
     """A resolver with validation on and problem+json errors."""
     app = SlotwiseResolver(enable_validation=True)
+    app.configure_openapi(security_schemes=SECURITY_SCHEMES)  # type: ignore[arg-type]
     problems.register(app)
     return app
 

@@ -109,6 +109,11 @@ class ProblemHandlers:
             headers["Allow"] = ", ".join(exc.allowed)
         if isinstance(exc, errors.RateLimited):
             headers["Retry-After"] = str(exc.retry_after_seconds)
+        if isinstance(exc, errors.AuthenticationRequired):
+            # RFC 6750: a 401 names the scheme; a rejected token also says why, in the standard error code.
+            headers["WWW-Authenticate"] = (
+                'Bearer error="invalid_token"' if exc.code == "invalid_token" else 'Bearer realm="slotwise"'
+            )
         if status >= HTTPStatus.INTERNAL_SERVER_ERROR:
             logger.warning("dependency failure", extra={"code": exc.code, "detail": exc.detail})
         return problem(

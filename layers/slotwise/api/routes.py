@@ -47,6 +47,13 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", f"{API_PREFIX}/health", "health"),
     Route("GET", f"{API_PREFIX}/openapi.json", "health"),
     Route("GET", f"{API_PREFIX}/docs", "health"),
+    # auth (identity: own issuer and the caller's profile)
+    Route("POST", f"{API_PREFIX}/auth/register", "auth"),
+    Route("POST", f"{API_PREFIX}/auth/login", "auth"),
+    Route("POST", f"{API_PREFIX}/auth/refresh", "auth"),
+    Route("POST", f"{API_PREFIX}/auth/logout", "auth"),
+    Route("GET", f"{API_PREFIX}/users/me", "auth"),
+    Route("PUT", f"{API_PREFIX}/users/me", "auth"),
     # catalog
     Route("GET", f"{API_PREFIX}/venues", "catalog"),
     Route("POST", f"{API_PREFIX}/venues", "catalog"),
@@ -76,6 +83,14 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", f"{API_PREFIX}/bookings/{{bookingId}}/confirm", "bookings"),
     Route("POST", f"{API_PREFIX}/bookings/{{bookingId}}/reject", "bookings"),
     Route("POST", f"{API_PREFIX}/bookings/{{bookingId}}/exceptions", "bookings"),
+    # admin
+    Route("GET", f"{API_PREFIX}/admin/users", "admin"),
+    Route("POST", f"{API_PREFIX}/admin/users/{{userId}}/approve", "admin"),
+    Route("POST", f"{API_PREFIX}/admin/users/{{userId}}/reject", "admin"),
+    Route("POST", f"{API_PREFIX}/admin/users/{{userId}}/suspend", "admin"),
+    Route("POST", f"{API_PREFIX}/admin/users/{{userId}}/reinstate", "admin"),
+    Route("GET", f"{API_PREFIX}/admin/stats", "admin"),
+    Route("GET", f"{API_PREFIX}/admin/audit", "admin"),
 )
 
 

@@ -2,6 +2,9 @@
 
 One Query reads every inventory item a question needs (the span of its lock keys); holds whose deadline has
 passed count as free, exactly as a claim would evict them.
+
+Anyone may ask (`availability.read`, guests included) about a resource they can see in the catalog: an archived
+resource is missing (404) for everyone but its owner and admins.
 """
 
 from __future__ import annotations
@@ -12,11 +15,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from slotwise import errors
-from slotwise.booking import rules, store
+from slotwise.booking import access, rules, store
 from slotwise.booking.models import BookingTimes
 from slotwise.booking.service import bookable_resource, price_of, window_of
 from slotwise.booking.store import Holder
 from slotwise.catalog.models import Resource
+from slotwise.identity import permissions
 from slotwise.identity.models import Caller
 from slotwise.models import iso
 
@@ -79,7 +83,7 @@ def _describe_conflicts(caller: Caller, resource: Resource, report: dict[str, An
     ids = {i for conflict in report["conflicts"] for i in conflict["bookingIds"]}
     if not ids:
         return
-    show_titles = caller.role == "admin" or caller.user_id == resource.owner_id
+    show_titles = access.manages_resource(caller, resource)
     report["conflictingBookings"] = [
         {
             "id": b.id,
@@ -91,8 +95,13 @@ def _describe_conflicts(caller: Caller, resource: Resource, report: dict[str, An
     ]
 
 
+def _resource(caller: Caller, resource_id: str) -> Resource:
+    permissions.require(caller, "availability.read")
+    return access.resource_visible(caller, bookable_resource(resource_id), resource_id)
+
+
 def check(caller: Caller, resource_id: str, times: BookingTimes, quantity: int, now: datetime) -> dict[str, Any]:
-    resource = bookable_resource(resource_id)
+    resource = _resource(caller, resource_id)
     window = window_of(resource, times)
     report = assess(resource, window, quantity, _read(resource, [window]), now)
     _describe_conflicts(caller, resource, report)
@@ -107,10 +116,12 @@ def check(caller: Caller, resource_id: str, times: BookingTimes, quantity: int, 
     }
 
 
-def check_many(resource_id: str, slots: Sequence[BookingTimes], quantity: int, now: datetime) -> dict[str, Any]:
+def check_many(
+    caller: Caller, resource_id: str, slots: Sequence[BookingTimes], quantity: int, now: datetime
+) -> dict[str, Any]:
     if len(slots) > MAX_BULK_SLOTS:
         raise errors.ValidationFailed(f"At most {MAX_BULK_SLOTS} time slots per request.", code="too_many_slots")
-    resource = bookable_resource(resource_id)
+    resource = _resource(caller, resource_id)
     windows = [window_of(resource, slot) for slot in slots]
     held = _read(resource, windows) if windows else {}
     return {
@@ -120,12 +131,14 @@ def check_many(resource_id: str, slots: Sequence[BookingTimes], quantity: int, n
     }
 
 
-def free_slots(resource_id: str, frm: datetime, to: datetime, quantity: int, now: datetime) -> dict[str, Any]:
+def free_slots(
+    caller: Caller, resource_id: str, frm: datetime, to: datetime, quantity: int, now: datetime
+) -> dict[str, Any]:
     if to <= frm:
         raise errors.ValidationFailed("`to` comes after `from`.", code="end_before_start")
     if to - frm > timedelta(days=MAX_GRID_DAYS):
         raise errors.ValidationFailed(f"Ask for at most {MAX_GRID_DAYS} days at a time.", code="range_too_long")
-    resource = bookable_resource(resource_id)
+    resource = _resource(caller, resource_id)
     windows = rules.candidate_windows(resource, frm, to, now)
     held = _read(resource, windows) if windows else {}
     slots = []

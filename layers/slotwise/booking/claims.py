@@ -3,6 +3,10 @@ can change the outcome (a lost race, a lapsed hold to evict, a reference that co
 
 A failed condition on live inventory is final: it becomes a 409 naming the lock keys and the bookings that hold
 them. Nothing here reads inventory before writing; what the transaction saw is what it reports.
+
+A failed hold-cap condition (the claimant already has as many active holds as their tier allows) is final too:
+429 `active_holds_exceeded`. When evicting lapsed holds would take the transaction past DynamoDB's 100 items,
+those holds are expired first, each in its own transaction (`expire_separately`), and the claim runs again.
 """
 
 from __future__ import annotations
@@ -11,13 +15,47 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from slotwise import errors
-from slotwise.booking.store import Holder, Transaction, TransactionFailed, backoff, execute, holders_of
+from slotwise.booking.store import (
+    Holder,
+    TooManyItems,
+    Transaction,
+    TransactionFailed,
+    backoff,
+    execute,
+    holders_of,
+)
 
 MAX_ATTEMPTS = 12
 
 
 class SlotUnavailable(errors.Conflict):
     code = "slot_unavailable"
+
+
+# How long to wait before a new hold may fit: holds lapse or get decided; the sweeper runs every minute.
+HOLD_CAP_RETRY_SECONDS = 60
+
+
+class ActiveHoldsExceeded(errors.RateLimited):
+    code = "active_holds_exceeded"
+
+    def __init__(self, failure_item: dict[str, object] | None) -> None:
+        held = holders_count(failure_item)
+        super().__init__(
+            "You already have as many bookings waiting for payment or approval as your account allows"
+            + (f" ({held})" if held is not None else "")
+            + "; complete, cancel or let one lapse first.",
+            retry_after_seconds=HOLD_CAP_RETRY_SECONDS,
+        )
+        if held is not None:
+            self.extra["activeHolds"] = held
+
+
+def holders_count(item: dict[str, object] | None) -> int | None:
+    value = (item or {}).get("holds")
+    if isinstance(value, dict) and "N" in value:
+        return int(str(value["N"]))
+    return None
 
 
 @dataclass(frozen=True)
@@ -32,20 +70,24 @@ class SlotConflict:
 
 @dataclass
 class ClaimState:
-    """What earlier attempts taught: holders to evict per lock key."""
+    """What earlier attempts taught: holders to evict per lock key, and which of them are already `expired`."""
 
     evictions: dict[str, list[Holder]] = field(default_factory=dict)
+    already_expired: set[str] = field(default_factory=set)
 
-    def evicted_bookings(self) -> dict[str, int]:
-        found: dict[str, int] = {}
+    def evicted_bookings(self) -> dict[str, Holder]:
+        """One holder entry per lapsed booking to mark expired in this transaction (not those already expired)."""
+        found: dict[str, Holder] = {}
         for holders in self.evictions.values():
             for holder in holders:
-                found[holder.booking_id] = holder.expires_epoch
+                if holder.booking_id not in self.already_expired:
+                    found.setdefault(holder.booking_id, holder)
         return found
 
 
 Build = Callable[[ClaimState], Transaction]
 OnOtherFailure = Callable[[TransactionFailed], bool]
+ExpireSeparately = Callable[[list[str]], None]
 
 
 def run(
@@ -56,6 +98,7 @@ def run(
     capacity: int,
     now_epoch: int,
     on_other_failure: OnOtherFailure | None = None,
+    expire_separately: ExpireSeparately | None = None,
 ) -> None:
     """Commit `build(state)`; `on_other_failure` handles non-inventory failures (True: retry, else raise)."""
     state = ClaimState()
@@ -63,6 +106,13 @@ def run(
         try:
             execute(build(state))
             return
+        except TooManyItems:
+            lapsed = sorted({h.booking_id for holders in state.evictions.values() for h in holders})
+            if not lapsed or expire_separately is None:
+                raise
+            expire_separately(lapsed)
+            state = ClaimState()
+            continue
         except TransactionFailed as failed:
             if failed.only_contention:
                 backoff(attempt)
@@ -73,6 +123,9 @@ def run(
             ):
                 if on_other_failure is not None and on_other_failure(failed):
                     continue
+                capped = failed.of_kind("hold_cap")
+                if capped:
+                    raise ActiveHoldsExceeded(capped[0].item) from failed
                 raise
             conflicts = _learn(
                 failed, state, booking_id=booking_id, quantity=quantity, capacity=capacity, now_epoch=now_epoch
@@ -102,6 +155,12 @@ def _learn(
         else:
             state.evictions[failure.tag.key] = [h for h in others if not h.live(now_epoch)]
     for failure in failed.of_kind("evicted"):
+        status = (failure.item or {}).get("status", {})
+        if isinstance(status, dict) and status.get("S") == "expired":
+            # Another claimant expired it already (on another of its keys): still evict it, but leave the booking
+            # (and its counters) alone from now on.
+            state.already_expired.add(failure.tag.key)
+            continue
         # The lapsed hold was confirmed or cancelled meanwhile: forget it and let the next attempt see the truth.
         for key, holders in list(state.evictions.items()):
             state.evictions[key] = [h for h in holders if h.booking_id != failure.tag.key]

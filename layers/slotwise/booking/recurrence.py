@@ -32,8 +32,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from dateutil import rrule as du
-
 from slotwise import errors
 
 MAX_OCCURRENCES = 366
@@ -44,7 +42,7 @@ MAX_RULE_LENGTH = 1_000
 
 RULE_CODE = "invalid_recurrence_rule"
 
-_FREQUENCIES: dict[str, Literal[1, 2, 3]] = {"DAILY": du.DAILY, "WEEKLY": du.WEEKLY, "MONTHLY": du.MONTHLY}
+_FREQUENCIES = frozenset({"DAILY", "WEEKLY", "MONTHLY"})
 _OTHER_FREQUENCIES = frozenset({"YEARLY", "HOURLY", "MINUTELY", "SECONDLY"})
 _WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 _SUPPORTED_PARTS = ("FREQ", "INTERVAL", "COUNT", "UNTIL", "BYMONTHDAY", "BYDAY", "WKST")
@@ -155,6 +153,11 @@ def expand(  # noqa: PLR0912 - each branch is one documented rule of RRULE expan
         horizon = not_after.astimezone(zone).replace(tzinfo=None) + timedelta(days=1)
         naive_until = horizon if naive_until is None else min(naive_until, horizon)
 
+    # Imported here: only expansion needs dateutil's rrule, and every function that merely imports this module
+    # (availability, bookings) would otherwise pay for it at cold start.
+    from dateutil import rrule as du
+
+    frequencies: dict[str, Literal[1, 2, 3]] = {"DAILY": du.DAILY, "WEEKLY": du.WEEKLY, "MONTHLY": du.MONTHLY}
     # dateutil stops by itself at datetime.MAXYEAR, so even a rule that never matches ends (in under a second);
     # otherwise generation stops at COUNT, at UNTIL or one past `limit`, whichever comes first.
     with warnings.catch_warnings():
@@ -162,7 +165,7 @@ def expand(  # noqa: PLR0912 - each branch is one documented rule of RRULE expan
         # horizon guard above, never part of the stored rule.
         warnings.simplefilter("ignore", DeprecationWarning)
         generator = du.rrule(
-            _FREQUENCIES[parsed.freq],
+            frequencies[parsed.freq],
             dtstart=dtstart,
             interval=parsed.interval,
             wkst=parsed.wkst,

@@ -3,6 +3,10 @@ conflicts, with per-date exceptions and cancellation from a date on.
 
 A series larger than one transaction is claimed in chunks; all-or-nothing rolls committed chunks back if a later
 one loses a race, so a failed series leaves no booking behind.
+
+Audit: every transaction carries its entry, all on target `series:<id>`: `series.book` per committed chunk (with
+its booking ids), `series.rollback` per rolled-back chunk, `series.create` with the series item, and
+`series.exception` with each exception recorded. Each occurrence of a held series counts as one active hold.
 """
 
 from __future__ import annotations
@@ -12,7 +16,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from slotwise import errors
+from slotwise import errors, ratelimit
+from slotwise.audit import log as audit
 from slotwise.booking import access, availability, claims, recurrence, references, rules, service, store
 from slotwise.booking.models import (
     HOLDING,
@@ -27,6 +32,7 @@ from slotwise.booking.store import Tag, Transaction, TransactionFailed
 from slotwise.catalog.models import Resource
 from slotwise.data.codec import to_value
 from slotwise.data.dynamo import table_name
+from slotwise.identity import permissions
 from slotwise.identity.models import Caller
 from slotwise.models import iso
 
@@ -76,8 +82,9 @@ def plan(resource: Resource, times: BookingTimes, rule: str | None, quantity: in
     ]
 
 
-def conflicts(resource_id: str, times: BookingTimes, rule: str | None, now: datetime) -> dict[str, Any]:
-    resource = service.bookable_resource(resource_id)
+def conflicts(caller: Caller, resource_id: str, times: BookingTimes, rule: str | None, now: datetime) -> dict[str, Any]:
+    permissions.require(caller, "availability.read")
+    resource = access.resource_visible(caller, service.bookable_resource(resource_id), resource_id)
     planned = plan(resource, times, rule, 1, now)
     blocked = [p.as_json() for p in planned if not p.ok]
     return {"resourceId": resource.id, "occurrences": len(planned), "hasConflicts": bool(blocked), "conflicts": blocked}
@@ -125,13 +132,25 @@ def _chunks(bookings: list[Booking]) -> list[list[Booking]]:
     return [c for c in chunks if c]
 
 
-def _claim_chunk(chunk: list[Booking], capacity: int, now: datetime) -> None:
+def _claim_chunk(
+    caller: Caller, series_id: str, chunk: list[Booking], capacity: int, hold_cap: int | None, now: datetime
+) -> None:
     def build(state: claims.ClaimState) -> Transaction:
         tx = Transaction()
         for booking in chunk:
-            service.add_new_booking(tx, booking)
+            service.add_new_booking(tx, booking, hold_cap=hold_cap)
             service.add_claims(tx, booking, booking.lock_keys, state, capacity)
-        service.add_evictions(tx, state, now)
+        evicted = service.add_evictions(tx, state, now)
+        tx.audit(
+            audit.entry(
+                caller,
+                "series.book",
+                "series",
+                series_id,
+                at=now,
+                detail={"bookingIds": [b.id for b in chunk], "evicted": evicted or None},
+            )
+        )
         return tx
 
     def new_references(failed: TransactionFailed) -> bool:
@@ -148,23 +167,32 @@ def _claim_chunk(chunk: list[Booking], capacity: int, now: datetime) -> None:
         capacity=capacity,
         now_epoch=int(now.timestamp()),
         on_other_failure=new_references,
+        expire_separately=lambda ids: service.expire_each(ids, now),
     )
 
 
-def _roll_back(bookings: list[Booking]) -> None:
+def _roll_back(caller: Caller, series_id: str, bookings: list[Booking], now: datetime) -> None:
     for chunk in _chunks(bookings):
         tx = Transaction()
         for booking in chunk:
             tx.delete_booking(booking)
             tx.delete_key(Tag("reference", booking.reference), f"REF#{booking.reference}", "REF")
             service._release_all(tx, booking)
+            service.add_status_change(tx, booking, None)
+        tx.audit(
+            audit.entry(
+                caller, "series.rollback", "series", series_id, at=now, detail={"bookingIds": [b.id for b in chunk]}
+            )
+        )
         store.execute(tx)
 
 
 def create_series(caller: Caller, data: RecurringCreate, now: datetime | None = None) -> dict[str, Any]:
     now = now or service.now_utc()
+    permissions.require(caller, "booking.create")
     customer = access.customer_for(caller, data.customer_id, data.created_by)
-    resource = service.bookable_resource(data.resource_id)
+    resource = access.resource_visible(caller, service.bookable_resource(data.resource_id), data.resource_id)
+    hold_cap = ratelimit.active_hold_cap(caller)
     planned = plan(resource, data, data.recurrence_rule, data.quantity, now)
     blocked = [p for p in planned if not p.ok]
     if blocked and data.mode == "all_or_nothing":
@@ -177,6 +205,7 @@ def create_series(caller: Caller, data: RecurringCreate, now: datetime | None = 
         raise claims.SlotUnavailable(
             "No occurrence of the series can be booked.", extra={"conflicts": [p.as_json() for p in blocked]}
         )
+    ratelimit.booking_write(caller)
     series_id = str(uuid.uuid4())
     bookings = [
         service.new_booking(
@@ -202,12 +231,15 @@ def create_series(caller: Caller, data: RecurringCreate, now: datetime | None = 
         chunk = planned_chunk
         while chunk:
             try:
-                _claim_chunk(chunk, resource.capacity, now)
+                _claim_chunk(caller, series_id, chunk, resource.capacity, hold_cap, now)
                 committed.extend(chunk)
                 break
+            except claims.ActiveHoldsExceeded:
+                _roll_back(caller, series_id, committed, now)
+                raise
             except claims.SlotUnavailable as lost:
                 if data.mode == "all_or_nothing":
-                    _roll_back(committed)
+                    _roll_back(caller, series_id, committed, now)
                     raise
                 taken = {c["slot"] for c in lost.extra["conflicts"]}
                 losers = [b for b in chunk if taken & set(b.lock_keys)]
@@ -227,6 +259,21 @@ def create_series(caller: Caller, data: RecurringCreate, now: datetime | None = 
     tx.put_new(
         Tag("other", series_id), _series_item(series_id, resource, data, customer, caller, now, occurrences, "active")
     )
+    tx.audit(
+        audit.entry(
+            caller,
+            "series.create",
+            "series",
+            series_id,
+            at=now,
+            detail={
+                "resourceId": resource.id,
+                "customerId": customer,
+                "created": len(committed),
+                "skipped": len(skipped),
+            },
+        )
+    )
     store.execute(tx)
     return {"seriesId": series_id, "created": committed, "conflicts": skipped}
 
@@ -239,14 +286,15 @@ def _series(caller: Caller, any_id: str) -> dict[str, Any]:
         if booking is not None and booking.series_id and access.can_view(caller, booking):
             record = store.get_plain(f"SERIES#{booking.series_id}", "SERIES")
     visible = record is not None and (
-        caller.role == "admin" or caller.user_id in {record["customerId"], record["createdBy"], record["vendorId"]}
+        permissions.allows(caller, "booking.view_any")
+        or caller.user_id in {record["customerId"], record["createdBy"], record["vendorId"]}
     )
     if record is None or not visible:
         raise errors.NotFound(f"No recurring booking {any_id}.", code="series_not_found")
     return record
 
 
-def _record_exception(series_id: str, entry: dict[str, Any]) -> None:
+def _record_exception(caller: Caller, series_id: str, entry: dict[str, Any], now: datetime) -> None:
     tx = Transaction()
     tx._add(
         Tag("other", series_id),
@@ -260,11 +308,22 @@ def _record_exception(series_id: str, entry: dict[str, Any]) -> None:
             }
         },
     )
+    tx.audit(
+        audit.entry(
+            caller,
+            "series.exception",
+            "series",
+            series_id,
+            at=now,
+            detail={k: entry[k] for k in ("exceptionType", "exceptionDate", "bookingId")},
+        )
+    )
     store.execute(tx)
 
 
 def add_exception(caller: Caller, any_id: str, data: ExceptionCreate, now: datetime | None = None) -> dict[str, Any]:
     now = now or service.now_utc()
+    permissions.require(caller, "booking.update")
     series = _series(caller, any_id)
     occurrence_id = series["occurrences"].get(data.exception_date.isoformat())
     if occurrence_id is None:
@@ -298,13 +357,14 @@ def add_exception(caller: Caller, any_id: str, data: ExceptionCreate, now: datet
         "at": now.isoformat(),
         "by": caller.user_id,
     }
-    _record_exception(series["id"], entry)
+    _record_exception(caller, series["id"], entry, now)
     return {"seriesId": series["id"], "exception": entry, "booking": booking}
 
 
 def cancel(caller: Caller, booking_id: str, request: CancelRequest, now: datetime | None = None) -> list[Booking]:
     """Cancel one booking, or a series occurrence and every later one."""
     now = now or service.now_utc()
+    permissions.require(caller, "booking.cancel")
     if request.scope == "this":
         return [service.cancel_booking(caller, booking_id, request.reason, now)]
     booking = service.get_booking(caller, booking_id)

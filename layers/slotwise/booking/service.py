@@ -1,4 +1,9 @@
-"""Booking use cases. Each state change is one TransactWriteItems; reads come first, writes are conditional."""
+"""Booking use cases. Each state change is one TransactWriteItems; reads come first, writes are conditional.
+
+Every use case starts with the permission table (`permissions.require`), then the object-level rules
+(`access`). Each state-changing transaction carries its audit entry, the status counters it moves and the hold
+counters of the users whose holds it opens or closes (see `slotwise.booking.store`).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from slotwise import errors
+from slotwise import errors, ratelimit
+from slotwise.audit import log as audit
 from slotwise.booking import access, claims, references, rules, store
 from slotwise.booking.models import (
     EXPIRING,
@@ -30,6 +36,7 @@ from slotwise.cache import TtlCache
 from slotwise.catalog import repository as catalog
 from slotwise.catalog.models import Resource
 from slotwise.data.pagination import decode_cursor, encode_cursor
+from slotwise.identity import permissions
 from slotwise.identity.models import Caller
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
@@ -141,21 +148,40 @@ def add_claims(tx: Transaction, booking: Booking, keys: list[str], state: claims
             capacity=capacity,
             expires_epoch=booking.expires_epoch,
             evict=state.evictions.get(key, ()),
+            holder_user=booking.created_by,
+            holder_status=booking.status,
         )
 
 
-def add_new_booking(tx: Transaction, booking: Booking) -> None:
-    """The booking and its reference, both only if new: a reference is unique by this condition alone."""
+def add_new_booking(tx: Transaction, booking: Booking, *, hold_cap: int | None = None) -> None:
+    """The booking and its reference, both only if new: a reference is unique by this condition alone. A booking
+    that holds inventory until a deadline counts toward its creator's active holds, refused beyond `hold_cap`."""
     tx.put_new(Tag("booking", booking.id), store.booking_item(booking))
     tx.put_new(
         Tag("reference", booking.reference),
         {"PK": f"REF#{booking.reference}", "SK": "REF", "type": "reference", "bookingId": booking.id},
     )
+    tx.move_status(None, booking.status)
+    if store.opens_hold(booking):
+        tx.holds(booking.created_by, 1, hold_cap)
 
 
-def add_evictions(tx: Transaction, state: claims.ClaimState, now: datetime) -> None:
-    for booking_id, expires_epoch in state.evicted_bookings().items():
-        tx.expire_evicted(booking_id, expires_epoch, now.isoformat())
+def add_status_change(tx: Transaction, before: Booking, after_status: str | None) -> None:
+    """Counters of a booking leaving `before.status` (for `after_status`, or deleted when None)."""
+    tx.move_status(before.status, after_status)
+    if store.opens_hold(before) and after_status not in EXPIRING:
+        tx.holds(before.created_by, -1)
+
+
+def add_evictions(tx: Transaction, state: claims.ClaimState, now: datetime) -> list[str]:
+    """Mark the lapsed holds this claim evicts `expired`, closing their counters; returns their ids."""
+    evicted = state.evicted_bookings()
+    for booking_id, holder in evicted.items():
+        tx.expire_evicted(booking_id, holder.expires_epoch, now.isoformat())
+        if holder.user is not None and holder.status is not None:
+            tx.holds(holder.user, -1)
+            tx.move_status(holder.status, "expired")
+    return sorted(evicted)
 
 
 def _request_hash(caller: Caller, data: BookingCreate) -> str:
@@ -171,16 +197,20 @@ def create_booking(
     caller: Caller, data: BookingCreate, *, idempotency_key: str | None = None, now: datetime | None = None
 ) -> Created:
     now = now or now_utc()
+    permissions.require(caller, "booking.create")
     customer = access.customer_for(caller, data.customer_id, data.created_by)
-    resource = bookable_resource(data.resource_id)
+    resource = access.resource_visible(caller, bookable_resource(data.resource_id), data.resource_id)
     window = window_of(resource, data)
     rules.check_policy(resource, window, data.quantity, now)
     booking = new_booking(resource, window, data, customer_id=customer, created_by=caller.user_id or customer, now=now)
     request_hash = _request_hash(caller, data)
+    cap = ratelimit.active_hold_cap(caller)
+    # The rate limit guards the transaction: requests refused before it (403, 404, 422) spend no token.
+    ratelimit.booking_write(caller)
 
     def build(state: claims.ClaimState) -> Transaction:
         tx = Transaction()
-        add_new_booking(tx, booking)
+        add_new_booking(tx, booking, hold_cap=cap)
         if idempotency_key:
             tx.put_new(
                 Tag("idempotency", idempotency_key),
@@ -194,7 +224,23 @@ def create_booking(
                 },
             )
         add_claims(tx, booking, booking.lock_keys, state, resource.capacity)
-        add_evictions(tx, state, now)
+        evicted = add_evictions(tx, state, now)
+        tx.audit(
+            audit.entry(
+                caller,
+                "booking.create",
+                "booking",
+                booking.id,
+                at=now,
+                detail={
+                    "resourceId": booking.resource_id,
+                    "customerId": booking.customer_id,
+                    "status": booking.status,
+                    "reference": booking.reference,
+                    "evicted": evicted or None,
+                },
+            )
+        )
         return tx
 
     replay: list[Booking] = []
@@ -217,6 +263,7 @@ def create_booking(
             capacity=resource.capacity,
             now_epoch=int(now.timestamp()),
             on_other_failure=on_other_failure,
+            expire_separately=lambda ids: expire_each(ids, now),
         )
     except _Replayed:
         return Created(replay[0], replayed=True)
@@ -243,10 +290,12 @@ def _replayed(caller: Caller, key: str, request_hash: str) -> Booking:
 
 
 def get_booking(caller: Caller, booking_id: str) -> Booking:
+    permissions.require(caller, "booking.read")
     return access.visible(caller, store.get_booking(booking_id, consistent=False), booking_id)
 
 
 def get_by_reference(caller: Caller, code: str) -> Booking:
+    permissions.require(caller, "booking.read")
     reference = normalise(code)
     record = store.get_plain(f"REF#{reference}", "REF") if reference else None
     if record is None:
@@ -259,7 +308,7 @@ def _require_transition(booking: Booking, target: str) -> None:
         raise errors.Conflict(
             f"A {booking.status} booking cannot become {target}.",
             code="invalid_transition",
-            extra={"status": booking.status},
+            extra={"bookingStatus": booking.status},
         )
 
 
@@ -289,7 +338,8 @@ def _release_all(tx: Transaction, booking: Booking) -> None:
 
 def cancel_booking(caller: Caller, booking_id: str, reason: str = "", now: datetime | None = None) -> Booking:
     now = now or now_utc()
-    booking = access.visible(caller, store.get_booking(booking_id), booking_id)
+    permissions.require(caller, "booking.cancel")
+    booking = access.changeable(caller, store.get_booking(booking_id), booking_id)
     _require_transition(booking, "cancelled")
     after = _changed(
         booking,
@@ -304,6 +354,17 @@ def cancel_booking(caller: Caller, booking_id: str, reason: str = "", now: datet
     tx = Transaction()
     tx.replace_booking(booking, after)
     _release_all(tx, booking)
+    add_status_change(tx, booking, "cancelled")
+    tx.audit(
+        audit.entry(
+            caller,
+            "booking.cancel",
+            "booking",
+            booking.id,
+            at=now,
+            detail={"from": booking.status, "reason": reason or None},
+        )
+    )
     _commit(tx, booking_id)
     return after
 
@@ -311,14 +372,17 @@ def cancel_booking(caller: Caller, booking_id: str, reason: str = "", now: datet
 def decide(caller: Caller, booking_id: str, *, approve: bool, reason: str = "", now: datetime | None = None) -> Booking:
     """Confirm (approval given, or payment taken by an operator) or reject a booking that waits on a decision."""
     now = now or now_utc()
-    booking = access.visible(caller, store.get_booking(booking_id), booking_id)
-    access.require_decider(caller, booking, catalog.get_resource(booking.resource_id))
+    permissions.require(caller, "booking.decide")
+    booking = store.get_booking(booking_id)
+    resource = catalog.get_resource(booking.resource_id) if booking is not None else None
+    booking = access.visible(caller, booking, booking_id, resource)
+    access.require_decider(caller, booking, resource)
     target = "confirmed" if approve else "rejected"
     if booking.status not in EXPIRING:
         raise errors.Conflict(
             f"A {booking.status} booking is not waiting for a decision.",
             code="invalid_transition",
-            extra={"status": booking.status},
+            extra={"bookingStatus": booking.status},
         )
     _require_transition(booking, target)
     if booking.expires_at is not None and booking.expires_at <= now:
@@ -331,6 +395,17 @@ def decide(caller: Caller, booking_id: str, *, approve: bool, reason: str = "", 
             tx.set_expiry(booking.resource_id, key, booking_id=booking.id, expires_epoch=0)
         else:
             tx.release(booking.resource_id, key, booking_id=booking.id, quantity=booking.quantity)
+    add_status_change(tx, booking, target)
+    tx.audit(
+        audit.entry(
+            caller,
+            "booking.confirm" if approve else "booking.reject",
+            "booking",
+            booking.id,
+            at=now,
+            detail={"from": booking.status, "reason": reason or None},
+        )
+    )
     _commit(tx, booking_id)
     return after
 
@@ -344,15 +419,18 @@ def update_details(
     now: datetime | None = None,
 ) -> Booking:
     now = now or now_utc()
-    booking = access.visible(caller, store.get_booking(booking_id), booking_id)
+    permissions.require(caller, "booking.update")
+    booking = access.changeable(caller, store.get_booking(booking_id), booking_id)
     if expected_version is not None and expected_version != booking.version:
         raise errors.Conflict("The booking changed since that version.", code="version_conflict")
     if booking.status not in HOLDING:
         raise errors.Conflict(f"A {booking.status} booking cannot be edited.", code="invalid_transition")
     # Only the fields the caller sent change; the others keep their values.
-    after = _changed(booking, by=caller.user_id, action="updated", now=now, **data.model_dump(exclude_unset=True))
+    changes = data.model_dump(exclude_unset=True)
+    after = _changed(booking, by=caller.user_id, action="updated", now=now, **changes)
     tx = Transaction()
     tx.replace_booking(booking, after)
+    tx.audit(audit.entry(caller, "booking.update", "booking", booking.id, at=now, detail={"fields": sorted(changes)}))
     _commit(tx, booking_id)
     return after
 
@@ -362,13 +440,15 @@ def reschedule(
 ) -> Booking:
     """Move a booking: release what it no longer covers and claim what it newly covers, in one transaction."""
     now = now or now_utc()
-    booking = access.visible(caller, store.get_booking(booking_id), booking_id)
+    permissions.require(caller, "booking.update")
+    booking = access.changeable(caller, store.get_booking(booking_id), booking_id)
     if booking.status not in HOLDING:
         raise errors.Conflict(f"A {booking.status} booking cannot be rescheduled.", code="invalid_transition")
     resource = bookable_resource(booking.resource_id)
     window = window_of(resource, times)
     rules.check_policy(resource, window, booking.quantity, now)
     keys = rules.lock_keys(resource, window)
+    ratelimit.booking_write(caller)
     old, new = set(booking.lock_keys), set(keys)
     entry = HistoryEntry(
         at=now,
@@ -400,7 +480,22 @@ def reschedule(
         for key in sorted(old - new):
             tx.release(booking.resource_id, key, booking_id=booking.id, quantity=booking.quantity)
         add_claims(tx, after, sorted(new - old), state, resource.capacity)
-        add_evictions(tx, state, now)
+        evicted = add_evictions(tx, state, now)
+        tx.audit(
+            audit.entry(
+                caller,
+                "booking.reschedule",
+                "booking",
+                booking.id,
+                at=now,
+                detail={
+                    "fromStart": booking.start_time.isoformat(),
+                    "toStart": after.start_time.isoformat(),
+                    "reason": reason or None,
+                    "evicted": evicted or None,
+                },
+            )
+        )
         return tx
 
     def on_other_failure(failed: TransactionFailed) -> bool:
@@ -417,33 +512,47 @@ def reschedule(
         capacity=resource.capacity,
         now_epoch=int(now.timestamp()),
         on_other_failure=on_other_failure,
+        expire_separately=lambda ids: expire_each(ids, now),
     )
     return after
+
+
+SWEEPER = "hold-expiry"
+
+
+def expire_one(booking_id: str, now: datetime, job: str = SWEEPER) -> bool:
+    """Expire one lapsed hold and release what it still holds, in one transaction; False if it is not one."""
+    booking = store.get_booking(booking_id)
+    if booking is None or booking.status not in EXPIRING or booking.expires_at is None:
+        return False
+    if booking.expires_at > now:
+        return False
+    holders = store.slot_holders(booking.resource_id, booking.lock_keys, booking.id)
+    after = _changed(booking, by=None, action="expired", now=now, status="expired")
+    tx = Transaction()
+    tx.replace_booking(booking, after)
+    for key in booking.lock_keys:
+        if key in holders:  # a claimant may already have evicted it from some keys
+            tx.release(booking.resource_id, key, booking_id=booking.id, quantity=booking.quantity)
+    add_status_change(tx, booking, "expired")
+    tx.audit(audit.system_entry(job, "booking.expire", "booking", booking.id, at=now, detail={"from": booking.status}))
+    try:
+        store.execute(tx)
+    except TransactionFailed:
+        return False  # confirmed, cancelled or reclaimed meanwhile: the next sweep sees the new truth
+    return True
+
+
+def expire_each(booking_ids: list[str], now: datetime) -> None:
+    """Expire lapsed holds one transaction each (a claim that would evict too many at once calls this first)."""
+    for booking_id in booking_ids:
+        expire_one(booking_id, now, job="claim")
 
 
 def expire_lapsed(now: datetime | None = None, limit: int = 100) -> int:
     """The sweeper: release holds whose deadline passed and that no claimant has reclaimed yet."""
     now = now or now_utc()
-    expired = 0
-    for booking_id in store.lapsed_holds(int(now.timestamp()), limit=limit):
-        booking = store.get_booking(booking_id)
-        if booking is None or booking.status not in EXPIRING or booking.expires_at is None:
-            continue
-        if booking.expires_at > now:
-            continue
-        holders = store.slot_holders(booking.resource_id, booking.lock_keys, booking.id)
-        after = _changed(booking, by=None, action="expired", now=now, status="expired")
-        tx = Transaction()
-        tx.replace_booking(booking, after)
-        for key in booking.lock_keys:
-            if key in holders:  # a claimant may already have evicted it from some keys
-                tx.release(booking.resource_id, key, booking_id=booking.id, quantity=booking.quantity)
-        try:
-            store.execute(tx)
-        except TransactionFailed:
-            continue  # confirmed, cancelled or reclaimed meanwhile: the next sweep sees the new truth
-        expired += 1
-    return expired
+    return sum(expire_one(booking_id, now) for booking_id in store.lapsed_holds(int(now.timestamp()), limit=limit))
 
 
 def list_bookings(
@@ -457,15 +566,20 @@ def list_bookings(
     limit: int = 20,
     cursor: str | None = None,
 ) -> tuple[list[Booking], str | None]:
-    """A customer's own bookings, or a resource's bookings for its vendor (or an admin), by start time."""
+    """A customer's own bookings, or a resource's bookings for its vendor, its advisor or an admin, by start time."""
+    permissions.require(caller, "booking.read")
     user = access.require_user(caller)
     if resource_id is not None:
         resource = bookable_resource(resource_id)
-        if caller.role != "admin" and resource.owner_id != user:
+        if not (
+            access.manages_resource(caller, resource)
+            or access.advises(caller, resource)
+            or permissions.allows(caller, "booking.view_any")
+        ):
             raise errors.NotFound(f"No resource {resource_id}.", code="resource_not_found")
         index, partition = "GSI2", f"RESBOOK#{resource_id}"
     elif customer_id is not None and customer_id != user:
-        if caller.role != "admin":
+        if not permissions.allows(caller, "booking.view_any"):
             raise errors.PermissionDenied("Only admins list another customer's bookings.")
         index, partition = "GSI1", f"USER#{customer_id}"
     else:

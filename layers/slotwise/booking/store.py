@@ -5,11 +5,18 @@
                                                  GSI3 HOLDS#<shard>/<expires>#<id>  (only while a hold can lapse)
   REF#<code>     / REF            reference -> booking id (its uniqueness is a condition in the same transaction)
   IDEMP#<caller>#<key> / IDEMP    Idempotency-Key -> booking id + request hash (same transaction, TTL 24 h)
-  RESOURCE#<id>  / SLOT#<lockkey> inventory: `used` and one `h_<bookingId>` = {q: quantity, x: expiry epoch, 0 = firm}
+  RESOURCE#<id>  / SLOT#<lockkey> inventory: `used` and one `h_<bookingId>` = {q: quantity, x: expiry epoch, 0 = firm,
+                                 and for a hold that can lapse u: who made it, s: its status}
+  USERHOLDS#<user> / HOLDS        how many bookings this user made are in held/awaiting_approval (the hold cap)
 
 A claim is an Update per lock key conditioned on `used <= capacity - quantity` (plus the removal of holders
 seen expired, conditioned on their exact expiry), in the same TransactWriteItems as the booking's
 `attribute_not_exists` Put. Nothing is ever checked first and written later.
+
+Every state-changing transaction also carries, added last by `execute`: the audit entry of the change
+(`slotwise.audit.log`), the platform counters it moves (`slotwise.audit.stats`, one shard item) and the hold
+counters of the users whose holds it opens or closes (one Update per user; an increase is conditional on
+`holds <= cap - increase`, so no user ever has more than the cap, whatever the concurrency).
 """
 
 from __future__ import annotations
@@ -24,6 +31,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from slotwise import aws, errors
+from slotwise.audit import stats
+from slotwise.audit.log import AuditEntry
 from slotwise.booking.models import EXPIRING, Booking
 from slotwise.data.codec import from_item, to_item
 from slotwise.data.dynamo import table_name, translate_errors
@@ -34,7 +43,7 @@ if TYPE_CHECKING:
 HOLD_SHARDS = 8
 MAX_TRANSACTION_ITEMS = 100
 
-TagKind = Literal["booking", "reference", "idempotency", "slot", "evicted", "other"]
+TagKind = Literal["booking", "reference", "idempotency", "slot", "evicted", "hold_cap", "audit", "stats", "other"]
 
 
 @dataclass(frozen=True)
@@ -50,6 +59,9 @@ class Holder:
     booking_id: str
     quantity: int
     expires_epoch: int
+    # Recorded on holds that can lapse, so whoever evicts one can close its hold count and status counter.
+    user: str | None = None
+    status: str | None = None
 
     def live(self, now_epoch: int) -> bool:
         return self.expires_epoch == 0 or self.expires_epoch > now_epoch
@@ -84,10 +96,25 @@ def holders_of(slot_item: dict[str, Any] | None) -> list[Holder]:
         return []
     plain = from_item(slot_item)
     return [
-        Holder(booking_id=name[2:], quantity=int(value["q"]), expires_epoch=int(value["x"]))
+        Holder(
+            booking_id=name[2:],
+            quantity=int(value["q"]),
+            expires_epoch=int(value["x"]),
+            user=value.get("u"),
+            status=value.get("s"),
+        )
         for name, value in plain.items()
         if name.startswith("h_") and isinstance(value, dict)
     ]
+
+
+def holds_key(user_id: str) -> dict[str, Any]:
+    return {"PK": {"S": f"USERHOLDS#{user_id}"}, "SK": {"S": "HOLDS"}}
+
+
+def opens_hold(booking: Booking) -> bool:
+    """Bookings in these states count toward their creator's active holds."""
+    return booking.status in EXPIRING
 
 
 def booking_key(booking_id: str) -> dict[str, Any]:
@@ -128,17 +155,86 @@ def booking_item(booking: Booking) -> dict[str, Any]:
 
 @dataclass
 class Transaction:
-    """A TransactWriteItems request being assembled, each item tagged with what it is."""
+    """A TransactWriteItems request being assembled, each item tagged with what it is.
+
+    Counters and the audit entry are collected on the side and become items only in `request()`, so that several
+    changes of one counter (two evicted holds of one user, a user's own new and lapsed holds) merge into one
+    Update: a transaction may not touch an item twice.
+    """
 
     items: list[TransactWriteItemTypeDef] = field(default_factory=list)
     tags: list[Tag] = field(default_factory=list)
+    counters: dict[str, int] = field(default_factory=dict)
+    counter_seed: str = ""
+    hold_deltas: dict[str, int] = field(default_factory=dict)
+    hold_caps: dict[str, int] = field(default_factory=dict)
+    audit_entry: AuditEntry | None = None
 
     def __len__(self) -> int:
-        return len(self.items)
+        return len(self.request()[0])
 
     def _add(self, tag: Tag, item: TransactWriteItemTypeDef) -> None:
         self.items.append(item)
         self.tags.append(tag)
+
+    # --- side items --------------------------------------------------------------------------------------------
+
+    def audit(self, entry: AuditEntry) -> None:
+        """The audit entry of this change: committed if and only if the change is."""
+        self.audit_entry = entry
+        self.counter_seed = self.counter_seed or f"{entry.target_type}:{entry.target_id}"
+
+    def count(self, name: str, delta: int) -> None:
+        self.counters[name] = self.counters.get(name, 0) + delta
+
+    def move_status(self, before: str | None, after: str | None) -> None:
+        """A booking leaves `before` and enters `after` (None: it did not exist / no longer exists)."""
+        if before is not None:
+            self.count(stats.booking_counter(before), -1)
+        if after is not None:
+            self.count(stats.booking_counter(after), 1)
+
+    def holds(self, user_id: str, delta: int, cap: int | None = None) -> None:
+        """Move a user's count of active holds; an increase is refused beyond `cap` (None: no cap)."""
+        self.hold_deltas[user_id] = self.hold_deltas.get(user_id, 0) + delta
+        if delta > 0 and cap is not None:
+            self.hold_caps[user_id] = cap
+
+    def _hold_update(self, user_id: str, delta: int) -> TransactWriteItemTypeDef:
+        update: dict[str, Any] = {
+            "TableName": table_name(),
+            "Key": holds_key(user_id),
+            "UpdateExpression": "SET #type = :type ADD holds :delta",
+            "ExpressionAttributeNames": {"#type": "type"},
+            "ExpressionAttributeValues": {":delta": {"N": str(delta)}, ":type": {"S": "user_holds"}},
+        }
+        cap = self.hold_caps.get(user_id)
+        if cap is not None:
+            limit = cap - delta
+            # A missing counter is zero: it passes only if the whole increase fits under the cap.
+            condition = "attribute_not_exists(holds) OR holds <= :limit" if limit >= 0 else "holds <= :limit"
+            update["ConditionExpression"] = condition
+            update["ExpressionAttributeValues"][":limit"] = {"N": str(limit)}
+            update["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+        return {"Update": update}  # type: ignore[typeddict-item]
+
+    def request(self) -> tuple[list[TransactWriteItemTypeDef], list[Tag]]:
+        """Every item to send, with its tag: the change itself, then hold counters, the stats shard, the audit."""
+        items, tags = list(self.items), list(self.tags)
+        for user_id in sorted(self.hold_deltas):
+            delta = self.hold_deltas[user_id]
+            if delta == 0 and user_id not in self.hold_caps:
+                continue
+            items.append(self._hold_update(user_id, delta))
+            tags.append(Tag("hold_cap", user_id))
+        counters = stats.update(self.counter_seed or (tags[0].key if tags else ""), self.counters)
+        if counters is not None:
+            items.append(counters)
+            tags.append(Tag("stats"))
+        if self.audit_entry is not None:
+            items.append(self.audit_entry.put())
+            tags.append(Tag("audit", self.audit_entry.id))
+        return items, tags
 
     def put_new(self, tag: Tag, item: dict[str, Any]) -> None:
         self._add(
@@ -198,11 +294,16 @@ class Transaction:
         capacity: int,
         expires_epoch: int,
         evict: Sequence[Holder] = (),
+        holder_user: str | None = None,
+        holder_status: str | None = None,
     ) -> None:
         """Take `quantity` of this lock key, evicting holders that were seen expired (only if still so)."""
         names = {"#mine": holder_attribute(booking_id)}
+        hold: dict[str, Any] = {"q": {"N": str(quantity)}, "x": {"N": str(expires_epoch)}}
+        if expires_epoch and holder_user is not None and holder_status is not None:
+            hold.update({"u": {"S": holder_user}, "s": {"S": holder_status}})
         values: dict[str, Any] = {
-            ":hold": {"M": {"q": {"N": str(quantity)}, "x": {"N": str(expires_epoch)}}},
+            ":hold": {"M": hold},
             ":zero": {"N": "0"},
             ":delta": {"N": str(quantity - sum(h.quantity for h in evict))},
             ":limit": {"N": str(capacity - quantity + sum(h.quantity for h in evict))},
@@ -267,7 +368,9 @@ class Transaction:
         )
 
     def expire_evicted(self, booking_id: str, expires_epoch: int, now_iso: str) -> None:
-        """Mark a lapsed hold `expired` as its inventory is taken (or accept that it already is)."""
+        """Mark a lapsed hold `expired` as its inventory is taken. Only if it still is that hold: one already
+        expired (by another claimant, on another key) fails here and the claim loop leaves it out next time, so
+        its counters are closed exactly once."""
         self._add(
             Tag("evicted", booking_id),
             {
@@ -276,8 +379,7 @@ class Transaction:
                     "Key": booking_key(booking_id),
                     "UpdateExpression": "SET #status = :expired, version = version + :one, updatedAt = :now "
                     "REMOVE GSI3PK, GSI3SK",
-                    "ConditionExpression": "(#status IN (:held, :awaiting) AND expiresEpoch = :x) "
-                    "OR #status = :expired",
+                    "ConditionExpression": "#status IN (:held, :awaiting) AND expiresEpoch = :x",
                     "ExpressionAttributeNames": {"#status": "status"},
                     "ExpressionAttributeValues": {
                         ":expired": {"S": "expired"},
@@ -287,29 +389,37 @@ class Transaction:
                         ":one": {"N": "1"},
                         ":now": {"S": now_iso},
                     },
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                 }
             },
         )
 
 
+class TooManyItems(errors.ValidationFailed):
+    code = "too_many_items"
+
+    def __init__(self, count: int) -> None:
+        super().__init__(
+            f"This change touches {count} items; DynamoDB commits at most {MAX_TRANSACTION_ITEMS} in one transaction."
+        )
+        self.count = count
+
+
 def execute(transaction: Transaction) -> None:
     """Run the transaction once; raise TransactionFailed with the reason per item when it is cancelled."""
-    if len(transaction) > MAX_TRANSACTION_ITEMS:
-        raise errors.ValidationFailed(
-            f"This change touches {len(transaction)} items; DynamoDB commits at most {MAX_TRANSACTION_ITEMS} "
-            "in one transaction.",
-            code="too_many_items",
-        )
+    items, tags = transaction.request()
+    if len(items) > MAX_TRANSACTION_ITEMS:
+        raise TooManyItems(len(items))
     client = aws.dynamodb()
     with translate_errors("TransactWriteItems"):
         try:
             # A token per attempt makes botocore's own network retries idempotent (AWS honours it for 10 minutes).
-            client.transact_write_items(TransactItems=transaction.items, ClientRequestToken=str(uuid.uuid4()))
+            client.transact_write_items(TransactItems=items, ClientRequestToken=str(uuid.uuid4()))
         except client.exceptions.TransactionCanceledException as exc:
             reasons = exc.response.get("CancellationReasons", [])
             failures = [
                 Failure(tag, reason.get("Code", ""), dict(reason["Item"]) if "Item" in reason else None)
-                for tag, reason in zip(transaction.tags, reasons, strict=False)
+                for tag, reason in zip(tags, reasons, strict=False)
                 if reason.get("Code") not in (None, "None")
             ]
             raise TransactionFailed(failures) from exc

@@ -5,6 +5,11 @@
 
 Writes are conditional: creation on `attribute_not_exists`, updates on the version the caller read. A write that
 changes whether a resource is active also moves its venue's `activeResources` in the same transaction.
+
+Every write is one TransactWriteItems that also carries the audit entry the service passes (`slotwise.audit.log`)
+and the platform counters it moves (`slotwise.audit.stats`: venues, active and archived resources), so the entry
+and the counts exist if and only if the change committed. (A venue's new city copied onto its resources is derived
+data: those updates are neither audited nor counted; the venue's update is.)
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from slotwise import aws, errors
+from slotwise.audit import stats
+from slotwise.audit.log import AuditEntry
 from slotwise.catalog.models import Resource, Venue
 from slotwise.data.codec import from_item, to_item, to_value
 from slotwise.data.dynamo import table_name, translate_errors
@@ -91,8 +98,47 @@ def _get(pk: str, sk: str) -> dict[str, Any] | None:
     return from_item(item) if item else None
 
 
-def save_venue(venue: Venue, expected_version: int | None = None) -> None:
-    _put(_venue_item(venue), expected_version)
+def _transact(
+    steps: list[dict[str, Any]], *, audit: AuditEntry | None, counters: dict[str, int], seed: str
+) -> list[str] | None:
+    """Run the steps with their counters and audit entry; None on success, else the reason code of each step
+    when a condition failed (nothing was written). Lost races are run again a few times."""
+    items: list[Any] = list(steps)
+    counted = stats.update(seed, counters)
+    if counted is not None:
+        items.append(counted)
+    if audit is not None:
+        items.append(audit.put())
+    client = aws.dynamodb()
+    for attempt in range(_TRANSACTION_ATTEMPTS):
+        with translate_errors("TransactWriteItems"):
+            try:
+                client.transact_write_items(TransactItems=items)
+                return None
+            except client.exceptions.TransactionCanceledException as exc:
+                reasons = [reason.get("Code", "None") for reason in exc.response.get("CancellationReasons", [])]
+                if "ConditionalCheckFailed" in reasons:
+                    return reasons[: len(steps)]
+                # TransactionConflict: another transaction held one of the items (resources of one venue being
+                # created at once); nothing was written, so trying again is safe.
+                if "TransactionConflict" not in reasons or attempt == _TRANSACTION_ATTEMPTS - 1:
+                    raise _version_conflict() from exc
+        time.sleep(0.02 * (attempt + 1))
+    raise _version_conflict()
+
+
+def _put_step(item: dict[str, Any], expected_version: int | None) -> dict[str, Any]:
+    return {"Put": {"TableName": table_name(), "Item": to_item(item), **_put_condition(expected_version)}}
+
+
+def save_venue(venue: Venue, expected_version: int | None = None, *, audit: AuditEntry | None = None) -> None:
+    """Create (expected_version None) or replace the venue read at `expected_version`, with its audit entry."""
+    counters = {"venues": 1} if expected_version is None else {}
+    failed = _transact(
+        [_put_step(_venue_item(venue), expected_version)], audit=audit, counters=counters, seed=f"venue:{venue.id}"
+    )
+    if failed is not None:
+        raise _version_conflict()
 
 
 def save_resource(resource: Resource, expected_version: int | None = None) -> None:
@@ -138,66 +184,72 @@ def _venue_step(resource: Resource, delta: int, *, same_city: bool) -> dict[str,
     }
 
 
-def _write_with_venue(resource: Resource, expected_version: int | None, delta: int, *, same_city: bool) -> None:
-    put = {
-        "Put": {
-            "TableName": table_name(),
-            "Item": to_item(_resource_item(resource)),
-            **_put_condition(expected_version),
-        }
-    }
-    request: dict[str, Any] = {"TransactItems": [put, _venue_step(resource, delta, same_city=same_city)]}
-    client = aws.dynamodb()
-    for attempt in range(_TRANSACTION_ATTEMPTS):
-        with translate_errors("TransactWriteItems"):
-            try:
-                client.transact_write_items(**request)
-                return
-            except client.exceptions.TransactionCanceledException as exc:
-                reasons = [reason.get("Code", "None") for reason in exc.response.get("CancellationReasons", [])]
-                if reasons and reasons[0] == "ConditionalCheckFailed":
-                    raise _version_conflict() from exc
-                if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
-                    raise errors.Conflict(
-                        "The venue changed or was deleted meanwhile; fetch it again and retry.", code="venue_changed"
-                    ) from exc
-                # TransactionConflict: another transaction held the venue item (resources of one venue being
-                # created at once); nothing was written, so trying again is safe.
-                if "TransactionConflict" not in reasons or attempt == _TRANSACTION_ATTEMPTS - 1:
-                    raise _version_conflict() from exc
-        time.sleep(0.02 * (attempt + 1))
+def _resource_counter(active: bool) -> str:
+    return "resources_active" if active else "resources_archived"
 
 
-def create_resource(resource: Resource) -> None:
+def _write_resource(
+    resource: Resource,
+    expected_version: int | None,
+    *,
+    venue: dict[str, Any] | None,
+    counters: dict[str, int],
+    audit: AuditEntry | None,
+) -> None:
+    steps = [_put_step(_resource_item(resource), expected_version)] + ([venue] if venue is not None else [])
+    failed = _transact(steps, audit=audit, counters=counters, seed=f"resource:{resource.id}")
+    if failed is None:
+        return
+    if failed[0] == "ConditionalCheckFailed":
+        raise _version_conflict()
+    raise errors.Conflict("The venue changed or was deleted meanwhile; fetch it again and retry.", code="venue_changed")
+
+
+def create_resource(resource: Resource, *, audit: AuditEntry | None = None) -> None:
     """Store a new resource; an active one counts toward its venue. Fails if the venue is gone or changed city."""
-    _write_with_venue(resource, None, 1 if resource.active else 0, same_city=True)
+    _write_resource(
+        resource,
+        None,
+        venue=_venue_step(resource, 1 if resource.active else 0, same_city=True),
+        counters={_resource_counter(resource.active): 1},
+        audit=audit,
+    )
 
 
-def replace_resource(resource: Resource, expected_version: int, venue_delta: int) -> None:
-    """Replace the resource read at `expected_version`; `venue_delta` (-1, 0, +1) follows a change of `active`."""
-    if venue_delta == 0:
-        _put(_resource_item(resource), expected_version)
-    else:
-        _write_with_venue(resource, expected_version, venue_delta, same_city=False)
+def replace_resource(
+    resource: Resource,
+    expected_version: int,
+    venue_delta: int,
+    *,
+    was_active: bool | None = None,
+    audit: AuditEntry | None = None,
+) -> None:
+    """Replace the resource read at `expected_version`; `venue_delta` (-1, 0, +1) follows a change of `active`
+    (`was_active`: the value read, so the platform counters follow it too)."""
+    flipped = was_active is not None and was_active != resource.active
+    _write_resource(
+        resource,
+        expected_version,
+        venue=_venue_step(resource, venue_delta, same_city=False) if venue_delta else None,
+        counters={_resource_counter(resource.active): 1, _resource_counter(not resource.active): -1} if flipped else {},
+        audit=audit,
+    )
 
 
 _DELETABLE = "attribute_exists(PK) AND (attribute_not_exists(activeResources) OR activeResources <= :zero)"
 
 
-def delete_venue(venue_id: str) -> bool:
+def delete_venue(venue_id: str, *, audit: AuditEntry | None = None) -> bool:
     """Delete a venue that counts no active resource; False when it is gone or still has some."""
-    client = aws.dynamodb()
-    with translate_errors("DeleteItem"):
-        try:
-            client.delete_item(
-                TableName=table_name(),
-                Key=_venue_key(venue_id),
-                ConditionExpression=_DELETABLE,
-                ExpressionAttributeValues={":zero": to_value(0)},
-            )
-        except client.exceptions.ConditionalCheckFailedException:
-            return False
-    return True
+    step = {
+        "Delete": {
+            "TableName": table_name(),
+            "Key": _venue_key(venue_id),
+            "ConditionExpression": _DELETABLE,
+            "ExpressionAttributeValues": {":zero": to_value(0)},
+        }
+    }
+    return _transact([step], audit=audit, counters={"venues": -1}, seed=f"venue:{venue_id}") is None
 
 
 def set_resources_city(venue_id: str, city: str, now: datetime) -> int:

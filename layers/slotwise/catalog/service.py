@@ -1,7 +1,10 @@
 """Catalog use cases: create, read, list, change and retire venues and resources. The caller arrives as an argument.
 
-Someone else's venue or resource, and an archived resource the caller does not own, look exactly like missing ones
-(404): ids are not an oracle. Changes are conditional on the version read, or on the ETag the client sent.
+Every use case starts with the permission table (`slotwise.identity.permissions`): roles that may never write the
+catalog get 403 (401 anonymous), and vendors must be approved. Then the object level: someone else's venue or
+resource, and an archived resource the caller does not own, look exactly like missing ones (404): ids are not an
+oracle. Changes are conditional on the version read, or on the ETag the client sent, and each carries its audit
+entry in the same transaction.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from slotwise import errors
+from slotwise.audit import log as audit
 from slotwise.catalog import repository
 from slotwise.catalog.models import (
     CursorPagination,
@@ -25,23 +29,23 @@ from slotwise.catalog.models import (
     VenuePage,
     VenueUpdate,
 )
+from slotwise.identity import permissions
 from slotwise.identity.models import Caller
 
-_CATALOG_WRITERS = frozenset({"admin", "vendor", "staff"})
 # Page-number paging is implemented by reading and skipping; this bounds what one request may skip.
 MAX_PAGED_ITEMS = 1_000
 
 
-def _require_writer(caller: Caller) -> str:
-    if caller.user_id is None:
-        raise errors.AuthenticationRequired("Sign in to manage venues and resources.")
-    if caller.role not in _CATALOG_WRITERS:
-        raise errors.PermissionDenied(f"A {caller.role} cannot manage venues or resources.")
+def _require_writer(caller: Caller, action: permissions.Action) -> str:
+    permissions.require(caller, action)
+    assert caller.user_id is not None  # require() refuses anonymous callers for every write
     return caller.user_id
 
 
 def _manages(caller: Caller, owner_id: str) -> bool:
-    return caller.role == "admin" or (caller.user_id is not None and caller.user_id == owner_id)
+    return permissions.allows(caller, "catalog.manage_any") or (
+        caller.user_id is not None and caller.user_id == owner_id
+    )
 
 
 def _owned_venue(caller: Caller, venue_id: str) -> Venue:
@@ -80,14 +84,17 @@ def _immutable(field: str) -> errors.ValidationFailed:
 
 
 def create_venue(caller: Caller, data: VenueInput, now: datetime | None = None) -> Venue:
-    owner = _require_writer(caller)
+    owner = _require_writer(caller, "venue.create")
     now = now or datetime.now(UTC)
     venue = Venue(id=str(uuid.uuid4()), owner_id=owner, created_at=now, updated_at=now, **data.model_dump())
-    repository.save_venue(venue)
+    repository.save_venue(
+        venue, audit=audit.entry(caller, "venue.create", "venue", venue.id, at=now, detail={"name": venue.name})
+    )
     return venue
 
 
 def get_venue(caller: Caller, venue_id: str) -> Venue:
+    permissions.require(caller, "catalog.read")
     venue = repository.get_venue(venue_id)
     if venue is None or not (venue.active or _manages(caller, venue.owner_id)):
         raise errors.NotFound(f"No venue {venue_id}.", code="venue_not_found")
@@ -95,6 +102,7 @@ def get_venue(caller: Caller, venue_id: str) -> Venue:
 
 
 def list_venues(caller: Caller, *, city: str | None, mine: bool, limit: int, cursor: str | None) -> VenuePage:
+    permissions.require(caller, "catalog.read")
     owner_id = None
     if mine:
         if caller.user_id is None:
@@ -116,7 +124,7 @@ def list_venues(caller: Caller, *, city: str | None, mine: bool, limit: int, cur
 def update_venue(
     caller: Caller, venue_id: str, data: VenueUpdate, *, if_match: str | None = None, now: datetime | None = None
 ) -> Venue:
-    _require_writer(caller)
+    _require_writer(caller, "venue.update")
     current = _owned_venue(caller, venue_id)
     _require_match(if_match, current.etag)
     if data.timezone is not None and data.timezone != current.timezone:
@@ -126,14 +134,18 @@ def update_venue(
     updated = Venue.model_validate(
         {**current.model_dump(), **changes, "updated_at": now, "version": current.version + 1}
     )
-    repository.save_venue(updated, expected_version=current.version)
+    repository.save_venue(
+        updated,
+        expected_version=current.version,
+        audit=audit.entry(caller, "venue.update", "venue", venue_id, at=now, detail={"version": updated.version}),
+    )
     if updated.city != current.city:
         repository.set_resources_city(venue_id, updated.city, now)
     return updated
 
 
 def delete_venue(caller: Caller, venue_id: str) -> None:
-    _require_writer(caller)
+    _require_writer(caller, "venue.delete")
     venue = _owned_venue(caller, venue_id)
     has_resources = errors.Conflict(
         "Archive (DELETE) the venue's resources first; bookings keep referring to archived ones.",
@@ -142,14 +154,14 @@ def delete_venue(caller: Caller, venue_id: str) -> None:
     if venue.active_resources > 0:
         raise has_resources
     # The delete is conditional on the count, which a resource created since the read would have raised.
-    if not repository.delete_venue(venue_id):
+    if not repository.delete_venue(venue_id, audit=audit.entry(caller, "venue.delete", "venue", venue_id)):
         if repository.get_venue(venue_id) is None:
             raise errors.NotFound(f"No venue {venue_id}.", code="venue_not_found")
         raise has_resources
 
 
 def create_resource(caller: Caller, data: ResourceInput, now: datetime | None = None) -> Resource:
-    _require_writer(caller)
+    _require_writer(caller, "resource.create")
     venue = _owned_venue(caller, data.venue_id)
     now = now or datetime.now(UTC)
     resource = Resource(
@@ -162,7 +174,17 @@ def create_resource(caller: Caller, data: ResourceInput, now: datetime | None = 
         **data.model_dump(),
     )
     _check_bookable(resource)
-    repository.create_resource(resource)
+    repository.create_resource(
+        resource,
+        audit=audit.entry(
+            caller,
+            "resource.create",
+            "resource",
+            resource.id,
+            at=now,
+            detail={"venueId": venue.id, "name": resource.name},
+        ),
+    )
     return resource
 
 
@@ -185,6 +207,7 @@ def _check_bookable(resource: Resource) -> None:
 
 
 def get_resource(caller: Caller, resource_id: str) -> Resource:
+    permissions.require(caller, "catalog.read")
     resource = repository.get_resource(resource_id)
     if resource is None or not (resource.active or _manages(caller, resource.owner_id)):
         raise errors.NotFound(f"No resource {resource_id}.", code="resource_not_found")
@@ -233,6 +256,7 @@ def list_resources(
     With availableFrom/availableTo, only resources that could take one booking covering that window are kept
     (one inventory Query per candidate that passes the other filters, so such pages are capped at 50).
     """
+    permissions.require(caller, "catalog.read")
     free = _availability_filter(available_from, available_to, limit)
     if page is not None and cursor is not None:
         raise errors.ValidationFailed("Page by `cursor` or by `page`, not both.", code="page_and_cursor")
@@ -274,7 +298,7 @@ def update_resource(
     now: datetime | None = None,
 ) -> Resource:
     """Replace every mutable field. `active: true` revives an archived resource, if its venue still exists."""
-    _require_writer(caller)
+    _require_writer(caller, "resource.update")
     current = _owned_resource(caller, resource_id)
     _require_match(if_match, current.etag)
     if data.venue_id is not None and data.venue_id != current.venue_id:
@@ -290,19 +314,33 @@ def update_resource(
         {**current.model_dump(), **changes, "updated_at": now, "version": current.version + 1}
     )
     _check_bookable(updated)
-    repository.replace_resource(updated, current.version, _venue_delta(current, updated))
+    repository.replace_resource(
+        updated,
+        current.version,
+        _venue_delta(current, updated),
+        was_active=current.active,
+        audit=audit.entry(
+            caller, "resource.update", "resource", resource_id, at=now, detail={"version": updated.version}
+        ),
+    )
     return updated
 
 
 def archive_resource(caller: Caller, resource_id: str, now: datetime | None = None) -> None:
     """DELETE keeps the item (bookings refer to it) and hides it from everyone but its owner and admins."""
-    _require_writer(caller)
+    _require_writer(caller, "resource.delete")
     current = _owned_resource(caller, resource_id)
     if not current.active:
         return
     now = now or datetime.now(UTC)
     archived = current.model_copy(update={"active": False, "updated_at": now, "version": current.version + 1})
-    repository.replace_resource(archived, current.version, _venue_delta(current, archived))
+    repository.replace_resource(
+        archived,
+        current.version,
+        _venue_delta(current, archived),
+        was_active=True,
+        audit=audit.entry(caller, "resource.archive", "resource", resource_id, at=now),
+    )
 
 
 def _venue_delta(before: Resource, after: Resource) -> int:

@@ -167,6 +167,7 @@ def test_cancel_releases_and_delete_is_cancel(room: Any) -> None:
     assert deleted.status == 200 and deleted.body["status"] == "cancelled"
     again = call("DELETE", f"/api/v1/bookings/{second['id']}", user="other")
     assert (again.status, again.code) == (409, "invalid_transition")
+    assert again.body["status"] == 409 and again.body["bookingStatus"] == "cancelled"
 
 
 def test_reschedule_moves_in_one_transaction_and_keeps_history(room: Any) -> None:
@@ -206,8 +207,10 @@ def test_approval_flow_and_who_decides(table: str) -> None:
     assert pending["status"] == "awaiting_approval" and pending["expiresAt"]
     path = f"/api/v1/bookings/{pending['id']}"
     assert call("POST", f"{path}/confirm", body={}, user="cust").status == 403
-    assert call("POST", f"{path}/confirm", body={}, user="adv-1", role="advisor").status == 404  # cannot see it
-    confirmed = call("POST", f"{path}/confirm", body={}, user=VENDOR, role="vendor")
+    assert call("POST", f"{path}/confirm", body={}, user="adv-2", role="advisor").status == 404  # not their resource
+    # The advisor who is the resource (attributes.advisorUserId) sees and decides its requests.
+    assert call("GET", path, user="adv-1", role="advisor").status == 200
+    confirmed = call("POST", f"{path}/confirm", body={}, user="adv-1", role="advisor")
     assert confirmed.status == 200 and confirmed.body["status"] == "confirmed" and confirmed.body["expiresAt"] is None
     assert call("POST", f"{path}/reject", body={}, user=VENDOR, role="vendor").code == "invalid_transition"
     other = book(advisor.id, start=START + timedelta(hours=2)).body

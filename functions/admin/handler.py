@@ -1,0 +1,74 @@
+"""Admin console: users by role and status, approvals and suspensions, platform counters, the audit log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from slotwise.api.app import create_app, lambda_entrypoint
+from slotwise.api.context import caller
+from slotwise.audit import admin
+from slotwise.audit.admin import AccountStatus, StatusChange
+from slotwise.identity.models import Role
+from slotwise.identity.permissions import route_doc
+
+app = create_app()
+TAGS = ["admin"]
+Json = dict[str, Any]
+Limit = Annotated[int, Query(ge=1, le=100)]
+Cursor = Annotated[str | None, Query(max_length=2000)]
+UserId = "/api/v1/admin/users/<userId>"
+
+
+@app.get("/api/v1/admin/users", tags=TAGS, summary="Users by role and status", description=route_doc("admin.users"))
+def list_users(
+    role: Annotated[Role | None, Query()] = None,
+    status: Annotated[AccountStatus | None, Query()] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Json:
+    return admin.list_users(caller(app), role=role, status=status, limit=limit, cursor=cursor)
+
+
+@app.post(f"{UserId}/approve", tags=TAGS, summary="Approve a vendor or advisor", description=route_doc("admin.approve"))
+def approve(userId: str, body: StatusChange) -> Json:
+    return admin.change_status(caller(app), userId, "approve", body)
+
+
+@app.post(f"{UserId}/reject", tags=TAGS, summary="Reject a vendor or advisor", description=route_doc("admin.approve"))
+def reject(userId: str, body: StatusChange) -> Json:
+    return admin.change_status(caller(app), userId, "reject", body)
+
+
+@app.post(f"{UserId}/suspend", tags=TAGS, summary="Suspend a user", description=route_doc("admin.suspend"))
+def suspend(userId: str, body: StatusChange) -> Json:
+    return admin.change_status(caller(app), userId, "suspend", body)
+
+
+@app.post(f"{UserId}/reinstate", tags=TAGS, summary="Reinstate a user", description=route_doc("admin.suspend"))
+def reinstate(userId: str, body: StatusChange) -> Json:
+    return admin.change_status(caller(app), userId, "reinstate", body)
+
+
+@app.get("/api/v1/admin/stats", tags=TAGS, summary="Platform counters", description=route_doc("admin.stats"))
+def stats() -> Json:
+    return admin.platform_stats(caller(app))
+
+
+@app.get(
+    "/api/v1/admin/audit", tags=TAGS, summary="Audit log of a target or an actor", description=route_doc("admin.audit")
+)
+def audit_log(
+    target: Annotated[str | None, Query(max_length=200, description="<type>:<id>, e.g. booking:3f2c…")] = None,
+    actor: Annotated[str | None, Query(max_length=200)] = None,
+    frm: Annotated[datetime | None, Query(alias="from")] = None,
+    to: Annotated[datetime | None, Query()] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Json:
+    return admin.audit_log(caller(app), target=target, actor=actor, frm=frm, to=to, limit=limit, cursor=cursor)
+
+
+lambda_handler = lambda_entrypoint(app)

@@ -1,0 +1,67 @@
+"""Identity: register, log in, refresh, log out (own issuer), and the caller's own profile."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+
+from slotwise.api.app import BEARER, create_app, lambda_entrypoint
+from slotwise.api.context import caller
+from slotwise.identity import auth_service
+from slotwise.identity.models import LoginRequest, ProfileUpdate, RefreshRequest, RegisterRequest
+
+app = create_app()
+AUTH = ["auth"]
+USERS = ["users"]
+Json = dict[str, Any]
+# Tokens must never be cached (RFC 6749 §5.1).
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def _source_ip() -> str:
+    return app.current_event.request_context.http.source_ip or "unknown"
+
+
+@app.post(
+    "/api/v1/auth/register",
+    tags=AUTH,
+    summary="Create an account (customer, or vendor/advisor pending approval) and sign in",
+    responses={201: {"description": "The account and its tokens"}},
+)
+def register(body: RegisterRequest) -> Response[Json]:
+    return Response(201, "application/json", auth_service.register(body, source_ip=_source_ip()), NO_STORE)
+
+
+@app.post("/api/v1/auth/login", tags=AUTH, summary="Exchange e-mail and password for tokens (throttled)")
+def login(body: LoginRequest) -> Response[Json]:
+    return Response(200, "application/json", auth_service.login(body, source_ip=_source_ip()), NO_STORE)
+
+
+@app.post("/api/v1/auth/refresh", tags=AUTH, summary="Exchange a refresh token for new tokens (single use)")
+def refresh(body: RefreshRequest) -> Response[Json]:
+    return Response(200, "application/json", auth_service.refresh(body), NO_STORE)
+
+
+@app.post(
+    "/api/v1/auth/logout",
+    tags=AUTH,
+    summary="Revoke the sign-in a refresh token belongs to",
+    responses={204: {"description": "Signed out"}},
+)
+def logout(body: RefreshRequest) -> Response[None]:
+    auth_service.logout(body)
+    return Response(204)
+
+
+@app.get("/api/v1/users/me", tags=USERS, summary="Your account", security=BEARER)
+def me() -> Json:
+    return auth_service.me(caller(app))
+
+
+@app.put("/api/v1/users/me", tags=USERS, summary="Change your name or locale", security=BEARER)
+def update_me(body: ProfileUpdate) -> Json:
+    return auth_service.update_me(caller(app), body)
+
+
+lambda_handler = lambda_entrypoint(app)

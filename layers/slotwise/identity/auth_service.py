@@ -1,0 +1,196 @@
+"""Register, sign in, refresh, sign out, and the caller's own profile.
+
+The own issuer's endpoints (register, login, refresh, logout) answer 404 `auth_endpoint_disabled` when the
+deployment trusts an external OIDC provider instead: there, users sign in with the provider.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from slotwise import errors
+from slotwise.identity import passwords, repository, sessions, throttle, tokens
+from slotwise.identity.models import (
+    NEEDS_APPROVAL,
+    Caller,
+    LoginRequest,
+    ProfileUpdate,
+    RefreshRequest,
+    RegisterRequest,
+    TokenPair,
+    User,
+    normalise_email,
+)
+from slotwise.settings import get_settings
+
+ROTATION_ATTEMPTS = 5
+# The time source of requests that bring no `now` (tests freeze it to keep throttle windows still).
+clock: Callable[[], float] = time.time
+
+
+def _epoch(now: datetime | None) -> int:
+    return int(now.timestamp()) if now is not None else int(clock())
+
+
+def _own_issuer_only() -> None:
+    if get_settings().auth_mode != "own":
+        raise errors.NotFound(
+            "This deployment signs users in with an external identity provider; use its tokens.",
+            code="auth_endpoint_disabled",
+        )
+
+
+def _invalid_credentials() -> errors.AuthenticationRequired:
+    return errors.AuthenticationRequired("The e-mail address or the password is wrong.", code="invalid_credentials")
+
+
+def _locked_out(user: User) -> errors.PermissionDenied | None:
+    """Why this account may not sign in or refresh, or None."""
+    if user.status == "suspended":
+        return errors.PermissionDenied("This account is suspended.", code="account_suspended")
+    if user.status == "rejected":
+        return errors.PermissionDenied("This account's registration was rejected.", code="account_rejected")
+    return None
+
+
+def _tokens(user: User, now: int) -> dict[str, Any]:
+    access, lifetime = tokens.issue_access_token(user, now=now)
+    refresh = sessions.start(user.id, now)
+    pair = TokenPair(
+        access_token=access,
+        expires_in=lifetime,
+        refresh_token=refresh.token,
+        refresh_expires_in=refresh.expires_epoch - now,
+    )
+    return pair.model_dump(mode="json", by_alias=True)
+
+
+def register(data: RegisterRequest, *, source_ip: str, now: datetime | None = None) -> dict[str, Any]:
+    """A new customer (active), or a vendor/advisor (pending_approval until an admin approves), signed in."""
+    _own_issuer_only()
+    at = _epoch(now)
+    throttle.take(throttle.REGISTER_PER_IP, source_ip, at)
+    passwords.check_policy(data.password, email=data.email, name=data.name)
+    user = User(
+        id=uuid.uuid4().hex,
+        email=data.email,
+        name=data.name,
+        role=data.role,
+        status="pending_approval" if data.role in NEEDS_APPROVAL else "active",
+        locale=data.locale,
+        created_at=datetime.fromtimestamp(at, UTC),
+        password_hash=passwords.hash_password(data.password),
+    )
+    if not repository.put_user(user):
+        raise errors.Conflict("An account with this e-mail address already exists.", code="email_taken")
+    return {"user": user.public(), **_tokens(user, at)}
+
+
+def login(data: LoginRequest, *, source_ip: str, now: datetime | None = None) -> dict[str, Any]:
+    """E-mail and password for tokens. Unknown e-mail and wrong password fail alike, after the same work."""
+    _own_issuer_only()
+    at = _epoch(now)
+    email = normalise_email(data.email)
+    throttle.take(throttle.LOGIN_PER_IP, source_ip, at)
+    # Reserved before the password is checked, so concurrent guesses cannot overrun the limit.
+    throttle.take(throttle.LOGIN_PER_ACCOUNT, email, at)
+    user = repository.get_user_by_email(email)
+    stored = user.password_hash if user is not None else passwords.dummy_hash()
+    if not passwords.verify_password(data.password, stored) or user is None:
+        raise _invalid_credentials()
+    throttle.clear(throttle.LOGIN_PER_ACCOUNT, email, at)
+    refused = _locked_out(user)
+    if refused is not None:
+        raise refused
+    if user.password_hash and passwords.needs_rehash(user.password_hash):
+        user = repository.set_password_hash(user, passwords.hash_password(data.password))
+    return {"user": user.public(), **_tokens(user, at)}
+
+
+def _invalid_refresh_token() -> errors.AuthenticationRequired:
+    return errors.AuthenticationRequired(
+        "The refresh token is not valid or has expired; sign in again.", code="invalid_refresh_token"
+    )
+
+
+def _reused(record: sessions.RefreshRecord, at: int) -> errors.AuthenticationRequired:
+    sessions.revoke_family(record.user_id, record.family_id, at, "reuse")
+    return errors.AuthenticationRequired(
+        "This refresh token was already used or revoked; every session of this sign-in is now revoked.",
+        code="refresh_token_reused",
+    )
+
+
+def refresh(data: RefreshRequest, *, now: datetime | None = None) -> dict[str, Any]:
+    """A new access token and a new refresh token for a valid, unused refresh token (which it uses up)."""
+    _own_issuer_only()
+    at = _epoch(now)
+    for attempt in range(ROTATION_ATTEMPTS):
+        record = sessions.find(data.refresh_token)
+        if record is None or record.expires_epoch <= at:
+            raise _invalid_refresh_token()
+        if record.status != "active":
+            raise _reused(record, at)
+        user = repository.get_user(record.user_id)
+        refused = _invalid_refresh_token() if user is None else _locked_out(user)
+        if refused is not None or user is None:
+            sessions.revoke_family(record.user_id, record.family_id, at, "account")
+            raise refused or _invalid_refresh_token()
+        outcome, issued = sessions.rotate(record, at)
+        if outcome == "rotated" and issued is not None:
+            access, lifetime = tokens.issue_access_token(user, now=at)
+            pair = TokenPair(
+                access_token=access,
+                expires_in=lifetime,
+                refresh_token=issued.token,
+                refresh_expires_in=issued.expires_epoch - at,
+            )
+            return pair.model_dump(mode="json", by_alias=True)
+        if outcome in ("not_active", "family_revoked"):
+            # Someone else used this token first (a copy, or a concurrent refresh), or the sign-in was revoked.
+            raise _reused(record, at)
+        time.sleep(0.01 * 2**attempt)  # only contention: read again and retry
+    raise errors.DependencyUnavailable("The refresh token is busy; retry.")
+
+
+def logout(data: RefreshRequest, *, now: datetime | None = None) -> None:
+    """Revoke the sign-in (the family) this refresh token belongs to. Unknown tokens are ignored."""
+    _own_issuer_only()
+    record = sessions.find(data.refresh_token)
+    if record is not None:
+        sessions.revoke_family(record.user_id, record.family_id, _epoch(now), "logout")
+
+
+def _signed_in(caller: Caller) -> str:
+    if caller.user_id is None:
+        raise errors.AuthenticationRequired("Sign in first: send an access token as `Authorization: Bearer`.")
+    return caller.user_id
+
+
+def me(caller: Caller) -> dict[str, Any]:
+    """The caller's account. Users of an external provider who have no stored profile see what their token says."""
+    user_id = _signed_in(caller)
+    user = repository.get_user(user_id)
+    if user is not None:
+        return user.public()
+    if get_settings().auth_mode == "oidc":
+        return {"id": user_id, "role": caller.role, "status": caller.status}
+    raise errors.NotFound("No account is stored for this caller.", code="user_not_found")
+
+
+def update_me(caller: Caller, data: ProfileUpdate, *, now: datetime | None = None) -> dict[str, Any]:
+    """Change the caller's name and locale; nothing else is settable here."""
+    user_id = _signed_in(caller)
+    user = repository.get_user(user_id)
+    if user is None:
+        raise errors.NotFound("No account is stored for this caller.", code="user_not_found")
+    return repository.update_profile(user, name=data.name, locale=data.locale, now=now).public()
+
+
+def revoke_sessions(user_id: str, *, reason: str = "suspended", now: datetime | None = None) -> int:
+    """Revoke every sign-in of a user (call it when suspending them); returns how many were active."""
+    return sessions.revoke_all(user_id, _epoch(now), reason)

@@ -1,0 +1,72 @@
+"""Key material for verifying and issuing tokens, read lazily and never from code.
+
+- Own issuer: `SLOTWISE_JWT_SECRET`, or the Secrets Manager secret named by `SLOTWISE_JWT_SECRET_ARN` (cached for
+  five minutes, so a rotated secret is picked up without a redeploy). In the `local` and `test` stages, with
+  neither set, a random secret is made once per process: tokens then live as long as the process (`make dev`).
+  `dev` and `prod` refuse to run without one (AuthNotConfigured, a 500 that is logged).
+- External OIDC: a `PyJWKClient` per JWKS URL and process, which caches the key set and refetches it when a
+  token names an unknown `kid` (at most every 30 s).
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import cache
+
+import jwt
+from botocore.exceptions import BotoCoreError, ClientError
+
+from slotwise import aws, errors
+from slotwise.cache import TtlCache
+from slotwise.settings import DEPLOYED_STAGES, MIN_SECRET_BYTES, get_settings
+
+_FROM_SECRETS_MANAGER: TtlCache[bytes] = TtlCache(seconds=300, max_entries=4)
+
+
+class AuthNotConfigured(RuntimeError):
+    """The deployment lacks what it needs to issue or verify tokens: a configuration bug, never the caller's."""
+
+
+@cache
+def _process_secret() -> bytes:
+    return secrets.token_bytes(MIN_SECRET_BYTES)
+
+
+def _read_secret(arn: str) -> bytes:
+    try:
+        found = aws.secretsmanager().get_secret_value(SecretId=arn)
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        raise errors.DependencyUnavailable(f"Secrets Manager GetSecretValue failed: {code}") from exc
+    except BotoCoreError as exc:
+        raise errors.DependencyUnavailable(f"Secrets Manager GetSecretValue failed: {type(exc).__name__}") from exc
+    value = str(found.get("SecretString") or "").encode()
+    if len(value) < MIN_SECRET_BYTES:
+        raise AuthNotConfigured(f"the secret {arn} must hold at least {MIN_SECRET_BYTES} bytes")
+    return value
+
+
+def signing_secret() -> bytes:
+    """The HS256 key of the own issuer."""
+    settings = get_settings()
+    if settings.jwt_secret is not None:
+        return settings.jwt_secret.get_secret_value().encode()
+    if settings.jwt_secret_arn:
+        arn = settings.jwt_secret_arn
+        found = _FROM_SECRETS_MANAGER.get(arn, lambda: _read_secret(arn))
+        assert found is not None  # _read_secret returns bytes or raises
+        return found
+    if settings.stage in DEPLOYED_STAGES:
+        raise AuthNotConfigured(f"set SLOTWISE_JWT_SECRET or SLOTWISE_JWT_SECRET_ARN (stage {settings.stage})")
+    return _process_secret()
+
+
+@cache
+def jwks_client(url: str) -> jwt.PyJWKClient:
+    return jwt.PyJWKClient(url, cache_jwk_set=True, lifespan=300, timeout=3, cooldown_duration=30)
+
+
+def reset_keys() -> None:
+    """Forget JWKS clients and secrets read from Secrets Manager (tests). The per-process secret stays."""
+    jwks_client.cache_clear()
+    _FROM_SECRETS_MANAGER.clear()

@@ -1,0 +1,224 @@
+"""The one permission table: which role may attempt which action. Services call `require` before anything else.
+
+Two levels, always in this order:
+
+1. **Role level (this table).** An action the caller's role can never perform is refused before any object is
+   read: 401 `authentication_required` for an anonymous caller, 403 `permission_denied` for a signed-in one. The
+   answer is the same whatever id was asked for, so it reveals nothing about ids.
+2. **Object level (the services).** On an action the role may perform, an object the caller may not see (someone
+   else's booking, venue, archived resource, series) answers **404** exactly like a missing one: ids are not an
+   oracle. An object the caller may see but not change in that way (a customer's own booking they try to
+   approve, an advisor's request they try to cancel) answers 403. `OBJECT_RULES` says who "owns" what.
+
+Approval gate: actions in `NEEDS_ACTIVE_ACCOUNT` also need the account's stored status to be `active`, read from
+the user's profile (`slotwise.identity.status`) on each such call, so an admin's approval or suspension counts from
+the next request. A caller with no profile (identity headers, an external OIDC provider) has the status the edge
+put on the Caller. Every other action only refuses callers whose token says `suspended`.
+
+There is no organisation model yet: staff act on what they own (what they created) and on nothing else; a
+vendor's venues are managed by the vendor or, on their behalf, by an admin.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+from slotwise import errors
+from slotwise.identity.models import ROLES, Caller, Role
+from slotwise.observability import logger
+
+Action = Literal[
+    "catalog.read",
+    "availability.read",
+    "venue.create",
+    "venue.update",
+    "venue.delete",
+    "resource.create",
+    "resource.update",
+    "resource.delete",
+    "catalog.manage_any",
+    "booking.create",
+    "booking.create_for_other",
+    "booking.read",
+    "booking.update",
+    "booking.cancel",
+    "booking.decide",
+    "booking.view_any",
+    "booking.manage_any",
+    "admin.users",
+    "admin.approve",
+    "admin.suspend",
+    "admin.stats",
+    "admin.audit",
+]
+ACTIONS: tuple[Action, ...] = get_args(Action)
+
+_USERS: tuple[Role, ...] = ("admin", "vendor", "staff", "agent", "advisor", "customer")
+_EVERYONE: tuple[Role, ...] = (*_USERS, "guest")
+_CATALOG: tuple[Role, ...] = ("admin", "vendor", "staff")
+_ADMIN: tuple[Role, ...] = ("admin",)
+
+# role x action: the roles that may attempt each action.
+PERMISSIONS: dict[Action, frozenset[Role]] = {
+    "catalog.read": frozenset(_EVERYONE),
+    "availability.read": frozenset(_EVERYONE),
+    "venue.create": frozenset(_CATALOG),
+    "venue.update": frozenset(_CATALOG),
+    "venue.delete": frozenset(_CATALOG),
+    "resource.create": frozenset(_CATALOG),
+    "resource.update": frozenset(_CATALOG),
+    "resource.delete": frozenset(_CATALOG),
+    "catalog.manage_any": frozenset(_ADMIN),
+    "booking.create": frozenset(_USERS),
+    "booking.create_for_other": frozenset({"admin", "vendor", "staff", "agent"}),
+    "booking.read": frozenset(_USERS),
+    "booking.update": frozenset(_USERS),
+    "booking.cancel": frozenset(_USERS),
+    "booking.decide": frozenset({"admin", "vendor", "staff", "advisor"}),
+    "booking.view_any": frozenset(_ADMIN),
+    "booking.manage_any": frozenset(_ADMIN),
+    "admin.users": frozenset(_ADMIN),
+    "admin.approve": frozenset(_ADMIN),
+    "admin.suspend": frozenset(_ADMIN),
+    "admin.stats": frozenset(_ADMIN),
+    "admin.audit": frozenset(_ADMIN),
+}
+
+# Actions that need an account an admin approved and nobody suspended (checked against the stored profile).
+NEEDS_ACTIVE_ACCOUNT: frozenset[Action] = frozenset(
+    {
+        "venue.create",
+        "venue.update",
+        "venue.delete",
+        "resource.create",
+        "resource.update",
+        "resource.delete",
+        "booking.decide",
+        "admin.users",
+        "admin.approve",
+        "admin.suspend",
+        "admin.stats",
+        "admin.audit",
+    }
+)
+
+# What each action is, for error messages and documentation.
+DESCRIPTIONS: dict[Action, str] = {
+    "catalog.read": "browse venues and resources",
+    "availability.read": "check availability, free slots and conflicts",
+    "venue.create": "create a venue (the caller owns it)",
+    "venue.update": "replace a venue",
+    "venue.delete": "delete a venue",
+    "resource.create": "create a resource in a venue",
+    "resource.update": "replace a resource",
+    "resource.delete": "archive a resource",
+    "catalog.manage_any": "manage any owner's venues and resources",
+    "booking.create": "book (single or recurring)",
+    "booking.create_for_other": "book on behalf of another customer (customerId)",
+    "booking.read": "read and list bookings",
+    "booking.update": "change a booking's details, reschedule it, add series exceptions",
+    "booking.cancel": "cancel a booking (or a series from an occurrence on)",
+    "booking.decide": "confirm or reject a booking that waits for approval or payment",
+    "booking.view_any": "read any booking, list any customer's bookings",
+    "booking.manage_any": "change, cancel or decide any booking",
+    "admin.users": "list users by role and status",
+    "admin.approve": "approve or reject vendors and advisors",
+    "admin.suspend": "suspend or reinstate users",
+    "admin.stats": "read platform counters",
+    "admin.audit": "read the audit log",
+}
+
+# Which objects a permitted role may act on (the services enforce these; others get 404, or 403 when visible).
+OBJECT_RULES: dict[Action, str] = {
+    "catalog.read": "active venues and resources; archived ones only for their owner and admins",
+    "availability.read": "resources visible under catalog.read",
+    "venue.update": "own venues (admin: any)",
+    "venue.delete": "own venues (admin: any)",
+    "resource.create": "in own venues (admin: any)",
+    "resource.update": "own resources (admin: any)",
+    "resource.delete": "own resources (admin: any)",
+    "booking.read": "bookings where the caller is the customer, the creator (agent), the vendor, or the "
+    "resource's advisor (`attributes.advisorUserId`); a resource's bookings for its vendor and advisor",
+    "booking.update": "bookings where the caller is the customer, the creator or the vendor",
+    "booking.cancel": "bookings where the caller is the customer, the creator or the vendor",
+    "booking.decide": "bookings of the caller's resources, or of the resource whose advisor the caller is",
+}
+
+
+def allows(caller: Caller, action: Action) -> bool:
+    """Role level only: may this caller attempt the action at all (no status lookup)?"""
+    roles = PERMISSIONS[action]
+    if caller.user_id is None:
+        return "guest" in roles
+    return caller.role in roles
+
+
+def _refuse(caller: Caller, action: Action, error: errors.SlotwiseError) -> errors.SlotwiseError:
+    logger.info(
+        "authorization refused",
+        extra={"action": action, "role": caller.role, "user": caller.user_id, "code": error.code},
+    )
+    return error
+
+
+def require(caller: Caller, action: Action) -> None:
+    """Refuse the call unless the caller's role may attempt `action` (and, where needed, the account is active)."""
+    roles = PERMISSIONS[action]
+    if caller.user_id is None:
+        if "guest" in roles:
+            return
+        raise _refuse(caller, action, errors.AuthenticationRequired(f"Sign in to {DESCRIPTIONS[action]}."))
+    if caller.role not in roles:
+        raise _refuse(
+            caller, action, errors.PermissionDenied(f"A {caller.role} may not {DESCRIPTIONS[action]} ({action}).")
+        )
+    if caller.status == "suspended":
+        raise _refuse(caller, action, errors.PermissionDenied("This account is suspended.", code="account_suspended"))
+    if action in NEEDS_ACTIVE_ACCOUNT:
+        from slotwise.identity.status import get_user_status  # one GetItem, only for gated actions
+
+        status = get_user_status(caller.user_id) or caller.status
+        if status == "suspended":
+            raise _refuse(
+                caller, action, errors.PermissionDenied("This account is suspended.", code="account_suspended")
+            )
+        if status != "active":
+            raise _refuse(
+                caller,
+                action,
+                errors.PermissionDenied(
+                    f"An admin must approve this account before it may {DESCRIPTIONS[action]} (status {status}).",
+                    code="account_not_approved",
+                ),
+            )
+
+
+def route_doc(*actions: Action) -> str:
+    """The OpenAPI description of a route: which action(s) it needs, who may attempt them, on which objects."""
+    parts = []
+    for action in actions:
+        roles = PERMISSIONS[action]
+        who = "anyone, signed in or not" if "guest" in roles else ", ".join(r for r in ROLES if r in roles)
+        text = f"Permission `{action}` ({DESCRIPTIONS[action]}): {who}."
+        if action in NEEDS_ACTIVE_ACCOUNT:
+            text += " Needs an approved, active account."
+        if action in OBJECT_RULES:
+            text += f" Objects: {OBJECT_RULES[action]}."
+        parts.append(text)
+    parts.append(
+        "A role without the permission gets 403 (401 when anonymous); an object outside the caller's reach is "
+        "404, like a missing one."
+    )
+    return " ".join(parts)
+
+
+def markdown_table() -> str:
+    """The table as README shows it (a test keeps README and this table equal)."""
+    header = "| action | " + " | ".join(ROLES) + " |"
+    rule = "|---|" + "---|" * len(ROLES)
+    rows = []
+    for action in ACTIONS:
+        marks = " | ".join("✓" if role in PERMISSIONS[action] else "" for role in ROLES)
+        gate = " ¹" if action in NEEDS_ACTIVE_ACCOUNT else ""
+        rows.append(f"| `{action}`{gate} | {marks} |")
+    return "\n".join([header, rule, *rows])

@@ -1,0 +1,114 @@
+"""Topologies, synth helpers and template queries shared by the infrastructure tests."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk.assertions import Template
+
+from infra.stacks.slotwise_stack import SlotwiseStack, Stage
+from slotwise.topology import TOPOLOGY, EventRuleSpec, QueueSpec, ScheduleSpec
+
+Resources = dict[str, Any]
+
+QUEUE = QueueSpec(name="notifications", consumer_group="notifier", max_receive_count=3, batch_size=7)
+RULE = EventRuleSpec(
+    name="booking-events", detail_types=("BookingConfirmed", "BookingCancelled"), target_queue=QUEUE.name
+)
+SCHEDULE = ScheduleSpec(name="expire-holds", group="housekeeping", every_seconds=300, description="Release stale holds")
+EXTENDED = replace(TOPOLOGY, queues=(QUEUE,), rules=(RULE,), schedules=(SCHEDULE,))
+
+
+def synth_stack(stage: Stage, layer_dir: Path, **kwargs: Any) -> Template:
+    app = cdk.App()
+    stack = SlotwiseStack(app, f"Test-{stage}", stage=stage, layer_dir=layer_dir, **kwargs)
+    return Template.from_stack(stack)
+
+
+def resources(template: Template, kind: str) -> Resources:
+    return dict(template.find_resources(kind))
+
+
+def only(template: Template, kind: str) -> tuple[str, dict[str, Any]]:
+    found = resources(template, kind)
+    assert len(found) == 1, f"expected one {kind}, found {sorted(found)}"
+    return next(iter(found.items()))
+
+
+def table(template: Template) -> tuple[str, dict[str, Any]]:
+    return only(template, "AWS::DynamoDB::GlobalTable")
+
+
+def functions_by_group(template: Template) -> dict[str, tuple[str, dict[str, Any]]]:
+    by_group = {}
+    for logical_id, resource in resources(template, "AWS::Lambda::Function").items():
+        description = resource["Properties"]["Description"]
+        group = description.split("'")[1]
+        by_group[group] = (logical_id, resource["Properties"])
+    return by_group
+
+
+def queue_by_name(template: Template, name: str) -> tuple[str, dict[str, Any]]:
+    matches = [
+        (k, v) for k, v in resources(template, "AWS::SQS::Queue").items() if v["Properties"]["QueueName"] == name
+    ]
+    assert len(matches) == 1, f"queue {name} not found once"
+    return matches[0]
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def statements_of_role(template: Template, role_id: str) -> list[dict[str, Any]]:
+    return [
+        statement
+        for policy in resources(template, "AWS::IAM::Policy").values()
+        if {"Ref": role_id} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+
+
+def actions_of_role(template: Template, role_id: str) -> set[str]:
+    return {action for statement in statements_of_role(template, role_id) for action in as_list(statement["Action"])}
+
+
+def role_of(template: Template, group: str) -> str:
+    _, props = functions_by_group(template)[group]
+    role_id: str = props["Role"]["Fn::GetAtt"][0]
+    return role_id
+
+
+def dead_letter_queue_ids(template: Template) -> dict[str, str]:
+    """Logical id of every queue used as a dead-letter queue -> what it catches for."""
+    found: dict[str, str] = {}
+    for logical_id, queue in resources(template, "AWS::SQS::Queue").items():
+        redrive = queue["Properties"].get("RedrivePolicy")
+        if redrive:
+            found[redrive["deadLetterTargetArn"]["Fn::GetAtt"][0]] = f"queue {logical_id}"
+    for logical_id, rule in resources(template, "AWS::Events::Rule").items():
+        for target in rule["Properties"].get("Targets", []):
+            if "DeadLetterConfig" in target:
+                found[target["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0]] = f"rule {logical_id}"
+    for logical_id, schedule in resources(template, "AWS::Scheduler::Schedule").items():
+        config = schedule["Properties"]["Target"].get("DeadLetterConfig")
+        if config:
+            found[config["Arn"]["Fn::GetAtt"][0]] = f"schedule {logical_id}"
+    return found
+
+
+def alarms_on(template: Template, metric_name: str) -> list[dict[str, Any]]:
+    """Single-metric alarms on this metric (their Properties)."""
+    return [
+        alarm["Properties"]
+        for alarm in resources(template, "AWS::CloudWatch::Alarm").values()
+        if alarm["Properties"].get("MetricName") == metric_name
+    ]
+
+
+def dimension(alarm: dict[str, Any], name: str) -> Any:
+    (value,) = [d["Value"] for d in alarm["Dimensions"] if d["Name"] == name]
+    return value

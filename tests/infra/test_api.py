@@ -1,0 +1,190 @@
+"""The HTTP API from the app's context: JWT authorizer only in external-OIDC mode, CORS only for named origins,
+per-route throttles below the stage default."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk.assertions import Template
+
+from infra.app import build_app, oidc_from, string_list_from
+from infra.components.http_api import (
+    PUBLIC_ROUTES,
+    ROUTE_THROTTLES,
+    THROTTLE,
+    OidcAuthorizerSettings,
+    SlotwiseHttpApi,
+    Throttle,
+)
+from slotwise.api.routes import API_PREFIX, ROUTES
+from tests.infra.support import only, resources
+
+ISSUER = "https://login.example.com/realms/slotwise"
+AUDIENCES = ("slotwise-api", "slotwise-admin")
+ORIGINS = ("https://app.example.com", "http://localhost:5173")
+
+
+def _template(layer_dir: Path, **context: str) -> Template:
+    app = build_app({"layerDir": str(layer_dir), **context})
+    (stack,) = [child for child in app.node.children if isinstance(child, cdk.Stack)]
+    return Template.from_stack(stack)
+
+
+@pytest.fixture(scope="module")
+def plain(layer_dir: Path, no_cdk_context: None) -> Template:
+    return _template(layer_dir)
+
+
+@pytest.fixture(scope="module")
+def oidc(layer_dir: Path, no_cdk_context: None) -> Template:
+    return _template(layer_dir, oidcIssuer=ISSUER, oidcAudience=",".join(AUDIENCES), corsOrigins=",".join(ORIGINS))
+
+
+def _routes(template: Template) -> dict[str, dict[str, Any]]:
+    return {r["Properties"]["RouteKey"]: r for r in resources(template, "AWS::ApiGatewayV2::Route").values()}
+
+
+def _stage(template: Template) -> dict[str, Any]:
+    _, stage = only(template, "AWS::ApiGatewayV2::Stage")
+    return stage
+
+
+# --- JWT authorizer ------------------------------------------------------------------------------------------------
+
+
+def test_no_authorizer_without_oidc_context(plain: Template) -> None:
+    assert resources(plain, "AWS::ApiGatewayV2::Authorizer") == {}
+    for key, route in _routes(plain).items():
+        assert route["Properties"].get("AuthorizationType", "NONE") == "NONE", key
+        assert "AuthorizerId" not in route["Properties"], key
+
+
+def test_oidc_context_puts_a_jwt_authorizer_on_every_route_but_the_public_ones(oidc: Template) -> None:
+    authorizer_id, authorizer = only(oidc, "AWS::ApiGatewayV2::Authorizer")
+    props = authorizer["Properties"]
+    assert props["AuthorizerType"] == "JWT"
+    assert props["JwtConfiguration"] == {"Issuer": ISSUER, "Audience": list(AUDIENCES)}
+    assert props["IdentitySource"] == ["$request.header.Authorization"]
+    routes = _routes(oidc)
+    assert set(routes) == {r.route_key for r in ROUTES} | {"$default"}
+    open_routes = PUBLIC_ROUTES | {"$default"}
+    for key, route in routes.items():
+        if key in open_routes:
+            assert route["Properties"].get("AuthorizationType", "NONE") == "NONE", key
+        else:
+            assert route["Properties"]["AuthorizationType"] == "JWT", key
+            assert route["Properties"]["AuthorizerId"] == {"Ref": authorizer_id}, key
+    assert {f"GET {API_PREFIX}/health", f"GET {API_PREFIX}/openapi.json", f"GET {API_PREFIX}/docs"} == PUBLIC_ROUTES
+
+
+def test_public_routes_are_in_the_route_table() -> None:
+    assert {r.route_key for r in ROUTES} >= PUBLIC_ROUTES
+
+
+@pytest.mark.parametrize(
+    ("issuer", "audience", "message"),
+    [
+        (ISSUER, None, "both"),
+        (None, "slotwise-api", "both"),
+        ("http://login.example.com", "slotwise-api", "https"),
+    ],
+)
+def test_oidc_context_needs_an_https_issuer_and_an_audience(
+    issuer: str | None, audience: str | None, message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        oidc_from(issuer, audience)
+
+
+def test_no_oidc_context_is_no_oidc_mode() -> None:
+    assert oidc_from(None, None) is None
+    assert oidc_from(ISSUER, "a, b") == OidcAuthorizerSettings(issuer=ISSUER, audiences=("a", "b"))
+
+
+# --- CORS ----------------------------------------------------------------------------------------------------------
+
+
+def test_no_cors_unless_origins_are_named(plain: Template) -> None:
+    _, api = only(plain, "AWS::ApiGatewayV2::Api")
+    assert "CorsConfiguration" not in api["Properties"]
+
+
+def test_cors_allows_exactly_the_named_origins(oidc: Template) -> None:
+    _, api = only(oidc, "AWS::ApiGatewayV2::Api")
+    cors = api["Properties"]["CorsConfiguration"]
+    assert cors["AllowOrigins"] == list(ORIGINS)
+    assert set(cors["AllowMethods"]) == {"GET", "POST", "PUT", "DELETE"}
+    assert {"authorization", "content-type", "idempotency-key", "if-match"} <= set(cors["AllowHeaders"])
+    assert {"location", "etag"} <= set(cors["ExposeHeaders"])
+    assert "AllowCredentials" not in cors or cors["AllowCredentials"] is False
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, ()),
+        ("", ()),
+        ("https://a.example", ("https://a.example",)),
+        ("https://a.example, https://b.example", ("https://a.example", "https://b.example")),
+        ('["https://a.example"]', ("https://a.example",)),
+        (["https://a.example"], ("https://a.example",)),
+    ],
+)
+def test_context_lists(value: object, expected: tuple[str, ...]) -> None:
+    assert string_list_from(value) == expected
+
+
+def test_cors_origin_must_be_an_origin(layer_dir: Path, no_cdk_context: None) -> None:
+    with pytest.raises(ValueError, match="not an origin"):
+        build_app({"layerDir": str(layer_dir), "corsOrigins": "app.example.com"})
+
+
+# --- throttling ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", [f"{API_PREFIX}/bookings", f"{API_PREFIX}/bookings/recurring"])
+def test_booking_writes_are_throttled_below_reads(plain: Template, path: str) -> None:
+    stage = _stage(plain)
+    default = stage["Properties"]["DefaultRouteSettings"]
+    assert default == {"ThrottlingRateLimit": THROTTLE.rate, "ThrottlingBurstLimit": THROTTLE.burst}
+    route = stage["Properties"]["RouteSettings"][f"POST {path}"]
+    assert route["ThrottlingRateLimit"] < default["ThrottlingRateLimit"]
+    assert route["ThrottlingBurstLimit"] < default["ThrottlingBurstLimit"]
+    assert f"GET {path}" not in stage["Properties"]["RouteSettings"]
+
+
+def test_route_settings_wait_for_their_routes(plain: Template) -> None:
+    route_ids = {
+        logical_id: r["Properties"]["RouteKey"]
+        for logical_id, r in resources(plain, "AWS::ApiGatewayV2::Route").items()
+    }
+    stage = _stage(plain)
+    depends_on = {route_ids[d] for d in stage.get("DependsOn", []) if d in route_ids}
+    assert depends_on == set(stage["Properties"]["RouteSettings"]) == set(ROUTE_THROTTLES)
+
+
+@pytest.fixture
+def api_scope() -> cdk.Stack:
+    return cdk.Stack(cdk.App(), "Api")
+
+
+def test_throttles_must_name_routes_and_stay_below_the_default(api_scope: cdk.Stack) -> None:
+    kwargs: dict[str, Any] = {
+        "api_name": "a",
+        "routes": ROUTES,
+        "functions": {},
+        "fallback_group": "health",
+        "removal_policy": cdk.RemovalPolicy.DESTROY,
+    }
+    with pytest.raises(ValueError, match="missing from the route table"):
+        SlotwiseHttpApi(api_scope, "Unknown", route_throttles={"POST /nowhere": Throttle(1, 1)}, **kwargs)
+    looser = Throttle(rate=THROTTLE.rate * 2, burst=THROTTLE.burst)
+    with pytest.raises(ValueError, match="above the stage default"):
+        SlotwiseHttpApi(api_scope, "Looser", route_throttles={f"POST {API_PREFIX}/bookings": looser}, **kwargs)
+
+
+def test_access_logs_include_authorizer_errors(oidc: Template) -> None:
+    assert "$context.authorizer.error" in _stage(oidc)["Properties"]["AccessLogSettings"]["Format"]

@@ -1,0 +1,274 @@
+"""Object-level authorization (OWASP API1): every route that takes an id in its path, called on someone else's
+object by a caller of every role, is refused and writes nothing.
+
+The expected answer follows from the permission table alone (slotwise.identity.permissions):
+  - the role may never perform the route's action  -> 403 (401 when anonymous)
+  - the role may, but the object is not theirs      -> 404, exactly like a missing object
+A route added to ROUTES with a path parameter and no case here fails `test_the_matrix_covers_every_object_route`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from slotwise.api.routes import ROUTES
+from slotwise.catalog import repository
+from slotwise.catalog.models import Venue
+from slotwise.identity.models import User
+from slotwise.identity.permissions import PERMISSIONS, Action
+from slotwise.identity.repository import put_user
+from tests.support.http import call
+from tests.unit.authz.world import snapshot
+
+API = "/api/v1"
+START = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
+OWNER = "owner-v"
+VENUE = {"name": "Hall", "city": "Lisbon", "timezone": "Europe/Lisbon"}
+
+# Foreign callers: one of each role, none of them related to the world's objects (None: anonymous).
+FOREIGN: list[tuple[str | None, str | None]] = [
+    (None, None),
+    ("guest-x", "guest"),
+    ("cust-x", "customer"),
+    ("agent-x", "agent"),
+    ("adv-x", "advisor"),
+    ("staff-x", "staff"),
+    ("vendor-x", "vendor"),
+]
+
+
+def resource_body(venue_id: str, **changes: Any) -> dict[str, Any]:
+    return {
+        "venueId": venue_id,
+        "name": "Advisor hour",
+        "type": "advisor",
+        "policy": {"unit": "minutes", "granuleMinutes": 30, **changes.pop("policy", {})},
+        "pricing": {"currency": "EUR", "unitPrice": 100},
+        **changes,
+    }
+
+
+def times(hours: int = 0) -> dict[str, str]:
+    start = START + timedelta(hours=hours)
+    return {"startTime": start.isoformat(), "endTime": (start + timedelta(hours=1)).isoformat()}
+
+
+@dataclass
+class World:
+    ids: dict[str, str] = field(default_factory=dict)
+    # The table as the world left it; every case must leave it exactly so.
+    baseline: list[str] = field(default_factory=list)
+
+
+def ok(response: Any, status: int = 201) -> dict[str, Any]:
+    assert response.status == status, response.body
+    return dict(response.body)
+
+
+@pytest.fixture(scope="module")
+def world(module_table: str) -> World:
+    found = World()
+    owner = {"user": OWNER, "role": "vendor"}
+    venue = ok(call("POST", f"{API}/venues", body=VENUE, **owner))
+    advisor_room = ok(
+        call(
+            "POST",
+            f"{API}/resources",
+            body=resource_body(
+                venue["id"], policy={"confirmation": "approval"}, attributes={"advisorUserId": "adv-own"}
+            ),
+            **owner,
+        )
+    )
+    plain_room = ok(call("POST", f"{API}/resources", body=resource_body(venue["id"], name="Desk"), **owner))
+    archived = ok(call("POST", f"{API}/resources", body=resource_body(venue["id"], name="Old"), **owner))
+    assert call("DELETE", f"{API}/resources/{archived['id']}", **owner).status == 204
+    hidden_venue = Venue.model_validate(
+        {**VENUE, "id": "venue-hidden", "ownerId": OWNER, "active": False, "createdAt": START, "updatedAt": START}
+    )
+    repository.save_venue(hidden_venue)
+    # An agent books the advisor for a customer: the request waits for the advisor's approval.
+    booking = ok(
+        call(
+            "POST",
+            f"{API}/bookings",
+            body={"resourceId": advisor_room["id"], "customerId": "cust-own", **times()},
+            user="agent-own",
+            role="agent",
+        )
+    )
+    assert booking["status"] == "awaiting_approval"
+    series = ok(
+        call(
+            "POST",
+            f"{API}/bookings/recurring",
+            body={"resourceId": plain_room["id"], "recurrenceRule": "FREQ=WEEKLY;COUNT=3", **times()},
+            user="cust-own",
+            role="customer",
+        )
+    )
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    assert put_user(
+        User(id="pending-v", email="p@x.test", name="P", role="vendor", status="pending_approval", created_at=now)
+    )
+    assert put_user(User(id="active-c", email="c@x.test", name="C", role="customer", created_at=now))
+    assert put_user(
+        User(id="suspended-c", email="s@x.test", name="S", role="customer", status="suspended", created_at=now)
+    )
+    found.ids = {
+        "venue": venue["id"],
+        "hidden_venue": hidden_venue.id,
+        "advisor_room": advisor_room["id"],
+        "archived": archived["id"],
+        "booking": booking["id"],
+        "reference": booking["reference"],
+        "series": series["seriesId"],
+        "first_occurrence_date": series["created"][0]["occurrenceDate"],
+    }
+    found.baseline = snapshot(module_table)
+    return found
+
+
+@dataclass(frozen=True)
+class Case:
+    action: Action
+    path: Callable[[dict[str, str]], str]
+    body: Callable[[dict[str, str]], Any] = lambda ids: None
+    query: dict[str, str] = field(default_factory=dict)
+    not_found: str = ""
+
+
+B = f"{API}/bookings/{{bookingId}}"
+U = f"{API}/admin/users/{{userId}}"
+SLOTS = {"from": START.isoformat(), "to": (START + timedelta(days=1)).isoformat()}
+
+CASES: dict[str, Case] = {
+    f"GET {API}/venues/{{venueId}}": Case(
+        "catalog.read", lambda i: f"{API}/venues/{i['hidden_venue']}", not_found="venue_not_found"
+    ),
+    f"PUT {API}/venues/{{venueId}}": Case(
+        "venue.update", lambda i: f"{API}/venues/{i['venue']}", lambda i: VENUE, not_found="venue_not_found"
+    ),
+    f"DELETE {API}/venues/{{venueId}}": Case(
+        "venue.delete", lambda i: f"{API}/venues/{i['venue']}", not_found="venue_not_found"
+    ),
+    f"GET {API}/resources/{{resourceId}}": Case(
+        "catalog.read", lambda i: f"{API}/resources/{i['archived']}", not_found="resource_not_found"
+    ),
+    f"PUT {API}/resources/{{resourceId}}": Case(
+        "resource.update",
+        lambda i: f"{API}/resources/{i['advisor_room']}",
+        lambda i: resource_body(i["venue"]),
+        not_found="resource_not_found",
+    ),
+    f"DELETE {API}/resources/{{resourceId}}": Case(
+        "resource.delete", lambda i: f"{API}/resources/{i['advisor_room']}", not_found="resource_not_found"
+    ),
+    f"GET {API}/resources/{{resourceId}}/slots": Case(
+        "availability.read",
+        lambda i: f"{API}/resources/{i['archived']}/slots",
+        query=SLOTS,
+        not_found="resource_not_found",
+    ),
+    f"GET {API}/bookings/by-reference/{{code}}": Case(
+        "booking.read", lambda i: f"{API}/bookings/by-reference/{i['reference']}", not_found="booking_not_found"
+    ),
+    f"GET {B}": Case("booking.read", lambda i: f"{API}/bookings/{i['booking']}", not_found="booking_not_found"),
+    f"PUT {B}": Case(
+        "booking.update",
+        lambda i: f"{API}/bookings/{i['booking']}",
+        lambda i: {"title": "mine now"},
+        not_found="booking_not_found",
+    ),
+    f"DELETE {B}": Case("booking.cancel", lambda i: f"{API}/bookings/{i['booking']}", not_found="booking_not_found"),
+    f"POST {B}/reschedule": Case(
+        "booking.update",
+        lambda i: f"{API}/bookings/{i['booking']}/reschedule",
+        lambda i: times(4),
+        not_found="booking_not_found",
+    ),
+    f"POST {B}/cancel": Case(
+        "booking.cancel", lambda i: f"{API}/bookings/{i['booking']}/cancel", lambda i: {}, not_found="booking_not_found"
+    ),
+    f"POST {B}/confirm": Case(
+        "booking.decide",
+        lambda i: f"{API}/bookings/{i['booking']}/confirm",
+        lambda i: {},
+        not_found="booking_not_found",
+    ),
+    f"POST {B}/reject": Case(
+        "booking.decide", lambda i: f"{API}/bookings/{i['booking']}/reject", lambda i: {}, not_found="booking_not_found"
+    ),
+    f"POST {B}/exceptions": Case(
+        "booking.update",
+        lambda i: f"{API}/bookings/{i['series']}/exceptions",
+        lambda i: {"exceptionType": "cancelled", "exceptionDate": i["first_occurrence_date"]},
+        not_found="series_not_found",
+    ),
+    f"POST {U}/approve": Case("admin.approve", lambda i: f"{API}/admin/users/pending-v/approve", lambda i: {}),
+    f"POST {U}/reject": Case("admin.approve", lambda i: f"{API}/admin/users/pending-v/reject", lambda i: {}),
+    f"POST {U}/suspend": Case("admin.suspend", lambda i: f"{API}/admin/users/active-c/suspend", lambda i: {}),
+    f"POST {U}/reinstate": Case("admin.suspend", lambda i: f"{API}/admin/users/suspended-c/reinstate", lambda i: {}),
+}
+
+
+def expected(action: Action, role: str | None, not_found: str) -> tuple[int, str]:
+    roles = PERMISSIONS[action]
+    if role is None:
+        return (404, not_found) if "guest" in roles else (401, "authentication_required")
+    return (404, not_found) if role in roles else (403, "permission_denied")
+
+
+def test_the_matrix_covers_every_object_route() -> None:
+    object_routes = {route.route_key for route in ROUTES if "{" in route.path}
+    assert set(CASES) == object_routes, "add a case for each new route that takes an id"
+    for key, case in CASES.items():
+        assert case.action in PERMISSIONS, key
+        # Every route an ordinary role may use names the 404 its foreign callers get.
+        assert case.not_found or PERMISSIONS[case.action] == {"admin"}, key
+
+
+MATRIX = [(key, user, role) for key in CASES for user, role in FOREIGN]
+
+
+@pytest.mark.parametrize(
+    ("route_key", "user", "role"), MATRIX, ids=[f"{k} as {r or 'anonymous'}" for k, _, r in MATRIX]
+)
+def test_a_foreign_caller_is_refused_and_writes_nothing(
+    world: World, module_table: str, route_key: str, user: str | None, role: str | None
+) -> None:
+    case = CASES[route_key]
+    method = route_key.split(" ", 1)[0]
+    response = call(
+        method, case.path(world.ids), body=case.body(world.ids), query=case.query or None, user=user, role=role
+    )
+    assert (response.status, response.code) == expected(case.action, role, case.not_found), response.body
+    assert response.headers["content-type"] == "application/problem+json"
+    assert snapshot(module_table) == world.baseline
+
+
+def test_the_objects_exist_for_their_owners(world: World) -> None:
+    """The matrix's 404s are about who asks, not about missing objects: their owners reach every one of them."""
+    ids = world.ids
+    owner = {"user": OWNER, "role": "vendor"}
+    assert call("GET", f"{API}/venues/{ids['hidden_venue']}", **owner).status == 200
+    assert call("GET", f"{API}/resources/{ids['archived']}", **owner).status == 200
+    assert call("GET", f"{API}/resources/{ids['archived']}/slots", query=SLOTS, **owner).status == 200
+    for user, role in [("cust-own", "customer"), ("agent-own", "agent"), (OWNER, "vendor"), ("adv-own", "advisor")]:
+        assert call("GET", f"{API}/bookings/{ids['booking']}", user=user, role=role).status == 200, role
+        found = call("GET", f"{API}/bookings/by-reference/{ids['reference']}", user=user, role=role)
+        assert found.status == 200, role
+    # The advisor sees the request but may not change it (403, not 404: it is visible to them).
+    advisor_edit = call("PUT", f"{API}/bookings/{ids['booking']}", body={"title": "x"}, user="adv-own", role="advisor")
+    assert (advisor_edit.status, advisor_edit.code) == (403, "permission_denied")
+    # The customer sees their booking but may not approve it.
+    own_confirm = call("POST", f"{API}/bookings/{ids['booking']}/confirm", body={}, user="cust-own", role="customer")
+    assert (own_confirm.status, own_confirm.code) == (403, "permission_denied")
+    assert (
+        call("GET", f"{API}/admin/users", query={"status": "pending_approval"}, user="root", role="admin").status == 200
+    )
