@@ -87,7 +87,7 @@ def _raw_transaction(table: str, resource_id: str) -> None:
             {
                 "Put": {
                     "TableName": table,
-                    "Item": {"PK": {"S": f"RAWR#{booking_id[:6]}"}, "SK": {"S": "R"}},
+                    "Item": {"PK": {"S": f"RAWR#{booking_id}"}, "SK": {"S": "R"}},
                     "ConditionExpression": "attribute_not_exists(PK)",
                 }
             },

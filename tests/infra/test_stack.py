@@ -347,3 +347,15 @@ def test_cdk_cli_is_pinned_to_a_release_that_reads_this_library() -> None:
     # npm's `latest` (3.x) refuses aws-cdk-lib 2.275's cloud assembly; 2.1148.x reads it (make synth runs this CLI).
     package = json.loads((Path(__file__).resolve().parents[2] / "infra" / "package.json").read_text())
     assert package["dependencies"]["aws-cdk"] == "2.1148.1"
+
+
+def test_jwt_signing_key_is_a_generated_secret_caller_reading_functions_may_read(dev: Template) -> None:
+    secret_id, secret = only(dev, "AWS::SecretsManager::Secret")
+    assert secret["Properties"]["GenerateSecretString"]["PasswordLength"] == 64
+    by_group = functions_by_group(dev)
+    for group in ("bookings", "auth", "admin", "catalog", "availability"):
+        _, properties = by_group[group]
+        assert properties["Environment"]["Variables"]["SLOTWISE_JWT_SECRET_ARN"] == {"Ref": secret_id}
+        actions = actions_of_role(dev, role_of(dev, group))
+        assert "secretsmanager:GetSecretValue" in actions
+    assert "secretsmanager:GetSecretValue" not in actions_of_role(dev, role_of(dev, "health"))

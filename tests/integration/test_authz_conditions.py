@@ -112,9 +112,10 @@ def test_token_bucket_admits_exactly_the_limit_under_concurrency_then_refills(lo
     ratelimit.take("test", "user-2", limit, now_ms=now)
 
 
-def test_booking_writes_are_rate_limited_through_the_api(local_table: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_hold_writes_are_rate_limited_through_the_api(local_table: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(ratelimit.BOOKING_WRITES_ENV, "4")
-    room = make_resource(capacity=100)
+    monkeypatch.setenv(ratelimit.ACTIVE_HOLDS_ENV, "0")  # no cap: only the bucket decides here
+    room = make_resource(capacity=100, policy={"confirmation": "payment"})
     with ThreadPoolExecutor(max_workers=10) as pool:
         results = list(pool.map(lambda i: book(room.id, START + timedelta(hours=i), "eager"), range(10)))
     assert Counter(r.status for r in results) == {201: 4, 429: 6}
@@ -123,6 +124,9 @@ def test_booking_writes_are_rate_limited_through_the_api(local_table: str, monke
     assert refused.headers["content-type"] == "application/problem+json"
     assert len(items_of(local_table, "booking")) == 4
     assert book(room.id, START, "someone-else").status == 201
+    # A firm (auto-confirmed) booking opens no hold: it spends no token and stays one write call.
+    firm = make_resource(capacity=100)
+    assert book(firm.id, START, "eager").status == 201
 
 
 # --- active holds --------------------------------------------------------------------------------------------------

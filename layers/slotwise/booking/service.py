@@ -205,8 +205,10 @@ def create_booking(
     booking = new_booking(resource, window, data, customer_id=customer, created_by=caller.user_id or customer, now=now)
     request_hash = _request_hash(caller, data)
     cap = ratelimit.active_hold_cap(caller)
-    # The rate limit guards the transaction: requests refused before it (403, 404, 422) spend no token.
-    ratelimit.booking_write(caller)
+    if booking.status in EXPIRING:
+        # Holds are the expensive, abusable writes (OWASP API6): they take a token before the transaction, so
+        # requests refused earlier (403, 404, 422) spend none, and a firm booking stays one write call.
+        ratelimit.booking_write(caller)
 
     def build(state: claims.ClaimState) -> Transaction:
         tx = Transaction()
@@ -448,7 +450,8 @@ def reschedule(
     window = window_of(resource, times)
     rules.check_policy(resource, window, booking.quantity, now)
     keys = rules.lock_keys(resource, window)
-    ratelimit.booking_write(caller)
+    if booking.status in EXPIRING:
+        ratelimit.booking_write(caller)
     old, new = set(booking.lock_keys), set(keys)
     entry = HistoryEntry(
         at=now,
