@@ -193,6 +193,25 @@ def _idempotency_pk(caller: Caller, key: str) -> str:
     return f"IDEMP#{caller.user_id}#{key}"
 
 
+def _claim(
+    build: claims.Build,
+    booking: Booking,
+    resource: Resource,
+    now: datetime,
+    on_other_failure: claims.OnOtherFailure,
+) -> None:
+    """The claim loop for one booking's inventory (create and reschedule share every argument but these)."""
+    claims.run(
+        build,
+        booking_id=booking.id,
+        quantity=booking.quantity,
+        capacity=resource.capacity,
+        now_epoch=int(now.timestamp()),
+        on_other_failure=on_other_failure,
+        expire_separately=lambda ids: expire_each(ids, now),
+    )
+
+
 def create_booking(
     caller: Caller, data: BookingCreate, *, idempotency_key: str | None = None, now: datetime | None = None
 ) -> Created:
@@ -258,15 +277,7 @@ def create_booking(
         return False
 
     try:
-        claims.run(
-            build,
-            booking_id=booking.id,
-            quantity=booking.quantity,
-            capacity=resource.capacity,
-            now_epoch=int(now.timestamp()),
-            on_other_failure=on_other_failure,
-            expire_separately=lambda ids: expire_each(ids, now),
-        )
+        _claim(build, booking, resource, now, on_other_failure)
     except _Replayed:
         return Created(replay[0], replayed=True)
     return Created(booking)
@@ -508,15 +519,7 @@ def reschedule(
             ) from failed
         return False
 
-    claims.run(
-        build,
-        booking_id=booking.id,
-        quantity=booking.quantity,
-        capacity=resource.capacity,
-        now_epoch=int(now.timestamp()),
-        on_other_failure=on_other_failure,
-        expire_separately=lambda ids: expire_each(ids, now),
-    )
+    _claim(build, booking, resource, now, on_other_failure)
     return after
 
 

@@ -409,28 +409,3 @@ def list_resources(
         cursor=cursor,
         select=lambda item: select(Resource.model_validate(item)),
     )
-
-
-def query_index(
-    index: str, partition: str, *, prefix: str | None = None, limit: int, cursor: str | None
-) -> tuple[list[dict[str, Any]], str | None]:
-    """One page of an index partition (optionally a sort-key prefix), with an opaque cursor for the next."""
-    pk_attr, sk_attr = f"{index}PK", f"{index}SK"
-    condition = f"{pk_attr} = :pk"
-    values: dict[str, Any] = {":pk": {"S": partition}}
-    if prefix:
-        condition += f" AND begins_with({sk_attr}, :prefix)"
-        values[":prefix"] = {"S": prefix}
-    request: dict[str, Any] = {
-        "TableName": table_name(),
-        "IndexName": index,
-        "KeyConditionExpression": condition,
-        "ExpressionAttributeValues": values,
-        "Limit": limit,
-    }
-    start = decode_cursor(cursor)
-    if start:
-        request["ExclusiveStartKey"] = start
-    with translate_errors("Query"):
-        page = aws.dynamodb().query(**request)
-    return [from_item(item) for item in page.get("Items", [])], encode_cursor(page.get("LastEvaluatedKey"))
