@@ -4,8 +4,10 @@ Context (cdk.json or `-c key=value`):
 - `stage`: dev | prod (default dev). prod keeps data (RETAIN, deletion protection) and protects the stack.
 - `layerDir`: the built layer folder (default build/layer, relative to the repo root; `make synth` builds it).
 - `corsOrigins`: browser origins allowed by CORS, a JSON list or comma-separated (default: none, no CORS).
-- `oidcIssuer` + `oidcAudience` (comma-separated for several): external-OIDC mode, a JWT authorizer on every
-  route but health, docs, openapi.json and `$default`. Both or neither.
+- `oidcIssuer` + `oidcAudience` + `oidcJwksUrl` (+ optional `oidcRolesClaim`, default `custom:role`): external-OIDC
+  mode. All or none. The same values configure API Gateway's JWT authorizer (on every route but health, docs,
+  openapi.json and `$default`) and every function's SLOTWISE_AUTH_MODE=oidc environment (infra/components/auth.py).
+  Without them the functions run the own issuer (SLOTWISE_AUTH_MODE=own, issuer `slotwise-<stage>`).
 - `alarmEmail`: an address subscribed to the alarm topic (default: none; subscribe on-call yourself).
 
 cdk-nag's AwsSolutions checks run on every synth; a finding that is not acknowledged with a reason fails it.
@@ -30,7 +32,7 @@ for _module, _path in (("infra", ROOT), ("slotwise", ROOT / "layers")):
 import aws_cdk as cdk  # noqa: E402
 from cdk_nag import AwsSolutionsChecks  # noqa: E402
 
-from infra.components.http_api import OidcAuthorizerSettings  # noqa: E402
+from infra.components.auth import OidcSettings  # noqa: E402
 from infra.stacks import STAGES, SlotwiseStack, Stage  # noqa: E402
 
 DEFAULT_STAGE: Stage = "dev"
@@ -63,13 +65,27 @@ def string_list_from(value: object) -> tuple[str, ...]:
     return tuple(item.strip() for item in value if item.strip())
 
 
-def oidc_from(issuer: object, audience: object) -> OidcAuthorizerSettings | None:
+def oidc_from(
+    issuer: object, audience: object, jwks_url: object = None, roles_claim: object = None
+) -> OidcSettings | None:
+    """External-OIDC mode from the context (all of issuer, audience and JWKS URL), or None: the own issuer."""
     audiences = string_list_from(audience)
-    if not issuer and not audiences:
+    named = {"oidcIssuer": issuer, "oidcAudience": audiences, "oidcJwksUrl": jwks_url, "oidcRolesClaim": roles_claim}
+    if not any(named.values()):
         return None
-    if not issuer or not audiences:
-        raise ValueError("external-OIDC mode needs both -c oidcIssuer=<https://issuer> and -c oidcAudience=<aud>")
-    return OidcAuthorizerSettings(issuer=str(issuer), audiences=audiences)
+    missing = [key for key in ("oidcIssuer", "oidcAudience", "oidcJwksUrl") if not named[key]]
+    if missing:
+        raise ValueError(
+            "external-OIDC mode needs all of -c oidcIssuer=<https://issuer> -c oidcAudience=<aud> "
+            f"-c oidcJwksUrl=<https://.../jwks.json>; missing: {', '.join(missing)}"
+        )
+    if len(audiences) != 1:
+        raise ValueError(
+            f"name exactly one oidcAudience, not {list(audiences)}: the functions verify tokens against one "
+            "audience (SLOTWISE_OIDC_AUDIENCE), so the gateway accepts that one only"
+        )
+    optional = {"roles_claim": str(roles_claim)} if roles_claim else {}
+    return OidcSettings(issuer=str(issuer), audience=audiences[0], jwks_url=str(jwks_url), **optional)
 
 
 def build_app(context: dict[str, Any] | None = None) -> cdk.App:
@@ -82,7 +98,12 @@ def build_app(context: dict[str, Any] | None = None) -> cdk.App:
         stage=stage,
         layer_dir=layer_dir_from(app.node.try_get_context("layerDir")),
         cors_origins=string_list_from(app.node.try_get_context("corsOrigins")),
-        oidc=oidc_from(app.node.try_get_context("oidcIssuer"), app.node.try_get_context("oidcAudience")),
+        oidc=oidc_from(
+            app.node.try_get_context("oidcIssuer"),
+            app.node.try_get_context("oidcAudience"),
+            app.node.try_get_context("oidcJwksUrl"),
+            app.node.try_get_context("oidcRolesClaim"),
+        ),
         alarm_email=str(alarm_email) if alarm_email else None,
         description=f"Slotwise booking backend ({stage})",
         termination_protection=stage == "prod",

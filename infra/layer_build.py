@@ -17,6 +17,8 @@ import sys
 import tomllib
 from pathlib import Path
 
+from slotwise.aws import SERVICES
+
 ROOT = Path(__file__).resolve().parent.parent
 PYPROJECT = ROOT / "pyproject.toml"
 PACKAGE_DIR = ROOT / "layers" / "slotwise"
@@ -56,6 +58,20 @@ def install_dependencies(target: Path, platform: str, requirements: list[str]) -
     subprocess.run(command, check=True)  # noqa: S603 - fixed argv, requirements come from our own pyproject
 
 
+def prune_service_models(target: Path, keep: frozenset[str]) -> None:
+    """Drop the botocore and boto3 models of AWS services the functions never call (`slotwise.aws.SERVICES`).
+
+    botocore carries a model for each of 400+ services; the functions use a handful. The loader's shared files
+    (endpoints, partitions, retry and default configuration) sit beside the service folders and stay.
+    """
+    for data in (target / "botocore" / "data", target / "boto3" / "data"):
+        if not data.is_dir():
+            continue
+        for service in data.iterdir():
+            if service.is_dir() and service.name not in keep:
+                shutil.rmtree(service)
+
+
 def copy_package(source: Path, target: Path) -> None:
     shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
 
@@ -86,6 +102,7 @@ def build_layer(out: Path, platform: str = DEFAULT_PLATFORM) -> None:
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)
     install_dependencies(target, platform, runtime_dependencies())
+    prune_service_models(target, SERVICES)
     copy_package(PACKAGE_DIR, target / PACKAGE_DIR.name)
     compile_tree(target)
 

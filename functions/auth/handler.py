@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler import Response
 from slotwise.api.app import BEARER, create_app, lambda_entrypoint
 from slotwise.api.context import caller
 from slotwise.identity import auth_service
-from slotwise.identity.models import LoginRequest, ProfileUpdate, RefreshRequest, RegisterRequest
+from slotwise.identity.models import LoginRequest, PasswordChange, ProfileUpdate, RefreshRequest, RegisterRequest
 
 app = create_app()
 AUTH = ["auth"]
@@ -23,6 +23,10 @@ def _source_ip() -> str:
     return app.current_event.request_context.http.source_ip or "unknown"
 
 
+def _request_id() -> str | None:
+    return app.current_event.request_context.request_id
+
+
 @app.post(
     "/api/v1/auth/register",
     tags=AUTH,
@@ -30,17 +34,21 @@ def _source_ip() -> str:
     responses={201: {"description": "The account and its tokens"}},
 )
 def register(body: RegisterRequest) -> Response[Json]:
-    return Response(201, "application/json", auth_service.register(body, source_ip=_source_ip()), NO_STORE)
+    return Response(
+        201, "application/json", auth_service.register(body, source_ip=_source_ip(), request_id=_request_id()), NO_STORE
+    )
 
 
 @app.post("/api/v1/auth/login", tags=AUTH, summary="Exchange e-mail and password for tokens (throttled)")
 def login(body: LoginRequest) -> Response[Json]:
-    return Response(200, "application/json", auth_service.login(body, source_ip=_source_ip()), NO_STORE)
+    return Response(
+        200, "application/json", auth_service.login(body, source_ip=_source_ip(), request_id=_request_id()), NO_STORE
+    )
 
 
 @app.post("/api/v1/auth/refresh", tags=AUTH, summary="Exchange a refresh token for new tokens (single use)")
 def refresh(body: RefreshRequest) -> Response[Json]:
-    return Response(200, "application/json", auth_service.refresh(body), NO_STORE)
+    return Response(200, "application/json", auth_service.refresh(body, request_id=_request_id()), NO_STORE)
 
 
 @app.post(
@@ -50,7 +58,7 @@ def refresh(body: RefreshRequest) -> Response[Json]:
     responses={204: {"description": "Signed out"}},
 )
 def logout(body: RefreshRequest) -> Response[None]:
-    auth_service.logout(body)
+    auth_service.logout(body, request_id=_request_id())
     return Response(204)
 
 
@@ -62,6 +70,17 @@ def me() -> Json:
 @app.put("/api/v1/users/me", tags=USERS, summary="Change your name or locale", security=BEARER)
 def update_me(body: ProfileUpdate) -> Json:
     return auth_service.update_me(caller(app), body)
+
+
+@app.post(
+    "/api/v1/users/me/password",
+    tags=USERS,
+    summary="Change your password (needs the current one; signs out every other session)",
+    security=BEARER,
+)
+def change_password(body: PasswordChange) -> Response[Json]:
+    tokens = auth_service.change_password(caller(app), body, source_ip=_source_ip())
+    return Response(200, "application/json", tokens, NO_STORE)
 
 
 lambda_handler = lambda_entrypoint(app)

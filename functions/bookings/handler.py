@@ -23,7 +23,8 @@ from slotwise.booking.models import (
 )
 from slotwise.identity.permissions import route_doc
 
-app = create_app()
+# Every write route commits through the booking store, whose transaction can carry the request-quota token.
+app = create_app(writes_in_transaction=True)
 TAGS = ["bookings"]
 Json = dict[str, Any]
 
@@ -62,12 +63,16 @@ def create_recurring(body: RecurringCreate) -> Response[Json]:
 @app.get(
     "/api/v1/bookings",
     tags=TAGS,
-    summary="List bookings (yours, or a resource's for its vendor)",
+    summary="List bookings (yours, those you made for others, or a resource's for its vendor)",
     description=route_doc("booking.read", "booking.view_any"),
 )
 def list_bookings(
     resource_id: Annotated[str | None, Query(alias="resourceId", max_length=64)] = None,
     customer_id: Annotated[str | None, Query(alias="customerId", max_length=128)] = None,
+    created_by: Annotated[
+        str | None,
+        Query(alias="createdBy", max_length=128, description='"me" or a user id: the bookings they made for others'),
+    ] = None,
     status: Annotated[BookingStatus | None, Query()] = None,
     frm: Annotated[datetime | None, Query(alias="from")] = None,
     to: Annotated[datetime | None, Query()] = None,
@@ -78,6 +83,7 @@ def list_bookings(
         _caller(),
         resource_id=resource_id,
         customer_id=customer_id,
+        created_by=created_by,
         status=status,
         frm=frm,
         to=to,

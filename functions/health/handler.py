@@ -11,7 +11,8 @@ from slotwise.api.app import create_app, lambda_entrypoint
 from slotwise.api.docs import openapi_json, swagger_html
 from slotwise.health.service import HealthReport, check_health
 
-app = create_app()
+# Probes and the API document cost nothing to serve and must answer monitors whatever their rate.
+app = create_app(request_quota=False)
 
 
 @app.get(

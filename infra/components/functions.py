@@ -12,6 +12,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
+from infra.components.auth import AuthSettings, check_settings
 from infra.components.group_function import API_TIMEOUT, ARCHITECTURE, RUNTIME, GroupFunction
 from infra.components.nag import acknowledge, arn_token
 from infra.components.naming import pascal
@@ -47,6 +48,7 @@ class SlotwiseFunctions(Construct):
         functions_dir: Path,
         layer_dir: Path,
         stage: str,
+        auth: AuthSettings,
         table: dynamodb.TableV2,
         event_bus: events.IEventBus,
         timeouts: Mapping[str, Duration],
@@ -75,6 +77,8 @@ class SlotwiseFunctions(Construct):
             "Rotating the signing key would sign every user out; rotate it by hand (a new version is read within "
             "five minutes) until key rollover with several accepted keys exists.",
         )
+        # How tokens are verified: the same settings configure the gateway's authorizer (infra.components.auth).
+        check_settings(auth, stage)
         environment = {
             **settings_environment(
                 stage=stage,
@@ -82,6 +86,7 @@ class SlotwiseFunctions(Construct):
                 event_bus_name=event_bus.event_bus_name,
                 service_name="slotwise",
                 jwt_secret_arn=self.jwt_secret.secret_arn,
+                **auth.settings(),
             ),
             "POWERTOOLS_METRICS_NAMESPACE": "Slotwise",
             "POWERTOOLS_LOG_LEVEL": POWERTOOLS_LOG_LEVEL,

@@ -18,6 +18,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from infra.components.auth import OidcSettings
 from infra.components.nag import acknowledge
 from slotwise.api.routes import API_PREFIX, Route
 
@@ -79,7 +80,7 @@ _ACCESS_LOG_FORMAT = json.dumps(
 _GATEWAY_OPEN = (
     "Without the external-OIDC context the gateway does not authenticate: the function identifies the caller "
     "itself (slotwise.api.caller) and applies the per-role rules. Deploy with -c oidcIssuer=... -c "
-    "oidcAudience=... to require a JWT at the gateway (README, Deploy)."
+    "oidcAudience=... -c oidcJwksUrl=... to require a JWT at the gateway (README, Deploy)."
 )
 _PUBLIC_ROUTE = (
     "Public by design in every mode: health probes, the OpenAPI document and Swagger UI carry no customer data "
@@ -89,20 +90,6 @@ _DEFAULT_ROUTE = (
     "The $default route only sends unknown paths to the fallback function, which answers the application's "
     "problem+json 404/405 and reaches no data; an authorizer would turn those into bare 401s."
 )
-
-
-@dataclass(frozen=True)
-class OidcAuthorizerSettings:
-    """External OIDC provider whose access tokens the gateway checks (issuer URL, accepted audiences)."""
-
-    issuer: str
-    audiences: tuple[str, ...]
-
-    def __post_init__(self) -> None:
-        if not self.issuer.startswith("https://"):
-            raise ValueError(f"the OIDC issuer must be an https:// URL, not {self.issuer!r}")
-        if not self.audiences or not all(self.audiences):
-            raise ValueError("name at least one OIDC audience")
 
 
 class SlotwiseHttpApi(Construct):
@@ -119,7 +106,7 @@ class SlotwiseHttpApi(Construct):
         fallback_group: str,
         removal_policy: RemovalPolicy,
         cors_origins: Sequence[str] = (),
-        oidc: OidcAuthorizerSettings | None = None,
+        oidc: OidcSettings | None = None,
         route_throttles: Mapping[str, Throttle] = ROUTE_THROTTLES,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -141,7 +128,11 @@ class SlotwiseHttpApi(Construct):
         )
         self.authorizer = (
             authorizers.HttpJwtAuthorizer(
-                "OidcAuthorizer", oidc.issuer, jwt_audience=list(oidc.audiences), authorizer_name="oidc"
+                # The issuer and audience the functions check too (infra.components.auth): one source for both.
+                "OidcAuthorizer",
+                oidc.issuer,
+                jwt_audience=oidc.audiences,
+                authorizer_name="oidc",
             )
             if oidc is not None
             else None

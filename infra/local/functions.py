@@ -2,13 +2,14 @@
 
 Lambda runs one request at a time per execution environment, and Powertools' resolver keeps the current event
 on the app object, so concurrent requests must never share a module instance. Like Lambda scaling out, each
-group keeps a pool of independently loaded copies of its handler module; a request borrows one for its duration.
+group keeps a pool of independently loaded copies of its handler module; a request borrows one for its duration,
+the most recently returned first (a stack), so sequential traffic stays on one warm copy, as it does on Lambda,
+and per-instance state such as request-quota leases behaves as it would there.
 """
 
 from __future__ import annotations
 
 import importlib.util
-import queue
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -32,24 +33,25 @@ def load_handler(group: str) -> Handler:
 
 class InstancePool:
     def __init__(self) -> None:
-        self._free: dict[str, queue.SimpleQueue[Handler]] = {}
+        self._free: dict[str, list[Handler]] = {}
         self._lock = threading.Lock()
 
-    def _queue(self, group: str) -> queue.SimpleQueue[Handler]:
+    def _borrow(self, group: str) -> Handler | None:
         with self._lock:
-            return self._free.setdefault(group, queue.SimpleQueue())
+            free = self._free.setdefault(group, [])
+            return free.pop() if free else None
+
+    def _give_back(self, group: str, handler: Handler) -> None:
+        with self._lock:
+            self._free[group].append(handler)
 
     def invoke(self, group: str, event: dict[str, Any], timeout_seconds: float = 30.0) -> Any:
-        free = self._queue(group)
-        try:
-            handler = free.get_nowait()
-        except queue.Empty:
-            handler = load_handler(group)  # a cold start
+        handler = self._borrow(group) or load_handler(group)  # none free: a cold start
         try:
             context = LocalLambdaContext(function_name=f"slotwise-{group}", timeout_seconds=timeout_seconds)
             return handler(event, context)
         finally:
-            free.put(handler)
+            self._give_back(group, handler)
 
 
 _POOL = InstancePool()

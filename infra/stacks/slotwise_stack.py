@@ -5,6 +5,7 @@ and `slotwise.api.routes.ROUTES` so nothing here can drift from the code:
     async      event bus, rules (+DLQs), queues (+DLQs), jobs     infra/components/asynchronous.py
     functions  one Lambda per group, the layer, grants            infra/components/functions.py (GroupFunction)
     api        HTTP API, routes, throttles, logs, CORS, JWT       infra/components/http_api.py
+    auth       own issuer or external OIDC, for api + functions   infra/components/auth.py
     ops        alarm topic, alarms, dashboard                     infra/components/ops.py
 
 A payments construct (the Stripe webhook function, with no authorizer, and its secrets in Secrets Manager) joins
@@ -23,10 +24,11 @@ from aws_cdk import Aws, CfnOutput, Duration, RemovalPolicy, Stack
 from constructs import Construct
 
 from infra.components.asynchronous import SlotwiseAsync
+from infra.components.auth import OidcSettings, OwnIssuerSettings
 from infra.components.data import SlotwiseData
 from infra.components.functions import SlotwiseFunctions
 from infra.components.group_function import QUEUE_CONSUMER_TIMEOUT, missing_groups
-from infra.components.http_api import OidcAuthorizerSettings, SlotwiseHttpApi
+from infra.components.http_api import SlotwiseHttpApi
 from infra.components.naming import stage_name
 from infra.components.ops import Monitored, SlotwiseOps
 from slotwise.api import routes as api_routes
@@ -63,7 +65,7 @@ class SlotwiseStack(Stack):
         fallback_group: str = api_routes.FALLBACK_GROUP,
         functions_dir: Path = FUNCTIONS_DIR,
         cors_origins: Sequence[str] = (),
-        oidc: OidcAuthorizerSettings | None = None,
+        oidc: OidcSettings | None = None,
         alarm_email: str | None = None,
         **kwargs: Any,
     ) -> None:
@@ -72,6 +74,8 @@ class SlotwiseStack(Stack):
         _check_inputs(topology, groups, Path(layer_dir), functions_dir)
         prod = stage == "prod"
         removal_policy = RemovalPolicy.RETAIN if prod else RemovalPolicy.DESTROY
+        # One auth configuration for the gateway's authorizer (external OIDC only) and every function's environment.
+        self.auth = oidc if oidc is not None else OwnIssuerSettings.for_stage(stage)
 
         self.data = SlotwiseData(self, "Data", spec=topology.table, protect=prod)
         self.async_ = SlotwiseAsync(
@@ -85,6 +89,7 @@ class SlotwiseStack(Stack):
             functions_dir=functions_dir,
             layer_dir=Path(layer_dir),
             stage=stage,
+            auth=self.auth,
             table=self.data.table,
             event_bus=self.async_.event_bus,
             timeouts=consumer_timeouts,

@@ -15,9 +15,15 @@ if TYPE_CHECKING:
     from mypy_boto3_events import EventBridgeClient
     from mypy_boto3_sqs import SQSClient
 
+# Every AWS service the functions call. The Lambda layer ships only these services' botocore models (the rest of
+# botocore's data is about 15 MB of the zipped layer), so a client of any other service must be added here first.
+SERVICES = frozenset({"dynamodb", "dynamodbstreams", "events", "secretsmanager", "sqs", "sts"})
+
 
 @cache
 def _client(service: str) -> Any:
+    if service not in SERVICES:
+        raise ValueError(f"add {service!r} to slotwise.aws.SERVICES: the Lambda layer ships only those models")
     import boto3
     from botocore.config import Config
 

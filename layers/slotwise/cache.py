@@ -8,11 +8,21 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 V = TypeVar("V")
 
-_REGISTRY: list[TtlCache[object]] = []
+
+class Clearable(Protocol):
+    def clear(self) -> None: ...
+
+
+_REGISTRY: list[Clearable] = []
+
+
+def register(cache: Clearable) -> None:
+    """Empty `cache` on `reset_caches()` too (per-process state kept outside a TtlCache)."""
+    _REGISTRY.append(cache)
 
 
 class TtlCache(Generic[V]):
@@ -21,7 +31,7 @@ class TtlCache(Generic[V]):
         self.max_entries = max_entries
         self._entries: dict[str, tuple[float, V]] = {}
         self._lock = threading.Lock()
-        _REGISTRY.append(self)  # type: ignore[arg-type]
+        register(self)
 
     def get(self, key: str, load: Callable[[], V | None]) -> V | None:
         now = time.monotonic()

@@ -1,7 +1,21 @@
-"""Per-user limits enforced in the functions, on DynamoDB: a request rate for the expensive routes and a cap on
-how many holds a user keeps at once (OWASP API4/API6: one user must not reserve every slot).
+"""Per-caller limits enforced in the functions, on DynamoDB: requests per minute by role tier on every API route,
+a stricter rate for the expensive routes, and a cap on how many holds a user keeps at once (OWASP API4/API6: one
+user must not reserve every slot).
 
-Rate: a token bucket per (bucket, user) computed as GCRA (the "theoretical arrival time" form of a token bucket):
+Requests per minute (100/500/1000 for standard/premium/admin callers; guests count per source address). API
+Gateway's HTTP APIs throttle per route and stage, never per caller, so the per-caller limit lives here:
+
+  QUOTA#<subject> / W#<epoch minute>     used, ttl
+
+a fixed one-minute window counted with `ADD used :n IF attribute_not_exists(used) OR used <= :limit - :n`.
+Each function instance leases a few tokens at a time (1/20 of the limit) and spends them locally, so a busy
+caller costs one UpdateItem per lease, not per request, and the count can never exceed the limit: every admitted
+request spent a token that DynamoDB counted. A lease ends with its window; tokens a quiet instance leased and did
+not spend are lost for that minute (at most 1/20 of the limit per instance). A fixed window admits up to twice
+the limit across a window boundary, the usual price of counting in one conditional write.
+
+Expensive routes (booking writes that open holds): a token bucket per (bucket, user) computed as GCRA (the
+"theoretical arrival time" form of a token bucket):
 
   RATE#<bucket>#<user> / BUCKET     tat = when the bucket will be full again (epoch ms), ttl
 
@@ -16,21 +30,28 @@ Retry-After.
 Active holds: a counter `USERHOLDS#<user> / HOLDS` that the booking transactions themselves move (see
 `slotwise.booking.store.Transaction.holds`), so the cap holds by construction; this module only says how high.
 
-Limits scale with the caller's tier, the same tiers as API Gateway's per-role request limits (100/500/1000 per
-minute for standard/premium/admin): standard = customer, advisor, guest; premium = agent, staff, vendor.
+Every limit scales with the caller's tier (x1, x5, x10): standard = customer, advisor, guest; premium = agent,
+staff, vendor; admin. Each is set by an environment variable, and 0 turns it off.
 """
 
 from __future__ import annotations
 
 import math
 import os
+import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from slotwise import aws, errors
+from slotwise import aws, cache, errors
 from slotwise.data.dynamo import table_name, translate_errors
 from slotwise.identity.models import Caller
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 Tier = Literal["standard", "premium", "admin"]
 TIERS: dict[str, Tier] = {
@@ -42,10 +63,15 @@ TIERS: dict[str, Tier] = {
     "vendor": "premium",
     "admin": "admin",
 }
-# Requests per minute per tier at the edge (API Gateway; documented, enforced by the infrastructure).
-EDGE_REQUESTS_PER_MINUTE: dict[Tier, int] = {"standard": 100, "premium": 500, "admin": 1000}
-# The in-function limits scale by the same ratio.
+# Every limit scales with the tier: standard x1, premium x5, admin x10 (100/500/1000 requests per minute).
 TIER_FACTOR: dict[Tier, int] = {"standard": 1, "premium": 5, "admin": 10}
+
+REQUESTS_ENV = "SLOTWISE_REQUESTS_PER_MINUTE"
+DEFAULT_REQUESTS_PER_MINUTE = 100
+LEASE_FRACTION = 20
+MAX_LEASES_KEPT = 10_000
+# The request quota's time source (tests move it to the next minute).
+clock: Callable[[], float] = time.time
 
 BOOKING_WRITES_ENV = "SLOTWISE_BOOKING_WRITES_PER_MINUTE"
 ACTIVE_HOLDS_ENV = "SLOTWISE_MAX_ACTIVE_HOLDS"
@@ -81,6 +107,12 @@ def _setting(name: str, default: int) -> int:
 
 def tier_of(caller: Caller) -> Tier:
     return TIERS.get(caller.role, "standard")
+
+
+def requests_per_minute(tier: Tier) -> int | None:
+    """The tier's request limit (None: turned off with SLOTWISE_REQUESTS_PER_MINUTE=0)."""
+    base = _setting(REQUESTS_ENV, DEFAULT_REQUESTS_PER_MINUTE)
+    return base * TIER_FACTOR[tier] if base else None
 
 
 def booking_write_limit(caller: Caller) -> Limit | None:
@@ -164,3 +196,179 @@ def booking_write(caller: Caller) -> None:
     limit = booking_write_limit(caller)
     if limit is not None and caller.user_id is not None:
         take("booking-writes", caller.user_id, limit)
+
+
+# --- requests per minute ------------------------------------------------------------------------------------------
+
+
+def _window_key(subject: str, window: int) -> dict[str, Any]:
+    return {"PK": {"S": f"QUOTA#{subject}"}, "SK": {"S": f"W#{window}"}}
+
+
+def lease(subject: str, limit: int, wanted: int, *, now: float) -> int:
+    """Take up to `wanted` of `subject`'s tokens in the current minute: how many were granted (>= 1), or 429.
+
+    One UpdateItem when the window has room for the whole lease; when it has less, the ALL_OLD image says how much
+    and the rest is asked for (concurrent leases serialise on the item: the sum granted never passes `limit`).
+    """
+    window = int(now // 60)
+    client = aws.dynamodb()
+    for _ in range(_ATTEMPTS):
+        with translate_errors("UpdateItem"):
+            try:
+                client.update_item(
+                    TableName=table_name(),
+                    Key=_window_key(subject, window),
+                    UpdateExpression="ADD used :wanted SET #type = :type, #ttl = :ttl",
+                    ConditionExpression="attribute_not_exists(used) OR used <= :room",
+                    ExpressionAttributeNames={"#ttl": "ttl", "#type": "type"},
+                    ExpressionAttributeValues={
+                        ":wanted": {"N": str(wanted)},
+                        ":room": {"N": str(limit - wanted)},
+                        ":type": {"S": "request_quota"},
+                        ":ttl": {"N": str((window + 2) * 60)},
+                    },
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                )
+                return wanted
+            except client.exceptions.ConditionalCheckFailedException as exc:
+                old: Any = exc.response.get("Item") or {}
+        left = limit - int(old.get("used", {}).get("N", "0"))
+        if left <= 0:
+            raise _refused(limit, now)
+        wanted = left  # what is left of this minute (others may take it first: then the next round refuses)
+    raise errors.RateLimited("Too many concurrent requests; retry shortly.", retry_after_seconds=1)
+
+
+def _retry_after(now: float) -> int:
+    return max(1, (int(now // 60) + 1) * 60 - int(now))
+
+
+def _refused(limit: int, now: float) -> errors.RateLimited:
+    retry_after = _retry_after(now)
+    return errors.RateLimited(
+        f"Too many requests; at most {limit} per minute. Retry in {retry_after} s.", retry_after_seconds=retry_after
+    )
+
+
+@dataclass
+class QuotaCharge:
+    """One token of the current minute, to be taken inside the request's own transaction (no call of its own).
+
+    A booking write that arrives without a local lease would otherwise cost an UpdateItem before its
+    TransactWriteItems; instead the same counter update rides in that transaction, so a booking stays one round
+    trip. If the transaction is cancelled for this item the request is refused (429) and nothing is written.
+    """
+
+    subject: str
+    window: int
+    limit: int
+    now: float
+    committed: bool = False
+
+    def transact_item(self) -> TransactWriteItemTypeDef:
+        return {
+            "Update": {
+                "TableName": table_name(),
+                "Key": _window_key(self.subject, self.window),
+                "UpdateExpression": "ADD used :one SET #type = :type, #ttl = :ttl",
+                "ConditionExpression": "attribute_not_exists(used) OR used <= :room",
+                "ExpressionAttributeNames": {"#ttl": "ttl", "#type": "type"},
+                "ExpressionAttributeValues": {
+                    ":one": {"N": "1"},
+                    ":room": {"N": str(self.limit - 1)},
+                    ":type": {"S": "request_quota"},
+                    ":ttl": {"N": str((self.window + 2) * 60)},
+                },
+            }
+        }
+
+    def refusal(self) -> errors.RateLimited:
+        return _refused(self.limit, self.now)
+
+
+_pending: ContextVar[QuotaCharge | None] = ContextVar("slotwise_quota_charge", default=None)
+
+
+def pending_charge() -> QuotaCharge | None:
+    """The current request's charge, if its transaction is still to carry it (`slotwise.booking.store.execute`)."""
+    charge = _pending.get()
+    return charge if charge is not None and not charge.committed else None
+
+
+class RequestQuota:
+    """One function instance's leases: subject -> (minute, tokens left, or -1 once DynamoDB refused this minute).
+
+    Thread-safe; emptied by reset_caches. A refused minute is remembered, so a caller over the limit costs no
+    DynamoDB call until the next minute.
+    """
+
+    def __init__(self) -> None:
+        self._leases: dict[str, tuple[int, int]] = {}
+        self._lock = threading.Lock()
+        cache.register(self)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._leases.clear()
+
+    def _take_local(self, subject: str, window: int, limit: int, now: float) -> bool:
+        with self._lock:
+            held_window, left = self._leases.get(subject, (window, 0))
+            if held_window != window:
+                return False
+            if left < 0:
+                raise _refused(limit, now)
+            if left > 0:
+                self._leases[subject] = (window, left - 1)
+                return True
+            return False
+
+    def _keep(self, subject: str, window: int, tokens: int) -> None:
+        """Add leased tokens (or mark the minute refused with -1)."""
+        with self._lock:
+            if len(self._leases) >= MAX_LEASES_KEPT:
+                self._leases = {key: held for key, held in self._leases.items() if held[0] == window}
+            held_window, left = self._leases.get(subject, (window, 0))
+            # Two threads may lease at once for the same subject: keep both leases' tokens.
+            kept = left if held_window == window and left > 0 else 0
+            self._leases[subject] = (window, -1 if tokens < 0 else kept + tokens)
+
+    def _lease(self, subject: str, window: int, limit: int, now: float) -> None:
+        try:
+            granted = lease(subject, limit, max(1, limit // LEASE_FRACTION), now=now)
+        except errors.RateLimited:
+            self._keep(subject, window, -1)
+            raise
+        self._keep(subject, window, granted - 1)
+
+    def admit(self, subject: str, tier: Tier, *, in_transaction: bool = False) -> QuotaCharge | None:
+        """Spend one of the subject's tokens for this minute (429 if none is left).
+
+        From a local lease when there is one; else, with `in_transaction`, as a QuotaCharge that the request's own
+        transaction takes (returned: run the request under `charging(...)`); else by leasing more from DynamoDB.
+        """
+        limit = requests_per_minute(tier)
+        if limit is None:
+            return None
+        now = clock()
+        window = int(now // 60)
+        if self._take_local(subject, window, limit, now):
+            return None
+        if in_transaction:
+            return QuotaCharge(subject, window, limit, now)
+        self._lease(subject, window, limit, now)
+        return None
+
+    @contextmanager
+    def charging(self, charge: QuotaCharge) -> Iterator[None]:
+        """Run the request with `charge` pending. A request that committed no transaction with it (it failed, or
+        wrote nothing transactional) is charged afterwards by an ordinary lease; a refusal then is remembered."""
+        token = _pending.set(charge)
+        try:
+            yield
+        finally:
+            _pending.reset(token)
+            if not charge.committed:
+                with suppress(errors.RateLimited):
+                    self._lease(charge.subject, charge.window, charge.limit, charge.now)

@@ -11,19 +11,14 @@ import pytest
 from aws_cdk.assertions import Template
 
 from infra.app import build_app, oidc_from, string_list_from
-from infra.components.http_api import (
-    PUBLIC_ROUTES,
-    ROUTE_THROTTLES,
-    THROTTLE,
-    OidcAuthorizerSettings,
-    SlotwiseHttpApi,
-    Throttle,
-)
+from infra.components.auth import OidcSettings
+from infra.components.http_api import PUBLIC_ROUTES, ROUTE_THROTTLES, THROTTLE, SlotwiseHttpApi, Throttle
 from slotwise.api.routes import API_PREFIX, ROUTES
 from tests.infra.support import only, resources
 
 ISSUER = "https://login.example.com/realms/slotwise"
-AUDIENCES = ("slotwise-api", "slotwise-admin")
+AUDIENCE = "slotwise-api"
+JWKS_URL = "https://login.example.com/realms/slotwise/protocol/openid-connect/certs"
 ORIGINS = ("https://app.example.com", "http://localhost:5173")
 
 
@@ -40,7 +35,9 @@ def plain(layer_dir: Path, no_cdk_context: None) -> Template:
 
 @pytest.fixture(scope="module")
 def oidc(layer_dir: Path, no_cdk_context: None) -> Template:
-    return _template(layer_dir, oidcIssuer=ISSUER, oidcAudience=",".join(AUDIENCES), corsOrigins=",".join(ORIGINS))
+    return _template(
+        layer_dir, oidcIssuer=ISSUER, oidcAudience=AUDIENCE, oidcJwksUrl=JWKS_URL, corsOrigins=",".join(ORIGINS)
+    )
 
 
 def _routes(template: Template) -> dict[str, dict[str, Any]]:
@@ -66,7 +63,7 @@ def test_oidc_context_puts_a_jwt_authorizer_on_every_route_but_the_public_ones(o
     authorizer_id, authorizer = only(oidc, "AWS::ApiGatewayV2::Authorizer")
     props = authorizer["Properties"]
     assert props["AuthorizerType"] == "JWT"
-    assert props["JwtConfiguration"] == {"Issuer": ISSUER, "Audience": list(AUDIENCES)}
+    assert props["JwtConfiguration"] == {"Issuer": ISSUER, "Audience": [AUDIENCE]}
     assert props["IdentitySource"] == ["$request.header.Authorization"]
     routes = _routes(oidc)
     assert set(routes) == {r.route_key for r in ROUTES} | {"$default"}
@@ -85,23 +82,38 @@ def test_public_routes_are_in_the_route_table() -> None:
 
 
 @pytest.mark.parametrize(
-    ("issuer", "audience", "message"),
+    ("issuer", "audience", "jwks_url", "message"),
     [
-        (ISSUER, None, "both"),
-        (None, "slotwise-api", "both"),
-        ("http://login.example.com", "slotwise-api", "https"),
+        (ISSUER, None, JWKS_URL, "missing: oidcAudience"),
+        (None, AUDIENCE, JWKS_URL, "missing: oidcIssuer"),
+        (ISSUER, AUDIENCE, None, "missing: oidcJwksUrl"),
+        (None, None, JWKS_URL, "missing: oidcIssuer, oidcAudience"),
+        ("http://login.example.com", AUDIENCE, JWKS_URL, "issuer must be an https"),
+        (ISSUER, AUDIENCE, "http://login.example.com/certs", "JWKS URL must be an https"),
+        (ISSUER, "slotwise-api,slotwise-admin", JWKS_URL, "exactly one oidcAudience"),
     ],
 )
-def test_oidc_context_needs_an_https_issuer_and_an_audience(
-    issuer: str | None, audience: str | None, message: str
+def test_oidc_context_needs_an_https_issuer_one_audience_and_an_https_key_set(
+    issuer: str | None, audience: str | None, jwks_url: str | None, message: str
 ) -> None:
     with pytest.raises(ValueError, match=message):
-        oidc_from(issuer, audience)
+        oidc_from(issuer, audience, jwks_url)
+
+
+def test_a_roles_claim_alone_is_not_oidc_mode() -> None:
+    with pytest.raises(ValueError, match="missing: oidcIssuer, oidcAudience, oidcJwksUrl"):
+        oidc_from(None, None, None, "cognito:groups")
 
 
 def test_no_oidc_context_is_no_oidc_mode() -> None:
     assert oidc_from(None, None) is None
-    assert oidc_from(ISSUER, "a, b") == OidcAuthorizerSettings(issuer=ISSUER, audiences=("a", "b"))
+    assert oidc_from("", "", "", "") is None
+    assert oidc_from(ISSUER, f" {AUDIENCE} ", JWKS_URL) == OidcSettings(
+        issuer=ISSUER, audience=AUDIENCE, jwks_url=JWKS_URL, roles_claim="custom:role"
+    )
+    assert oidc_from(ISSUER, AUDIENCE, JWKS_URL, "cognito:groups") == OidcSettings(
+        issuer=ISSUER, audience=AUDIENCE, jwks_url=JWKS_URL, roles_claim="cognito:groups"
+    )
 
 
 # --- CORS ----------------------------------------------------------------------------------------------------------

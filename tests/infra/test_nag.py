@@ -25,6 +25,7 @@ CONTEXTS = {
         "stage": "prod",
         "oidcIssuer": "https://login.example.com",
         "oidcAudience": "slotwise-api",
+        "oidcJwksUrl": "https://login.example.com/.well-known/jwks.json",
         "corsOrigins": "https://app.example.com",
         "alarmEmail": "oncall@example.com",
     },

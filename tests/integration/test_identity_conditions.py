@@ -189,3 +189,73 @@ def _update(user: User, name: str) -> str:
     except errors.Conflict:
         return "conflict"
     return "ok"
+
+
+# --- audited writes: the change and its entry commit together or not at all ------------------------------------
+
+
+def _audit_entry(action: str) -> Any:
+    from slotwise.audit.log import AuditEntry
+
+    return AuditEntry(
+        actor="u-1",
+        role="customer",
+        action=action,
+        target_type="user",
+        target_id="u-1",
+        request_id="r-1",
+        at=datetime.now(UTC),
+    )
+
+
+def _recorded(action: str) -> int:
+    from slotwise.audit.log import query
+
+    found, _ = query(target="user:u-1", actor=None, frm=None, to=None, limit=100, cursor=None)
+    return sum(1 for entry in found if entry["action"] == action)
+
+
+def test_audited_profile_updates_race_to_one_change_and_one_entry() -> None:
+    user = _user()
+
+    def update(i: int) -> str:
+        try:
+            repository.update_profile(user, name=f"Name {i}", locale=None, audit=_audit_entry("user.update_profile"))
+        except errors.Conflict:
+            return "conflict"
+        return "ok"
+
+    results = together(6, update)
+    assert results.count("ok") == 1 and results.count("conflict") == 5
+    assert _recorded("user.update_profile") == 1
+    stored = repository.get_user("u-1")
+    assert stored is not None and stored.version == 2
+
+
+def test_audited_rotation_races_to_one_rotation_and_one_entry() -> None:
+    issued = sessions.start("u-1", int(time.time()), _audit_entry("auth.login"))
+    record = sessions.find(issued.token)
+    assert record is not None
+    now = int(time.time())
+    outcomes = together(5, lambda _: sessions.rotate(record, now, _audit_entry("auth.refresh"))[0])
+    assert outcomes.count("rotated") == 1
+    assert _recorded("auth.refresh") == 1 and _recorded("auth.login") == 1
+
+
+def test_audited_revocation_of_a_family_that_is_gone_records_nothing() -> None:
+    sessions.revoke_family("u-1", "no-such-family", int(time.time()), "logout", _audit_entry("auth.logout"))
+    assert _recorded("auth.logout") == 0
+    issued = sessions.start("u-1", int(time.time()))
+    sessions.revoke_family("u-1", issued.family_id, int(time.time()), "logout", _audit_entry("auth.logout"))
+    assert sessions.family_status("u-1", issued.family_id) == "revoked"
+    assert _recorded("auth.logout") == 1
+
+
+def test_a_registration_that_loses_the_email_writes_no_entry() -> None:
+    _user()
+    other = User(
+        id="u-2", email="ada@example.test", name="Ada", role="customer", created_at=datetime(2026, 1, 1, tzinfo=UTC)
+    )
+    entry = _audit_entry("user.register")
+    assert not repository.put_user(other, audit=entry)
+    assert _recorded("user.register") == 0

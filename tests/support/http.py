@@ -32,6 +32,7 @@ def call(
     user: str | None = None,
     role: str | None = None,
     headers: dict[str, str] | None = None,
+    source_ip: str = "127.0.0.1",
 ) -> ApiResponse:
     sent = dict(headers or {})
     if user is not None:
@@ -48,6 +49,7 @@ def call(
         raw_query_string=urlencode(query or {}, doseq=True),
         headers=list(sent.items()),
         body=raw_body,
+        source_ip=source_ip,
     )
     result = invoke(group, event)
     response_headers = {k.lower(): v for k, v in (result.get("headers") or {}).items()}

@@ -22,7 +22,7 @@ def test_create_table_request_matches_topology() -> None:
         {"AttributeName": "PK", "KeyType": "HASH"},
         {"AttributeName": "SK", "KeyType": "RANGE"},
     ]
-    assert [i["IndexName"] for i in request["GlobalSecondaryIndexes"]] == ["GSI1", "GSI2", "GSI3"]
+    assert [i["IndexName"] for i in request["GlobalSecondaryIndexes"]] == ["GSI1", "GSI2", "GSI3", "GSI4"]
     assert request["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
     assert {a["AttributeName"] for a in request["AttributeDefinitions"]} == {
         "PK",
@@ -33,6 +33,8 @@ def test_create_table_request_matches_topology() -> None:
         "GSI2SK",
         "GSI3PK",
         "GSI3SK",
+        "GSI4PK",
+        "GSI4SK",
     }
 
 
@@ -151,3 +153,30 @@ def test_missing_java_and_jar_are_reported_plainly(monkeypatch: pytest.MonkeyPat
 def test_port_in_use_message_names_port_and_fix() -> None:
     message = str(PortInUse(3000, "api"))
     assert "3000" in message and "API_PORT" in message
+
+
+
+def test_the_instance_pool_reuses_the_most_recently_used_copy(monkeypatch: pytest.MonkeyPatch) -> None:
+    from infra.local import functions
+
+    pool = functions.InstancePool()
+    loaded: list[int] = []
+    used: list[int] = []
+
+    def load(group: str) -> Any:
+        number = len(loaded)
+        loaded.append(number)
+
+        def handler(event: dict[str, Any], context: Any) -> None:
+            used.append(number)
+            if event.get("nested"):
+                pool.invoke(group, {})  # arrives while this copy is busy: a second copy starts cold
+
+        return handler
+
+    monkeypatch.setattr(functions, "load_handler", load)
+    pool.invoke("g", {"nested": True})
+    for _ in range(3):
+        pool.invoke("g", {})
+    assert loaded == [0, 1]
+    assert used == [0, 1, 0, 0, 0]  # copy 0 came back last, so it serves the sequential requests

@@ -12,6 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from slotwise import errors
 from slotwise.api import problems
+from slotwise.api.quota import request_quota_middleware
 from slotwise.observability import logger, metrics
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
@@ -72,11 +73,14 @@ class SlotwiseResolver(APIGatewayHttpResolver):
         }
 
 
-def create_app() -> SlotwiseResolver:
-    """A resolver with validation on and problem+json errors."""
+def create_app(*, request_quota: bool = True, writes_in_transaction: bool = False) -> SlotwiseResolver:
+    """A resolver with validation on, problem+json errors and (unless turned off) the per-caller request quota
+    (`writes_in_transaction`: see `slotwise.api.quota.request_quota_middleware`)."""
     app = SlotwiseResolver(enable_validation=True)
     app.configure_openapi(security_schemes=SECURITY_SCHEMES)  # type: ignore[arg-type]
     problems.register(app)
+    if request_quota:
+        app.use([request_quota_middleware(writes_in_transaction=writes_in_transaction)])
     return app
 
 

@@ -54,6 +54,7 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", f"{API_PREFIX}/auth/logout", "auth"),
     Route("GET", f"{API_PREFIX}/users/me", "auth"),
     Route("PUT", f"{API_PREFIX}/users/me", "auth"),
+    Route("POST", f"{API_PREFIX}/users/me/password", "auth"),
     # catalog
     Route("GET", f"{API_PREFIX}/venues", "catalog"),
     Route("POST", f"{API_PREFIX}/venues", "catalog"),

@@ -8,7 +8,10 @@ User status moves (each conditional on the status and version read, in one trans
   suspend     active | pending_approval    -> suspended
   reinstate   suspended                    -> active
 
-An admin cannot change their own status (another admin must).
+An admin cannot change their own status (another admin must). Suspending or rejecting an account also revokes
+every sign-in it has (its refresh-token families), after the status change commits: an access token already issued
+is refused from its next request anyway (permission checks read the stored status), and no refresh can mint a new
+one. The response says how many sign-ins were revoked.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from slotwise.audit import stats
 from slotwise.booking.models import EXPIRING, BookingStatus
 from slotwise.data.codec import from_item, to_item
 from slotwise.data.dynamo import table_name, translate_errors
-from slotwise.identity import permissions
+from slotwise.identity import auth_service, permissions
 from slotwise.identity import status as accounts
 from slotwise.identity.models import ROLES, Caller
 from slotwise.models import ApiModel
@@ -46,6 +49,8 @@ _MOVE_ACTION: dict[StatusMove, permissions.Action] = {
     "suspend": "admin.suspend",
     "reinstate": "admin.suspend",
 }
+# Statuses that end every sign-in of the account.
+LOCKED_OUT = frozenset({accounts.SUSPENDED, accounts.REJECTED})
 USER_ROLES = tuple(role for role in ROLES if role != "guest")
 # One listing reads at most this many users, however selective the status filter; then it returns a cursor.
 MAX_LISTED_SCAN = 1_000
@@ -166,7 +171,10 @@ def change_status(
         detail={"from": current, "to": target, "role": profile.get("role"), "reason": data.reason or None},
     )
     version = accounts.change_status(profile, target, entry, now=entry.at)
-    return _public_user({**profile, "status": target, "version": version, "updatedAt": audit.stamp(entry.at)})
+    changed = _public_user({**profile, "status": target, "version": version, "updatedAt": audit.stamp(entry.at)})
+    if target in LOCKED_OUT:
+        changed["revokedSessions"] = auth_service.revoke_sessions(user_id, reason=target, now=entry.at)
+    return changed
 
 
 # --- stats ------------------------------------------------------------------------------------------------------

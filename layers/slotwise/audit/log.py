@@ -86,6 +86,15 @@ class AuditEntry:
         }
 
 
+def record(entry: AuditEntry) -> None:
+    """Write an entry on its own, for events that change nothing else in the table (a refused sign-in)."""
+    put = entry.put()["Put"]
+    with translate_errors("PutItem"):
+        aws.dynamodb().put_item(
+            TableName=put["TableName"], Item=put["Item"], ConditionExpression=put["ConditionExpression"]
+        )
+
+
 def entry(
     caller: Caller,
     action: str,

@@ -561,20 +561,14 @@ def expire_lapsed(now: datetime | None = None, limit: int = 100) -> int:
     return sum(expire_one(booking_id, now) for booking_id in store.lapsed_holds(int(now.timestamp()), limit=limit))
 
 
-def list_bookings(
-    caller: Caller,
-    *,
-    resource_id: str | None = None,
-    customer_id: str | None = None,
-    status: str | None = None,
-    frm: datetime | None = None,
-    to: datetime | None = None,
-    limit: int = 20,
-    cursor: str | None = None,
-) -> tuple[list[Booking], str | None]:
-    """A customer's own bookings, or a resource's bookings for its vendor, its advisor or an admin, by start time."""
-    permissions.require(caller, "booking.read")
-    user = access.require_user(caller)
+def _listing(
+    caller: Caller, user: str, resource_id: str | None, customer_id: str | None, created_by: str | None
+) -> tuple[str, str]:
+    """The index and partition a listing reads, once the caller may read it."""
+    if created_by is not None and (resource_id is not None or customer_id is not None):
+        raise errors.ValidationFailed(
+            "createdBy cannot be combined with resourceId or customerId.", code="conflicting_filters"
+        )
     if resource_id is not None:
         resource = bookable_resource(resource_id)
         if not (
@@ -583,13 +577,39 @@ def list_bookings(
             or permissions.allows(caller, "booking.view_any")
         ):
             raise errors.NotFound(f"No resource {resource_id}.", code="resource_not_found")
-        index, partition = "GSI2", f"RESBOOK#{resource_id}"
-    elif customer_id is not None and customer_id != user:
+        return "GSI2", f"RESBOOK#{resource_id}"
+    if created_by is not None:
+        creator = user if created_by == "me" else created_by
+        if creator != user and not permissions.allows(caller, "booking.view_any"):
+            raise errors.PermissionDenied("Only admins list the bookings someone else made.")
+        return "GSI4", f"CREATOR#{creator}"
+    if customer_id is not None and customer_id != user:
         if not permissions.allows(caller, "booking.view_any"):
             raise errors.PermissionDenied("Only admins list another customer's bookings.")
-        index, partition = "GSI1", f"USER#{customer_id}"
-    else:
-        index, partition = "GSI1", f"USER#{user}"
+        return "GSI1", f"USER#{customer_id}"
+    if customer_id is None and caller.role == "agent":
+        # Agents book for others: by default they see what they made (their own as customer: customerId=<self>).
+        return "GSI4", f"CREATOR#{user}"
+    return "GSI1", f"USER#{user}"
+
+
+def list_bookings(
+    caller: Caller,
+    *,
+    resource_id: str | None = None,
+    customer_id: str | None = None,
+    created_by: str | None = None,
+    status: str | None = None,
+    frm: datetime | None = None,
+    to: datetime | None = None,
+    limit: int = 20,
+    cursor: str | None = None,
+) -> tuple[list[Booking], str | None]:
+    """By start time: a customer's own bookings, those a user made for others (`created_by`, "me" or an id; an
+    agent's default), or a resource's bookings for its vendor, its advisor or an admin."""
+    permissions.require(caller, "booking.read")
+    user = access.require_user(caller)
+    index, partition = _listing(caller, user, resource_id, customer_id, created_by)
     low = store.sort_time(frm) if frm else None
     high = f"{store.sort_time(to)}~" if to else None
     if (low is None) != (high is None):

@@ -3,6 +3,8 @@
   BOOKING#<id>   / BOOKING        the booking    GSI1 USER#<customer>/<start>#<id>
                                                  GSI2 RESBOOK#<resource>/<start>#<id>
                                                  GSI3 HOLDS#<shard>/<expires>#<id>  (only while a hold can lapse)
+                                                 GSI4 CREATOR#<created by>/<start>#<id>  (only when made for
+                                                      someone else: the bookings an agent made)
   REF#<code>     / REF            reference -> booking id (its uniqueness is a condition in the same transaction)
   IDEMP#<caller>#<key> / IDEMP    Idempotency-Key -> booking id + request hash (same transaction, TTL 24 h)
   RESOURCE#<id>  / SLOT#<lockkey> inventory: `used` and one `h_<bookingId>` = {q: quantity, x: expiry epoch, 0 = firm,
@@ -30,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from slotwise import aws, errors
+from slotwise import aws, errors, ratelimit
 from slotwise.audit import stats
 from slotwise.audit.log import AuditEntry
 from slotwise.booking.models import EXPIRING, Booking
@@ -43,7 +45,9 @@ if TYPE_CHECKING:
 HOLD_SHARDS = 8
 MAX_TRANSACTION_ITEMS = 100
 
-TagKind = Literal["booking", "reference", "idempotency", "slot", "evicted", "hold_cap", "audit", "stats", "other"]
+TagKind = Literal[
+    "booking", "reference", "idempotency", "slot", "evicted", "hold_cap", "audit", "stats", "quota", "other"
+]
 
 
 @dataclass(frozen=True)
@@ -150,6 +154,9 @@ def booking_item(booking: Booking) -> dict[str, Any]:
     if booking.status in EXPIRING and booking.expires_at is not None:
         values["GSI3PK"] = f"HOLDS#{_shard(booking.id)}"
         values["GSI3SK"] = f"{booking.expires_epoch:012d}#{booking.id}"
+    if booking.created_by != booking.customer_id:
+        values["GSI4PK"] = f"CREATOR#{booking.created_by}"
+        values["GSI4SK"] = f"{start}#{booking.id}"
     return values
 
 
@@ -406,8 +413,15 @@ class TooManyItems(errors.ValidationFailed):
 
 
 def execute(transaction: Transaction) -> None:
-    """Run the transaction once; raise TransactionFailed with the reason per item when it is cancelled."""
+    """Run the transaction once; raise TransactionFailed with the reason per item when it is cancelled.
+
+    The request's quota token rides along when no local lease paid for it (`slotwise.ratelimit.QuotaCharge`):
+    a caller over their limit gets 429 and nothing is written.
+    """
     items, tags = transaction.request()
+    charge = ratelimit.pending_charge()
+    if charge is not None:
+        items, tags = [*items, charge.transact_item()], [*tags, Tag("quota", charge.subject)]
     if len(items) > MAX_TRANSACTION_ITEMS:
         raise TooManyItems(len(items))
     client = aws.dynamodb()
@@ -422,7 +436,13 @@ def execute(transaction: Transaction) -> None:
                 for tag, reason in zip(tags, reasons, strict=False)
                 if reason.get("Code") not in (None, "None")
             ]
+            if charge is not None and any(
+                f.tag.kind == "quota" and f.code == "ConditionalCheckFailed" for f in failures
+            ):
+                raise charge.refusal() from exc
             raise TransactionFailed(failures) from exc
+    if charge is not None:
+        charge.committed = True
 
 
 def backoff(attempt: int, base: float = 0.01, cap: float = 0.5) -> None:

@@ -106,6 +106,13 @@ class LoginRequest(ApiModel):
     password: str = Field(min_length=1, max_length=256, repr=False)
 
 
+class PasswordChange(ApiModel):
+    """POST /users/me/password: the current password proves it is the account holder, not a stolen token."""
+
+    current_password: str = Field(min_length=1, max_length=256, repr=False)
+    new_password: str = Field(min_length=1, max_length=256, repr=False)
+
+
 class RefreshRequest(ApiModel):
     refresh_token: str = Field(min_length=1, max_length=200, repr=False)
 

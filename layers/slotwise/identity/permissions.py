@@ -119,7 +119,7 @@ DESCRIPTIONS: dict[Action, str] = {
     "booking.update": "change a booking's details, reschedule it, add series exceptions",
     "booking.cancel": "cancel a booking (or a series from an occurrence on)",
     "booking.decide": "confirm or reject a booking that waits for approval or payment",
-    "booking.view_any": "read any booking, list any customer's bookings",
+    "booking.view_any": "read any booking, list any customer's bookings or the bookings anyone made",
     "booking.manage_any": "change, cancel or decide any booking",
     "admin.users": "list users by role and status",
     "admin.approve": "approve or reject vendors and advisors",

@@ -11,12 +11,15 @@ from __future__ import annotations
 import random
 import time
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slotwise import aws, errors
 from slotwise.data.codec import from_item, to_item
 from slotwise.data.dynamo import table_name, translate_errors
 from slotwise.identity.models import User, UserStatus, normalise_email
+
+if TYPE_CHECKING:
+    from slotwise.audit.log import AuditEntry
 
 
 def _key(pk: str, sk: str) -> dict[str, Any]:
@@ -40,8 +43,8 @@ def _profile_item(user: User) -> dict[str, Any]:
     }
 
 
-def put_user(user: User, *, attempts: int = 5) -> bool:
-    """Store a new user; False when the id or e-mail is taken (nothing written).
+def put_user(user: User, *, audit: AuditEntry | None = None, attempts: int = 5) -> bool:
+    """Store a new user (and its audit entry, in the same transaction); False when the id or e-mail is taken.
 
     A transaction cancelled only because another one touched the same keys at the same moment is run again:
     it then either succeeds or fails its condition (the other one took the e-mail).
@@ -58,6 +61,8 @@ def put_user(user: User, *, attempts: int = 5) -> bool:
         },
         {"Put": {"TableName": table_name(), "Item": email, "ConditionExpression": "attribute_not_exists(PK)"}},
     ]
+    if audit is not None:
+        items.append(audit.put())
     for attempt in range(attempts):
         with translate_errors("TransactWriteItems"):
             try:
@@ -89,8 +94,11 @@ def get_user_by_email(email: str) -> User | None:
     return get_user(item["userId"]["S"])
 
 
-def _versioned_update(user: User, sets: dict[str, Any], now: datetime | None) -> User:
-    """SET these attributes, bump the version and updatedAt, only if the stored version is the one read."""
+def _versioned_update(user: User, sets: dict[str, Any], now: datetime | None, audit: AuditEntry | None = None) -> User:
+    """SET these attributes, bump the version and updatedAt, only if the stored version is the one read.
+
+    With an audit entry the update and the entry are one TransactWriteItems: the entry exists iff the change does.
+    """
     stamp = (now or datetime.now(UTC)).astimezone(UTC).isoformat().replace("+00:00", "Z")
     sets = {**sets, "updatedAt": stamp}
     names = {f"#a{i}": name for i, name in enumerate(sets)}
@@ -102,27 +110,41 @@ def _versioned_update(user: User, sets: dict[str, Any], now: datetime | None) ->
     if user.version == 1:
         condition = "(attribute_not_exists(#version) OR #version = :version)"
     names["#version"] = "version"
+    update: dict[str, Any] = {
+        "TableName": table_name(),
+        "Key": profile_key(user.id),
+        "UpdateExpression": "SET " + ", ".join(assignments) + ", #version = if_not_exists(#version, :one) + :one",
+        "ConditionExpression": f"attribute_exists(PK) AND {condition}",
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": values,
+    }
     client = aws.dynamodb()
-    with translate_errors("UpdateItem"):
+    if audit is None:
+        with translate_errors("UpdateItem"):
+            try:
+                result = client.update_item(**update, ReturnValues="ALL_NEW")
+            except client.exceptions.ConditionalCheckFailedException as exc:
+                raise _changed_meanwhile() from exc
+        return User.model_validate(from_item(result["Attributes"]))
+    with translate_errors("TransactWriteItems"):
         try:
-            result = client.update_item(
-                TableName=table_name(),
-                Key=profile_key(user.id),
-                UpdateExpression="SET " + ", ".join(assignments) + ", #version = if_not_exists(#version, :one) + :one",
-                ConditionExpression=f"attribute_exists(PK) AND {condition}",
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
-                ReturnValues="ALL_NEW",
-            )
-        except client.exceptions.ConditionalCheckFailedException as exc:
-            raise errors.Conflict(
-                "The account changed while this request was being handled; read it again and retry.",
-                code="concurrent_update",
-            ) from exc
-    return User.model_validate(from_item(result["Attributes"]))
+            client.transact_write_items(TransactItems=[{"Update": update}, audit.put()])  # type: ignore[typeddict-item]
+        except client.exceptions.TransactionCanceledException as exc:
+            raise _changed_meanwhile() from exc
+    changes = {**sets, "version": user.version + 1, "passwordHash": sets.get("passwordHash", user.password_hash)}
+    return User.model_validate({**user.model_dump(mode="json", by_alias=True), **changes})
 
 
-def update_profile(user: User, *, name: str | None, locale: str | None, now: datetime | None = None) -> User:
+def _changed_meanwhile() -> errors.Conflict:
+    return errors.Conflict(
+        "The account changed while this request was being handled; read it again and retry.",
+        code="concurrent_update",
+    )
+
+
+def update_profile(
+    user: User, *, name: str | None, locale: str | None, now: datetime | None = None, audit: AuditEntry | None = None
+) -> User:
     """Change name and/or locale of the user as read (409 `concurrent_update` if it changed since)."""
     sets: dict[str, Any] = {}
     if name is not None:
@@ -131,7 +153,7 @@ def update_profile(user: User, *, name: str | None, locale: str | None, now: dat
         sets["locale"] = locale
     if not sets:
         return user
-    return _versioned_update(user, sets, now)
+    return _versioned_update(user, sets, now, audit)
 
 
 def set_status(user: User, status: UserStatus, *, now: datetime | None = None) -> User:
@@ -139,5 +161,7 @@ def set_status(user: User, status: UserStatus, *, now: datetime | None = None) -
     return _versioned_update(user, {"status": status}, now)
 
 
-def set_password_hash(user: User, password_hash: str, *, now: datetime | None = None) -> User:
-    return _versioned_update(user, {"passwordHash": password_hash}, now)
+def set_password_hash(
+    user: User, password_hash: str, *, now: datetime | None = None, audit: AuditEntry | None = None
+) -> User:
+    return _versioned_update(user, {"passwordHash": password_hash}, now, audit)

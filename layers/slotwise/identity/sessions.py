@@ -17,11 +17,14 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from slotwise import aws
 from slotwise.data.codec import from_item, to_item
 from slotwise.data.dynamo import table_name, translate_errors
+
+if TYPE_CHECKING:
+    from slotwise.audit.log import AuditEntry
 
 REFRESH_TOKEN_SECONDS = 30 * 24 * 3600
 TOKEN_BYTES = 32
@@ -82,8 +85,8 @@ def _new_token_put(user_id: str, family_id: str, now: int) -> tuple[Issued, dict
     return Issued(token, family_id, expires), put
 
 
-def start(user_id: str, now: int) -> Issued:
-    """A new family (a sign-in) and its first refresh token."""
+def start(user_id: str, now: int, audit: AuditEntry | None = None) -> Issued:
+    """A new family (a sign-in) and its first refresh token, with the sign-in's audit entry, in one transaction."""
     family_id = uuid.uuid4().hex
     issued, put_token = _new_token_put(user_id, family_id, now)
     family = to_item(
@@ -103,6 +106,7 @@ def start(user_id: str, now: int) -> Issued:
             TransactItems=[
                 {"Put": {"TableName": table_name(), "Item": family, "ConditionExpression": "attribute_not_exists(PK)"}},
                 put_token,  # type: ignore[list-item]
+                *([audit.put()] if audit is not None else []),
             ]
         )
     return issued
@@ -125,8 +129,8 @@ def find(token: str) -> RefreshRecord | None:
     )
 
 
-def rotate(record: RefreshRecord, now: int) -> tuple[Outcome, Issued | None]:
-    """Swap the presented token for a new one of the same family, in one transaction."""
+def rotate(record: RefreshRecord, now: int, audit: AuditEntry | None = None) -> tuple[Outcome, Issued | None]:
+    """Swap the presented token for a new one of the same family (and write the audit entry), in one transaction."""
     issued, put_token = _new_token_put(record.user_id, record.family_id, now)
     items: list[Any] = [
         {
@@ -160,6 +164,8 @@ def rotate(record: RefreshRecord, now: int) -> tuple[Outcome, Issued | None]:
         },
         put_token,
     ]
+    if audit is not None:
+        items.append(audit.put())
     client = aws.dynamodb()
     with translate_errors("TransactWriteItems"):
         try:
@@ -176,26 +182,40 @@ def rotate(record: RefreshRecord, now: int) -> tuple[Outcome, Issued | None]:
     return "rotated", issued
 
 
-def revoke_family(user_id: str, family_id: str, now: int, reason: str) -> None:
-    """Mark the family revoked (idempotent; nothing is created if it has expired away)."""
+def revoke_family(user_id: str, family_id: str, now: int, reason: str, audit: AuditEntry | None = None) -> None:
+    """Mark the family revoked (idempotent; nothing is created if it has expired away).
+
+    With an audit entry, the revocation and the entry are one transaction; a family that is gone records nothing.
+    """
+    update: dict[str, Any] = {
+        "TableName": table_name(),
+        "Key": _family_key(user_id, family_id),
+        "UpdateExpression": "SET #status = :revoked, revokedAt = if_not_exists(revokedAt, :at), "
+        "revokedReason = if_not_exists(revokedReason, :reason)",
+        "ConditionExpression": "attribute_exists(PK)",
+        "ExpressionAttributeNames": {"#status": "status"},
+        "ExpressionAttributeValues": {
+            ":revoked": {"S": "revoked"},
+            ":at": {"S": _iso(now)},
+            ":reason": {"S": reason},
+        },
+    }
     client = aws.dynamodb()
-    with translate_errors("UpdateItem"):
+    if audit is None:
+        with translate_errors("UpdateItem"):
+            try:
+                client.update_item(**update)
+            except client.exceptions.ConditionalCheckFailedException:
+                return
+        return
+    with translate_errors("TransactWriteItems"):
         try:
-            client.update_item(
-                TableName=table_name(),
-                Key=_family_key(user_id, family_id),
-                UpdateExpression="SET #status = :revoked, revokedAt = if_not_exists(revokedAt, :at), "
-                "revokedReason = if_not_exists(revokedReason, :reason)",
-                ConditionExpression="attribute_exists(PK)",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={
-                    ":revoked": {"S": "revoked"},
-                    ":at": {"S": _iso(now)},
-                    ":reason": {"S": reason},
-                },
-            )
-        except client.exceptions.ConditionalCheckFailedException:
-            return
+            client.transact_write_items(TransactItems=[{"Update": update}, audit.put()])  # type: ignore[typeddict-item]
+        except client.exceptions.TransactionCanceledException as exc:
+            codes = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+            if codes and codes[0] == "ConditionalCheckFailed":
+                return
+            raise
 
 
 def family_status(user_id: str, family_id: str) -> str | None:

@@ -252,6 +252,21 @@ def test_a_foreign_caller_is_refused_and_writes_nothing(
     assert snapshot(module_table) == world.baseline
 
 
+@pytest.mark.parametrize(("user", "role"), FOREIGN, ids=[r or "anonymous" for _, r in FOREIGN])
+def test_a_foreign_caller_cannot_list_what_someone_else_made(
+    world: World, module_table: str, user: str | None, role: str | None
+) -> None:
+    """Listing by creator (`createdBy`) is the caller's own or an admin's: another agent's id is refused, not
+    emptied, and a foreign caller's own listing never holds the world's booking."""
+    response = call("GET", f"{API}/bookings", query={"createdBy": "agent-own"}, user=user, role=role)
+    assert (response.status, response.code) == expected("booking.view_any", role, ""), response.body
+    if role is not None and role in PERMISSIONS["booking.read"]:
+        for query in (None, {"createdBy": "me"}):
+            listed = call("GET", f"{API}/bookings", query=query, user=user, role=role)
+            assert listed.status == 200 and world.ids["booking"] not in [b["id"] for b in listed.body["bookings"]]
+    assert snapshot(module_table) == world.baseline
+
+
 def test_the_objects_exist_for_their_owners(world: World) -> None:
     """The matrix's 404s are about who asks, not about missing objects: their owners reach every one of them."""
     ids = world.ids
@@ -263,6 +278,10 @@ def test_the_objects_exist_for_their_owners(world: World) -> None:
         assert call("GET", f"{API}/bookings/{ids['booking']}", user=user, role=role).status == 200, role
         found = call("GET", f"{API}/bookings/by-reference/{ids['reference']}", user=user, role=role)
         assert found.status == 200, role
+    # The agent who made the booking lists it (their default listing), as does the customer it is for.
+    for user, role in [("agent-own", "agent"), ("cust-own", "customer")]:
+        listed = call("GET", f"{API}/bookings", user=user, role=role).body["bookings"]
+        assert ids["booking"] in [b["id"] for b in listed], role
     # The advisor sees the request but may not change it (403, not 404: it is visible to them).
     advisor_edit = call("PUT", f"{API}/bookings/{ids['booking']}", body={"title": "x"}, user="adv-own", role="advisor")
     assert (advisor_edit.status, advisor_edit.code) == (403, "permission_denied")

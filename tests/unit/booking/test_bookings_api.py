@@ -144,6 +144,71 @@ def test_agent_books_for_a_customer_and_both_see_it(room: Any) -> None:
     assert [b["id"] for b in listed] == [made.body["id"]]
 
 
+def listed_ids(query: dict[str, Any] | None = None, **who: Any) -> list[str]:
+    response = call("GET", "/api/v1/bookings", query=query, **who)
+    assert response.status == 200, response.body
+    return [b["id"] for b in response.body["bookings"]]
+
+
+def stored_item(table: str, booking_id: str) -> dict[str, Any]:
+    key = {"PK": {"S": f"BOOKING#{booking_id}"}, "SK": {"S": "BOOKING"}}
+    return dict(boto3.client("dynamodb").get_item(TableName=table, Key=key)["Item"])
+
+
+def test_an_agent_lists_the_bookings_they_made(room: Any) -> None:
+    agent = {"user": "agent-7", "role": "agent"}
+    later = book(room.id, start=START + timedelta(hours=2), customerId="cust-9", **agent).body
+    first = book(room.id, start=START, customerId="cust-8", **agent).body
+    theirs = book(room.id, start=START + timedelta(hours=4), user="agent-8", role="agent", customerId="cust-9").body
+    own = book(room.id, start=START + timedelta(hours=6), **agent).body  # the agent as a customer
+
+    # The agent's default listing is what they made for others, by start time; "me" and their id say the same.
+    assert listed_ids(**agent) == [first["id"], later["id"]]
+    assert listed_ids({"createdBy": "me"}, **agent) == [first["id"], later["id"]]
+    assert listed_ids({"createdBy": "agent-7"}, **agent) == [first["id"], later["id"]]
+    # Their own booking as a customer is still theirs to list.
+    assert listed_ids({"customerId": "agent-7"}, **agent) == [own["id"]]
+    # The customers see the bookings made for them; the other agent sees only theirs.
+    assert listed_ids(user="cust-9") == [later["id"], theirs["id"]]
+    assert listed_ids(user="agent-8", role="agent") == [theirs["id"]]
+    # Paging, the window and the status filter work on this index as on the others.
+    page = call("GET", "/api/v1/bookings", query={"limit": 1}, **agent).body
+    assert [b["id"] for b in page["bookings"]] == [first["id"]]
+    rest = {"limit": 1, "cursor": page["pagination"]["nextCursor"]}
+    assert listed_ids(rest, **agent) == [later["id"]]
+    window = {"from": iso(START + timedelta(hours=1)), "to": iso(START + timedelta(hours=3))}
+    assert listed_ids(window, **agent) == [later["id"]]
+    assert listed_ids({"status": "cancelled"}, **agent) == []
+    # Only admins list what someone else made.
+    for user, role in [("agent-8", "agent"), ("cust-9", "customer"), (VENDOR, "vendor"), ("staff-1", "staff")]:
+        refused = call("GET", "/api/v1/bookings", query={"createdBy": "agent-7"}, user=user, role=role)
+        assert (refused.status, refused.code) == (403, "permission_denied"), role
+    assert listed_ids({"createdBy": "agent-7"}, user="root", role="admin") == [first["id"], later["id"]]
+    assert call("GET", "/api/v1/bookings", query={"createdBy": "agent-7"}).status == 401
+    mixed = call("GET", "/api/v1/bookings", query={"createdBy": "me", "customerId": "cust-9"}, **agent)
+    assert (mixed.status, mixed.code) == (422, "conflicting_filters")
+
+
+def test_only_a_booking_made_for_someone_else_carries_the_creator_index(table: str, room: Any) -> None:
+    mine = book(room.id, user="cust").body
+    assert not {"GSI4PK", "GSI4SK"} & set(stored_item(table, mine["id"]))
+    made = book(room.id, start=START + timedelta(hours=2), user="agent-7", role="agent", customerId="cust-9").body
+    item = stored_item(table, made["id"])
+    assert item["GSI4PK"] == {"S": "CREATOR#agent-7"}
+    assert item["GSI4SK"] == item["GSI1SK"] == {"S": f"2027-03-01T11:00:00Z#{made['id']}"}
+    # A move keeps it and re-sorts it by the new start.
+    new_start = START + timedelta(hours=4)
+    moved = call(
+        "POST",
+        f"/api/v1/bookings/{made['id']}/reschedule",
+        user="agent-7",
+        role="agent",
+        body={"startTime": iso(new_start), "endTime": iso(new_start + timedelta(hours=1))},
+    )
+    assert moved.status == 200, moved.body
+    assert stored_item(table, made["id"])["GSI4SK"] == {"S": f"2027-03-01T13:00:00Z#{made['id']}"}
+
+
 def test_idempotency_key_replays_and_refuses_a_different_body(table: str, room: Any) -> None:
     headers = {"Idempotency-Key": "k-123"}
     body = {"resourceId": room.id, "startTime": iso(START), "endTime": iso(START + timedelta(hours=1))}
