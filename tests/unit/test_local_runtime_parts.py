@@ -155,7 +155,6 @@ def test_port_in_use_message_names_port_and_fix() -> None:
     assert "3000" in message and "API_PORT" in message
 
 
-
 def test_the_instance_pool_reuses_the_most_recently_used_copy(monkeypatch: pytest.MonkeyPatch) -> None:
     from infra.local import functions
 
