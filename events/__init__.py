@@ -10,7 +10,7 @@ EVENTS_DIR = Path(__file__).parent
 
 
 def load(name: str) -> dict[str, Any]:
-    path = (EVENTS_DIR / name).with_suffix(".json")
+    path = EVENTS_DIR / f"{name}.json"  # names may contain dots (`domain/booking.confirmed`)
     if EVENTS_DIR not in path.resolve().parents:
         raise ValueError(f"{name!r} is not under events/")
     loaded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
@@ -18,4 +18,4 @@ def load(name: str) -> dict[str, Any]:
 
 
 def names() -> list[str]:
-    return sorted(str(p.relative_to(EVENTS_DIR).with_suffix("")) for p in EVENTS_DIR.rglob("*.json"))
+    return sorted(str(p.relative_to(EVENTS_DIR)).removesuffix(".json") for p in EVENTS_DIR.rglob("*.json"))

@@ -11,12 +11,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as events_targets
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_sqs as sqs
-from aws_cdk.aws_lambda_event_sources import SqsEventSource
+from aws_cdk.aws_lambda_event_sources import DynamoEventSource, SqsDlq, SqsEventSource
 from constructs import Construct
 
 from infra.components.naming import pascal, stage_name
@@ -91,9 +92,39 @@ class SlotwiseAsync(Construct):
             removal_policy=RemovalPolicy.DESTROY,
         )
         self.schedules: dict[str, GroupSchedule] = {}
+        self.stream_dlqs: dict[str, sqs.Queue] = {}
 
-    def attach(self, functions: Mapping[str, lambda_.Function]) -> None:
-        """Give each queue its consumer and each schedule its function."""
+    def attach(self, functions: Mapping[str, lambda_.Function], table: dynamodb.ITable) -> None:
+        """Give each queue its consumer, each schedule its function, and the table's stream its consumers."""
+        for consumer in self._topology.stream_consumers:
+            dlq = secure_queue(
+                self,
+                f"{pascal(consumer.consumer_group)}StreamDeadLetterQueue",
+                queue_name=stage_name(consumer.dlq_name, self._stage),
+                retention=DLQ_RETENTION,
+            )
+            acknowledge_dead_letter_queue(dlq, f"of the table stream's '{consumer.consumer_group}' consumer")
+            self.stream_dlqs[consumer.consumer_group] = dlq
+            # Only changes of domain aggregates invoke the publisher; everything else is filtered out by Lambda.
+            changes = lambda_.FilterCriteria.filter(
+                {
+                    "eventName": lambda_.FilterRule.or_("INSERT", "MODIFY"),
+                    "dynamodb": {"Keys": {"SK": {"S": lambda_.FilterRule.or_(*consumer.sort_keys)}}},
+                }
+            )
+            functions[consumer.consumer_group].add_event_source(
+                DynamoEventSource(
+                    table,
+                    starting_position=lambda_.StartingPosition.TRIM_HORIZON,
+                    batch_size=consumer.batch_size,
+                    bisect_batch_on_error=True,
+                    retry_attempts=consumer.max_retries,
+                    max_record_age=Duration.seconds(consumer.max_record_age_seconds),
+                    report_batch_item_failures=True,
+                    on_failure=SqsDlq(dlq),
+                    filters=[changes],
+                )
+            )
         for queue in self._topology.queues:
             # Partial batch responses: one poison message must not send its healthy batch-mates to retry.
             functions[queue.consumer_group].add_event_source(
@@ -118,4 +149,5 @@ class SlotwiseAsync(Construct):
         found: dict[str, sqs.IQueue] = {f"{name} queue": queue.dlq for name, queue in self.queues.items()}
         found.update({f"{name} rule target": dlq for name, dlq in self.rule_dlqs.items()})
         found.update({f"{name} schedule": built.dlq for name, built in self.schedules.items()})
+        found.update({f"{name} stream consumer": dlq for name, dlq in self.stream_dlqs.items()})
         return found

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
@@ -22,6 +23,9 @@ from slotwise.settings import Settings
 # publishes events. A new read-only group gets exactly the actions it calls.
 TABLE_ACTIONS_OF_READ_ONLY_GROUPS: Mapping[str, tuple[str, ...]] = {"health": ("dynamodb:GetItem",)}
 POWERTOOLS_LOG_LEVEL = "INFO"
+# Groups that send e-mail through SES (SendRawEmail), only from the configured sender (SLOTWISE_EMAIL_FROM's
+# default unless the environment says otherwise): its address identity or its domain identity.
+EMAIL_SENDING_GROUPS: frozenset[str] = frozenset({"notifier"})
 
 
 def settings_environment(**values: str) -> dict[str, str]:
@@ -112,11 +116,24 @@ class SlotwiseFunctions(Construct):
                 # Every function that reads a caller verifies tokens with this key.
                 self.jwt_secret.grant_read(built.function)
             _acknowledge_index_wildcard(built, table)
+            if group in EMAIL_SENDING_GROUPS:
+                _grant_send_email(built.function, Settings.model_fields["email_from"].default)
             self.groups[group] = built
 
     @property
     def functions(self) -> dict[str, lambda_.Function]:
         return {group: built.function for group, built in self.groups.items()}
+
+
+def _grant_send_email(function: lambda_.Function, sender: str) -> None:
+    stack = Stack.of(function)
+    identities = [
+        stack.format_arn(
+            service="ses", resource="identity", resource_name=name, arn_format=ArnFormat.SLASH_RESOURCE_NAME
+        )
+        for name in (sender, sender.rsplit("@", 1)[-1])
+    ]
+    function.add_to_role_policy(iam.PolicyStatement(actions=["ses:SendRawEmail"], resources=identities))
 
 
 def _acknowledge_index_wildcard(built: GroupFunction, table: dynamodb.TableV2) -> None:

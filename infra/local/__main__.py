@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import signal
 import sys
 import threading
@@ -17,6 +18,7 @@ from infra.local.environment import STATE_FILE, Endpoints
 from infra.local.functions import invoke
 from infra.local.ports import PortInUse, ensure_free
 from infra.local.provision import provision
+from infra.local.streams import stream_pollers
 from infra.local.workers import Workers, run_job
 from slotwise import aws
 from slotwise.settings import get_settings
@@ -60,8 +62,19 @@ def serve(args: argparse.Namespace) -> int:
 
         endpoints.apply()
         resources = provision(
-            TOPOLOGY, table_name=get_settings().table_name, dynamodb=aws.dynamodb(), sqs=aws.sqs(), events=aws.events()
+            TOPOLOGY,
+            table_name=get_settings().table_name,
+            dynamodb=aws.dynamodb(),
+            sqs=aws.sqs(),
+            events=aws.events(),
+            ses=aws.ses(),
+            email_from=get_settings().email_from,
         )
+        # As in AWS, the webhook consumer reads its own queue's URLs from settings (slotwise.webhooks.queue).
+        webhooks = TOPOLOGY.queue("webhooks")
+        os.environ["SLOTWISE_WEBHOOK_QUEUE_URL"] = resources.queue_urls[webhooks.name]
+        os.environ["SLOTWISE_WEBHOOK_DLQ_URL"] = aws.sqs().get_queue_url(QueueName=webhooks.dlq_name)["QueueUrl"]
+        get_settings.cache_clear()
         if args.seed:
             counts = demo_data.load()
             _say("demo data: " + ", ".join(f"{n} {kind}" for kind, n in counts.items()))
@@ -71,6 +84,8 @@ def serve(args: argparse.Namespace) -> int:
             workers.add_queue(aws.sqs(), queue, resources.queue_urls[queue.name])
         for schedule in TOPOLOGY.schedules:
             workers.add_schedule(schedule)
+        for poller in stream_pollers(TOPOLOGY, resources, invoke, endpoint=endpoints.dynamodb, log=_say):
+            workers.add_stream(poller)
         stack.callback(workers.stop)
 
         adapter = HttpApiAdapter(invoke, log=_say if args.access_log else None)

@@ -16,6 +16,7 @@ from slotwise.topology import QueueSpec, TableSpec, Topology
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_events import EventBridgeClient
+    from mypy_boto3_ses import SESClient
     from mypy_boto3_sqs import SQSClient
 
 
@@ -75,6 +76,11 @@ def ensure_queue(client: SQSClient, spec: QueueSpec) -> str:
     )["QueueUrl"]
 
 
+def verify_sender(client: SESClient, address: str) -> None:
+    """Verify the notifier's sender in (moto's) SES: SES refuses to send from an unverified identity."""
+    client.verify_email_identity(EmailAddress=address)
+
+
 @dataclass
 class LocalResources:
     table_name: str
@@ -89,13 +95,19 @@ def provision(
     dynamodb: DynamoDBClient,
     sqs: SQSClient,
     events: EventBridgeClient,
+    ses: SESClient | None = None,
+    email_from: str | None = None,
 ) -> LocalResources:
     ensure_table(dynamodb, topology.table, table_name)
+    if ses is not None and email_from:
+        verify_sender(ses, email_from)
     with contextlib.suppress(events.exceptions.ResourceAlreadyExistsException):
         events.create_event_bus(Name=topology.event_bus_name)
     resources = LocalResources(table_name=table_name, event_bus_name=topology.event_bus_name)
     for queue in topology.queues:
         resources.queue_urls[queue.name] = ensure_queue(sqs, queue)
+    for consumer in topology.stream_consumers:
+        resources.queue_urls[consumer.dlq_name] = sqs.create_queue(QueueName=consumer.dlq_name)["QueueUrl"]
     for rule in topology.rules:
         pattern = {"source": list(rule.sources), "detail-type": list(rule.detail_types)}
         events.put_rule(Name=rule.name, EventBusName=topology.event_bus_name, EventPattern=json.dumps(pattern))

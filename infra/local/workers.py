@@ -12,7 +12,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from slotwise.topology import QueueSpec, ScheduleSpec
 
@@ -21,6 +21,10 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs.type_defs import MessageTypeDef
 
 Invoker = Callable[[str, dict[str, Any]], Any]
+
+
+class StreamPollerLike(Protocol):
+    def poll_once(self) -> int: ...
 
 
 def sqs_event(messages: list[MessageTypeDef], queue_arn: str) -> dict[str, Any]:
@@ -109,6 +113,17 @@ class Workers:
                     self._stop.wait(1)
 
         self._start(f"queue:{queue.name}", loop)
+
+    def add_stream(self, poller: StreamPollerLike, every_seconds: float = 0.5) -> None:
+        def loop() -> None:
+            while not self._stop.wait(every_seconds):
+                try:
+                    poller.poll_once()
+                except Exception as exc:
+                    self._log(f"stream: {exc!r}")
+                    self._stop.wait(1)
+
+        self._start("stream", loop)
 
     def add_schedule(self, schedule: ScheduleSpec) -> None:
         def loop() -> None:

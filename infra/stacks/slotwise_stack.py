@@ -31,6 +31,7 @@ from infra.components.group_function import QUEUE_CONSUMER_TIMEOUT, missing_grou
 from infra.components.http_api import SlotwiseHttpApi
 from infra.components.naming import stage_name
 from infra.components.ops import Monitored, SlotwiseOps
+from infra.components.webhooks import wire_webhook_delivery
 from slotwise.api import routes as api_routes
 from slotwise.topology import TOPOLOGY, Topology
 
@@ -41,13 +42,14 @@ FUNCTIONS_DIR = Path(__file__).resolve().parents[2] / "functions"
 
 
 def function_groups(topology: Topology, routes: tuple[api_routes.Route, ...], fallback_group: str) -> list[str]:
-    """Every group that needs a function: API routes, the API fallback, queue consumers and scheduled jobs."""
+    """Every group that needs a function: API routes, the API fallback, queue and stream consumers, scheduled jobs."""
     return sorted(
         {
             *api_routes.groups(routes),
             fallback_group,
             *(queue.consumer_group for queue in topology.queues),
             *(schedule.group for schedule in topology.schedules),
+            *(consumer.consumer_group for consumer in topology.stream_consumers),
         }
     )
 
@@ -96,7 +98,8 @@ class SlotwiseStack(Stack):
             removal_policy=removal_policy,
         )
         self.functions = self.compute.functions
-        self.async_.attach(self.functions)
+        self.async_.attach(self.functions, self.data.table)
+        wire_webhook_delivery(self.async_, self.functions)
         self.http_api = SlotwiseHttpApi(
             self,
             "HttpApi",

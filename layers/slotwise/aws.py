@@ -13,11 +13,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_events import EventBridgeClient
+    from mypy_boto3_ses import SESClient
     from mypy_boto3_sqs import SQSClient
 
 # Every AWS service the functions call. The Lambda layer ships only these services' botocore models (the rest of
 # botocore's data is about 15 MB of the zipped layer), so a client of any other service must be added here first.
-SERVICES = frozenset({"dynamodb", "dynamodbstreams", "events", "secretsmanager", "sqs", "sts"})
+SERVICES = frozenset({"dynamodb", "dynamodbstreams", "events", "secretsmanager", "ses", "sqs", "sts"})
 
 
 @cache
@@ -50,6 +51,11 @@ def sqs() -> SQSClient:
 
 def events() -> EventBridgeClient:
     client: EventBridgeClient = _client("events")
+    return client
+
+
+def ses() -> SESClient:
+    client: SESClient = _client("ses")
     return client
 
 

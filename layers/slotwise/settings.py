@@ -28,6 +28,12 @@ class Settings(BaseModel):
     service_name: str = Field(default="slotwise", alias="POWERTOOLS_SERVICE_NAME")
     # The local runtime and the tests may name the caller through headers; never honoured in dev/prod (below).
     trust_identity_headers: bool = Field(default=False, alias="SLOTWISE_TRUST_IDENTITY_HEADERS")
+    # The webhook delivery function re-queues its own attempts and dead-letters the last one (slotwise.webhooks).
+    webhook_queue_url: str | None = Field(default=None, alias="SLOTWISE_WEBHOOK_QUEUE_URL")
+    webhook_dlq_url: str | None = Field(default=None, alias="SLOTWISE_WEBHOOK_DLQ_URL")
+    # The notifier's sender: an address (or an address in a domain) verified in SES; the local runtime verifies it
+    # in moto. Deployed stacks must verify it in SES before e-mail goes out.
+    email_from: str = Field(default="bookings@slotwise.example", alias="SLOTWISE_EMAIL_FROM", min_length=3)
 
     # Identity. `own`: Slotwise issues HS256 access tokens itself; `oidc`: an external provider's tokens (JWKS).
     auth_mode: AuthMode = Field(default="own", alias="SLOTWISE_AUTH_MODE")

@@ -76,12 +76,30 @@ class ScheduleSpec:
 
 
 @dataclass(frozen=True)
+class StreamConsumerSpec:
+    """A function reading the table's stream. Lambda retries a failed batch from the failed record, bisecting,
+    up to `max_retries` times or `max_record_age_seconds`; then the batch's description goes to the DLQ."""
+
+    consumer_group: str
+    batch_size: int = 100
+    max_retries: int = 10
+    max_record_age_seconds: int = 24 * 3600
+    # Only items with these sort keys make domain events (a filter on the event source: others never invoke it).
+    sort_keys: tuple[str, ...] = ("BOOKING", "RESOURCE")
+
+    @property
+    def dlq_name(self) -> str:
+        return f"{self.consumer_group}-stream-dlq"
+
+
+@dataclass(frozen=True)
 class Topology:
     table: TableSpec
     event_bus_name: str
     queues: tuple[QueueSpec, ...] = field(default=())
     rules: tuple[EventRuleSpec, ...] = field(default=())
     schedules: tuple[ScheduleSpec, ...] = field(default=())
+    stream_consumers: tuple[StreamConsumerSpec, ...] = field(default=())
 
     def queue(self, name: str) -> QueueSpec:
         for queue in self.queues:
@@ -112,12 +130,67 @@ TABLE = TableSpec(
 TOPOLOGY = Topology(
     table=TABLE,
     event_bus_name="slotwise",
+    queues=(
+        # In-app notifications and e-mail (slotwise.notifications): one queue, every booking event.
+        QueueSpec(name="notifications", consumer_group="notifier"),
+        # Outbound webhooks (slotwise.webhooks): events to fan out, and the consumer's own attempt messages. A batch
+        # is small because each message may be one HTTP attempt of up to 5 s within the consumer's 30 s.
+        QueueSpec(name="webhooks", consumer_group="webhooks", batch_size=4),
+    ),
+    # The transactional outbox: every committed booking/resource change is one stream record, one domain event.
+    stream_consumers=(StreamConsumerSpec(consumer_group="publisher"),),
+    rules=(
+        EventRuleSpec(
+            name="booking-events-to-notifications",
+            detail_types=(
+                "booking.held",
+                "booking.requested",
+                "booking.confirmed",
+                "booking.cancelled",
+                "booking.rescheduled",
+                "booking.expired",
+                "booking.rejected",
+                "booking.completed",
+                "booking.no_show",
+                "booking.updated",
+                "booking.reminder",
+            ),
+            target_queue="notifications",
+        ),
+        EventRuleSpec(
+            name="events-to-webhooks",
+            # Exactly slotwise.webhooks.catalogue.EVENT_TYPES (tests/unit/webhooks keeps them equal).
+            detail_types=(
+                "booking.held",
+                "booking.requested",
+                "booking.confirmed",
+                "booking.cancelled",
+                "booking.rescheduled",
+                "booking.expired",
+                "booking.rejected",
+                "booking.completed",
+                "booking.no_show",
+                "booking.updated",
+                "booking.reminder",
+                "resource.created",
+                "resource.changed",
+                "resource.archived",
+            ),
+            target_queue="webhooks",
+        ),
+    ),
     schedules=(
         ScheduleSpec(
             name="hold-expiry",
             group="hold_expiry",
             every_seconds=60,
             description="Release lapsed holds that no new claim has reclaimed (claims evict them on their own).",
+        ),
+        ScheduleSpec(
+            name="booking-timers",
+            group="timers",
+            every_seconds=60,
+            description="Send due booking reminders and mark finished bookings completed.",
         ),
     ),
 )

@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -208,3 +208,47 @@ def test_taken_port_is_reported_plainly(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert f"Port {taken} (for api) is already in use" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_each_change_becomes_one_notification_and_one_email(runtime: Runtime) -> None:
+    """Stream -> publisher -> moto EventBridge -> rule -> SQS -> notifier -> SES and the in-app inbox."""
+    import boto3
+
+    ses = boto3.client(
+        "ses",
+        endpoint_url=f"http://127.0.0.1:{runtime.moto_port}",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+        region_name="us-east-1",
+    )
+    headers = {"x-slotwise-user-id": "demo-customer", "x-slotwise-role": "customer"}
+
+    def unread() -> int:
+        found = requests.get(f"{runtime.base}/api/v1/notifications/unread-count", headers=headers, timeout=10)
+        assert found.status_code == 200, found.text
+        return int(found.json()["unread"])
+
+    def settle(check: Callable[[], bool], timeout: float = 45) -> None:
+        deadline = time.monotonic() + timeout
+        while not check():
+            assert time.monotonic() < deadline, "the event did not arrive"
+            time.sleep(0.5)
+
+    settle(lambda: unread() == unread())  # earlier tests' events have landed when two reads agree
+    time.sleep(2)
+    before, sent_before = unread(), ses.get_send_quota()["SentLast24Hours"]
+    rooms = requests.get(f"{runtime.base}/api/v1/resources", params={"type": "meeting_room"}, timeout=10).json()
+    room_id = rooms["resources"][0]["id"]
+    body = {"resourceId": room_id, "startTime": "2027-04-05T10:00:00+01:00", "endTime": "2027-04-05T11:00:00+01:00"}
+    made = requests.post(f"{runtime.base}/api/v1/bookings", json=body, headers=headers, timeout=10)
+    assert made.status_code == 201, made.text
+    settle(lambda: unread() == before + 1)
+    cancel_url = f"{runtime.base}/api/v1/bookings/{made.json()['id']}/cancel"
+    cancelled = requests.post(cancel_url, json={}, headers=headers, timeout=10)
+    assert cancelled.status_code == 200, cancelled.text
+    settle(lambda: unread() == before + 2)
+    # The customer's confirmation and cancellation, and the vendor's cancellation notice.
+    settle(lambda: ses.get_send_quota()["SentLast24Hours"] == sent_before + 3)
+    time.sleep(3)  # nothing more arrives: no duplicates
+    assert unread() == before + 2
+    assert ses.get_send_quota()["SentLast24Hours"] == sent_before + 3

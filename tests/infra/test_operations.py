@@ -213,3 +213,18 @@ def test_one_dashboard_shows_api_functions_dynamodb_and_queues(extended: Templat
         assert logical_id in text
     assert "ApproximateAgeOfOldestMessage" in text
     assert "alarm" in text.lower()
+
+
+def test_the_table_stream_feeds_the_publisher_with_a_dead_letter_queue(dev: Template) -> None:
+    (mapping,) = [
+        m["Properties"]
+        for m in resources(dev, "AWS::Lambda::EventSourceMapping").values()
+        if "StartingPosition" in m["Properties"]
+    ]
+    assert mapping["StartingPosition"] == "TRIM_HORIZON"
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["BisectBatchOnFunctionError"] is True
+    assert mapping["MaximumRetryAttempts"] == 10
+    assert "OnFailure" in mapping["DestinationConfig"]
+    (pattern,) = [json.loads(f["Pattern"]) for f in mapping["FilterCriteria"]["Filters"]]
+    assert pattern["dynamodb"]["Keys"]["SK"]["S"] == ["BOOKING", "RESOURCE"]

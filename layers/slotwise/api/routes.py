@@ -84,6 +84,12 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", f"{API_PREFIX}/bookings/{{bookingId}}/confirm", "bookings"),
     Route("POST", f"{API_PREFIX}/bookings/{{bookingId}}/reject", "bookings"),
     Route("POST", f"{API_PREFIX}/bookings/{{bookingId}}/exceptions", "bookings"),
+    # notifications (the caller's own in-app notifications)
+    Route("GET", f"{API_PREFIX}/notifications", "notifications"),
+    Route("GET", f"{API_PREFIX}/notifications/unread-count", "notifications"),
+    Route("POST", f"{API_PREFIX}/notifications/read-all", "notifications"),
+    Route("POST", f"{API_PREFIX}/notifications/{{notificationId}}/read", "notifications"),
+    Route("DELETE", f"{API_PREFIX}/notifications/{{notificationId}}", "notifications"),
     # admin
     Route("GET", f"{API_PREFIX}/admin/users", "admin"),
     Route("POST", f"{API_PREFIX}/admin/users/{{userId}}/approve", "admin"),
@@ -92,6 +98,14 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", f"{API_PREFIX}/admin/users/{{userId}}/reinstate", "admin"),
     Route("GET", f"{API_PREFIX}/admin/stats", "admin"),
     Route("GET", f"{API_PREFIX}/admin/audit", "admin"),
+    # outbound webhooks: vendors' and admins' subscriptions (delivery is the `webhooks` queue consumer)
+    Route("POST", f"{API_PREFIX}/webhook-subscriptions", "webhook_subscriptions"),
+    Route("GET", f"{API_PREFIX}/webhook-subscriptions", "webhook_subscriptions"),
+    Route("GET", f"{API_PREFIX}/webhook-subscriptions/{{subscriptionId}}", "webhook_subscriptions"),
+    Route("PUT", f"{API_PREFIX}/webhook-subscriptions/{{subscriptionId}}", "webhook_subscriptions"),
+    Route("DELETE", f"{API_PREFIX}/webhook-subscriptions/{{subscriptionId}}", "webhook_subscriptions"),
+    Route("POST", f"{API_PREFIX}/webhook-subscriptions/{{subscriptionId}}/rotate-secret", "webhook_subscriptions"),
+    Route("GET", f"{API_PREFIX}/webhook-subscriptions/{{subscriptionId}}/deliveries", "webhook_subscriptions"),
 )
 
 

@@ -59,6 +59,11 @@ class HistoryEntry(DomainModel):
     note: str = ""
 
 
+class SentReminder(DomainModel):
+    minutes: int
+    at: datetime
+
+
 class Booking(DomainModel):
     id: str
     reference: str
@@ -91,10 +96,17 @@ class Booking(DomainModel):
     history: list[HistoryEntry] = Field(default_factory=list)
     created_at: datetime
     updated_at: datetime
+    # Reminders to send (minutes before the start, from the resource's policy when booked) and the timers already
+    # handled: `reminder:<minutes>` and `complete` (slotwise.booking.timers). A reschedule starts them afresh.
+    reminder_minutes: list[int] = Field(default_factory=list)
+    timers_done: list[str] = Field(default_factory=list)
+    last_reminder: SentReminder | None = None
+    # The API request that produced this version: the correlation id of its domain event (None for jobs).
+    request_id: str | None = None
 
     def public(self) -> dict[str, object]:
-        """The booking as the API shows it (lock keys are the engine's business)."""
-        return self.model_dump(mode="json", by_alias=True, exclude={"lock_keys"})
+        """The booking as the API shows it (lock keys and the request id are the engine's business)."""
+        return self.model_dump(mode="json", by_alias=True, exclude={"lock_keys", "request_id"})
 
     @property
     def expires_epoch(self) -> int:

@@ -216,6 +216,7 @@ def create_series(caller: Caller, data: RecurringCreate, now: datetime | None = 
             created_by=caller.user_id or customer,
             now=now,
             series_id=series_id,
+            request_id=caller.request_id,
         )
         for p in usable
     ]

@@ -16,7 +16,7 @@ from typing import Any
 
 from slotwise import errors, ratelimit
 from slotwise.audit import log as audit
-from slotwise.booking import access, claims, references, rules, store
+from slotwise.booking import access, claims, references, rules, store, timers
 from slotwise.booking.models import (
     EXPIRING,
     HOLDING,
@@ -29,6 +29,7 @@ from slotwise.booking.models import (
     Cancellation,
     HistoryEntry,
     Price,
+    SentReminder,
 )
 from slotwise.booking.references import normalise
 from slotwise.booking.store import Tag, Transaction, TransactionFailed
@@ -102,6 +103,7 @@ def new_booking(
     created_by: str,
     now: datetime,
     series_id: str | None = None,
+    request_id: str | None = None,
 ) -> Booking:
     status = initial_status(resource)
     expires = now + timedelta(seconds=resource.policy.hold_ttl_seconds) if status in EXPIRING else None
@@ -133,6 +135,8 @@ def new_booking(
         series_id=series_id,
         occurrence_date=_local(resource, window.start).date() if series_id else None,
         history=[HistoryEntry(at=now, by=created_by, action="created")],
+        request_id=request_id,
+        reminder_minutes=list(resource.policy.reminder_minutes),
         created_at=now,
         updated_at=now,
     )
@@ -221,7 +225,15 @@ def create_booking(
     resource = access.resource_visible(caller, bookable_resource(data.resource_id), data.resource_id)
     window = window_of(resource, data)
     rules.check_policy(resource, window, data.quantity, now)
-    booking = new_booking(resource, window, data, customer_id=customer, created_by=caller.user_id or customer, now=now)
+    booking = new_booking(
+        resource,
+        window,
+        data,
+        customer_id=customer,
+        created_by=caller.user_id or customer,
+        now=now,
+        request_id=caller.request_id,
+    )
     request_hash = _request_hash(caller, data)
     cap = ratelimit.active_hold_cap(caller)
     if booking.status in EXPIRING:
@@ -325,9 +337,12 @@ def _require_transition(booking: Booking, target: str) -> None:
         )
 
 
-def _changed(booking: Booking, *, by: str | None, action: str, now: datetime, **changes: Any) -> Booking:
+def _changed(
+    booking: Booking, *, by: str | None, action: str, now: datetime, request_id: str | None = None, **changes: Any
+) -> Booking:
     history = [*booking.history, HistoryEntry(at=now, by=by, action=action, note=changes.pop("note", ""))]
-    return booking.model_copy(update={**changes, "version": booking.version + 1, "updated_at": now, "history": history})
+    bumped = {"version": booking.version + 1, "updated_at": now, "history": history, "request_id": request_id}
+    return booking.model_copy(update={**changes, **bumped})
 
 
 def _commit(tx: Transaction, booking_id: str) -> None:
@@ -357,6 +372,7 @@ def cancel_booking(caller: Caller, booking_id: str, reason: str = "", now: datet
     after = _changed(
         booking,
         by=caller.user_id,
+        request_id=caller.request_id,
         action="cancelled",
         now=now,
         status="cancelled",
@@ -400,7 +416,16 @@ def decide(caller: Caller, booking_id: str, *, approve: bool, reason: str = "", 
     _require_transition(booking, target)
     if booking.expires_at is not None and booking.expires_at <= now:
         raise errors.Conflict("The hold expired before the decision; the slot may be gone.", code="hold_expired")
-    after = _changed(booking, by=caller.user_id, action=target, now=now, status=target, expires_at=None, note=reason)
+    after = _changed(
+        booking,
+        by=caller.user_id,
+        request_id=caller.request_id,
+        action=target,
+        now=now,
+        status=target,
+        expires_at=None,
+        note=reason,
+    )
     tx = Transaction()
     tx.replace_booking(booking, after)
     for key in booking.lock_keys:
@@ -440,7 +465,7 @@ def update_details(
         raise errors.Conflict(f"A {booking.status} booking cannot be edited.", code="invalid_transition")
     # Only the fields the caller sent change; the others keep their values.
     changes = data.model_dump(exclude_unset=True)
-    after = _changed(booking, by=caller.user_id, action="updated", now=now, **changes)
+    after = _changed(booking, by=caller.user_id, request_id=caller.request_id, action="updated", now=now, **changes)
     tx = Transaction()
     tx.replace_booking(booking, after)
     tx.audit(audit.entry(caller, "booking.update", "booking", booking.id, at=now, detail={"fields": sorted(changes)}))
@@ -485,6 +510,9 @@ def reschedule(
             "version": booking.version + 1,
             "updated_at": now,
             "history": [*booking.history, entry],
+            "request_id": caller.request_id,
+            # New times, new reminders.
+            "timers_done": [],
         }
     )
 
@@ -559,6 +587,54 @@ def expire_lapsed(now: datetime | None = None, limit: int = 100) -> int:
     """The sweeper: release holds whose deadline passed and that no claimant has reclaimed yet."""
     now = now or now_utc()
     return sum(expire_one(booking_id, now) for booking_id in store.lapsed_holds(int(now.timestamp()), limit=limit))
+
+
+TIMERS_JOB = "booking-timers"
+
+
+def handle_timer(booking_id: str, now: datetime) -> str | None:
+    """Act on a booking's due deadline, if it still is one: `reminder`, `complete`, `skipped` or None (nothing)."""
+    booking = store.get_booking(booking_id)
+    if booking is None:
+        return None
+    skipped, timer = timers.due_now(booking, now)
+    if timer is None and not skipped:
+        return None
+    done = [*booking.timers_done, *skipped]
+    tx = Transaction()
+    if timer is not None and timer.kind == timers.COMPLETE:
+        after = _changed(booking, by=None, action="completed", now=now, status="completed")
+        after = after.model_copy(update={"timers_done": [*done, timers.COMPLETE]})
+        tx.replace_booking(booking, after)
+        add_status_change(tx, booking, "completed")
+        tx.audit(audit.system_entry(TIMERS_JOB, "booking.complete", "booking", booking.id, at=now))
+        outcome = "complete"
+    elif timer is not None and timer.reminder_minutes is not None:
+        sent = SentReminder(minutes=timer.reminder_minutes, at=now)
+        after = booking.model_copy(update={"timers_done": [*done, timer.kind], "last_reminder": sent})
+        tx.mark_timers(booking, after)
+        detail = {"minutes": timer.reminder_minutes, "skipped": skipped or None}
+        tx.audit(audit.system_entry(TIMERS_JOB, "booking.remind", "booking", booking.id, at=now, detail=detail))
+        outcome = "reminder"
+    else:
+        tx.mark_timers(booking, booking.model_copy(update={"timers_done": done}))
+        outcome = "skipped"
+    try:
+        store.execute(tx)
+    except TransactionFailed:
+        return None  # changed meanwhile (cancelled, rescheduled, or another run got there): the next run decides
+    return outcome
+
+
+def run_timers(now: datetime | None = None, limit: int = 100) -> dict[str, int]:
+    """The timers job: every confirmed booking whose next reminder or completion has come."""
+    now = now or now_utc()
+    outcomes: dict[str, int] = {}
+    for booking_id in store.due_timers(int(now.timestamp()), limit=limit):
+        outcome = handle_timer(booking_id, now)
+        if outcome is not None:
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes
 
 
 def _listing(

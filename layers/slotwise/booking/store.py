@@ -3,6 +3,8 @@
   BOOKING#<id>   / BOOKING        the booking    GSI1 USER#<customer>/<start>#<id>
                                                  GSI2 RESBOOK#<resource>/<start>#<id>
                                                  GSI3 HOLDS#<shard>/<expires>#<id>  (only while a hold can lapse)
+                                                      TIMER#<shard>/<due>#<id>  (a confirmed booking's next
+                                                      reminder or completion: slotwise.booking.timers)
                                                  GSI4 CREATOR#<created by>/<start>#<id>  (only when made for
                                                       someone else: the bookings an agent made)
   REF#<code>     / REF            reference -> booking id (its uniqueness is a condition in the same transaction)
@@ -35,6 +37,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from slotwise import aws, errors, ratelimit
 from slotwise.audit import stats
 from slotwise.audit.log import AuditEntry
+from slotwise.booking import timers
 from slotwise.booking.models import EXPIRING, Booking
 from slotwise.data.codec import from_item, to_item
 from slotwise.data.dynamo import table_name, translate_errors
@@ -154,6 +157,10 @@ def booking_item(booking: Booking) -> dict[str, Any]:
     if booking.status in EXPIRING and booking.expires_at is not None:
         values["GSI3PK"] = f"HOLDS#{_shard(booking.id)}"
         values["GSI3SK"] = f"{booking.expires_epoch:012d}#{booking.id}"
+    timer = timers.next_timer(booking)
+    if timer is not None:
+        values["GSI3PK"] = f"TIMER#{_shard(booking.id)}"
+        values["GSI3SK"] = f"{int(timer.due.timestamp()):012d}#{booking.id}"
     if booking.created_by != booking.customer_id:
         values["GSI4PK"] = f"CREATOR#{booking.created_by}"
         values["GSI4SK"] = f"{start}#{booking.id}"
@@ -275,6 +282,30 @@ class Transaction:
             },
         )
 
+    def mark_timers(self, before: Booking, after: Booking) -> None:
+        """Timer bookkeeping (`timersDone`, `lastReminder`) without a new version. The version alone cannot tell
+        two runs of the timers job apart, so the condition also names how many timers were done when read: of
+        concurrent runs exactly one marks a reminder (and so sends it)."""
+        done = len(before.timers_done)
+        was = "size(timersDone) = :done" if done else "(attribute_not_exists(timersDone) OR size(timersDone) = :done)"
+        self._add(
+            Tag("booking", after.id),
+            {
+                "Put": {
+                    "TableName": table_name(),
+                    "Item": to_item(booking_item(after)),
+                    "ConditionExpression": f"version = :version AND #status = :status AND {was}",
+                    "ExpressionAttributeNames": {"#status": "status"},
+                    "ExpressionAttributeValues": {
+                        ":version": {"N": str(before.version)},
+                        ":status": {"S": before.status},
+                        ":done": {"N": str(done)},
+                    },
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                }
+            },
+        )
+
     def delete_booking(self, booking: Booking) -> None:
         self._add(
             Tag("booking", booking.id),
@@ -384,8 +415,9 @@ class Transaction:
                 "Update": {
                     "TableName": table_name(),
                     "Key": booking_key(booking_id),
+                    # No request made this version (the evicting request is another booking's): no correlation id.
                     "UpdateExpression": "SET #status = :expired, version = version + :one, updatedAt = :now "
-                    "REMOVE GSI3PK, GSI3SK",
+                    "REMOVE GSI3PK, GSI3SK, requestId",
                     "ConditionExpression": "#status IN (:held, :awaiting) AND expiresEpoch = :x",
                     "ExpressionAttributeNames": {"#status": "status"},
                     "ExpressionAttributeValues": {
@@ -541,6 +573,24 @@ def lapsed_holds(now_epoch: int, limit: int = 100) -> list[str]:
                 IndexName="GSI3",
                 KeyConditionExpression="GSI3PK = :pk AND GSI3SK < :now",
                 ExpressionAttributeValues={":pk": {"S": f"HOLDS#{shard}"}, ":now": {"S": f"{now_epoch:012d}#"}},
+                ProjectionExpression="id",
+                Limit=limit,
+            )
+            found.extend(item["id"]["S"] for item in page.get("Items", []))
+    return found
+
+
+def due_timers(now_epoch: int, limit: int = 100) -> list[str]:
+    """Ids of confirmed bookings whose next deadline (reminder or completion) has come, across every shard."""
+    client = aws.dynamodb()
+    found: list[str] = []
+    with translate_errors("Query"):
+        for shard in range(HOLD_SHARDS):
+            page = client.query(
+                TableName=table_name(),
+                IndexName="GSI3",
+                KeyConditionExpression="GSI3PK = :pk AND GSI3SK <= :now",
+                ExpressionAttributeValues={":pk": {"S": f"TIMER#{shard}"}, ":now": {"S": f"{now_epoch:012d}#~"}},
                 ProjectionExpression="id",
                 Limit=limit,
             )

@@ -125,6 +125,10 @@ class BookingPolicy(ApiModel):
     min_notice_minutes: Annotated[int, Field(ge=0, le=525_600)] = 0
     max_horizon_days: Annotated[int, Field(ge=1, le=1_100)] = 365
     hold_ttl_seconds: Annotated[int, Field(ge=60, le=86_400)] = 900
+    # Reminders, in minutes before the start (at most three, up to 14 days); [] sends none.
+    reminder_minutes: list[Annotated[int, Field(ge=5, le=20_160)]] = Field(
+        default_factory=lambda: [1440, 60], max_length=3
+    )
     confirmation: Confirmation = "auto"
     # unit == "night": arrival and departure times printed on the confirmation.
     check_in_time: Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")] = "15:00"
@@ -147,6 +151,8 @@ class BookingPolicy(ApiModel):
                 raise ValueError("buffers are whole granules")
         if self.max_units is not None and self.max_units < self.min_units:
             raise ValueError("maxUnits is at least minUnits")
+        if len(set(self.reminder_minutes)) != len(self.reminder_minutes):
+            raise ValueError("reminderMinutes are distinct")
         if self.unit == "fixed":
             if self.fixed_start is None or self.fixed_end is None or self.fixed_end <= self.fixed_start:
                 raise ValueError("a fixed resource names fixedStart < fixedEnd")

@@ -19,9 +19,12 @@ import pytest
 from slotwise.api.routes import ROUTES
 from slotwise.catalog import repository
 from slotwise.catalog.models import Venue
+from slotwise.events.envelope import DomainEvent
 from slotwise.identity.models import User
 from slotwise.identity.permissions import PERMISSIONS, Action
 from slotwise.identity.repository import put_user
+from slotwise.notifications import service as notifications
+from slotwise.notifications import store as notification_store
 from tests.support.http import call
 from tests.unit.authz.world import snapshot
 
@@ -112,6 +115,18 @@ def world(module_table: str) -> World:
             role="customer",
         )
     )
+    # The request reaches the customer's (and the vendor's and advisor's) in-app notifications.
+    notifications.handle(
+        DomainEvent(
+            type="booking.requested",
+            aggregate="booking",
+            aggregate_id=booking["id"],
+            aggregate_version=booking["version"],
+            occurred_at=START,
+            data=booking,
+        )
+    )
+    (notification,), _ = notification_store.list_page("cust-own", unread_only=False, limit=10, start_key=None)
     now = datetime(2026, 1, 1, tzinfo=UTC)
     assert put_user(
         User(id="pending-v", email="p@x.test", name="P", role="vendor", status="pending_approval", created_at=now)
@@ -120,7 +135,17 @@ def world(module_table: str) -> World:
     assert put_user(
         User(id="suspended-c", email="s@x.test", name="S", role="customer", status="suspended", created_at=now)
     )
+    # The vendor's webhook subscription (a loopback URL passes the SSRF rules on the test stage only).
+    webhook = ok(
+        call(
+            "POST",
+            f"{API}/webhook-subscriptions",
+            body={"url": "https://127.0.0.1:8443/hooks", "eventTypes": ["booking.confirmed"]},
+            **owner,
+        )
+    )
     found.ids = {
+        "webhook": webhook["id"],
         "venue": venue["id"],
         "hidden_venue": hidden_venue.id,
         "advisor_room": advisor_room["id"],
@@ -129,6 +154,7 @@ def world(module_table: str) -> World:
         "reference": booking["reference"],
         "series": series["seriesId"],
         "first_occurrence_date": series["created"][0]["occurrenceDate"],
+        "notification": notification.id,
     }
     found.baseline = snapshot(module_table)
     return found
@@ -145,6 +171,9 @@ class Case:
 
 B = f"{API}/bookings/{{bookingId}}"
 U = f"{API}/admin/users/{{userId}}"
+N = f"{API}/notifications/{{notificationId}}"
+W = f"{API}/webhook-subscriptions/{{subscriptionId}}"
+WEBHOOK_NOT_FOUND = "webhook_subscription_not_found"
 SLOTS = {"from": START.isoformat(), "to": (START + timedelta(days=1)).isoformat()}
 
 CASES: dict[str, Case] = {
@@ -210,6 +239,37 @@ CASES: dict[str, Case] = {
         lambda i: {"exceptionType": "cancelled", "exceptionDate": i["first_occurrence_date"]},
         not_found="series_not_found",
     ),
+    f"GET {W}": Case(
+        "webhook.manage", lambda i: f"{API}/webhook-subscriptions/{i['webhook']}", not_found=WEBHOOK_NOT_FOUND
+    ),
+    f"PUT {W}": Case(
+        "webhook.manage",
+        lambda i: f"{API}/webhook-subscriptions/{i['webhook']}",
+        lambda i: {"description": "mine now", "active": False},
+        not_found=WEBHOOK_NOT_FOUND,
+    ),
+    f"DELETE {W}": Case(
+        "webhook.manage", lambda i: f"{API}/webhook-subscriptions/{i['webhook']}", not_found=WEBHOOK_NOT_FOUND
+    ),
+    f"POST {W}/rotate-secret": Case(
+        "webhook.manage",
+        lambda i: f"{API}/webhook-subscriptions/{i['webhook']}/rotate-secret",
+        lambda i: {},
+        not_found=WEBHOOK_NOT_FOUND,
+    ),
+    f"GET {W}/deliveries": Case(
+        "webhook.manage",
+        lambda i: f"{API}/webhook-subscriptions/{i['webhook']}/deliveries",
+        not_found=WEBHOOK_NOT_FOUND,
+    ),
+    f"POST {N}/read": Case(
+        "notification.update",
+        lambda i: f"{API}/notifications/{i['notification']}/read",
+        not_found="notification_not_found",
+    ),
+    f"DELETE {N}": Case(
+        "notification.update", lambda i: f"{API}/notifications/{i['notification']}", not_found="notification_not_found"
+    ),
     f"POST {U}/approve": Case("admin.approve", lambda i: f"{API}/admin/users/pending-v/approve", lambda i: {}),
     f"POST {U}/reject": Case("admin.approve", lambda i: f"{API}/admin/users/pending-v/reject", lambda i: {}),
     f"POST {U}/suspend": Case("admin.suspend", lambda i: f"{API}/admin/users/active-c/suspend", lambda i: {}),
@@ -264,6 +324,11 @@ def test_a_foreign_caller_cannot_list_what_someone_else_made(
         for query in (None, {"createdBy": "me"}):
             listed = call("GET", f"{API}/bookings", query=query, user=user, role=role)
             assert listed.status == 200 and world.ids["booking"] not in [b["id"] for b in listed.body["bookings"]]
+    if role is not None and role in PERMISSIONS["notification.read"]:
+        # Someone else's notifications are never in one's own listing, nor in one's unread count.
+        inbox = call("GET", f"{API}/notifications", user=user, role=role)
+        assert inbox.status == 200 and world.ids["notification"] not in [n["id"] for n in inbox.body["notifications"]]
+        assert call("GET", f"{API}/notifications/unread-count", user=user, role=role).body == {"unread": 0}
     assert snapshot(module_table) == world.baseline
 
 
@@ -274,6 +339,8 @@ def test_the_objects_exist_for_their_owners(world: World) -> None:
     assert call("GET", f"{API}/venues/{ids['hidden_venue']}", **owner).status == 200
     assert call("GET", f"{API}/resources/{ids['archived']}", **owner).status == 200
     assert call("GET", f"{API}/resources/{ids['archived']}/slots", query=SLOTS, **owner).status == 200
+    assert call("GET", f"{API}/webhook-subscriptions/{ids['webhook']}", **owner).status == 200
+    assert call("GET", f"{API}/webhook-subscriptions/{ids['webhook']}/deliveries", **owner).status == 200
     for user, role in [("cust-own", "customer"), ("agent-own", "agent"), (OWNER, "vendor"), ("adv-own", "advisor")]:
         assert call("GET", f"{API}/bookings/{ids['booking']}", user=user, role=role).status == 200, role
         found = call("GET", f"{API}/bookings/by-reference/{ids['reference']}", user=user, role=role)
@@ -282,6 +349,9 @@ def test_the_objects_exist_for_their_owners(world: World) -> None:
     for user, role in [("agent-own", "agent"), ("cust-own", "customer")]:
         listed = call("GET", f"{API}/bookings", user=user, role=role).body["bookings"]
         assert ids["booking"] in [b["id"] for b in listed], role
+    # The customer's notification is theirs (listing it writes nothing).
+    inbox = call("GET", f"{API}/notifications", user="cust-own", role="customer").body["notifications"]
+    assert ids["notification"] in [n["id"] for n in inbox]
     # The advisor sees the request but may not change it (403, not 404: it is visible to them).
     advisor_edit = call("PUT", f"{API}/bookings/{ids['booking']}", body={"title": "x"}, user="adv-own", role="advisor")
     assert (advisor_edit.status, advisor_edit.code) == (403, "permission_denied")

@@ -1,0 +1,152 @@
+"""Which domain event a committed change is, read from the change itself: the DynamoDB stream record of the item.
+
+Every booking change writes the booking item exactly once, with its version raised by one, in the transaction
+that makes the change (creation, confirmation, cancellation, reschedule, expiry by the sweeper or by a claim that
+evicts a lapsed hold, details). So the stream carries exactly one record per committed change, and the event is
+derived from that record's old and new images — there is no second write that could be lost, and no outbox item
+to clean up. The same holds for resources (catalog writes put the item with a new version).
+
+  booking INSERT                       booking.held | booking.requested | booking.confirmed   (by status)
+  booking MODIFY, status changed       booking.<new status>  (confirmed, cancelled, expired, rejected, completed,
+                                       no_show)
+  booking MODIFY, times changed        booking.rescheduled   (metadata.previous: the old startTime/endTime)
+  booking MODIFY, anything else        booking.updated
+  booking MODIFY, same version,        booking.reminder      (the timers job marked a reminder sent; the event id
+    new lastReminder                                         ends in `:reminder-<minutes>`)
+  resource INSERT / MODIFY             resource.created / resource.archived (active -> false) / resource.changed
+
+Other records whose version did not move (timer bookkeeping, index-only rewrites) and REMOVE records are not
+domain events.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slotwise.booking.models import Booking, SentReminder
+from slotwise.catalog.models import Resource
+from slotwise.data.codec import from_item
+from slotwise.events.envelope import DomainEvent
+
+_CREATED_AS = {"held": "booking.held", "awaiting_approval": "booking.requested", "confirmed": "booking.confirmed"}
+BOOKING_EVENT_TYPES = (
+    "booking.held",
+    "booking.requested",
+    "booking.confirmed",
+    "booking.cancelled",
+    "booking.rescheduled",
+    "booking.expired",
+    "booking.rejected",
+    "booking.completed",
+    "booking.no_show",
+    "booking.updated",
+    "booking.reminder",
+)
+RESOURCE_EVENT_TYPES = ("resource.created", "resource.changed", "resource.archived")
+
+
+def _typed(value: Any) -> Any:
+    """An attribute value as DynamoDB writes it. DynamoDB Local's stream images show an empty map as `{}` instead
+    of `{"M": {}}` (measured with 3.3.0); read both."""
+    if value == {}:
+        return {"M": {}}
+    if isinstance(value, dict) and "M" in value:
+        return {"M": {k: _typed(v) for k, v in value["M"].items()}}
+    if isinstance(value, dict) and "L" in value:
+        return {"L": [_typed(v) for v in value["L"]]}
+    return value
+
+
+def _image(record: dict[str, Any], name: str) -> dict[str, Any] | None:
+    image = (record.get("dynamodb") or {}).get(name)
+    return from_item({k: _typed(v) for k, v in image.items()}) if image else None
+
+
+def _booking_type(old: Booking | None, new: Booking) -> str:
+    if old is None:
+        return _CREATED_AS.get(new.status, f"booking.{new.status}")
+    if new.status != old.status:
+        return f"booking.{new.status}"
+    if (new.start_time, new.end_time) != (old.start_time, old.end_time):
+        return "booking.rescheduled"
+    return "booking.updated"
+
+
+def _reminder_event(new: Booking, sent: SentReminder) -> DomainEvent:
+    minutes = sent.minutes
+    return DomainEvent(
+        type="booking.reminder",
+        aggregate="booking",
+        aggregate_id=new.id,
+        aggregate_version=new.version,
+        occurred_at=sent.at,
+        data=new.public(),
+        qualifier=f"reminder-{minutes}",
+        previous={"reminderMinutes": minutes},
+    )
+
+
+def _booking_event(old_image: dict[str, Any] | None, new_image: dict[str, Any]) -> DomainEvent | None:
+    new = Booking.model_validate(new_image)
+    old = Booking.model_validate(old_image) if old_image else None
+    if old is not None and old.version == new.version:
+        # Timer bookkeeping rewrites the item without a new version; a newly sent reminder is an event.
+        if new.last_reminder is not None and new.last_reminder != old.last_reminder:
+            return _reminder_event(new, new.last_reminder)
+        return None
+    kind = _booking_type(old, new)
+    previous: dict[str, Any] = {}
+    if old is not None:
+        previous["status"] = old.status
+        if kind == "booking.rescheduled":
+            old_public = old.public()
+            previous.update(startTime=old_public["startTime"], endTime=old_public["endTime"])
+    return DomainEvent(
+        type=kind,
+        aggregate="booking",
+        aggregate_id=new.id,
+        aggregate_version=new.version,
+        occurred_at=new.updated_at,
+        data=new.public(),
+        correlation_id=new_image.get("requestId"),
+        previous=previous,
+    )
+
+
+def _resource_event(old_image: dict[str, Any] | None, new_image: dict[str, Any]) -> DomainEvent | None:
+    new = Resource.model_validate(new_image)
+    if old_image is not None and old_image.get("version") == new.version:
+        return None
+    if old_image is None:
+        kind = "resource.created"
+    elif old_image.get("active", True) and not new.active:
+        kind = "resource.archived"
+    else:
+        kind = "resource.changed"
+    return DomainEvent(
+        type=kind,
+        aggregate="resource",
+        aggregate_id=new.id,
+        aggregate_version=new.version,
+        occurred_at=new.updated_at,
+        data=new.model_dump(mode="json", by_alias=True),
+        correlation_id=new_image.get("requestId"),
+    )
+
+
+# Aggregates by their item's sort key (an item's `type` attribute is not enough: a resource's own field `type`,
+# its kind such as `meeting_room`, is stored under the same name).
+_AGGREGATES = {"BOOKING": _booking_event, "RESOURCE": _resource_event}
+
+
+def event_of(record: dict[str, Any]) -> DomainEvent | None:
+    """The domain event a stream record is, or None when it is not one."""
+    if record.get("eventName") not in ("INSERT", "MODIFY"):
+        return None
+    new_image = _image(record, "NewImage")
+    if not new_image:
+        return None
+    derive = _AGGREGATES.get(str(new_image.get("SK", "")))
+    if derive is None:
+        return None
+    return derive(_image(record, "OldImage"), new_image)

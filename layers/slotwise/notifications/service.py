@@ -1,0 +1,338 @@
+"""The notifier (booking events in, in-app notifications and e-mail out) and the caller's own notifications.
+
+**Who is told.** The booking's customer, of every booking event. The vendor (`vendorId`) and, when the resource
+names one (`attributes.advisorUserId`), the advisor are told of a request that waits for their approval
+(`booking.requested`) and of cancellations, unless they cancelled it themselves. Each recipient's language and
+address come from their profile; a user with no profile gets the in-app notification only.
+
+**What they get.** An in-app notification for every event, and an e-mail for confirmation, change (reschedule or
+details), cancellation, expiry, rejection, reminder and approval request; the customer's e-mails about a booking's
+time carry an `.ics` (REQUEST, or CANCEL when the booking is gone; slotwise.notifications.ics).
+
+**Exactly once in effect, per event and recipient.** SQS delivers at least once, and EventBridge may too. The
+notification's key is derived from the event and the recipient (`models.notification_id`: the event's id, type and
+reminder tag, hashed with the user id, behind the event's occurred-at), and it is created with
+`attribute_not_exists` together with its unread count in one transaction (slotwise.notifications.store). A
+redelivery, or a concurrent duplicate, finds the key taken: no second notification, no second count.
+
+The e-mail cannot be in that transaction (SES is not DynamoDB), so its state is a field of the same item, and the
+choice is **at least once for e-mail, exactly once for the in-app notification**:
+
+  1. claim: `emailStatus` pending|failed -> `sending`, conditionally (or take over a `sending` whose lease of
+     `EMAIL_LEASE_SECONDS` lapsed: its delivery crashed);
+  2. send through SES;
+  3. mark `sent` (on an SES error: `failed`, and the record fails, so SQS retries it and the retry claims again).
+
+Duplicates that arrive while one delivery holds a fresh claim do nothing, and once `sent` nothing sends again. The
+only double send is a crash (or timeout) between SES accepting the message and step 3: the retry finds a lapsed
+claim and sends again. The alternative, marking `sent` before sending, turns that crash into an e-mail never sent,
+and for a booking confirmation or a cancellation a lost message is worse than a duplicate one; a duplicate
+`.ics` is harmless besides, since its UID and SEQUENCE make calendars apply it once. The lease (120 s) is longer
+than the consumer's timeout (30 s), so a live delivery is never taken over, and shorter than the queue's
+visibility timeout (180 s), so the crashed delivery's retry finds the claim lapsed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from slotwise import errors
+from slotwise.catalog.repository import get_resource
+from slotwise.data.codec import from_item
+from slotwise.data.pagination import decode_cursor, encode_cursor
+from slotwise.events.envelope import DomainEvent
+from slotwise.identity import permissions
+from slotwise.identity.models import Caller
+from slotwise.identity.repository import get_user
+from slotwise.notifications import ics, mail, store
+from slotwise.notifications.models import Notification, notification_id
+from slotwise.notifications.templates import Kind, MessageFacts, Rendered, render
+from slotwise.observability import logger, metrics
+from slotwise.settings import get_settings
+
+EMAIL_LEASE_SECONDS = 120
+Now = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What one recipient gets for one event."""
+
+    kind: Kind
+    email: bool
+    calendar: ics.Method | None = None
+
+
+# The customer's message per event type.
+CUSTOMER_PLANS: dict[str, Plan] = {
+    "booking.held": Plan("held", email=False),
+    "booking.requested": Plan("requested", email=False),
+    "booking.confirmed": Plan("confirmed", email=True, calendar="REQUEST"),
+    "booking.rescheduled": Plan("rescheduled", email=True, calendar="REQUEST"),
+    "booking.updated": Plan("updated", email=True, calendar="REQUEST"),
+    "booking.cancelled": Plan("cancelled", email=True, calendar="CANCEL"),
+    "booking.expired": Plan("expired", email=True, calendar="CANCEL"),
+    "booking.rejected": Plan("rejected", email=True, calendar="CANCEL"),
+    "booking.completed": Plan("completed", email=False),
+    "booking.no_show": Plan("no_show", email=False),
+    "booking.reminder": Plan("reminder", email=True, calendar="REQUEST"),
+}
+# The vendor's and the advisor's (no calendar: the event is in their schedule, not their calendar).
+PROVIDER_PLANS: dict[str, Plan] = {
+    "booking.requested": Plan("approval_request", email=True),
+    "booking.cancelled": Plan("cancelled", email=True),
+}
+
+
+class MalformedEvent(ValueError):
+    """A booking event whose data lacks what a notification needs (dropped, never retried)."""
+
+
+@dataclass(frozen=True)
+class Recipient:
+    user_id: str
+    plan: Plan
+
+
+@dataclass(frozen=True)
+class BookingFacts:
+    id: str
+    reference: str
+    customer_id: str
+    vendor_id: str | None
+    resource_id: str | None
+    resource_name: str
+    timezone: str
+    start: datetime
+    end: datetime
+    status: str
+    version: int
+    title: str
+    cancelled_by: str | None
+    reason: str
+
+
+def _time(value: Any) -> datetime:
+    parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def booking_facts(event: DomainEvent) -> BookingFacts:
+    data = event.data
+    try:
+        cancellation = data.get("cancellation") or {}
+        return BookingFacts(
+            id=str(data["id"]),
+            reference=str(data.get("reference") or data["id"]),
+            customer_id=str(data["customerId"]),
+            vendor_id=str(data["vendorId"]) if data.get("vendorId") else None,
+            resource_id=str(data["resourceId"]) if data.get("resourceId") else None,
+            resource_name=str(data.get("resourceName") or ""),
+            timezone=str(data.get("timezone") or "UTC"),
+            start=_time(data["startTime"]),
+            end=_time(data["endTime"]),
+            status=str(data.get("status") or ""),
+            version=int(data.get("version") or event.aggregate_version),
+            title=str(data.get("title") or ""),
+            cancelled_by=cancellation.get("by"),
+            reason=str(cancellation.get("reason") or ""),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise MalformedEvent(f"{event.type} {event.id}: {exc!r}") from exc
+
+
+def delivery_key(event: DomainEvent) -> str:
+    """What makes a delivery distinct: the event (a reminder's id carries its own `:reminder-<minutes>`)."""
+    return f"{event.type}|{event.id}"
+
+
+# Reminder lengths the templates name; any other says "soon".
+_REMINDER_TAGS = {1440: "24h", 60: "1h"}
+
+
+def _advisor_of(resource_id: str | None) -> str | None:
+    if not resource_id:
+        return None
+    resource = get_resource(resource_id)
+    advisor = resource.attributes.get("advisorUserId") if resource is not None else None
+    return advisor if isinstance(advisor, str) and advisor else None
+
+
+def recipients(event: DomainEvent, facts: BookingFacts) -> list[Recipient]:
+    found: dict[str, Recipient] = {}
+    customer_plan = CUSTOMER_PLANS.get(event.type)
+    if customer_plan is not None:
+        found[facts.customer_id] = Recipient(facts.customer_id, customer_plan)
+    provider_plan = PROVIDER_PLANS.get(event.type)
+    if provider_plan is not None:
+        for provider in (facts.vendor_id, _advisor_of(facts.resource_id)):
+            if provider and provider not in found and provider != facts.cancelled_by:
+                found[provider] = Recipient(provider, provider_plan)
+    return list(found.values())
+
+
+def _message_facts(event: DomainEvent, facts: BookingFacts) -> MessageFacts:
+    previous = event.previous
+    moved = event.type == "booking.rescheduled" and previous.get("startTime") and previous.get("endTime")
+    reminder = _REMINDER_TAGS.get(int(previous.get("reminderMinutes") or 0))
+    return MessageFacts(
+        reference=facts.reference,
+        resource=facts.resource_name or facts.reference,
+        timezone=facts.timezone,
+        start=facts.start,
+        end=facts.end,
+        title=facts.title,
+        previous_start=_time(previous["startTime"]) if moved else None,
+        previous_end=_time(previous["endTime"]) if moved else None,
+        reason=facts.reason if event.type in ("booking.cancelled", "booking.rejected") else "",
+        reminder=reminder,
+    )
+
+
+def calendar_for(
+    facts: BookingFacts, rendered: Rendered, method: ics.Method, *, attendee: str | None, stamp: datetime
+) -> str:
+    return ics.render(
+        ics.CalendarEvent(
+            booking_id=facts.id,
+            sequence=facts.version,
+            start=facts.start,
+            end=facts.end,
+            summary=facts.title or facts.resource_name or facts.reference,
+            location=facts.resource_name,
+            description=rendered.body,
+            organizer=get_settings().email_from,
+            attendee=attendee,
+            booking_status=facts.status,
+            stamp=stamp,
+        ),
+        method,
+    )
+
+
+def handle(event: DomainEvent, *, now: Now | None = None) -> int:
+    """Notify everyone this event concerns; returns how many new in-app notifications it made. Raises when a
+    recipient's delivery failed (after trying every recipient), so the SQS record is retried."""
+    clock = now or (lambda: datetime.now(UTC))
+    if event.aggregate != "booking" or not event.type.startswith("booking."):
+        logger.info("event not notified", extra={"eventType": event.type, "eventId": event.id})
+        return 0
+    try:
+        facts = booking_facts(event)
+    except MalformedEvent as exc:
+        logger.warning("booking event without what a notification needs: dropped", extra={"error": str(exc)})
+        return 0
+    created = 0
+    failure: Exception | None = None
+    for recipient in recipients(event, facts):
+        try:
+            created += _deliver(event, facts, recipient, clock)
+        except Exception as exc:  # one recipient's failure must not keep the others waiting
+            logger.exception("notification failed", extra={"eventId": event.id, "recipient": recipient.user_id})
+            failure = failure or exc
+    if failure is not None:
+        raise failure
+    return created
+
+
+def _deliver(event: DomainEvent, facts: BookingFacts, recipient: Recipient, clock: Now) -> int:
+    user = get_user(recipient.user_id)
+    rendered = render(
+        recipient.plan.kind,
+        _message_facts(event, facts),
+        locale=user.locale if user else None,
+        name=user.name if user else None,
+    )
+    notification = Notification(
+        id=notification_id(event.occurred_at, delivery_key(event), recipient.user_id),
+        user_id=recipient.user_id,
+        event_id=event.id,
+        event_type=event.type,
+        booking_id=facts.id,
+        booking_reference=facts.reference,
+        title=rendered.title,
+        body=rendered.body,
+        locale=rendered.locale,
+        created_at=event.occurred_at,
+    )
+    wants_email = recipient.plan.email and user is not None and bool(user.email)
+    created = store.create(notification, email_pending=wants_email)
+    if created:
+        metrics.add_metric(name="NotificationsCreated", unit=MetricUnit.Count, value=1)
+    else:
+        logger.info("notification exists: redelivery", extra={"notificationId": notification.id})
+    if not wants_email or user is None:
+        return int(created)
+    now = clock()
+    if not store.claim_email(user.id, notification.id, now=now, lease_seconds=EMAIL_LEASE_SECONDS):
+        return int(created)  # sent already, or another delivery is sending it right now
+    method = recipient.plan.calendar
+    calendar = calendar_for(facts, rendered, method, attendee=user.email, stamp=now) if method else None
+    message = mail.build_message(
+        to_address=user.email, to_name=user.name, rendered=rendered, calendar=calendar, method=method
+    )
+    try:
+        message_id = mail.send(message)
+    except Exception as exc:
+        store.email_failed(user.id, notification.id, error=f"{type(exc).__name__}: {exc}")
+        raise
+    store.email_sent(user.id, notification.id, message_id=message_id, now=clock())
+    metrics.add_metric(name="EmailsSent", unit=MetricUnit.Count, value=1)
+    return int(created)
+
+
+# --- the caller's own notifications (API) ----------------------------------------------------------------------
+
+
+def _user(caller: Caller, action: permissions.Action) -> str:
+    permissions.require(caller, action)
+    if caller.user_id is None:  # require() refuses anonymous callers of these actions; this is for the type checker
+        raise errors.AuthenticationRequired("Sign in to read your notifications.")
+    return caller.user_id
+
+
+def _not_found(notification_id: str) -> errors.NotFound:
+    return errors.NotFound(f"No notification {notification_id}.", code="notification_not_found")
+
+
+def list_notifications(
+    caller: Caller, *, unread_only: bool, limit: int, cursor: str | None
+) -> tuple[list[Notification], str | None]:
+    user = _user(caller, "notification.read")
+    start = decode_cursor(cursor)
+    if start is not None:
+        plain = from_item(start)
+        # A cursor names a key: it must be one of this caller's, never a way into someone else's partition.
+        if set(plain) != {"PK", "SK"} or plain["PK"] != store.partition(user):
+            raise errors.ValidationFailed("cursor belongs to another listing", code="invalid_cursor")
+    found, last = store.list_page(user, unread_only=unread_only, limit=limit, start_key=start)
+    return found, encode_cursor(last)
+
+
+def unread_count(caller: Caller) -> int:
+    return store.unread_count(_user(caller, "notification.read"))
+
+
+def mark_read(caller: Caller, notification_id: str, *, now: datetime | None = None) -> Notification:
+    user = _user(caller, "notification.update")
+    found = store.mark_read(user, notification_id, now=now or datetime.now(UTC))
+    if found is None:
+        raise _not_found(notification_id)
+    return found
+
+
+def mark_all_read(caller: Caller, *, now: datetime | None = None) -> dict[str, int]:
+    user = _user(caller, "notification.update")
+    marked = store.mark_all_read(user, now=now or datetime.now(UTC))
+    return {"marked": marked, "unread": store.unread_count(user)}
+
+
+def delete(caller: Caller, notification_id: str, *, now: datetime | None = None) -> None:
+    user = _user(caller, "notification.update")
+    if not store.delete(user, notification_id, now=now or datetime.now(UTC)):
+        raise _not_found(notification_id)

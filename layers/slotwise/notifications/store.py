@@ -1,0 +1,330 @@
+"""In-app notifications and each user's unread counter in the single table.
+
+  NOTIF#<user>       / <created-at ISO>#<id>   a notification (newest first is a reverse Query on the partition)
+  NOTIFCOUNT#<user>  / UNREAD                  `unread`: how many of the user's notifications are unread
+
+The counter is exact because it only ever moves in the same TransactWriteItems as the notification whose state it
+counts, and each of those writes is conditional on that state: creation (`attribute_not_exists`, +1), marking read
+(`read = false`, -1), read-all (each item `read = false`, -n for the n items of the transaction), deletion of an
+unread one (`read = false`, -1). A condition that fails cancels the whole transaction, counter included.
+
+A deleted notification stays as a tombstone (`deleted`, text removed) for `TOMBSTONE_DAYS`, then TTL removes it:
+while it exists, a late redelivery of its event finds the key taken and cannot bring the notification back.
+
+E-mail state lives on the notification item (`emailStatus`): `pending` (created with an e-mail to send) ->
+`sending` (claimed by one delivery, with `emailSendingSince`) -> `sent`; `failed` after an SES error. See
+slotwise.notifications.service for why a claim may be taken over once its lease lapses.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from datetime import datetime, timedelta
+from typing import Any
+
+from slotwise import aws, errors
+from slotwise.data.codec import from_item, to_item
+from slotwise.data.dynamo import table_name, translate_errors
+from slotwise.notifications.models import Notification, created_at_of, sort_time
+
+TOMBSTONE_DAYS = 30
+# One TransactWriteItems takes 100 items: 99 notifications and the counter.
+READ_ALL_CHUNK = 99
+READ_ALL_MAX_CHUNKS = 50
+_ATTEMPTS = 6
+# Pages a filtered listing reads at most per request before it returns a short page with a cursor.
+_MAX_ROUNDS = 10
+_UNREAD_SK = "UNREAD"
+
+Key = dict[str, Any]
+
+
+def partition(user_id: str) -> str:
+    return f"NOTIF#{user_id}"
+
+
+def counter_key(user_id: str) -> Key:
+    return {"PK": {"S": f"NOTIFCOUNT#{user_id}"}, "SK": {"S": _UNREAD_SK}}
+
+
+def item_key(user_id: str, notification_id: str) -> Key | None:
+    """The key of a notification by its id (the id carries its creation instant); None for a malformed id."""
+    created = created_at_of(notification_id)
+    if created is None:
+        return None
+    return {"PK": {"S": partition(user_id)}, "SK": {"S": f"{sort_time(created)}#{notification_id}"}}
+
+
+def _counter_step(user_id: str, delta: int) -> dict[str, Any]:
+    return {
+        "Update": {
+            "TableName": table_name(),
+            "Key": counter_key(user_id),
+            "UpdateExpression": "ADD unread :delta SET #type = :type",
+            "ExpressionAttributeNames": {"#type": "type"},
+            "ExpressionAttributeValues": {":delta": {"N": str(delta)}, ":type": {"S": "notification_counter"}},
+        }
+    }
+
+
+def _transact(items: list[Any]) -> list[str] | None:
+    """Run the transaction; None on success, else each step's cancellation code when a condition failed.
+    Lost races (TransactionConflict: another transaction touched the counter at that moment) run again."""
+    client = aws.dynamodb()
+    for attempt in range(_ATTEMPTS):
+        with translate_errors("TransactWriteItems"):
+            try:
+                client.transact_write_items(TransactItems=items)
+                return None
+            except client.exceptions.TransactionCanceledException as exc:
+                codes = [reason.get("Code", "None") for reason in exc.response.get("CancellationReasons", [])]
+                if "ConditionalCheckFailed" in codes:
+                    return codes
+                if "TransactionConflict" not in codes:
+                    raise
+        time.sleep(random.uniform(0, 0.02 * 2**attempt))  # noqa: S311 - jitter, not security
+    raise errors.DependencyUnavailable("DynamoDB TransactWriteItems failed: TransactionConflict")
+
+
+def create(notification: Notification, *, email_pending: bool) -> bool:
+    """Store the notification and count it unread, in one transaction; False when its key exists already (this
+    event was delivered to this user before, or the notification was deleted since)."""
+    key = item_key(notification.user_id, notification.id)
+    assert key is not None, "notification ids come from models.notification_id"
+    item = {
+        "PK": key["PK"]["S"],
+        "SK": key["SK"]["S"],
+        "type": "notification",
+        **notification.model_dump(mode="json", by_alias=True),
+        "emailStatus": "pending" if email_pending else None,
+    }
+    put = {"Put": {"TableName": table_name(), "Item": to_item(item), "ConditionExpression": "attribute_not_exists(PK)"}}
+    return _transact([put, _counter_step(notification.user_id, 1)]) is None
+
+
+def _update(key: Key, expression: str, condition: str, values: dict[str, Any], names: dict[str, str] | None) -> bool:
+    client = aws.dynamodb()
+    request: dict[str, Any] = {
+        "TableName": table_name(),
+        "Key": key,
+        "UpdateExpression": expression,
+        "ConditionExpression": condition,
+        "ExpressionAttributeValues": values,
+    }
+    if names:
+        request["ExpressionAttributeNames"] = names
+    with translate_errors("UpdateItem"):
+        try:
+            client.update_item(**request)
+        except client.exceptions.ConditionalCheckFailedException:
+            return False
+    return True
+
+
+def claim_email(user_id: str, notification_id: str, *, now: datetime, lease_seconds: int) -> bool:
+    """Take the right to send this notification's e-mail: when it is pending, failed, or claimed by a delivery
+    whose lease lapsed (it crashed). False when it was sent, is being sent right now, or has no e-mail."""
+    key = item_key(user_id, notification_id)
+    assert key is not None
+    epoch = int(now.timestamp())
+    return _update(
+        key,
+        "SET emailStatus = :sending, emailSendingSince = :now ADD emailAttempts :one",
+        "attribute_exists(PK) AND (emailStatus IN (:pending, :failed) "
+        "OR (emailStatus = :sending AND emailSendingSince < :stale))",
+        {
+            ":sending": {"S": "sending"},
+            ":pending": {"S": "pending"},
+            ":failed": {"S": "failed"},
+            ":now": {"N": str(epoch)},
+            ":stale": {"N": str(epoch - lease_seconds)},
+            ":one": {"N": "1"},
+        },
+        None,
+    )
+
+
+def email_sent(user_id: str, notification_id: str, *, message_id: str, now: datetime) -> None:
+    key = item_key(user_id, notification_id)
+    assert key is not None
+    _update(
+        key,
+        "SET emailStatus = :sent, emailMessageId = :id, emailSentAt = :at REMOVE emailSendingSince, emailError",
+        "attribute_exists(PK)",
+        {":sent": {"S": "sent"}, ":id": {"S": message_id}, ":at": {"S": sort_time(now)}},
+        None,
+    )
+
+
+def email_failed(user_id: str, notification_id: str, *, error: str) -> None:
+    """Release the claim so the retry of this message may send (only if no other delivery sent it meanwhile)."""
+    key = item_key(user_id, notification_id)
+    assert key is not None
+    _update(
+        key,
+        "SET emailStatus = :failed, emailError = :error REMOVE emailSendingSince",
+        "attribute_exists(PK) AND emailStatus = :sending",
+        {":failed": {"S": "failed"}, ":error": {"S": error[:500]}, ":sending": {"S": "sending"}},
+        None,
+    )
+
+
+def get(user_id: str, notification_id: str) -> dict[str, Any] | None:
+    """The stored item (e-mail state included), or None when missing or deleted."""
+    key = item_key(user_id, notification_id)
+    if key is None:
+        return None
+    with translate_errors("GetItem"):
+        found = aws.dynamodb().get_item(TableName=table_name(), Key=key, ConsistentRead=True)
+    item = found.get("Item")
+    if not item:
+        return None
+    plain = from_item(item)
+    return None if plain.get("deleted") else plain
+
+
+def list_page(
+    user_id: str, *, unread_only: bool, limit: int, start_key: Key | None
+) -> tuple[list[Notification], Key | None]:
+    """Newest first. Deleted (and, with `unread_only`, read) ones are filtered out, so one page may take several
+    Query calls; it stops after a few and returns a cursor even when the page is short."""
+    condition = "attribute_not_exists(deleted)"
+    values: dict[str, Any] = {":pk": {"S": partition(user_id)}}
+    names: dict[str, str] = {}
+    if unread_only:
+        condition += " AND #read = :false"
+        values[":false"] = {"BOOL": False}
+        names["#read"] = "read"
+    request: dict[str, Any] = {
+        "TableName": table_name(),
+        "KeyConditionExpression": "PK = :pk",
+        "FilterExpression": condition,
+        "ExpressionAttributeValues": values,
+        "ScanIndexForward": False,
+    }
+    if names:
+        request["ExpressionAttributeNames"] = names
+    found: list[Notification] = []
+    last = start_key
+    for _ in range(_MAX_ROUNDS):
+        request["Limit"] = limit - len(found)
+        if last is not None:
+            request["ExclusiveStartKey"] = last
+        with translate_errors("Query"):
+            page = aws.dynamodb().query(**request)
+        found += [Notification.model_validate(from_item(item)) for item in page.get("Items", [])]
+        last = page.get("LastEvaluatedKey")
+        if last is None or len(found) >= limit:
+            break
+    return found, last
+
+
+def unread_count(user_id: str) -> int:
+    with translate_errors("GetItem"):
+        found = aws.dynamodb().get_item(TableName=table_name(), Key=counter_key(user_id), ConsistentRead=True)
+    item = found.get("Item")
+    return max(0, int(item["unread"]["N"])) if item and "unread" in item else 0
+
+
+def _set_read_step(key: Key, now: datetime) -> dict[str, Any]:
+    return {
+        "Update": {
+            "TableName": table_name(),
+            "Key": key,
+            "UpdateExpression": "SET #read = :true, readAt = :at",
+            "ConditionExpression": "attribute_exists(PK) AND attribute_not_exists(deleted) AND #read = :false",
+            "ExpressionAttributeNames": {"#read": "read"},
+            "ExpressionAttributeValues": {
+                ":true": {"BOOL": True},
+                ":false": {"BOOL": False},
+                ":at": {"S": sort_time(now)},
+            },
+        }
+    }
+
+
+def mark_read(user_id: str, notification_id: str, *, now: datetime) -> Notification | None:
+    """Mark it read (the counter drops by one only if it was unread); None when there is no such notification."""
+    key = item_key(user_id, notification_id)
+    if key is None:
+        return None
+    # A failed condition means it was read already (nothing to count) or is missing or deleted: the read says which.
+    _transact([_set_read_step(key, now), _counter_step(user_id, -1)])
+    stored = get(user_id, notification_id)
+    return Notification.model_validate(stored) if stored else None
+
+
+def _unread_keys(user_id: str, limit: int) -> list[Key]:
+    request: dict[str, Any] = {
+        "TableName": table_name(),
+        "KeyConditionExpression": "PK = :pk",
+        "FilterExpression": "attribute_not_exists(deleted) AND #read = :false",
+        "ProjectionExpression": "PK, SK",
+        "ExpressionAttributeNames": {"#read": "read"},
+        "ExpressionAttributeValues": {":pk": {"S": partition(user_id)}, ":false": {"BOOL": False}},
+    }
+    keys: list[Key] = []
+    while len(keys) < limit:
+        with translate_errors("Query"):
+            page = aws.dynamodb().query(**request)
+        keys += page.get("Items", [])
+        if "LastEvaluatedKey" not in page:
+            break
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return keys[:limit]
+
+
+def mark_all_read(user_id: str, *, now: datetime) -> int:
+    """Mark unread notifications read, 99 per transaction with the counter moved by exactly that many; returns
+    how many this call marked. A transaction that lost a race (one of its notifications was read or deleted
+    meanwhile) wrote nothing: the unread ones are read again and the chunk retried. One call marks at most
+    `READ_ALL_MAX_CHUNKS` chunks (the answer's unread count shows what is left)."""
+    marked = 0
+    chunks = lost = 0
+    while chunks < READ_ALL_MAX_CHUNKS:
+        keys = _unread_keys(user_id, READ_ALL_CHUNK)
+        if not keys:
+            break
+        steps: list[Any] = [_set_read_step({"PK": k["PK"], "SK": k["SK"]}, now) for k in keys]
+        if _transact([*steps, _counter_step(user_id, -len(keys))]) is None:
+            marked += len(keys)
+            chunks += 1
+            continue
+        lost += 1
+        if lost >= _ATTEMPTS:
+            raise errors.DependencyUnavailable("Notifications kept changing while being marked read; try again.")
+    return marked
+
+
+def delete(user_id: str, notification_id: str, *, now: datetime) -> bool:
+    """Delete (tombstone) the notification, counting it out if it was unread; False when there is none."""
+    key = item_key(user_id, notification_id)
+    if key is None:
+        return False
+    ttl = int((now + timedelta(days=TOMBSTONE_DAYS)).timestamp())
+    for _ in range(_ATTEMPTS):
+        stored = get(user_id, notification_id)
+        if stored is None:
+            return False
+        was_read = bool(stored.get("read"))
+        step: dict[str, Any] = {
+            "Update": {
+                "TableName": table_name(),
+                "Key": key,
+                "UpdateExpression": "SET deleted = :true, deletedAt = :at, #ttl = :ttl REMOVE title, body",
+                "ConditionExpression": "attribute_exists(PK) AND attribute_not_exists(deleted) AND #read = :was",
+                "ExpressionAttributeNames": {"#read": "read", "#ttl": "ttl"},
+                "ExpressionAttributeValues": {
+                    ":true": {"BOOL": True},
+                    ":was": {"BOOL": was_read},
+                    ":at": {"S": sort_time(now)},
+                    ":ttl": {"N": str(ttl)},
+                },
+            }
+        }
+        items: list[Any] = [step] if was_read else [step, _counter_step(user_id, -1)]
+        if _transact(items) is None:
+            return True
+        # Read, deleted or marked read between the GetItem and the write: look again.
+    raise errors.DependencyUnavailable("The notification kept changing; try again.")

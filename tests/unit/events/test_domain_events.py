@@ -1,0 +1,233 @@
+"""Stream records to domain events, and publishing them to EventBridge without losing any (fake bus)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from slotwise import aws
+from slotwise.booking.models import Booking
+from slotwise.booking.store import booking_item
+from slotwise.data.codec import to_item
+from slotwise.events import publisher
+from slotwise.events.changes import event_of
+from slotwise.events.envelope import DomainEvent, UnknownEnvelope
+from tests.support.catalog import make_resource
+from tests.support.http import call
+
+START = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
+_sequence = iter(range(1, 10_000))
+
+
+def record(name: str, new: dict[str, Any] | None, old: dict[str, Any] | None = None) -> dict[str, Any]:
+    change: dict[str, Any] = {"SequenceNumber": str(next(_sequence)), "Keys": {}}
+    if new is not None:
+        change["NewImage"] = to_item(new)
+    if old is not None:
+        change["OldImage"] = to_item(old)
+    return {"eventName": name, "dynamodb": change}
+
+
+def booking_json(**changes: Any) -> dict[str, Any]:
+    base = {
+        "id": "b-1",
+        "reference": "ABC234",
+        "resourceId": "r-1",
+        "resourceName": "Room",
+        "resourceType": "meeting_room",
+        "venueId": "v-1",
+        "vendorId": "vendor-1",
+        "customerId": "cust-1",
+        "createdBy": "cust-1",
+        "timezone": "Europe/Lisbon",
+        "startTime": START.isoformat(),
+        "endTime": (START + timedelta(hours=1)).isoformat(),
+        "quantity": 1,
+        "lockKeys": ["k"],
+        "status": "confirmed",
+        "version": 1,
+        "price": {"amount": 1000, "currency": "EUR", "quantity": 1},
+        "createdAt": START.isoformat(),
+        "updatedAt": START.isoformat(),
+    }
+    request_id = changes.pop("requestId", None)
+    base.update(changes)
+    item = booking_item(Booking.model_validate(base))
+    return {**item, "requestId": request_id} if request_id else item
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [("held", "booking.held"), ("awaiting_approval", "booking.requested"), ("confirmed", "booking.confirmed")],
+)
+def test_a_new_booking_is_announced_by_its_status(status: str, expected: str) -> None:
+    event = event_of(record("INSERT", booking_json(status=status, requestId="req-1")))
+    assert event is not None
+    assert (event.type, event.id, event.correlation_id) == (expected, "booking:b-1:1", "req-1")
+    assert event.data["reference"] == "ABC234"
+    assert "lockKeys" not in event.data and "requestId" not in event.data
+
+
+@pytest.mark.parametrize("status", ["cancelled", "expired", "rejected", "completed", "no_show", "confirmed"])
+def test_a_status_change_is_that_status(status: str) -> None:
+    old = booking_json(status="held", version=3)
+    event = event_of(record("MODIFY", booking_json(status=status, version=4), old))
+    assert event is not None
+    assert (event.type, event.id, event.previous) == (f"booking.{status}", "booking:b-1:4", {"status": "held"})
+
+
+def test_a_move_is_a_reschedule_that_remembers_the_old_times() -> None:
+    old = booking_json(version=1)
+    new = booking_json(
+        version=2, startTime=(START + timedelta(hours=3)).isoformat(), endTime=(START + timedelta(hours=4)).isoformat()
+    )
+    event = event_of(record("MODIFY", new, old))
+    assert event is not None and event.type == "booking.rescheduled"
+    assert event.previous["startTime"] == old["startTime"] and event.previous["endTime"] == old["endTime"]
+
+
+def test_other_changes_are_updates_and_unversioned_rewrites_are_nothing() -> None:
+    old = booking_json(version=1)
+    updated = event_of(record("MODIFY", booking_json(version=2, title="Board"), old))
+    assert updated is not None and updated.type == "booking.updated"
+    assert event_of(record("MODIFY", booking_json(version=1, title="Board"), old)) is None
+    assert event_of(record("REMOVE", None, old)) is None
+
+
+def test_items_that_are_not_aggregates_make_no_event() -> None:
+    audit = {"PK": "AUDIT#booking:b-1", "SK": "x", "type": "audit", "version": 1}
+    assert event_of(record("INSERT", audit)) is None
+    assert event_of(record("INSERT", {"PK": "SLOT#r-1#k", "SK": "SLOT", "used": 1})) is None
+
+
+def test_resources_announce_creation_change_and_archival(table: str) -> None:
+    resource = make_resource(store=False)
+    item = {"PK": f"RESOURCE#{resource.id}", "SK": "RESOURCE", "type": "resource"}
+    first = {**item, **resource.model_dump(mode="json", by_alias=True)}
+    second = {**first, "version": 2, "name": "Renamed"}
+    third = {**second, "version": 3, "active": False}
+    kinds = [
+        event_of(record("INSERT", first)),
+        event_of(record("MODIFY", second, first)),
+        event_of(record("MODIFY", third, second)),
+    ]
+    assert [(e.type, e.aggregate_version) for e in kinds if e is not None] == [
+        ("resource.created", 1),
+        ("resource.changed", 2),
+        ("resource.archived", 3),
+    ]
+
+
+def test_the_envelope_survives_the_bus() -> None:
+    event = event_of(record("INSERT", booking_json(requestId="req-9")))
+    assert event is not None
+    entry = event.entry("slotwise")
+    assert (entry["Source"], entry["DetailType"]) == ("slotwise", "booking.confirmed")
+    assert entry["EventBusName"] == "slotwise"
+    detail = json.loads(entry["Detail"])
+    assert detail["metadata"]["eventId"] == "booking:b-1:1" and detail["metadata"]["version"] == 1
+    assert detail["metadata"]["correlationId"] == "req-9"
+    back = DomainEvent.from_sqs_body(json.dumps(event.bus_event()))
+    assert back == event
+    with pytest.raises(UnknownEnvelope):
+        DomainEvent.from_bus_event({**event.bus_event(), "source": "someone.else"})
+    newer = event.bus_event()
+    newer["detail"]["metadata"]["version"] = 2
+    with pytest.raises(UnknownEnvelope):
+        DomainEvent.from_bus_event(newer)
+
+
+class FakeBus:
+    """PutEvents that refuses the entries whose event id is in `refuse` (each refusal used up once, or forever)."""
+
+    def __init__(self, refuse: dict[str, int] | None = None) -> None:
+        self.refuse = dict(refuse or {})
+        self.calls: list[list[dict[str, Any]]] = []
+        self.accepted: list[str] = []
+
+    def put_events(self, Entries: list[dict[str, Any]]) -> dict[str, Any]:
+        self.calls.append(Entries)
+        outcomes = []
+        for entry in Entries:
+            event_id = json.loads(entry["Detail"])["metadata"]["eventId"]
+            if self.refuse.get(event_id, 0) > 0:
+                self.refuse[event_id] -= 1
+                outcomes.append({"ErrorCode": "InternalFailure", "ErrorMessage": "try again"})
+            else:
+                self.accepted.append(event_id)
+                outcomes.append({"EventId": event_id})
+        return {"FailedEntryCount": sum(1 for o in outcomes if "ErrorCode" in o), "Entries": outcomes}
+
+
+@pytest.fixture
+def bus(monkeypatch: pytest.MonkeyPatch) -> FakeBus:
+    fake = FakeBus()
+    monkeypatch.setattr(aws, "events", lambda: fake)
+    monkeypatch.setattr(publisher.time, "sleep", lambda _: None)
+    return fake
+
+
+def stream_batch(count: int) -> list[dict[str, Any]]:
+    return [record("INSERT", booking_json(id=f"b-{i}")) for i in range(count)]
+
+
+def test_a_batch_goes_out_ten_entries_per_call(bus: FakeBus) -> None:
+    assert publisher.publish_stream_batch(stream_batch(25)) == []
+    assert [len(call) for call in bus.calls] == [10, 10, 5]
+    assert len(bus.accepted) == 25
+
+
+def test_refused_entries_are_sent_again_and_only_they(bus: FakeBus) -> None:
+    bus.refuse = {"booking:b-3:1": 2}
+    assert publisher.publish_stream_batch(stream_batch(5)) == []
+    assert [len(call) for call in bus.calls] == [5, 1, 1]
+    assert sorted(bus.accepted) == sorted(f"booking:b-{i}:1" for i in range(5))
+
+
+def test_an_entry_refused_every_time_names_its_record(bus: FakeBus) -> None:
+    batch = stream_batch(4)
+    bus.refuse = {"booking:b-2:1": 99}
+    failed = publisher.publish_stream_batch(batch)
+    assert failed == [batch[2]["dynamodb"]["SequenceNumber"]]
+    assert len(bus.calls) == publisher.ATTEMPTS
+
+
+def test_the_publisher_function_reports_batch_item_failures(bus: FakeBus) -> None:
+    from infra.local.functions import invoke
+
+    batch = stream_batch(3)
+    bus.refuse = {"booking:b-1:1": 99}
+    result = invoke("publisher", {"Records": batch})
+    assert result == {"batchItemFailures": [{"itemIdentifier": batch[1]["dynamodb"]["SequenceNumber"]}]}
+
+
+def test_the_request_id_of_a_booking_becomes_its_events_correlation_id(table: str) -> None:
+    room = make_resource()
+    body = {"resourceId": room.id, "startTime": START.isoformat(), "endTime": (START + timedelta(hours=1)).isoformat()}
+    created = call("POST", "/api/v1/bookings", body=body, user="cust-1").body
+    stored = aws.dynamodb().get_item(TableName=table, Key=to_item({"PK": f"BOOKING#{created['id']}", "SK": "BOOKING"}))
+    assert stored["Item"]["requestId"]["S"]
+    assert "requestId" not in created
+
+
+def test_empty_maps_as_dynamodb_local_streams_them_are_read() -> None:
+    item = record("INSERT", booking_json(metadata={}))
+    item["dynamodb"]["NewImage"]["metadata"] = {}  # DynamoDB Local 3.3.0 streams `{"M": {}}` as `{}`
+    event = event_of(item)
+    assert event is not None and event.data["metadata"] == {}
+
+
+def test_the_catalogue_has_a_valid_sample_of_every_event_type() -> None:
+    from events import load, names
+    from slotwise.events.changes import BOOKING_EVENT_TYPES, RESOURCE_EVENT_TYPES
+
+    samples = {name.removeprefix("domain/") for name in names() if name.startswith("domain/")}
+    assert samples == set(BOOKING_EVENT_TYPES) | set(RESOURCE_EVENT_TYPES)
+    for name in samples:
+        event = DomainEvent.from_bus_event(load(f"domain/{name}"))
+        assert event.type == name
+        assert event.id.startswith(f"{event.aggregate}:{event.aggregate_id}:{event.aggregate_version}")
+        assert event.id.endswith(":reminder-60") == (name == "booking.reminder")

@@ -1,0 +1,163 @@
+"""Templates per language (with the fallback to English) and the .ics: RFC 5545 lines, folding, escaping, methods."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import get_args
+
+import pytest
+
+from slotwise.notifications import ics
+from slotwise.notifications.templates import LOCALES, TEXTS, Kind, MessageFacts, pick_locale, render
+
+START = datetime(2027, 3, 1, 10, 0, tzinfo=UTC)
+END = datetime(2027, 3, 1, 11, 0, tzinfo=UTC)
+FACTS = MessageFacts(reference="K7PX2Q", resource="Meeting room 3", timezone="Europe/Lisbon", start=START, end=END)
+
+
+def test_every_language_has_every_text_of_english() -> None:
+    assert set(LOCALES) >= {"en", "pt"}
+    for locale in LOCALES:
+        assert set(TEXTS[locale]) == set(TEXTS["en"]), locale
+    assert set(get_args(Kind)) <= set(TEXTS["en"])
+
+
+@pytest.mark.parametrize(
+    ("tag", "expected"), [("pt", "pt"), ("pt-BR", "pt"), ("PT_pt", "pt"), ("en-GB", "en"), ("fr", "en"), (None, "en")]
+)
+def test_the_profile_locale_picks_the_language(tag: str | None, expected: str) -> None:
+    assert pick_locale(tag) == expected
+
+
+@pytest.mark.parametrize("kind", get_args(Kind))
+@pytest.mark.parametrize("locale", ["en", "pt"])
+def test_each_kind_renders_subject_text_and_html(kind: Kind, locale: str) -> None:
+    rendered = render(kind, FACTS, locale=locale, name="Ana")
+    assert rendered.locale == locale
+    assert "Meeting room 3" in rendered.subject
+    for part in (rendered.text, rendered.html):
+        assert "K7PX2Q" in part
+        assert "Ana" in part
+        # Local time of the booking (Lisbon is UTC+0 in March), in the booking's zone.
+        assert "2027-03-01 10:00" in part and "Europe/Lisbon" in part
+    assert rendered.html.startswith("<!DOCTYPE html>") and f'lang="{locale}"' in rendered.html
+    assert "{" not in rendered.text + rendered.subject  # every placeholder filled
+    assert rendered.title == rendered.subject and "K7PX2Q" in rendered.body
+
+
+def test_portuguese_and_english_differ_and_fall_back() -> None:
+    pt = render("confirmed", FACTS, locale="pt-BR", name="Ana")
+    assert pt.subject == "Reserva confirmada: Meeting room 3"
+    assert pt.text.startswith("Olá Ana,")
+    assert render("confirmed", FACTS, locale="de", name=None).subject == "Booking confirmed: Meeting room 3"
+    assert render("confirmed", FACTS, locale="de", name=None).text.startswith("Hello,")
+
+
+def test_reminders_say_when_and_reschedules_say_what_changed() -> None:
+    day = render("reminder", MessageFacts(**{**FACTS.__dict__, "reminder": "24h"}), locale="en")
+    hour = render("reminder", MessageFacts(**{**FACTS.__dict__, "reminder": "1h"}), locale="pt")
+    assert "in 24 hours" in day.subject and "daqui a 1 hora" in hour.subject
+    moved = MessageFacts(
+        **{**FACTS.__dict__, "previous_start": START.replace(hour=9), "previous_end": START.replace(hour=10)}
+    )
+    text = render("rescheduled", moved, locale="en").text
+    assert "Previously: 2027-03-01 09:00" in text and "When: 2027-03-01 10:00" in text
+
+
+def test_client_text_is_escaped_in_html() -> None:
+    facts = MessageFacts(**{**FACTS.__dict__, "resource": "<b>Room</b> & co", "title": '"><script>'})
+    rendered = render("confirmed", facts, locale="en")
+    assert "<script>" not in rendered.html and "&lt;b&gt;Room&lt;/b&gt; &amp; co" in rendered.html
+    assert "<b>Room</b> & co" in rendered.text
+
+
+# --- .ics ------------------------------------------------------------------------------------------------------------
+
+
+def calendar(method: ics.Method = "REQUEST", sequence: int = 2, **changes: object) -> str:
+    values: dict[str, object] = {
+        "booking_id": "b-1",
+        "sequence": sequence,
+        "start": START,
+        "end": END,
+        "summary": "Quarterly review",
+        "location": "Meeting room 3",
+        "description": "Your booking K7PX2Q is confirmed.",
+        "organizer": "bookings@slotwise.example",
+        "attendee": "ana@example.test",
+        "booking_status": "confirmed",
+        "stamp": datetime(2026, 11, 22, 8, 0, tzinfo=UTC),
+    }
+    values.update(changes)
+    return ics.render(ics.CalendarEvent(**values), method)  # type: ignore[arg-type]
+
+
+def properties(text: str) -> dict[str, str]:
+    """Unfolded content lines as name -> value (the name without its parameters)."""
+    found: dict[str, str] = {}
+    for line in ics.unfold(text):
+        name, _, value = line.partition(":")
+        found.setdefault(name.split(";", 1)[0], value)
+    return found
+
+
+def unescape(value: str) -> str:
+    out, i = "", 0
+    while i < len(value):
+        if value[i] == "\\" and i + 1 < len(value):
+            out += "\n" if value[i + 1] in "nN" else value[i + 1]
+            i += 2
+        else:
+            out += value[i]
+            i += 1
+    return out
+
+
+def test_a_request_is_a_valid_calendar() -> None:
+    text = calendar()
+    assert text.endswith("\r\n")
+    assert "\n" not in text.replace("\r\n", "")  # CRLF only, no bare LF
+    lines = ics.unfold(text)
+    assert lines[0] == "BEGIN:VCALENDAR" and lines[-1] == "END:VCALENDAR"
+    assert lines.index("BEGIN:VEVENT") < lines.index("END:VEVENT")
+    props = properties(text)
+    for required in ("PRODID", "VERSION", "METHOD", "UID", "DTSTAMP", "DTSTART", "DTEND", "SEQUENCE", "SUMMARY"):
+        assert required in props, required
+    assert props["VERSION"] == "2.0"
+    assert props["METHOD"] == "REQUEST"
+    assert props["UID"] == "b-1@slotwise"
+    assert props["DTSTART"] == "20270301T100000Z" and props["DTEND"] == "20270301T110000Z"
+    assert props["STATUS"] == "CONFIRMED"
+    assert props["LOCATION"] == "Meeting room 3"
+    assert props["ORGANIZER"] == "mailto:bookings@slotwise.example"
+    assert props["ATTENDEE"] == "mailto:ana@example.test"
+
+
+def test_cancel_keeps_the_uid_and_raises_the_sequence() -> None:
+    request, cancel = properties(calendar("REQUEST", 2)), properties(calendar("CANCEL", 3))
+    assert cancel["METHOD"] == "CANCEL" and cancel["STATUS"] == "CANCELLED"
+    assert cancel["UID"] == request["UID"]
+    assert int(cancel["SEQUENCE"]) > int(request["SEQUENCE"])
+    held = properties(calendar("REQUEST", 1, booking_status="awaiting_approval"))
+    assert held["STATUS"] == "TENTATIVE"
+
+
+def test_long_and_special_text_is_folded_and_escaped() -> None:
+    summary = "Reunião, trimestral; revisão \\ planos\nsegunda linha " + "çã€" * 40
+    text = calendar(summary=summary, location="Sala 1, piso 2; ala \\ norte")
+    for physical in text.split("\r\n"):
+        assert len(physical.encode()) <= 75, physical
+        physical.encode().decode()  # never a split UTF-8 sequence
+    props = properties(text)
+    assert unescape(props["SUMMARY"]) == summary
+    assert unescape(props["LOCATION"]) == "Sala 1, piso 2; ala \\ norte"
+    assert "\\," in props["LOCATION"] and "\\;" in props["LOCATION"] and "\\\\" in props["LOCATION"]
+    assert "\\n" in props["SUMMARY"]
+
+
+def test_fold_boundaries() -> None:
+    assert ics.fold("X" * 75) == "X" * 75
+    folded = ics.fold("X" * 76)
+    assert folded == "X" * 75 + "\r\n X"
+    assert all(len(line.encode()) <= 75 for line in ics.fold("é" * 100).split("\r\n"))
+    assert ics.unfold(ics.fold("é" * 100) + "\r\n") == ["é" * 100]
