@@ -171,6 +171,16 @@ def reject(bookingId: str, body: DecisionRequest) -> Json:
 
 
 @app.post(
+    "/api/v1/bookings/<bookingId>/no-show",
+    tags=TAGS,
+    summary="Mark that the customer did not come (after the start)",
+    description=route_doc("booking.decide"),
+)
+def no_show(bookingId: str, body: DecisionRequest) -> Json:
+    return service.mark_no_show(_caller(), bookingId, reason=body.reason).public()
+
+
+@app.post(
     "/api/v1/bookings/<bookingId>/exceptions",
     tags=TAGS,
     summary="Cancel or modify one occurrence",

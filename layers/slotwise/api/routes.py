@@ -83,6 +83,7 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", f"{API_PREFIX}/bookings/{{bookingId}}/cancel", "bookings"),
     Route("POST", f"{API_PREFIX}/bookings/{{bookingId}}/confirm", "bookings"),
     Route("POST", f"{API_PREFIX}/bookings/{{bookingId}}/reject", "bookings"),
+    Route("POST", f"{API_PREFIX}/bookings/{{bookingId}}/no-show", "bookings"),
     Route("POST", f"{API_PREFIX}/bookings/{{bookingId}}/exceptions", "bookings"),
     # notifications (the caller's own in-app notifications)
     Route("GET", f"{API_PREFIX}/notifications", "notifications"),

@@ -22,6 +22,8 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "held": frozenset({"confirmed", "cancelled", "expired"}),
     "awaiting_approval": frozenset({"confirmed", "rejected", "cancelled", "expired"}),
     "confirmed": frozenset({"cancelled", "completed", "no_show"}),
+    # The timers job completes every booking at its end; the vendor may then say the customer never came.
+    "completed": frozenset({"no_show"}),
 }
 
 MetadataValue = str | int | float | bool

@@ -589,6 +589,41 @@ def expire_lapsed(now: datetime | None = None, limit: int = 100) -> int:
     return sum(expire_one(booking_id, now) for booking_id in store.lapsed_holds(int(now.timestamp()), limit=limit))
 
 
+NO_SHOW_WINDOW = timedelta(days=30)
+
+
+def mark_no_show(caller: Caller, booking_id: str, *, reason: str = "", now: datetime | None = None) -> Booking:
+    """The customer did not come: only its decider (vendor, advisor, admin), once it has started, within 30 days
+    of its end. The inventory stays claimed: the time was held for them."""
+    now = now or now_utc()
+    permissions.require(caller, "booking.decide")
+    booking = store.get_booking(booking_id)
+    resource = catalog.get_resource(booking.resource_id) if booking is not None else None
+    booking = access.visible(caller, booking, booking_id, resource)
+    access.require_decider(caller, booking, resource)
+    _require_transition(booking, "no_show")
+    if now < booking.start_time:
+        raise errors.Conflict("A booking that has not started cannot be a no-show.", code="not_started")
+    if now > booking.end_time + NO_SHOW_WINDOW:
+        raise errors.Conflict("No-shows are marked within 30 days of the end.", code="too_late")
+    after = _changed(
+        booking,
+        by=caller.user_id,
+        request_id=caller.request_id,
+        action="no_show",
+        now=now,
+        status="no_show",
+        note=reason,
+    )
+    tx = Transaction()
+    tx.replace_booking(booking, after)
+    add_status_change(tx, booking, "no_show")
+    detail = {"from": booking.status, "reason": reason or None}
+    tx.audit(audit.entry(caller, "booking.no_show", "booking", booking.id, at=now, detail=detail))
+    _commit(tx, booking_id)
+    return after
+
+
 TIMERS_JOB = "booking-timers"
 
 

@@ -42,6 +42,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from slotwise import errors
+from slotwise.audit import log as audit
 from slotwise.catalog.repository import get_resource
 from slotwise.data.codec import from_item
 from slotwise.data.pagination import decode_cursor, encode_cursor
@@ -320,7 +321,9 @@ def unread_count(caller: Caller) -> int:
 
 def mark_read(caller: Caller, notification_id: str, *, now: datetime | None = None) -> Notification:
     user = _user(caller, "notification.update")
-    found = store.mark_read(user, notification_id, now=now or datetime.now(UTC))
+    at = now or datetime.now(UTC)
+    entry = audit.entry(caller, "notification.read", "notification", notification_id, at=at)
+    found = store.mark_read(user, notification_id, now=at, audit=entry)
     if found is None:
         raise _not_found(notification_id)
     return found
@@ -328,11 +331,18 @@ def mark_read(caller: Caller, notification_id: str, *, now: datetime | None = No
 
 def mark_all_read(caller: Caller, *, now: datetime | None = None) -> dict[str, int]:
     user = _user(caller, "notification.update")
-    marked = store.mark_all_read(user, now=now or datetime.now(UTC))
+    at = now or datetime.now(UTC)
+
+    def entry(count: int) -> audit.AuditEntry:
+        return audit.entry(caller, "notification.read_all", "user", user, at=at, detail={"marked": count})
+
+    marked = store.mark_all_read(user, now=at, audit=entry)
     return {"marked": marked, "unread": store.unread_count(user)}
 
 
 def delete(caller: Caller, notification_id: str, *, now: datetime | None = None) -> None:
     user = _user(caller, "notification.update")
-    if not store.delete(user, notification_id, now=now or datetime.now(UTC)):
+    at = now or datetime.now(UTC)
+    entry = audit.entry(caller, "notification.delete", "notification", notification_id, at=at)
+    if not store.delete(user, notification_id, now=at, audit=entry):
         raise _not_found(notification_id)

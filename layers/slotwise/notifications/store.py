@@ -20,17 +20,19 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from slotwise import aws, errors
+from slotwise.audit.log import AuditEntry
 from slotwise.data.codec import from_item, to_item
 from slotwise.data.dynamo import table_name, translate_errors
 from slotwise.notifications.models import Notification, created_at_of, sort_time
 
 TOMBSTONE_DAYS = 30
 # One TransactWriteItems takes 100 items: 99 notifications and the counter.
-READ_ALL_CHUNK = 99
+READ_ALL_CHUNK = 98  # + the counter + the audit entry = DynamoDB's 100 items per transaction
 READ_ALL_MAX_CHUNKS = 50
 _ATTEMPTS = 6
 # Pages a filtered listing reads at most per request before it returns a short page with a cursor.
@@ -244,13 +246,14 @@ def _set_read_step(key: Key, now: datetime) -> dict[str, Any]:
     }
 
 
-def mark_read(user_id: str, notification_id: str, *, now: datetime) -> Notification | None:
-    """Mark it read (the counter drops by one only if it was unread); None when there is no such notification."""
+def mark_read(user_id: str, notification_id: str, *, now: datetime, audit: AuditEntry) -> Notification | None:
+    """Mark it read (the counter drops by one only if it was unread; the audit entry only if it changed); None when
+    there is no such notification."""
     key = item_key(user_id, notification_id)
     if key is None:
         return None
     # A failed condition means it was read already (nothing to count) or is missing or deleted: the read says which.
-    _transact([_set_read_step(key, now), _counter_step(user_id, -1)])
+    _transact([_set_read_step(key, now), _counter_step(user_id, -1), audit.put()])
     stored = get(user_id, notification_id)
     return Notification.model_validate(stored) if stored else None
 
@@ -275,11 +278,12 @@ def _unread_keys(user_id: str, limit: int) -> list[Key]:
     return keys[:limit]
 
 
-def mark_all_read(user_id: str, *, now: datetime) -> int:
+def mark_all_read(user_id: str, *, now: datetime, audit: Callable[[int], AuditEntry]) -> int:
     """Mark unread notifications read, 99 per transaction with the counter moved by exactly that many; returns
     how many this call marked. A transaction that lost a race (one of its notifications was read or deleted
     meanwhile) wrote nothing: the unread ones are read again and the chunk retried. One call marks at most
-    `READ_ALL_MAX_CHUNKS` chunks (the answer's unread count shows what is left)."""
+    `READ_ALL_MAX_CHUNKS` chunks (the answer's unread count shows what is left). Each chunk writes its own audit
+    entry, `audit(how many)`."""
     marked = 0
     chunks = lost = 0
     while chunks < READ_ALL_MAX_CHUNKS:
@@ -287,7 +291,7 @@ def mark_all_read(user_id: str, *, now: datetime) -> int:
         if not keys:
             break
         steps: list[Any] = [_set_read_step({"PK": k["PK"], "SK": k["SK"]}, now) for k in keys]
-        if _transact([*steps, _counter_step(user_id, -len(keys))]) is None:
+        if _transact([*steps, _counter_step(user_id, -len(keys)), audit(len(keys)).put()]) is None:
             marked += len(keys)
             chunks += 1
             continue
@@ -297,7 +301,7 @@ def mark_all_read(user_id: str, *, now: datetime) -> int:
     return marked
 
 
-def delete(user_id: str, notification_id: str, *, now: datetime) -> bool:
+def delete(user_id: str, notification_id: str, *, now: datetime, audit: AuditEntry) -> bool:
     """Delete (tombstone) the notification, counting it out if it was unread; False when there is none."""
     key = item_key(user_id, notification_id)
     if key is None:
@@ -323,7 +327,7 @@ def delete(user_id: str, notification_id: str, *, now: datetime) -> bool:
                 },
             }
         }
-        items: list[Any] = [step] if was_read else [step, _counter_step(user_id, -1)]
+        items: list[Any] = [step, audit.put()] if was_read else [step, _counter_step(user_id, -1), audit.put()]
         if _transact(items) is None:
             return True
         # Read, deleted or marked read between the GetItem and the write: look again.

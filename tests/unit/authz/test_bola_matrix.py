@@ -233,6 +233,12 @@ CASES: dict[str, Case] = {
     f"POST {B}/reject": Case(
         "booking.decide", lambda i: f"{API}/bookings/{i['booking']}/reject", lambda i: {}, not_found="booking_not_found"
     ),
+    f"POST {B}/no-show": Case(
+        "booking.decide",
+        lambda i: f"{API}/bookings/{i['booking']}/no-show",
+        lambda i: {},
+        not_found="booking_not_found",
+    ),
     f"POST {B}/exceptions": Case(
         "booking.update",
         lambda i: f"{API}/bookings/{i['series']}/exceptions",

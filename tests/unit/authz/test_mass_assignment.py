@@ -49,6 +49,7 @@ BODIES: dict[str, Callable[[], dict[str, Any]]] = {
     f"POST {B}/cancel": lambda: {"reason": "plans changed"},
     f"POST {B}/confirm": lambda: {},
     f"POST {B}/reject": lambda: {},
+    f"POST {B}/no-show": lambda: {},
     f"POST {B}/exceptions": lambda: {"exceptionType": "cancelled", "exceptionDate": "2027-03-01"},
     f"POST {U}/approve": lambda: {},
     f"POST {U}/reject": lambda: {},

@@ -173,3 +173,53 @@ def test_reminder_settings_are_validated() -> None:
     for bad in ([60, 60], [1, 60], [60, 120, 180, 240], [30_000]):
         with pytest.raises(ValidationError):
             BookingPolicy.model_validate({"reminderMinutes": bad})
+
+
+# --- no-shows ---------------------------------------------------------------------------------------------------
+
+
+def test_the_vendor_marks_a_no_show_after_the_start_even_once_completed(table: str) -> None:
+    import pytest
+
+    from slotwise import errors
+    from slotwise.booking.service import mark_no_show
+    from slotwise.identity.models import Caller
+
+    made = book(make_resource())
+    vendor = Caller(user_id="vendor-1", role="vendor")
+    with pytest.raises(errors.Conflict) as early:
+        mark_no_show(vendor, made["id"], now=START - timedelta(minutes=5))
+    assert early.value.code == "not_started"
+    with pytest.raises(errors.PermissionDenied):
+        mark_no_show(Caller(user_id="cust-1", role="customer"), made["id"], now=START + timedelta(minutes=5))
+    with pytest.raises(errors.NotFound):  # another vendor does not see it
+        mark_no_show(Caller(user_id="vendor-2", role="vendor"), made["id"], now=START + timedelta(minutes=5))
+    assert run_timers(END) == {"complete": 1}
+    marked = mark_no_show(vendor, made["id"], reason="never came", now=END + timedelta(hours=1))
+    assert (marked.status, marked.version) == ("no_show", 3)
+    assert stored(table, made["id"])["status"] == "no_show"
+    with pytest.raises(errors.Conflict) as again:
+        mark_no_show(vendor, made["id"], now=END + timedelta(hours=2))
+    assert again.value.code == "invalid_transition"
+
+
+def test_no_shows_are_marked_within_thirty_days(table: str) -> None:
+    import pytest
+
+    from slotwise import errors
+    from slotwise.booking.service import mark_no_show
+    from slotwise.identity.models import Caller
+
+    made = book(make_resource())
+    with pytest.raises(errors.Conflict) as late:
+        mark_no_show(Caller(user_id="vendor-1", role="vendor"), made["id"], now=END + timedelta(days=31))
+    assert late.value.code == "too_late"
+
+
+def test_a_cancelled_booking_cannot_be_a_no_show_over_http(table: str) -> None:
+    made = book(make_resource())
+    assert call("POST", f"/api/v1/bookings/{made['id']}/cancel", body={}, user="cust-1").status == 200
+    refused = call("POST", f"/api/v1/bookings/{made['id']}/no-show", body={}, user="vendor-1", role="vendor")
+    assert (refused.status, refused.code) == (409, "invalid_transition")
+    customer = call("POST", f"/api/v1/bookings/{made['id']}/no-show", body={}, user="cust-1", role="customer")
+    assert customer.status == 403

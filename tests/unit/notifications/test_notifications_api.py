@@ -130,3 +130,19 @@ def test_signed_in_callers_only(table: str) -> None:
 def test_limit_is_validated(table: str) -> None:
     assert call("GET", API, query={"limit": 0}, **ME).status == 422
     assert call("GET", API, query={"limit": 101}, **ME).status == 422
+
+
+def test_reads_read_alls_and_deletes_are_audited_once_each(five: list[str]) -> None:
+    from slotwise.audit.log import query
+
+    def entries(target: str) -> list[str]:
+        found, _ = query(target=target, actor=None, frm=None, to=None, limit=100, cursor=None)
+        return [e["action"] for e in found]
+
+    call("POST", f"{API}/{five[0]}/read", **ME)
+    call("POST", f"{API}/{five[0]}/read", **ME)  # no change: no entry
+    assert entries(f"notification:{five[0]}") == ["notification.read"]
+    assert call("DELETE", f"{API}/{five[1]}", **ME).status == 204
+    assert entries(f"notification:{five[1]}") == ["notification.delete"]
+    assert call("POST", f"{API}/read-all", **ME).body["marked"] == 3
+    assert entries("user:cust-42") == ["notification.read_all"]
