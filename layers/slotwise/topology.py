@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from slotwise.events.catalogue import BOOKING_EVENT_TYPES, EVENT_TYPES
+
 StreamView = Literal["NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY"]
 
 
@@ -142,40 +144,12 @@ TOPOLOGY = Topology(
     rules=(
         EventRuleSpec(
             name="booking-events-to-notifications",
-            detail_types=(
-                "booking.held",
-                "booking.requested",
-                "booking.confirmed",
-                "booking.cancelled",
-                "booking.rescheduled",
-                "booking.expired",
-                "booking.rejected",
-                "booking.completed",
-                "booking.no_show",
-                "booking.updated",
-                "booking.reminder",
-            ),
+            detail_types=BOOKING_EVENT_TYPES,
             target_queue="notifications",
         ),
         EventRuleSpec(
             name="events-to-webhooks",
-            # Exactly slotwise.webhooks.catalogue.EVENT_TYPES (tests/unit/webhooks keeps them equal).
-            detail_types=(
-                "booking.held",
-                "booking.requested",
-                "booking.confirmed",
-                "booking.cancelled",
-                "booking.rescheduled",
-                "booking.expired",
-                "booking.rejected",
-                "booking.completed",
-                "booking.no_show",
-                "booking.updated",
-                "booking.reminder",
-                "resource.created",
-                "resource.changed",
-                "resource.archived",
-            ),
+            detail_types=EVENT_TYPES,
             target_queue="webhooks",
         ),
     ),

@@ -562,8 +562,8 @@ def query_bookings(
     return bookings, page.get("LastEvaluatedKey")
 
 
-def lapsed_holds(now_epoch: int, limit: int = 100) -> list[str]:
-    """Ids of bookings whose hold deadline has passed, across every shard of the sparse holds index."""
+def _due(kind: str, before: str, limit: int) -> list[str]:
+    """Ids of bookings in GSI3 partitions `<kind>#<shard>` whose sort key is below `before`, across every shard."""
     client = aws.dynamodb()
     found: list[str] = []
     with translate_errors("Query"):
@@ -571,31 +571,23 @@ def lapsed_holds(now_epoch: int, limit: int = 100) -> list[str]:
             page = client.query(
                 TableName=table_name(),
                 IndexName="GSI3",
-                KeyConditionExpression="GSI3PK = :pk AND GSI3SK < :now",
-                ExpressionAttributeValues={":pk": {"S": f"HOLDS#{shard}"}, ":now": {"S": f"{now_epoch:012d}#"}},
+                KeyConditionExpression="GSI3PK = :pk AND GSI3SK < :before",
+                ExpressionAttributeValues={":pk": {"S": f"{kind}#{shard}"}, ":before": {"S": before}},
                 ProjectionExpression="id",
                 Limit=limit,
             )
             found.extend(item["id"]["S"] for item in page.get("Items", []))
     return found
+
+
+def lapsed_holds(now_epoch: int, limit: int = 100) -> list[str]:
+    """Ids of bookings whose hold deadline has passed (strictly), across every shard of the sparse holds index."""
+    return _due("HOLDS", f"{now_epoch:012d}#", limit)
 
 
 def due_timers(now_epoch: int, limit: int = 100) -> list[str]:
     """Ids of confirmed bookings whose next deadline (reminder or completion) has come, across every shard."""
-    client = aws.dynamodb()
-    found: list[str] = []
-    with translate_errors("Query"):
-        for shard in range(HOLD_SHARDS):
-            page = client.query(
-                TableName=table_name(),
-                IndexName="GSI3",
-                KeyConditionExpression="GSI3PK = :pk AND GSI3SK <= :now",
-                ExpressionAttributeValues={":pk": {"S": f"TIMER#{shard}"}, ":now": {"S": f"{now_epoch:012d}#~"}},
-                ProjectionExpression="id",
-                Limit=limit,
-            )
-            found.extend(item["id"]["S"] for item in page.get("Items", []))
-    return found
+    return _due("TIMER", f"{now_epoch:012d}#~", limit)
 
 
 def slot_holders(resource_id: str, lock_keys: Sequence[str], booking_id: str) -> set[str]:

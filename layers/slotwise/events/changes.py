@@ -29,20 +29,6 @@ from slotwise.data.codec import from_item
 from slotwise.events.envelope import DomainEvent
 
 _CREATED_AS = {"held": "booking.held", "awaiting_approval": "booking.requested", "confirmed": "booking.confirmed"}
-BOOKING_EVENT_TYPES = (
-    "booking.held",
-    "booking.requested",
-    "booking.confirmed",
-    "booking.cancelled",
-    "booking.rescheduled",
-    "booking.expired",
-    "booking.rejected",
-    "booking.completed",
-    "booking.no_show",
-    "booking.updated",
-    "booking.reminder",
-)
-RESOURCE_EVENT_TYPES = ("resource.created", "resource.changed", "resource.archived")
 
 
 def _typed(value: Any) -> Any:

@@ -1,8 +1,7 @@
 """The event types a webhook subscription may name, and which events reach a vendor's subscription.
 
-The bus rule that feeds the webhook queue (`slotwise.topology`, rule `webhooks`) lists exactly these types; a test
-keeps the two, and the types the publisher derives (`slotwise.events.changes`), in step. A subscription names types
-from this list, or `*` for every type (including types added later).
+The types are `slotwise.events.catalogue`'s, which the bus rule feeding the webhook queue uses as well. A
+subscription names types from that list, or `*` for every type (including types added later).
 
 A vendor's subscription receives an event only when the event's aggregate belongs to the vendor: a booking's
 `data.vendorId`, a resource's `data.ownerId` (`OWNER_FIELDS`). An admin's subscription receives every event. An
@@ -15,22 +14,6 @@ from collections.abc import Mapping
 from typing import Any
 
 ALL_TYPES = "*"
-
-BOOKING_TYPES: tuple[str, ...] = (
-    "booking.held",
-    "booking.requested",
-    "booking.confirmed",
-    "booking.cancelled",
-    "booking.rescheduled",
-    "booking.expired",
-    "booking.rejected",
-    "booking.completed",
-    "booking.no_show",
-    "booking.updated",
-    "booking.reminder",
-)
-RESOURCE_TYPES: tuple[str, ...] = ("resource.created", "resource.changed", "resource.archived")
-EVENT_TYPES: tuple[str, ...] = BOOKING_TYPES + RESOURCE_TYPES
 
 # aggregate -> the field of `data` that names the vendor the event belongs to (payments will carry vendorId too).
 OWNER_FIELDS: Mapping[str, str] = {"booking": "vendorId", "resource": "ownerId", "venue": "ownerId"}

@@ -7,8 +7,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
+from slotwise.events.catalogue import EVENT_TYPES
 from slotwise.models import ApiModel, DomainModel
-from slotwise.webhooks.catalogue import ALL_TYPES, EVENT_TYPES
+from slotwise.webhooks.catalogue import ALL_TYPES
 
 # `own`: a vendor's subscription, their own venues' events only; `all`: an admin's, every event.
 Scope = Literal["own", "all"]

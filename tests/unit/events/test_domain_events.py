@@ -222,7 +222,7 @@ def test_empty_maps_as_dynamodb_local_streams_them_are_read() -> None:
 
 def test_the_catalogue_has_a_valid_sample_of_every_event_type() -> None:
     from events import load, names
-    from slotwise.events.changes import BOOKING_EVENT_TYPES, RESOURCE_EVENT_TYPES
+    from slotwise.events.catalogue import BOOKING_EVENT_TYPES, RESOURCE_EVENT_TYPES
 
     samples = {name.removeprefix("domain/") for name in names() if name.startswith("domain/")}
     assert samples == set(BOOKING_EVENT_TYPES) | set(RESOURCE_EVENT_TYPES)

@@ -1,0 +1,22 @@
+"""Every domain event type Slotwise publishes: one list for the publisher, the bus rules and webhook subscriptions.
+
+Plain data with no imports, so `slotwise.topology` (read by the CDK app) can use it without loading the domain.
+"""
+
+from __future__ import annotations
+
+BOOKING_EVENT_TYPES: tuple[str, ...] = (
+    "booking.held",
+    "booking.requested",
+    "booking.confirmed",
+    "booking.cancelled",
+    "booking.rescheduled",
+    "booking.expired",
+    "booking.rejected",
+    "booking.completed",
+    "booking.no_show",
+    "booking.updated",
+    "booking.reminder",
+)
+RESOURCE_EVENT_TYPES: tuple[str, ...] = ("resource.created", "resource.changed", "resource.archived")
+EVENT_TYPES: tuple[str, ...] = BOOKING_EVENT_TYPES + RESOURCE_EVENT_TYPES
