@@ -34,12 +34,15 @@ for leaked in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_PROFILE"):
 def _fresh_settings_and_clients() -> Iterator[None]:
     from slotwise.aws import reset_clients
     from slotwise.cache import reset_caches
+    from slotwise.payments.provider import reset_provider
     from slotwise.settings import get_settings
 
     get_settings.cache_clear()
     reset_clients()
     reset_caches()
+    reset_provider()
     yield
     get_settings.cache_clear()
     reset_clients()
     reset_caches()
+    reset_provider()

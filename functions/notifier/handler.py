@@ -1,4 +1,4 @@
-"""The notifier: booking events from the `notifications` queue -> in-app notifications and e-mail.
+"""The notifier: booking and refund events from the `notifications` queue -> in-app notifications and e-mail.
 
 Each SQS record is one EventBridge event (slotwise.events.envelope). Records are processed one by one with
 Powertools' BatchProcessor and reported as partial batch failures, so a record that fails is the only one SQS

@@ -22,6 +22,9 @@ from slotwise.settings import Settings
 # Groups that only read one item (the health probe's GetItem); every other group reads and writes the table and
 # publishes events. A new read-only group gets exactly the actions it calls.
 TABLE_ACTIONS_OF_READ_ONLY_GROUPS: Mapping[str, tuple[str, ...]] = {"health": ("dynamodb:GetItem",)}
+# Groups that never touch the table, the bus or callers' tokens: the Stripe webhook ingress only verifies a
+# signature and queues the event (infra.components.payments grants it that queue and its signing secret).
+ISOLATED_GROUPS: frozenset[str] = frozenset({"stripe_webhooks"})
 POWERTOOLS_LOG_LEVEL = "INFO"
 # Groups that send e-mail through SES (SendRawEmail), only from the configured sender (SLOTWISE_EMAIL_FROM's
 # default unless the environment says otherwise): its address identity or its domain identity.
@@ -110,7 +113,7 @@ class SlotwiseFunctions(Construct):
             read_only = TABLE_ACTIONS_OF_READ_ONLY_GROUPS.get(group)
             if read_only is not None:
                 table.grant(built.function, *read_only)
-            else:
+            elif group not in ISOLATED_GROUPS:
                 table.grant_read_write_data(built.function)
                 event_bus.grant_put_events_to(built.function)
                 # Every function that reads a caller verifies tokens with this key.

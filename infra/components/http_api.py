@@ -41,9 +41,15 @@ ROUTE_THROTTLES: Mapping[str, Throttle] = {
     f"POST {API_PREFIX}/bookings": Throttle(rate=20, burst=40),
     f"POST {API_PREFIX}/bookings/recurring": Throttle(rate=2, burst=5),
 }
+# Routes authenticated by a signature over their body instead of a token: Stripe sends no bearer token, so a JWT
+# authorizer would refuse every event; the function verifies Stripe-Signature (slotwise.payments.signatures).
+SIGNED_ROUTES = frozenset({f"POST {API_PREFIX}/webhooks/stripe"})
 # Routes the gateway never asks a token for, even in external-OIDC mode: load balancers and uptime checks probe
-# health, and the API description is public. `$default` (unknown paths -> problem+json 404/405) is open as well.
-PUBLIC_ROUTES = frozenset({f"GET {API_PREFIX}/health", f"GET {API_PREFIX}/openapi.json", f"GET {API_PREFIX}/docs"})
+# health, the API description is public, and signed webhooks carry their own proof. `$default` (unknown paths ->
+# problem+json 404/405) is open as well.
+PUBLIC_ROUTES = (
+    frozenset({f"GET {API_PREFIX}/health", f"GET {API_PREFIX}/openapi.json", f"GET {API_PREFIX}/docs"}) | SIGNED_ROUTES
+)
 
 # Request headers the API reads and response headers it sets that a browser would otherwise hide.
 CORS_ALLOW_HEADERS = ["authorization", "content-type", "idempotency-key", "if-match"]
@@ -85,6 +91,10 @@ _GATEWAY_OPEN = (
 _PUBLIC_ROUTE = (
     "Public by design in every mode: health probes, the OpenAPI document and Swagger UI carry no customer data "
     "and must answer load balancers and readers without a token."
+)
+_SIGNED_ROUTE = (
+    "Stripe's webhook calls carry no bearer token: the function accepts only a body signed with the endpoint's "
+    "secret (HMAC-SHA256 in Stripe-Signature, at most 300 s old) and refuses anything else (400) before parsing it."
 )
 _DEFAULT_ROUTE = (
     "The $default route only sends unknown paths to the fallback function, which answers the application's "
@@ -148,7 +158,7 @@ class SlotwiseHttpApi(Construct):
             )
             self.routes[route.route_key] = added
             if not protected:
-                reason = _PUBLIC_ROUTE if route.route_key in PUBLIC_ROUTES else _GATEWAY_OPEN
+                reason = _open_route_reason(route.route_key)
                 acknowledge(added, "AwsSolutions-APIG4", reason)
         default_route = self.api.node.try_find_child("DefaultRoute")
         if default_route is not None:
@@ -193,6 +203,12 @@ class SlotwiseHttpApi(Construct):
         # A stage's RouteSettings may only name routes that already exist.
         for key in route_throttles:
             stage.node.add_dependency(self.routes[key])
+
+
+def _open_route_reason(route_key: str) -> str:
+    if route_key in SIGNED_ROUTES:
+        return _SIGNED_ROUTE
+    return _PUBLIC_ROUTE if route_key in PUBLIC_ROUTES else _GATEWAY_OPEN
 
 
 def cors_options(origins: Sequence[str]) -> apigwv2.CorsPreflightOptions | None:

@@ -21,6 +21,7 @@ from infra.local.provision import provision
 from infra.local.streams import stream_pollers
 from infra.local.workers import Workers, run_job
 from slotwise import aws
+from slotwise.payments import inbox
 from slotwise.settings import get_settings
 from slotwise.topology import TOPOLOGY
 
@@ -74,6 +75,8 @@ def serve(args: argparse.Namespace) -> int:
         webhooks = TOPOLOGY.queue("webhooks")
         os.environ["SLOTWISE_WEBHOOK_QUEUE_URL"] = resources.queue_urls[webhooks.name]
         os.environ["SLOTWISE_WEBHOOK_DLQ_URL"] = aws.sqs().get_queue_url(QueueName=webhooks.dlq_name)["QueueUrl"]
+        # The Stripe ingress queues verified events for the payment-events processor (slotwise.payments.inbox).
+        os.environ["SLOTWISE_STRIPE_EVENTS_QUEUE_URL"] = resources.queue_urls[inbox.QUEUE_NAME]
         get_settings.cache_clear()
         if args.seed:
             counts = demo_data.load()

@@ -63,7 +63,20 @@ def _catalog(departure: datetime) -> list[tuple[dict[str, Any], list[dict[str, A
                     "type": "room",
                     "capacity": 1,
                     "amenities": ["ensuite"],
-                    "policy": {"unit": "night", "maxUnits": 14, "confirmation": "payment"},
+                    "policy": {
+                        "unit": "night",
+                        "maxUnits": 14,
+                        "confirmation": "payment",
+                        # The hostel's terms: a week ahead everything back, two days half, one day a quarter.
+                        "cancellation": {
+                            "tiers": [
+                                {"minHoursBefore": 168, "percent": 100},
+                                {"minHoursBefore": 48, "percent": 50},
+                                {"minHoursBefore": 24, "percent": 25},
+                            ],
+                            "fee": 500,
+                        },
+                    },
                     "pricing": {
                         "currency": "EUR",
                         "unitPrice": 6500,
@@ -178,6 +191,14 @@ def _catalog(departure: datetime) -> list[tuple[dict[str, Any], list[dict[str, A
                         "bufferAfterMinutes": 120,
                         "confirmation": "payment",
                         "maxHorizonDays": 540,
+                        # The hall site refunds to the customer's wallet unless they ask for the card.
+                        "cancellation": {
+                            "tiers": [
+                                {"minHoursBefore": 720, "percent": 100},
+                                {"minHoursBefore": 168, "percent": 50},
+                            ],
+                            "defaultRefundTo": "wallet",
+                        },
                     },
                     "pricing": {
                         "currency": "INR",

@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
+
+from slotwise.api.routes import API_PREFIX
 
 STATE_FILE = Path(".local") / "runtime.json"
 
@@ -14,6 +17,15 @@ class Endpoints:
     api: str
     dynamodb: str
     moto: str
+
+    @property
+    def stripe_webhook_url(self) -> str:
+        """Where the simulated payment provider posts its signed Stripe events: this runtime's own webhook route,
+        so they take the path Stripe's would (signature check, queue, processor)."""
+        parts = urlsplit(self.api)
+        # A server listening on every interface is reached on loopback.
+        host = "127.0.0.1" if parts.hostname in (None, "", "0.0.0.0", "::") else parts.hostname
+        return f"http://{host}:{parts.port}{API_PREFIX}/webhooks/stripe"
 
     def as_env(self, table_name: str = "slotwise", bus_name: str = "slotwise") -> dict[str, str]:
         return {
@@ -29,6 +41,7 @@ class Endpoints:
             "SLOTWISE_TABLE_NAME": table_name,
             "SLOTWISE_EVENT_BUS_NAME": bus_name,
             "SLOTWISE_TRUST_IDENTITY_HEADERS": "true",
+            "SLOTWISE_SIMULATED_WEBHOOK_URL": self.stripe_webhook_url,
             "POWERTOOLS_SERVICE_NAME": "slotwise",
             "POWERTOOLS_METRICS_NAMESPACE": "Slotwise",
             # EMF lines would drown the request log locally; metrics are checked in tests instead.

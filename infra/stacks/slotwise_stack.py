@@ -7,9 +7,7 @@ and `slotwise.api.routes.ROUTES` so nothing here can drift from the code:
     api        HTTP API, routes, throttles, logs, CORS, JWT       infra/components/http_api.py
     auth       own issuer or external OIDC, for api + functions   infra/components/auth.py
     ops        alarm topic, alarms, dashboard                     infra/components/ops.py
-
-A payments construct (the Stripe webhook function, with no authorizer, and its secrets in Secrets Manager) joins
-these when the payments capability brings the function.
+    payments   Stripe webhook ingress, Stripe secrets, provider   infra/components/payments.py
 
 The stack is environment-agnostic: it makes no AWS call at synth time and works offline.
 """
@@ -31,6 +29,7 @@ from infra.components.group_function import QUEUE_CONSUMER_TIMEOUT, missing_grou
 from infra.components.http_api import SlotwiseHttpApi
 from infra.components.naming import stage_name
 from infra.components.ops import Monitored, SlotwiseOps
+from infra.components.payments import wire_payments
 from infra.components.webhooks import wire_webhook_delivery
 from slotwise.api import routes as api_routes
 from slotwise.topology import TOPOLOGY, Topology
@@ -100,6 +99,7 @@ class SlotwiseStack(Stack):
         self.functions = self.compute.functions
         self.async_.attach(self.functions, self.data.table)
         wire_webhook_delivery(self.async_, self.functions)
+        self.payments = wire_payments(self, self.async_, self.functions, removal_policy)
         self.http_api = SlotwiseHttpApi(
             self,
             "HttpApi",

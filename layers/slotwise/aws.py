@@ -70,6 +70,24 @@ def secretsmanager() -> SecretsManagerClient:
     return client
 
 
+def secret_string(arn: str, *, code: str | None = None) -> str:
+    """The string of a Secrets Manager secret; DependencyUnavailable (with `code`) when it cannot be read."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from slotwise import errors
+
+    try:
+        found = secretsmanager().get_secret_value(SecretId=arn)
+    except ClientError as exc:
+        failure = exc.response.get("Error", {}).get("Code", "")
+        raise errors.DependencyUnavailable(f"Secrets Manager GetSecretValue failed: {failure}", code=code) from exc
+    except BotoCoreError as exc:
+        raise errors.DependencyUnavailable(
+            f"Secrets Manager GetSecretValue failed: {type(exc).__name__}", code=code
+        ) from exc
+    return str(found.get("SecretString") or "")
+
+
 def reset_clients() -> None:
     """Forget every cached client (tests, and the local runtime after it moves endpoints)."""
     _client.cache_clear()

@@ -10,6 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, m
 
 Stage = Literal["local", "test", "dev", "prod"]
 AuthMode = Literal["own", "oidc"]
+PaymentProviderName = Literal["simulated", "stripe"]
+PaymentFlow = Literal["payment_intent", "checkout_session"]
+# The Stripe webhook signing secret the local runtime, the tests and the simulated provider share (never deployed).
+LOCAL_STRIPE_WEBHOOK_SECRET = "whsec_slotwise_local_only_0123456789abcdef"  # noqa: S105 - public, local stages only
 # Stages that run in AWS: they never trust identity headers and need a real signing secret.
 DEPLOYED_STAGES: frozenset[str] = frozenset({"dev", "prod"})
 MIN_SECRET_BYTES = 32
@@ -34,6 +38,30 @@ class Settings(BaseModel):
     # The notifier's sender: an address (or an address in a domain) verified in SES; the local runtime verifies it
     # in moto. Deployed stacks must verify it in SES before e-mail goes out.
     email_from: str = Field(default="bookings@slotwise.example", alias="SLOTWISE_EMAIL_FROM", min_length=3)
+
+    # Payments (slotwise.payments). `simulated` fakes the provider (local runtime and tests; refused in prod);
+    # `stripe` calls Stripe with the secret key. The flow: a PaymentIntent (client secret for Stripe.js/Elements)
+    # or a hosted Checkout Session (a URL to redirect to).
+    # Unset: `stripe` in deployed stages, `simulated` elsewhere.
+    payment_provider: PaymentProviderName | None = Field(default=None, alias="SLOTWISE_PAYMENT_PROVIDER")
+    payment_flow: PaymentFlow = Field(default="payment_intent", alias="SLOTWISE_PAYMENT_FLOW")
+    stripe_secret_key: SecretStr | None = Field(default=None, alias="SLOTWISE_STRIPE_SECRET_KEY")
+    stripe_secret_key_arn: str | None = Field(default=None, alias="SLOTWISE_STRIPE_SECRET_KEY_ARN")
+    # Webhook signing secrets, comma-separated: several are accepted at once so an endpoint's secret can be rolled.
+    # Or the ARN of a Secrets Manager secret holding that list. Local/test stages default to a fixed local secret.
+    stripe_webhook_secrets: SecretStr | None = Field(default=None, alias="SLOTWISE_STRIPE_WEBHOOK_SECRETS")
+    stripe_webhook_secrets_arn: str | None = Field(default=None, alias="SLOTWISE_STRIPE_WEBHOOK_SECRETS_ARN")
+    # Verified Stripe events wait here for the payment-events processor (SQS, with a DLQ).
+    stripe_events_queue_url: str | None = Field(default=None, alias="SLOTWISE_STRIPE_EVENTS_QUEUE_URL")
+    # Checkout Session redirects ({BOOKING_ID} is replaced by the booking's id).
+    checkout_success_url: str = Field(
+        default="http://localhost:3000/bookings/{BOOKING_ID}?paid=1", alias="SLOTWISE_CHECKOUT_SUCCESS_URL"
+    )
+    checkout_cancel_url: str = Field(
+        default="http://localhost:3000/bookings/{BOOKING_ID}?paid=0", alias="SLOTWISE_CHECKOUT_CANCEL_URL"
+    )
+    # Where the simulated provider posts the signed webhook events it makes (the local runtime's own API).
+    simulated_webhook_url: str | None = Field(default=None, alias="SLOTWISE_SIMULATED_WEBHOOK_URL")
 
     # Identity. `own`: Slotwise issues HS256 access tokens itself; `oidc`: an external provider's tokens (JWKS).
     auth_mode: AuthMode = Field(default="own", alias="SLOTWISE_AUTH_MODE")
@@ -61,6 +89,11 @@ class Settings(BaseModel):
         if self.stage in DEPLOYED_STAGES and self.trust_identity_headers:
             # A deployed stack can never trust identity headers, whatever its environment says.
             object.__setattr__(self, "trust_identity_headers", False)
+        if self.payment_provider is None:
+            deployed = self.stage in DEPLOYED_STAGES
+            object.__setattr__(self, "payment_provider", "stripe" if deployed else "simulated")
+        if self.stage == "prod" and self.payment_provider == "simulated":
+            raise ValueError("SLOTWISE_PAYMENT_PROVIDER=simulated is for local stages; prod takes real payments")
         if self.auth_mode == "oidc":
             missing = [
                 name

@@ -87,7 +87,7 @@ class StreamConsumerSpec:
     max_retries: int = 10
     max_record_age_seconds: int = 24 * 3600
     # Only items with these sort keys make domain events (a filter on the event source: others never invoke it).
-    sort_keys: tuple[str, ...] = ("BOOKING", "RESOURCE")
+    sort_keys: tuple[str, ...] = ("BOOKING", "RESOURCE", "PAYMENT", "REFUND")
 
     @property
     def dlq_name(self) -> str:
@@ -133,18 +133,24 @@ TOPOLOGY = Topology(
     table=TABLE,
     event_bus_name="slotwise",
     queues=(
-        # In-app notifications and e-mail (slotwise.notifications): one queue, every booking event.
+        # In-app notifications and e-mail (slotwise.notifications): one queue, every booking event and refunds.
         QueueSpec(name="notifications", consumer_group="notifier"),
         # Outbound webhooks (slotwise.webhooks): events to fan out, and the consumer's own attempt messages. A batch
         # is small because each message may be one HTTP attempt of up to 5 s within the consumer's 30 s.
         QueueSpec(name="webhooks", consumer_group="webhooks", batch_size=4),
+        # Verified Stripe webhook events (slotwise.payments): the ingress answers Stripe at once and this queue's
+        # consumer applies each event exactly once in effect. Stripe events may be retried for days, so a message
+        # that keeps failing is kept 14 days in the DLQ for a replay.
+        # A batch is small because an event may call Stripe (a refund, a void) within the consumer's 30 s.
+        QueueSpec(name="stripe-events", consumer_group="payment_events", max_receive_count=8, batch_size=5),
     ),
     # The transactional outbox: every committed booking/resource change is one stream record, one domain event.
     stream_consumers=(StreamConsumerSpec(consumer_group="publisher"),),
     rules=(
         EventRuleSpec(
             name="booking-events-to-notifications",
-            detail_types=BOOKING_EVENT_TYPES,
+            # Every booking event, and the refund events the customer is told of (slotwise.notifications.service).
+            detail_types=(*BOOKING_EVENT_TYPES, "payment.refunded", "payment.refund_failed"),
             target_queue="notifications",
         ),
         EventRuleSpec(
@@ -165,6 +171,12 @@ TOPOLOGY = Topology(
             group="timers",
             every_seconds=60,
             description="Send due booking reminders and mark finished bookings completed.",
+        ),
+        ScheduleSpec(
+            name="payments-reconcile",
+            group="payment_jobs",
+            every_seconds=60,
+            description="Retry provider refunds not yet accepted; release wallet money of bookings that ended unpaid.",
         ),
     ),
 )

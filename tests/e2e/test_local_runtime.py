@@ -252,3 +252,81 @@ def test_each_change_becomes_one_notification_and_one_email(runtime: Runtime) ->
     time.sleep(3)  # nothing more arrives: no duplicates
     assert unread() == before + 2
     assert ses.get_send_quota()["SentLast24Hours"] == sent_before + 3
+
+
+def test_a_hostel_booking_is_held_paid_confirmed_by_webhook_and_refunded(runtime: Runtime) -> None:
+    """Hold -> payment (simulated provider) -> signed webhook -> stripe-events queue -> processor -> confirmed;
+    then a tiered cancellation refunds to the card (refund webhook) or to the wallet."""
+    headers = {"x-slotwise-user-id": "pay-e2e", "x-slotwise-role": "customer"}
+    rooms = requests.get(f"{runtime.base}/api/v1/resources", params={"type": "room"}, timeout=10).json()
+    room = next(r for r in rooms["resources"] if r["name"] == "Private double")
+
+    def booking(check_in: str, check_out: str) -> dict[str, object]:
+        body = {"resourceId": room["id"], "checkIn": check_in, "checkOut": check_out}
+        made = requests.post(f"{runtime.base}/api/v1/bookings", json=body, headers=headers, timeout=10)
+        assert made.status_code == 201, made.text
+        assert made.json()["status"] == "held"
+        return dict(made.json())
+
+    def settle(url: str, check: Callable[[dict[str, object]], bool], timeout: float = 45) -> dict[str, object]:
+        deadline = time.monotonic() + timeout
+        while True:
+            found = requests.get(url, headers=headers, timeout=10).json()
+            if check(found):
+                return dict(found)
+            assert time.monotonic() < deadline, f"{url} did not settle: {found}"
+            time.sleep(0.5)
+
+    def pay_and_confirm(held: dict[str, object]) -> str:
+        paid = requests.post(
+            f"{runtime.base}/api/v1/bookings/{held['id']}/payment", json={}, headers=headers, timeout=10
+        )
+        assert paid.status_code == 201, paid.text
+        assert paid.json()["payment"]["amount"] == 13000  # two weekday nights at 65.00, computed by the server
+        assert paid.json()["clientSecret"]
+        payment_id = paid.json()["payment"]["id"]
+        outcome = requests.post(
+            f"{runtime.base}/api/v1/dev/payments/{payment_id}/succeed", json={}, headers=headers, timeout=10
+        )
+        assert outcome.status_code == 200, outcome.text
+        settle(f"{runtime.base}/api/v1/bookings/{held['id']}", lambda b: b["status"] == "confirmed")
+        return str(payment_id)
+
+    card = booking("2027-05-03", "2027-05-05")
+    payment_id = pay_and_confirm(card)
+    quote = requests.get(f"{runtime.base}/api/v1/bookings/{card['id']}/cancellation-quote", headers=headers, timeout=10)
+    assert quote.json()["percent"] == 100 and quote.json()["refundAmount"] == 13000 - 500
+    cancel = requests.post(
+        f"{runtime.base}/api/v1/bookings/{card['id']}/cancel", json={"refundTo": "card"}, headers=headers, timeout=10
+    )
+    assert cancel.status_code == 200, cancel.text
+    refunded = settle(
+        f"{runtime.base}/api/v1/payments/{payment_id}",
+        lambda p: [r["status"] for r in p["refunds"]] == ["succeeded"],  # type: ignore[union-attr]
+    )
+    assert refunded["refunds"][0]["amount"] == 12500  # type: ignore[index]
+
+    wallet_before = requests.get(f"{runtime.base}/api/v1/wallet", headers=headers, timeout=10).json()["balances"]
+    assert wallet_before == []
+    to_wallet = booking("2027-05-10", "2027-05-12")
+    pay_and_confirm(to_wallet)
+    cancel = requests.post(
+        f"{runtime.base}/api/v1/bookings/{to_wallet['id']}/cancel",
+        json={"refundTo": "wallet"},
+        headers=headers,
+        timeout=10,
+    )
+    assert cancel.status_code == 200, cancel.text
+    wallet = requests.get(f"{runtime.base}/api/v1/wallet", headers=headers, timeout=10).json()
+    assert wallet["balances"] == [{"currency": "EUR", "balance": 12500}]
+    # The wallet pays the next stay by itself: confirmed at once, no provider.
+    third = booking("2027-05-17", "2027-05-18")
+    paid = requests.post(
+        f"{runtime.base}/api/v1/bookings/{third['id']}/payment",
+        json={"walletAmount": "max"},
+        headers=headers,
+        timeout=10,
+    )
+    assert paid.status_code == 201 and paid.json()["booking"]["status"] == "confirmed", paid.text
+    wallet = requests.get(f"{runtime.base}/api/v1/wallet", headers=headers, timeout=10).json()
+    assert wallet["balances"] == [{"currency": "EUR", "balance": 12500 - 6500}]

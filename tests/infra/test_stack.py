@@ -350,7 +350,12 @@ def test_cdk_cli_is_pinned_to_a_release_that_reads_this_library() -> None:
 
 
 def test_jwt_signing_key_is_a_generated_secret_caller_reading_functions_may_read(dev: Template) -> None:
-    secret_id, secret = only(dev, "AWS::SecretsManager::Secret")
+    # The stack has other secrets too (Stripe's, infra/components/payments.py): this one signs access tokens.
+    ((secret_id, secret),) = [
+        (logical_id, found)
+        for logical_id, found in resources(dev, "AWS::SecretsManager::Secret").items()
+        if "HS256" in found["Properties"].get("Description", "")
+    ]
     assert secret["Properties"]["GenerateSecretString"]["PasswordLength"] == 64
     by_group = functions_by_group(dev)
     for group in ("bookings", "auth", "admin", "catalog", "availability"):

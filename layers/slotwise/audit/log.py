@@ -27,7 +27,9 @@ from slotwise.identity.models import Caller
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
-TARGET_TYPES = frozenset({"venue", "resource", "booking", "series", "user", "webhook", "notification"})
+TARGET_TYPES = frozenset(
+    {"venue", "resource", "booking", "series", "user", "webhook", "notification", "payment", "refund"}
+)
 SYSTEM_ROLE = "system"
 MAX_PAGE = 100
 

@@ -7,19 +7,30 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from slotwise.catalog.models import AwareDatetime
+from slotwise.catalog.models import AwareDatetime, CancellationPolicy
 from slotwise.models import ApiModel, DomainModel
 
 BookingStatus = Literal[
-    "held", "awaiting_approval", "confirmed", "rejected", "cancelled", "expired", "completed", "no_show"
+    "held",
+    "awaiting_approval",
+    "payment_pending",
+    "confirmed",
+    "rejected",
+    "cancelled",
+    "expired",
+    "completed",
+    "no_show",
 ]
-# Statuses that keep inventory claimed.
-HOLDING: frozenset[str] = frozenset({"held", "awaiting_approval", "confirmed"})
+# Statuses that keep inventory claimed. `payment_pending`: an asynchronous payment (a bank debit) is on its way; the
+# slot is kept firmly, without a deadline, until the provider says whether it succeeded.
+HOLDING: frozenset[str] = frozenset({"held", "awaiting_approval", "payment_pending", "confirmed"})
 # Statuses whose claim lapses at `expiresAt` unless confirmed first.
 EXPIRING: frozenset[str] = frozenset({"held", "awaiting_approval"})
 
 TRANSITIONS: dict[str, frozenset[str]] = {
-    "held": frozenset({"confirmed", "cancelled", "expired"}),
+    "held": frozenset({"confirmed", "payment_pending", "cancelled", "expired"}),
+    # Only the payment's outcome moves it (slotwise.payments.processor): paid, or failed and released.
+    "payment_pending": frozenset({"confirmed", "cancelled"}),
     "awaiting_approval": frozenset({"confirmed", "rejected", "cancelled", "expired"}),
     "confirmed": frozenset({"cancelled", "completed", "no_show"}),
     # The timers job completes every booking at its end; the vendor may then say the customer never came.
@@ -61,6 +72,21 @@ class HistoryEntry(DomainModel):
     note: str = ""
 
 
+PaymentState = Literal["unpaid", "paid", "partially_refunded", "refunded"]
+
+
+class BookingPayment(DomainModel):
+    """What was paid for a booking and what went back: the payment's summary on the booking."""
+
+    payment_id: str
+    state: PaymentState = "paid"
+    currency: str
+    amount_paid: int
+    card_amount: int = 0
+    wallet_amount: int = 0
+    amount_refunded: int = 0
+
+
 class SentReminder(DomainModel):
     minutes: int
     at: datetime
@@ -95,6 +121,9 @@ class Booking(DomainModel):
     series_id: str | None = None
     occurrence_date: date | None = None
     cancellation: Cancellation | None = None
+    # The resource's cancellation policy when booked: later policy changes never change an existing booking's quote.
+    cancellation_policy: CancellationPolicy | None = None
+    payment: BookingPayment | None = None
     history: list[HistoryEntry] = Field(default_factory=list)
     created_at: datetime
     updated_at: datetime
@@ -156,6 +185,8 @@ class RescheduleRequest(BookingTimes):
 
 class CancelRequest(ApiModel):
     reason: Annotated[str, Field(max_length=500)] = ""
+    # A paid booking's refund: back to the card or to the wallet (default: the resource's policy says).
+    refund_to: Literal["card", "wallet"] | None = None
     # For a series occurrence: cancel this one, or this one and every later one.
     scope: Literal["this", "this_and_following"] = "this"
 

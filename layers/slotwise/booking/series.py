@@ -367,7 +367,7 @@ def cancel(caller: Caller, booking_id: str, request: CancelRequest, now: datetim
     now = now or service.now_utc()
     permissions.require(caller, "booking.cancel")
     if request.scope == "this":
-        return [service.cancel_booking(caller, booking_id, request.reason, now)]
+        return [service.cancel_booking(caller, booking_id, request.reason, now, refund_to=request.refund_to)]
     booking = service.get_booking(caller, booking_id)
     if not booking.series_id or booking.occurrence_date is None:
         raise errors.ValidationFailed(
@@ -381,5 +381,7 @@ def cancel(caller: Caller, booking_id: str, request: CancelRequest, now: datetim
             continue
         occurrence = store.get_booking(occurrence_id)
         if occurrence is not None and occurrence.status in HOLDING:
-            cancelled.append(service.cancel_booking(caller, occurrence_id, request.reason, now))
+            cancelled.append(
+                service.cancel_booking(caller, occurrence_id, request.reason, now, refund_to=request.refund_to)
+            )
     return cancelled

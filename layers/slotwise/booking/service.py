@@ -39,6 +39,8 @@ from slotwise.catalog.models import Resource
 from slotwise.data.pagination import decode_cursor, encode_cursor
 from slotwise.identity import permissions
 from slotwise.identity.models import Caller
+from slotwise.payments import ledger
+from slotwise.payments.models import RefundDestination
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
 # Booking reads a resource's rules and capacity on every claim; a warm function keeps them this long, so a
@@ -137,6 +139,7 @@ def new_booking(
         history=[HistoryEntry(at=now, by=created_by, action="created")],
         request_id=request_id,
         reminder_minutes=list(resource.policy.reminder_minutes),
+        cancellation_policy=resource.policy.cancellation,
         created_at=now,
         updated_at=now,
     )
@@ -364,11 +367,32 @@ def _release_all(tx: Transaction, booking: Booking) -> None:
         tx.release(booking.resource_id, key, booking_id=booking.id, quantity=booking.quantity)
 
 
-def cancel_booking(caller: Caller, booking_id: str, reason: str = "", now: datetime | None = None) -> Booking:
+def cancel_booking(
+    caller: Caller,
+    booking_id: str,
+    reason: str = "",
+    now: datetime | None = None,
+    *,
+    refund_to: RefundDestination | None = None,
+) -> Booking:
+    """Cancel and release the inventory; a paid booking is refunded by its cancellation policy in the same
+    transaction (everything when its vendor, advisor or an admin cancels), an unpaid one's open payment voided."""
     now = now or now_utc()
     permissions.require(caller, "booking.cancel")
     booking = access.changeable(caller, store.get_booking(booking_id), booking_id)
+    if booking.status == "payment_pending":
+        raise errors.Conflict(
+            "A payment for this booking is on its way; cancel it once the payment has settled.",
+            code="payment_pending",
+        )
     _require_transition(booking, "cancelled")
+    tx = Transaction()
+    effects = ledger.Effects()
+    by_provider = caller.user_id not in (booking.customer_id, booking.created_by)
+    payment = ledger.cancellation_refund(
+        tx, booking, by_provider=by_provider, refund_to=refund_to, now=now, effects=effects
+    )
+    ledger.release_open_payment(tx, booking, "booking_cancelled", now, effects)
     after = _changed(
         booking,
         by=caller.user_id,
@@ -378,12 +402,13 @@ def cancel_booking(caller: Caller, booking_id: str, reason: str = "", now: datet
         status="cancelled",
         expires_at=None,
         cancellation=Cancellation(reason=reason, at=now, by=caller.user_id),
+        payment=payment,
         note=reason,
     )
-    tx = Transaction()
     tx.replace_booking(booking, after)
     _release_all(tx, booking)
     add_status_change(tx, booking, "cancelled")
+    refunded = [{"id": r.id, "amount": r.amount, "to": r.destination} for r in effects.refunds]
     tx.audit(
         audit.entry(
             caller,
@@ -391,10 +416,11 @@ def cancel_booking(caller: Caller, booking_id: str, reason: str = "", now: datet
             "booking",
             booking.id,
             at=now,
-            detail={"from": booking.status, "reason": reason or None},
+            detail={"from": booking.status, "reason": reason or None, "refunds": refunded or None},
         )
     )
     _commit(tx, booking_id)
+    effects.run()
     return after
 
 
@@ -564,6 +590,8 @@ def expire_one(booking_id: str, now: datetime, job: str = SWEEPER) -> bool:
     holders = store.slot_holders(booking.resource_id, booking.lock_keys, booking.id)
     after = _changed(booking, by=None, action="expired", now=now, status="expired")
     tx = Transaction()
+    effects = ledger.Effects()
+    ledger.release_open_payment(tx, booking, "hold_expired", now, effects)
     tx.replace_booking(booking, after)
     for key in booking.lock_keys:
         if key in holders:  # a claimant may already have evicted it from some keys
@@ -574,6 +602,7 @@ def expire_one(booking_id: str, now: datetime, job: str = SWEEPER) -> bool:
         store.execute(tx)
     except TransactionFailed:
         return False  # confirmed, cancelled or reclaimed meanwhile: the next sweep sees the new truth
+    effects.run()
     return True
 
 
@@ -721,10 +750,7 @@ def list_bookings(
     permissions.require(caller, "booking.read")
     user = access.require_user(caller)
     index, partition = _listing(caller, user, resource_id, customer_id, created_by)
-    low = store.sort_time(frm) if frm else None
-    high = f"{store.sort_time(to)}~" if to else None
-    if (low is None) != (high is None):
-        low, high = low or "0", high or "~"
+    low, high = store.sort_range(frm, to)
     bookings, last = store.query_bookings(
         index, partition, low=low, high=high, limit=limit, start_key=decode_cursor(cursor)
     )

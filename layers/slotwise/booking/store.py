@@ -49,7 +49,21 @@ HOLD_SHARDS = 8
 MAX_TRANSACTION_ITEMS = 100
 
 TagKind = Literal[
-    "booking", "reference", "idempotency", "slot", "evicted", "hold_cap", "audit", "stats", "quota", "other"
+    "booking",
+    "reference",
+    "idempotency",
+    "slot",
+    "evicted",
+    "hold_cap",
+    "audit",
+    "stats",
+    "quota",
+    "payment",
+    "payment_pointer",
+    "refund",
+    "wallet",
+    "provider_event",
+    "other",
 ]
 
 
@@ -141,6 +155,15 @@ def sort_time(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def sort_range(frm: datetime | None, to: datetime | None) -> tuple[str | None, str | None]:
+    """Sort-key bounds of a `from`/`to` filter on `<time>#<id>` keys; one bound alone leaves the other side open."""
+    low = sort_time(frm) if frm else None
+    high = f"{sort_time(to)}~" if to else None
+    if (low is None) != (high is None):
+        low, high = low or "0", high or "~"
+    return low, high
+
+
 def booking_item(booking: Booking) -> dict[str, Any]:
     start = sort_time(booking.start_time)
     values: dict[str, Any] = {
@@ -190,6 +213,10 @@ class Transaction:
     def _add(self, tag: Tag, item: TransactWriteItemTypeDef) -> None:
         self.items.append(item)
         self.tags.append(tag)
+
+    def add(self, tag: Tag, item: TransactWriteItemTypeDef) -> None:
+        """An item another module's data layer built (payments, wallet), committed with the rest."""
+        self._add(tag, item)
 
     # --- side items --------------------------------------------------------------------------------------------
 
@@ -562,7 +589,7 @@ def query_bookings(
     return bookings, page.get("LastEvaluatedKey")
 
 
-def _due(kind: str, before: str, limit: int) -> list[str]:
+def due_ids(kind: str, before: str, limit: int) -> list[str]:
     """Ids of bookings in GSI3 partitions `<kind>#<shard>` whose sort key is below `before`, across every shard."""
     client = aws.dynamodb()
     found: list[str] = []
@@ -582,12 +609,12 @@ def _due(kind: str, before: str, limit: int) -> list[str]:
 
 def lapsed_holds(now_epoch: int, limit: int = 100) -> list[str]:
     """Ids of bookings whose hold deadline has passed (strictly), across every shard of the sparse holds index."""
-    return _due("HOLDS", f"{now_epoch:012d}#", limit)
+    return due_ids("HOLDS", f"{now_epoch:012d}#", limit)
 
 
 def due_timers(now_epoch: int, limit: int = 100) -> list[str]:
     """Ids of confirmed bookings whose next deadline (reminder or completion) has come, across every shard."""
-    return _due("TIMER", f"{now_epoch:012d}#~", limit)
+    return due_ids("TIMER", f"{now_epoch:012d}#~", limit)
 
 
 def slot_holders(resource_id: str, lock_keys: Sequence[str], booking_id: str) -> set[str]:

@@ -8,6 +8,7 @@ class on a flight (unit `fixed`: one departure window, capacity = seats).
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from itertools import pairwise
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -113,6 +114,44 @@ class Pricing(ApiModel):
     rules: list[PriceRule] = Field(default_factory=list, max_length=20)
 
 
+class RefundTier(ApiModel):
+    """Cancelled at least `min_hours_before` the start: this percentage of what was paid comes back."""
+
+    min_hours_before: Annotated[int, Field(ge=0, le=24 * 366)]
+    percent: Annotated[int, Field(ge=0, le=100)]
+
+
+class CancellationPolicy(ApiModel):
+    """What a customer gets back when they cancel (a vendor's or admin's cancellation refunds everything).
+
+    The first tier (by hours, largest first) the cancellation time reaches applies; none reached: 0 %. `fee` is kept
+    from any refund above zero. The policy in force when a booking is made is the one its quote uses.
+    """
+
+    tiers: list[RefundTier] = Field(
+        default_factory=lambda: [
+            RefundTier(min_hours_before=168, percent=100),
+            RefundTier(min_hours_before=48, percent=50),
+            RefundTier(min_hours_before=24, percent=25),
+        ],
+        max_length=10,
+    )
+    fee: Annotated[int, Field(ge=0, le=10**11, description="kept from a refund, minor units")] = 0
+    # Where a customer's refund goes unless they choose: back to the card, or to their Slotwise wallet.
+    default_refund_to: Literal["card", "wallet"] = "card"
+
+    @model_validator(mode="after")
+    def _ordered(self) -> CancellationPolicy:
+        hours = [tier.min_hours_before for tier in self.tiers]
+        if len(set(hours)) != len(hours):
+            raise ValueError("each tier has its own minHoursBefore")
+        ordered = sorted(self.tiers, key=lambda tier: -tier.min_hours_before)
+        if any(a.percent < b.percent for a, b in pairwise(ordered)):
+            raise ValueError("an earlier cancellation never gets back less: percent falls as minHoursBefore falls")
+        object.__setattr__(self, "tiers", ordered)
+        return self
+
+
 class BookingPolicy(ApiModel):
     """How a resource is booked. Times of day are local to the resource's timezone."""
 
@@ -130,6 +169,7 @@ class BookingPolicy(ApiModel):
         default_factory=lambda: [1440, 60], max_length=3
     )
     confirmation: Confirmation = "auto"
+    cancellation: CancellationPolicy = Field(default_factory=CancellationPolicy)
     # unit == "night": arrival and departure times printed on the confirmation.
     check_in_time: Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")] = "15:00"
     check_out_time: Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")] = "11:00"

@@ -13,10 +13,18 @@ BOOKING_EVENT_TYPES: tuple[str, ...] = (
     "booking.rescheduled",
     "booking.expired",
     "booking.rejected",
+    "booking.payment_pending",
     "booking.completed",
     "booking.no_show",
     "booking.updated",
     "booking.reminder",
 )
 RESOURCE_EVENT_TYPES: tuple[str, ...] = ("resource.created", "resource.changed", "resource.archived")
-EVENT_TYPES: tuple[str, ...] = BOOKING_EVENT_TYPES + RESOURCE_EVENT_TYPES
+PAYMENT_EVENT_TYPES: tuple[str, ...] = (
+    "payment.succeeded",
+    "payment.failed",
+    "payment.canceled",
+    "payment.refunded",
+    "payment.refund_failed",
+)
+EVENT_TYPES: tuple[str, ...] = BOOKING_EVENT_TYPES + RESOURCE_EVENT_TYPES + PAYMENT_EVENT_TYPES

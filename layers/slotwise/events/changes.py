@@ -14,6 +14,11 @@ to clean up. The same holds for resources (catalog writes put the item with a ne
   booking MODIFY, same version,        booking.reminder      (the timers job marked a reminder sent; the event id
     new lastReminder                                         ends in `:reminder-<minutes>`)
   resource INSERT / MODIFY             resource.created / resource.archived (active -> false) / resource.changed
+  payment INSERT / MODIFY, status      payment.succeeded | payment.failed | payment.canceled (a voided payment);
+    changed to one of those            a payment refunded because it could not confirm its booking is
+                                       payment.succeeded then, by its refund, payment.refunded
+  refund INSERT / MODIFY, status       payment.refunded (the money is back: a wallet refund at once, a card refund
+    changed to succeeded / failed      when the provider says so) | payment.refund_failed
 
 Other records whose version did not move (timer bookkeeping, index-only rewrites) and REMOVE records are not
 domain events.
@@ -21,6 +26,7 @@ domain events.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from slotwise.booking.models import Booking, SentReminder
@@ -120,9 +126,55 @@ def _resource_event(old_image: dict[str, Any] | None, new_image: dict[str, Any])
     )
 
 
+_PAYMENT_TYPES = {
+    "succeeded": "payment.succeeded",
+    "failed": "payment.failed",
+    "canceled": "payment.canceled",
+    "refunded_unconfirmed": "payment.succeeded",
+}
+_REFUND_TYPES = {"succeeded": "payment.refunded", "failed": "payment.refund_failed"}
+
+
+def _status_event(
+    aggregate: str, types: dict[str, str], old_image: dict[str, Any] | None, new_image: dict[str, Any]
+) -> DomainEvent | None:
+    """A payment or refund reaching a status that is an event (each status once: its version moved with it)."""
+    status = str(new_image.get("status"))
+    if old_image is not None and (
+        old_image.get("version") == new_image.get("version") or old_image.get("status") == status
+    ):
+        return None
+    kind = types.get(status)
+    if kind is None or (old_image is not None and types.get(str(old_image.get("status"))) == kind):
+        return None
+    data = {k: v for k, v in new_image.items() if k not in ("PK", "SK", "type", "events") and not k.startswith("GSI")}
+    return DomainEvent(
+        type=kind,
+        aggregate=aggregate,
+        aggregate_id=str(new_image["id"]),
+        aggregate_version=int(new_image["version"]),
+        occurred_at=datetime.fromisoformat(str(new_image["updatedAt"])),
+        data=data,
+        previous={"status": old_image.get("status")} if old_image else {},
+    )
+
+
+def _payment_event(old_image: dict[str, Any] | None, new_image: dict[str, Any]) -> DomainEvent | None:
+    return _status_event("payment", _PAYMENT_TYPES, old_image, new_image)
+
+
+def _refund_event(old_image: dict[str, Any] | None, new_image: dict[str, Any]) -> DomainEvent | None:
+    return _status_event("refund", _REFUND_TYPES, old_image, new_image)
+
+
 # Aggregates by their item's sort key (an item's `type` attribute is not enough: a resource's own field `type`,
 # its kind such as `meeting_room`, is stored under the same name).
-_AGGREGATES = {"BOOKING": _booking_event, "RESOURCE": _resource_event}
+_AGGREGATES = {
+    "BOOKING": _booking_event,
+    "RESOURCE": _resource_event,
+    "PAYMENT": _payment_event,
+    "REFUND": _refund_event,
+}
 
 
 def event_of(record: dict[str, Any]) -> DomainEvent | None:

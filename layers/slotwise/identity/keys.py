@@ -14,9 +14,8 @@ import secrets
 from functools import cache
 
 import jwt
-from botocore.exceptions import BotoCoreError, ClientError
 
-from slotwise import aws, errors
+from slotwise import aws
 from slotwise.cache import TtlCache
 from slotwise.settings import DEPLOYED_STAGES, MIN_SECRET_BYTES, get_settings
 
@@ -33,14 +32,7 @@ def _process_secret() -> bytes:
 
 
 def _read_secret(arn: str) -> bytes:
-    try:
-        found = aws.secretsmanager().get_secret_value(SecretId=arn)
-    except ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code", "")
-        raise errors.DependencyUnavailable(f"Secrets Manager GetSecretValue failed: {code}") from exc
-    except BotoCoreError as exc:
-        raise errors.DependencyUnavailable(f"Secrets Manager GetSecretValue failed: {type(exc).__name__}") from exc
-    value = str(found.get("SecretString") or "").encode()
+    value = aws.secret_string(arn).encode()
     if len(value) < MIN_SECRET_BYTES:
         raise AuthNotConfigured(f"the secret {arn} must hold at least {MIN_SECRET_BYTES} bytes")
     return value

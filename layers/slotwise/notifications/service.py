@@ -1,13 +1,16 @@
-"""The notifier (booking events in, in-app notifications and e-mail out) and the caller's own notifications.
+"""The notifier (booking and refund events in, in-app notifications and e-mail out) and the caller's own notifications.
 
-**Who is told.** The booking's customer, of every booking event. The vendor (`vendorId`) and, when the resource
+**Who is told.** The booking's customer, of every booking event, and the refund's customer of a refund that
+completed (`payment.refunded`) or of a card refund that failed (`payment.refund_failed`: the processor credited
+the wallet instead). A refund event carries the Refund, which names its booking but not the booking's reference,
+resource or time zone: those are read from the booking itself. The vendor (`vendorId`) and, when the resource
 names one (`attributes.advisorUserId`), the advisor are told of a request that waits for their approval
 (`booking.requested`) and of cancellations, unless they cancelled it themselves. Each recipient's language and
 address come from their profile; a user with no profile gets the in-app notification only.
 
 **What they get.** An in-app notification for every event, and an e-mail for confirmation, change (reschedule or
-details), cancellation, expiry, rejection, reminder and approval request; the customer's e-mails about a booking's
-time carry an `.ics` (REQUEST, or CANCEL when the booking is gone; slotwise.notifications.ics).
+details), cancellation, expiry, rejection, reminder, approval request and completed refund; the customer's e-mails
+about a booking's time carry an `.ics` (REQUEST, or CANCEL when the booking is gone; slotwise.notifications.ics).
 
 **Exactly once in effect, per event and recipient.** SQS delivers at least once, and EventBridge may too. The
 notification's key is derived from the event and the recipient (`models.notification_id`: the event's id, type and
@@ -35,14 +38,15 @@ visibility timeout (180 s), so the crashed delivery's retry finds the claim laps
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from aws_lambda_powertools.metrics import MetricUnit
 
 from slotwise import errors
 from slotwise.audit import log as audit
+from slotwise.booking import store as bookings
 from slotwise.catalog.repository import get_resource
 from slotwise.data.codec import from_item
 from slotwise.data.pagination import decode_cursor, encode_cursor
@@ -82,7 +86,14 @@ CUSTOMER_PLANS: dict[str, Plan] = {
     "booking.completed": Plan("completed", email=False),
     "booking.no_show": Plan("no_show", email=False),
     "booking.reminder": Plan("reminder", email=True, calendar="REQUEST"),
+    "booking.payment_pending": Plan("payment_pending", email=False),
+    # Money back is worth an e-mail; a failed card refund lost the customer nothing (the wallet got the amount),
+    # so an in-app notice is enough.
+    "payment.refunded": Plan("refunded", email=True),
+    "payment.refund_failed": Plan("refund_failed", email=False),
 }
+# Events of the "refund" aggregate the notifier reads (the others are booking events).
+REFUND_EVENT_TYPES: tuple[str, ...] = ("payment.refunded", "payment.refund_failed")
 # The vendor's and the advisor's (no calendar: the event is in their schedule, not their calendar).
 PROVIDER_PLANS: dict[str, Plan] = {
     "booking.requested": Plan("approval_request", email=True),
@@ -91,7 +102,7 @@ PROVIDER_PLANS: dict[str, Plan] = {
 
 
 class MalformedEvent(ValueError):
-    """A booking event whose data lacks what a notification needs (dropped, never retried)."""
+    """An event whose data, or the booking it names, lacks what a notification needs (dropped, never retried)."""
 
 
 @dataclass(frozen=True)
@@ -118,13 +129,23 @@ class BookingFacts:
     reason: str
 
 
+@dataclass(frozen=True)
+class RefundMoney:
+    amount: int  # minor units
+    currency: str
+    destination: Literal["card", "wallet"]
+
+
 def _time(value: Any) -> datetime:
     parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def booking_facts(event: DomainEvent) -> BookingFacts:
-    data = event.data
+    return _facts_of_booking(event.data, event, default_version=event.aggregate_version)
+
+
+def _facts_of_booking(data: dict[str, Any], event: DomainEvent, *, default_version: int) -> BookingFacts:
     try:
         cancellation = data.get("cancellation") or {}
         return BookingFacts(
@@ -138,13 +159,32 @@ def booking_facts(event: DomainEvent) -> BookingFacts:
             start=_time(data["startTime"]),
             end=_time(data["endTime"]),
             status=str(data.get("status") or ""),
-            version=int(data.get("version") or event.aggregate_version),
+            version=int(data.get("version") or default_version),
             title=str(data.get("title") or ""),
             cancelled_by=cancellation.get("by"),
             reason=str(cancellation.get("reason") or ""),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise MalformedEvent(f"{event.type} {event.id}: {exc!r}") from exc
+
+
+def refund_facts(event: DomainEvent) -> tuple[BookingFacts, RefundMoney]:
+    """The refunded booking's facts (read from the table: a refund does not carry them) and the refund's money."""
+    data = event.data
+    try:
+        destination = data["destination"]
+        if destination not in ("card", "wallet"):
+            raise ValueError(f"destination {destination!r}")
+        money = RefundMoney(amount=int(data["amount"]), currency=str(data["currency"]), destination=destination)
+        booking_id, customer_id = str(data["bookingId"]), str(data["customerId"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise MalformedEvent(f"{event.type} {event.id}: {exc!r}") from exc
+    booking = bookings.get_booking(booking_id)
+    if booking is None:  # a refund is written after its booking and bookings are never deleted: never coming
+        raise MalformedEvent(f"{event.type} {event.id}: booking {booking_id} not found")
+    facts = _facts_of_booking(booking.model_dump(mode="json", by_alias=True), event, default_version=booking.version)
+    # The money went to the refund's customer (the payer's wallet or card): they are the one told.
+    return replace(facts, customer_id=customer_id), money
 
 
 def delivery_key(event: DomainEvent) -> str:
@@ -177,7 +217,7 @@ def recipients(event: DomainEvent, facts: BookingFacts) -> list[Recipient]:
     return list(found.values())
 
 
-def _message_facts(event: DomainEvent, facts: BookingFacts) -> MessageFacts:
+def _message_facts(event: DomainEvent, facts: BookingFacts, money: RefundMoney | None) -> MessageFacts:
     previous = event.previous
     moved = event.type == "booking.rescheduled" and previous.get("startTime") and previous.get("endTime")
     reminder = _REMINDER_TAGS.get(int(previous.get("reminderMinutes") or 0))
@@ -192,6 +232,9 @@ def _message_facts(event: DomainEvent, facts: BookingFacts) -> MessageFacts:
         previous_end=_time(previous["endTime"]) if moved else None,
         reason=facts.reason if event.type in ("booking.cancelled", "booking.rejected") else "",
         reminder=reminder,
+        amount=money.amount if money else None,
+        currency=money.currency if money else "",
+        refund_to=money.destination if money else None,
     )
 
 
@@ -220,19 +263,23 @@ def handle(event: DomainEvent, *, now: Now | None = None) -> int:
     """Notify everyone this event concerns; returns how many new in-app notifications it made. Raises when a
     recipient's delivery failed (after trying every recipient), so the SQS record is retried."""
     clock = now or (lambda: datetime.now(UTC))
-    if event.aggregate != "booking" or not event.type.startswith("booking."):
-        logger.info("event not notified", extra={"eventType": event.type, "eventId": event.id})
-        return 0
+    money: RefundMoney | None = None
     try:
-        facts = booking_facts(event)
+        if event.aggregate == "booking" and event.type.startswith("booking."):
+            facts = booking_facts(event)
+        elif event.aggregate == "refund" and event.type in REFUND_EVENT_TYPES:
+            facts, money = refund_facts(event)
+        else:
+            logger.info("event not notified", extra={"eventType": event.type, "eventId": event.id})
+            return 0
     except MalformedEvent as exc:
-        logger.warning("booking event without what a notification needs: dropped", extra={"error": str(exc)})
+        logger.warning("event without what a notification needs: dropped", extra={"error": str(exc)})
         return 0
     created = 0
     failure: Exception | None = None
     for recipient in recipients(event, facts):
         try:
-            created += _deliver(event, facts, recipient, clock)
+            created += _deliver(event, facts, money, recipient, clock)
         except Exception as exc:  # one recipient's failure must not keep the others waiting
             logger.exception("notification failed", extra={"eventId": event.id, "recipient": recipient.user_id})
             failure = failure or exc
@@ -241,11 +288,13 @@ def handle(event: DomainEvent, *, now: Now | None = None) -> int:
     return created
 
 
-def _deliver(event: DomainEvent, facts: BookingFacts, recipient: Recipient, clock: Now) -> int:
+def _deliver(
+    event: DomainEvent, facts: BookingFacts, money: RefundMoney | None, recipient: Recipient, clock: Now
+) -> int:
     user = get_user(recipient.user_id)
     rendered = render(
         recipient.plan.kind,
-        _message_facts(event, facts),
+        _message_facts(event, facts, money),
         locale=user.locale if user else None,
         name=user.name if user else None,
     )

@@ -3,6 +3,10 @@
 The language is the recipient's profile locale (`pt-BR` and `pt-PT` read `pt`); any other language, or no profile,
 falls back to English. Adding a language is one more entry in `TEXTS` with every key of English (a test checks).
 Every value a client wrote (resource name, title, reason) is HTML-escaped in the HTML part.
+
+Money is stored in integer minor units; `format_money` writes it with the ISO code (never a symbol: `$` is a dozen
+currencies), the currency's own number of decimals (ISO 4217: JPY none, EUR two, KWD three) and the language's
+decimal and grouping marks (`EUR 1,234.50` in English, `EUR 1.234,50` in Portuguese).
 """
 
 from __future__ import annotations
@@ -26,11 +30,18 @@ Kind = Literal[
     "completed",
     "no_show",
     "reminder",
+    "payment_pending",
+    "refunded",
+    "refund_failed",
 ]
+# Messages about money rather than about the booking's time: they name the amount, and their in-app body is the
+# lead alone (a "When" after a refund would read as the refund's time, not the booking's).
+MONEY_KINDS: frozenset[str] = frozenset({"refunded", "refund_failed"})
 DEFAULT_LOCALE = "en"
 EN_DASH = "\u2013"
 
-# Per language: (subject, lead) per kind, then the labels. `{resource}`, `{reference}` and `{starts_in}` are filled in.
+# Per language: (subject, lead) per kind, then the labels and the number marks. `{resource}`, `{reference}`,
+# `{starts_in}`, `{amount}` and `{destination}` (`to_card` / `to_wallet`) are filled in.
 TEXTS: dict[str, dict[str, tuple[str, str] | str]] = {
     "en": {
         "held": (
@@ -66,6 +77,21 @@ TEXTS: dict[str, dict[str, tuple[str, str] | str]] = {
             "Your booking {reference} for {resource} was marked as a no-show.",
         ),
         "reminder": ("Reminder: {resource} {starts_in}", "Your booking {reference} for {resource} starts {starts_in}."),
+        "payment_pending": (
+            "Payment processing: {resource}",
+            "Your payment for booking {reference} for {resource} is processing; your slot is kept meanwhile.",
+        ),
+        "refunded": (
+            "Refund of {amount}: {resource}",
+            "A refund of {amount} for your booking {reference} ({resource}) has been made {destination}.",
+        ),
+        "refund_failed": (
+            "Refund credited to your wallet: {resource}",
+            "Your card refund of {amount} for booking {reference} ({resource}) could not be made; the amount was "
+            "credited to your wallet.",
+        ),
+        "to_card": "to your card",
+        "to_wallet": "to your wallet",
         "starts_in_24h": "in 24 hours",
         "starts_in_1h": "in 1 hour",
         "starts_in_soon": "soon",
@@ -77,6 +103,12 @@ TEXTS: dict[str, dict[str, tuple[str, str] | str]] = {
         "reference": "Reference",
         "title": "Title",
         "reason": "Reason",
+        "amount": "Amount",
+        "refunded_to": "Refunded to",
+        "card": "Card",
+        "wallet": "Wallet",
+        "decimal_mark": ".",
+        "group_mark": ",",
         "footer": "Slotwise sent this message about a booking. You can manage your bookings in the app.",
     },
     "pt": {
@@ -117,6 +149,22 @@ TEXTS: dict[str, dict[str, tuple[str, str] | str]] = {
             "Lembrete: {resource} {starts_in}",
             "A sua reserva {reference} para {resource} começa {starts_in}.",
         ),
+        "payment_pending": (
+            "Pagamento em processamento: {resource}",
+            "O pagamento da sua reserva {reference} para {resource} está em processamento; o seu horário continua "
+            "reservado entretanto.",
+        ),
+        "refunded": (
+            "Reembolso de {amount}: {resource}",
+            "Foi feito um reembolso de {amount} da sua reserva {reference} ({resource}) {destination}.",
+        ),
+        "refund_failed": (
+            "Reembolso creditado na carteira: {resource}",
+            "Não foi possível reembolsar {amount} da reserva {reference} ({resource}) no seu cartão; o valor foi "
+            "creditado na sua carteira.",
+        ),
+        "to_card": "para o seu cartão",
+        "to_wallet": "para a sua carteira",
         "starts_in_24h": "daqui a 24 horas",
         "starts_in_1h": "daqui a 1 hora",
         "starts_in_soon": "em breve",
@@ -128,6 +176,12 @@ TEXTS: dict[str, dict[str, tuple[str, str] | str]] = {
         "reference": "Referência",
         "title": "Título",
         "reason": "Motivo",
+        "amount": "Valor",
+        "refunded_to": "Reembolsado para",
+        "card": "Cartão",
+        "wallet": "Carteira",
+        "decimal_mark": ",",
+        "group_mark": ".",
         "footer": "O Slotwise enviou esta mensagem sobre uma reserva. Pode gerir as suas reservas na aplicação.",
     },
 }
@@ -156,6 +210,10 @@ class MessageFacts:
     previous_end: datetime | None = None
     reason: str = ""
     reminder: str | None = None  # "24h" | "1h"
+    # A refund's money (minor units) and where it went; only the money kinds show them.
+    amount: int | None = None
+    currency: str = ""
+    refund_to: Literal["card", "wallet"] | None = None
 
 
 @dataclass(frozen=True)
@@ -192,16 +250,56 @@ def _text(texts: dict[str, tuple[str, str] | str], key: str) -> str:
     return value
 
 
+# ISO 4217 minor-unit exponents other than the usual 2 (a currency not listed has cents).
+# fmt: off
+_EXPONENTS: dict[str, int] = {
+    **dict.fromkeys(
+        ("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI", "VND", "VUV", "XAF",
+         "XOF", "XPF"),
+        0,
+    ),
+    **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), 3),
+}
+# fmt: on
+
+
+def format_money(amount: int, currency: str, locale: str | None = None) -> str:
+    """`EUR 20.00` from (2000, "EUR"); `JPY 2,000` from (2000, "JPY"): integer minor units, exact (no float)."""
+    texts = TEXTS[pick_locale(locale)]
+    code = currency.upper()
+    exponent = _EXPONENTS.get(code, 2)
+    whole, minor = divmod(abs(amount), 10**exponent)
+    digits = f"{whole:,}".replace(",", _text(texts, "group_mark"))
+    if exponent:
+        digits += f"{_text(texts, 'decimal_mark')}{minor:0{exponent}d}"
+    return f"{code} {'-' if amount < 0 else ''}{digits}"
+
+
 def render(kind: Kind, facts: MessageFacts, *, locale: str | None, name: str | None = None) -> Rendered:
     language = pick_locale(locale)
     texts = TEXTS[language]
     pair = texts[kind]
     assert isinstance(pair, tuple)
     starts_in = _text(texts, f"starts_in_{facts.reminder}" if facts.reminder in ("24h", "1h") else "starts_in_soon")
-    fields = {"resource": facts.resource, "reference": facts.reference, "starts_in": starts_in}
+    money = kind in MONEY_KINDS and facts.amount is not None
+    amount = format_money(facts.amount or 0, facts.currency, language) if money else ""
+    fields = {
+        "resource": facts.resource,
+        "reference": facts.reference,
+        "starts_in": starts_in,
+        "amount": amount,
+        "destination": _text(texts, f"to_{facts.refund_to}") if facts.refund_to else "",
+    }
     subject, lead = pair[0].format(**fields), pair[1].format(**fields)
     when = format_span(facts.start, facts.end, facts.timezone)
-    rows: list[tuple[str, str]] = [(_text(texts, "when"), when)]
+    rows: list[tuple[str, str]] = []
+    if money:
+        rows.append((_text(texts, "amount"), amount))
+        # A failed card refund went to the wallet whatever the refund's own destination said (its lead says so).
+        destination = "wallet" if kind == "refund_failed" else facts.refund_to
+        if destination:
+            rows.append((_text(texts, "refunded_to"), _text(texts, destination)))
+    rows.append((_text(texts, "when"), when))
     if facts.previous_start is not None and facts.previous_end is not None:
         rows.append((_text(texts, "previously"), format_span(facts.previous_start, facts.previous_end, facts.timezone)))
     rows.append((_text(texts, "where"), facts.resource))
@@ -224,6 +322,5 @@ def render(kind: Kind, facts: MessageFacts, *, locale: str | None, name: str | N
         f'<body style="font-family:sans-serif"><p>{e(greeting)}</p><p>{e(lead)}</p><table>{table}</table>'
         f'<p style="color:#666;font-size:small">{e(footer)}</p></body></html>'
     )
-    return Rendered(
-        locale=language, subject=subject, text=text, html=page, title=subject, body=f"{lead} {rows[0][0]}: {when}."
-    )
+    body = lead if kind in MONEY_KINDS else f"{lead} {_text(texts, 'when')}: {when}."
+    return Rendered(locale=language, subject=subject, text=text, html=page, title=subject, body=body)

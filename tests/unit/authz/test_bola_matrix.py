@@ -144,7 +144,20 @@ def world(module_table: str) -> World:
             **owner,
         )
     )
+    # A held booking of a room sold by payment, with a payment started (the simulated provider of the test stage).
+    paid_room = ok(
+        call(
+            "POST",
+            f"{API}/resources",
+            body=resource_body(venue["id"], name="Paid desk", policy={"confirmation": "payment"}),
+            **owner,
+        )
+    )
+    held = ok(call("POST", f"{API}/bookings", body={"resourceId": paid_room["id"], **times(6)}, user="cust-own"))
+    payment = ok(call("POST", f"{API}/bookings/{held['id']}/payment", body={}, user="cust-own"))["payment"]
     found.ids = {
+        "held": held["id"],
+        "payment": payment["id"],
         "webhook": webhook["id"],
         "venue": venue["id"],
         "hidden_venue": hidden_venue.id,
@@ -276,6 +289,21 @@ CASES: dict[str, Case] = {
     f"DELETE {N}": Case(
         "notification.update", lambda i: f"{API}/notifications/{i['notification']}", not_found="notification_not_found"
     ),
+    f"POST {B}/payment": Case(
+        "payment.create", lambda i: f"{API}/bookings/{i['held']}/payment", lambda i: {}, not_found="booking_not_found"
+    ),
+    f"GET {B}/cancellation-quote": Case(
+        "payment.read", lambda i: f"{API}/bookings/{i['held']}/cancellation-quote", not_found="booking_not_found"
+    ),
+    f"GET {API}/payments/{{paymentId}}": Case(
+        "payment.read", lambda i: f"{API}/payments/{i['payment']}", not_found="payment_not_found"
+    ),
+    f"POST {API}/dev/payments/{{paymentId}}/{{outcome}}": Case(
+        "payment.simulate",
+        lambda i: f"{API}/dev/payments/{i['payment']}/fail",
+        lambda i: {},
+        not_found="payment_not_found",
+    ),
     f"POST {U}/approve": Case("admin.approve", lambda i: f"{API}/admin/users/pending-v/approve", lambda i: {}),
     f"POST {U}/reject": Case("admin.approve", lambda i: f"{API}/admin/users/pending-v/reject", lambda i: {}),
     f"POST {U}/suspend": Case("admin.suspend", lambda i: f"{API}/admin/users/active-c/suspend", lambda i: {}),
@@ -335,6 +363,13 @@ def test_a_foreign_caller_cannot_list_what_someone_else_made(
         inbox = call("GET", f"{API}/notifications", user=user, role=role)
         assert inbox.status == 200 and world.ids["notification"] not in [n["id"] for n in inbox.body["notifications"]]
         assert call("GET", f"{API}/notifications/unread-count", user=user, role=role).body == {"unread": 0}
+    if role is not None and role in PERMISSIONS["payment.read"]:
+        # Nobody else's payment is in one's own listing, nor is anyone else's wallet shown.
+        listed = call("GET", f"{API}/payments", user=user, role=role)
+        assert listed.status == 200 and world.ids["payment"] not in [p["id"] for p in listed.body["payments"]]
+        assert call("GET", f"{API}/wallet", user=user, role=role).body == {"balances": []}
+        others = call("GET", f"{API}/payments", query={"vendorId": OWNER}, user=user, role=role)
+        assert others.status == 403, others.body
     assert snapshot(module_table) == world.baseline
 
 
@@ -355,6 +390,11 @@ def test_the_objects_exist_for_their_owners(world: World) -> None:
     for user, role in [("agent-own", "agent"), ("cust-own", "customer")]:
         listed = call("GET", f"{API}/bookings", user=user, role=role).body["bookings"]
         assert ids["booking"] in [b["id"] for b in listed], role
+    # The payment, its quote and its booking are the customer's (reading them writes nothing).
+    customer = {"user": "cust-own", "role": "customer"}
+    assert call("GET", f"{API}/payments/{ids['payment']}", **customer).status == 200
+    assert call("GET", f"{API}/bookings/{ids['held']}/cancellation-quote", **customer).status == 200
+    assert call("GET", f"{API}/payments/{ids['payment']}", **owner).status == 200
     # The customer's notification is theirs (listing it writes nothing).
     inbox = call("GET", f"{API}/notifications", user="cust-own", role="customer").body["notifications"]
     assert ids["notification"] in [n["id"] for n in inbox]

@@ -15,6 +15,8 @@ from slotwise.data.codec import to_item
 from slotwise.events import publisher
 from slotwise.events.changes import event_of
 from slotwise.events.envelope import DomainEvent, UnknownEnvelope
+from slotwise.payments.models import Payment, Refund
+from slotwise.payments.store import payment_item, refund_item
 from tests.support.catalog import make_resource
 from tests.support.http import call
 
@@ -222,12 +224,130 @@ def test_empty_maps_as_dynamodb_local_streams_them_are_read() -> None:
 
 def test_the_catalogue_has_a_valid_sample_of_every_event_type() -> None:
     from events import load, names
-    from slotwise.events.catalogue import BOOKING_EVENT_TYPES, RESOURCE_EVENT_TYPES
+    from slotwise.events.catalogue import EVENT_TYPES
 
     samples = {name.removeprefix("domain/") for name in names() if name.startswith("domain/")}
-    assert samples == set(BOOKING_EVENT_TYPES) | set(RESOURCE_EVENT_TYPES)
+    assert samples == set(EVENT_TYPES)
     for name in samples:
         event = DomainEvent.from_bus_event(load(f"domain/{name}"))
         assert event.type == name
         assert event.id.startswith(f"{event.aggregate}:{event.aggregate_id}:{event.aggregate_version}")
         assert event.id.endswith(":reminder-60") == (name == "booking.reminder")
+
+
+@pytest.mark.parametrize(
+    ("name", "model", "status"),
+    [
+        ("payment.succeeded", Payment, "succeeded"),
+        ("payment.failed", Payment, "failed"),
+        ("payment.canceled", Payment, "canceled"),
+        ("payment.refunded", Refund, "succeeded"),
+        ("payment.refund_failed", Refund, "failed"),
+        ("booking.payment_pending", Booking, "payment_pending"),
+    ],
+)
+def test_payment_samples_are_their_aggregate_as_published(name: str, model: Any, status: str) -> None:
+    """A sample's data is what consumers read back as the aggregate: it must still validate as one."""
+    from events import load
+
+    event = DomainEvent.from_bus_event(load(f"domain/{name}"))
+    assert event.aggregate == {Payment: "payment", Refund: "refund", Booking: "booking"}[model]
+    # The publisher leaves a booking's lock keys out (storage, not the booking); the model needs them.
+    parsed = model.model_validate({"lockKeys": [], **event.data} if model is Booking else event.data)
+    assert (parsed.id, parsed.version, parsed.status) == (event.aggregate_id, event.aggregate_version, status)
+
+
+# --- payments and refunds ----------------------------------------------------------------------------------------
+
+
+def payment_json(**changes: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "id": "pay-1",
+        "booking_id": "b-1",
+        "booking_reference": "ABC234",
+        "customer_id": "cust-1",
+        "created_by": "cust-1",
+        "vendor_id": "vendor-1",
+        "resource_id": "r-1",
+        "attempt": 1,
+        "currency": "EUR",
+        "amount": 1000,
+        "wallet_amount": 0,
+        "card_amount": 1000,
+        "status": "requires_payment",
+        "provider": "stripe",
+        "events": ["evt_1"],
+        "version": 1,
+        "created_at": START,
+        "updated_at": START,
+        "expires_at": START + timedelta(minutes=15),
+    }
+    base.update(changes)
+    return payment_item(Payment.model_validate(base))
+
+
+def refund_json(**changes: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "id": "ref-1",
+        "payment_id": "pay-1",
+        "booking_id": "b-1",
+        "customer_id": "cust-1",
+        "vendor_id": "vendor-1",
+        "currency": "EUR",
+        "amount": 500,
+        "destination": "card",
+        "status": "requested",
+        "reason": "cancelled_by_customer",
+        "version": 1,
+        "created_at": START,
+        "updated_at": START,
+    }
+    base.update(changes)
+    return refund_item(Refund.model_validate(base))
+
+
+def test_a_payment_is_announced_when_it_settles_and_only_then() -> None:
+    opened = payment_json()
+    processing = payment_json(status="processing", version=2)
+    paid = payment_json(status="succeeded", version=3, updated_at=START + timedelta(minutes=5))
+    assert event_of(record("INSERT", opened)) is None
+    assert event_of(record("MODIFY", processing, opened)) is None
+    event = event_of(record("MODIFY", paid, processing))
+    assert event is not None
+    assert (event.type, event.id, event.previous) == ("payment.succeeded", "payment:pay-1:3", {"status": "processing"})
+    assert event.occurred_at == START + timedelta(minutes=5)
+    assert event.data["bookingReference"] == "ABC234" and event.data["cardAmount"] == 1000
+    # The index keys and the processed provider events are storage, not the payment.
+    assert not {"PK", "SK", "type", "events"} & set(event.data)
+    assert not any(key.startswith("GSI") for key in event.data)
+    # A later change that is not a new status (a refund recorded on it) is no second `payment.succeeded`.
+    refunded = payment_json(status="succeeded", version=4, amount_refunded=500)
+    assert event_of(record("MODIFY", refunded, paid)) is None
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [("failed", "payment.failed"), ("canceled", "payment.canceled"), ("refunded_unconfirmed", "payment.succeeded")],
+)
+def test_an_open_payment_that_ends_says_how(status: str, expected: str) -> None:
+    event = event_of(record("MODIFY", payment_json(status=status, version=2), payment_json()))
+    assert event is not None and event.type == expected and event.aggregate == "payment"
+
+
+def test_a_wallet_refund_is_refunded_at_once_a_card_refund_when_the_provider_says() -> None:
+    wallet = event_of(record("INSERT", refund_json(destination="wallet", status="succeeded")))
+    assert wallet is not None
+    assert (wallet.type, wallet.id, wallet.previous) == ("payment.refunded", "refund:ref-1:1", {})
+    assert wallet.data["destination"] == "wallet" and wallet.data["bookingId"] == "b-1"
+
+    requested = refund_json()
+    pending = refund_json(status="pending", version=2)
+    assert event_of(record("INSERT", requested)) is None
+    assert event_of(record("MODIFY", pending, requested)) is None
+    done = event_of(record("MODIFY", refund_json(status="succeeded", version=3), pending))
+    assert done is not None and (done.type, done.aggregate, done.aggregate_version) == ("payment.refunded", "refund", 3)
+    failed = event_of(record("MODIFY", refund_json(status="failed", version=3), pending))
+    assert failed is not None and failed.type == "payment.refund_failed"
+    # A rewrite of the same version (an index-only change) is nothing.
+    final = refund_json(status="failed", version=3)
+    assert event_of(record("MODIFY", final, dict(final))) is None

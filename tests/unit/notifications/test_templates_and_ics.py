@@ -8,11 +8,30 @@ from typing import get_args
 import pytest
 
 from slotwise.notifications import ics
-from slotwise.notifications.templates import LOCALES, TEXTS, Kind, MessageFacts, pick_locale, render
+from slotwise.notifications.templates import (
+    LOCALES,
+    MONEY_KINDS,
+    TEXTS,
+    Kind,
+    MessageFacts,
+    format_money,
+    pick_locale,
+    render,
+)
 
 START = datetime(2027, 3, 1, 10, 0, tzinfo=UTC)
 END = datetime(2027, 3, 1, 11, 0, tzinfo=UTC)
-FACTS = MessageFacts(reference="K7PX2Q", resource="Meeting room 3", timezone="Europe/Lisbon", start=START, end=END)
+# The money is only for the money kinds (refunds); every other kind must ignore it.
+FACTS = MessageFacts(
+    reference="K7PX2Q",
+    resource="Meeting room 3",
+    timezone="Europe/Lisbon",
+    start=START,
+    end=END,
+    amount=2000,
+    currency="EUR",
+    refund_to="card",
+)
 
 
 def test_every_language_has_every_text_of_english() -> None:
@@ -43,6 +62,47 @@ def test_each_kind_renders_subject_text_and_html(kind: Kind, locale: str) -> Non
     assert rendered.html.startswith("<!DOCTYPE html>") and f'lang="{locale}"' in rendered.html
     assert "{" not in rendered.text + rendered.subject  # every placeholder filled
     assert rendered.title == rendered.subject and "K7PX2Q" in rendered.body
+    amount = "EUR 20.00" if locale == "en" else "EUR 20,00"
+    assert (amount in rendered.body and amount in rendered.text) == (kind in MONEY_KINDS)
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "locale", "expected"),
+    [
+        (2000, "EUR", "en", "EUR 20.00"),
+        (2000, "eur", "pt-BR", "EUR 20,00"),
+        (5, "USD", "en", "USD 0.05"),
+        (123456789, "EUR", "en", "EUR 1,234,567.89"),
+        (123456789, "EUR", "pt", "EUR 1.234.567,89"),
+        # No minor unit: the amount is whole yen, never "20.00".
+        (2000, "JPY", "en", "JPY 2,000"),
+        (7, "KRW", "pt", "KRW 7"),
+        # Three decimals.
+        (1234, "KWD", "en", "KWD 1.234"),
+        (0, "EUR", None, "EUR 0.00"),
+        (-150, "EUR", "en", "EUR -1.50"),
+    ],
+)
+def test_money_is_written_from_minor_units_with_the_currencys_decimals(
+    amount: int, currency: str, locale: str | None, expected: str
+) -> None:
+    assert format_money(amount, currency, locale) == expected
+
+
+def test_refunds_say_how_much_and_where_it_went() -> None:
+    card = render("refunded", FACTS, locale="en", name="Ana")
+    assert card.subject == "Refund of EUR 20.00: Meeting room 3"
+    assert card.body == "A refund of EUR 20.00 for your booking K7PX2Q (Meeting room 3) has been made to your card."
+    assert "Amount: EUR 20.00\nRefunded to: Card\nWhen: 2027-03-01 10:00" in card.text
+    wallet = render("refunded", MessageFacts(**{**FACTS.__dict__, "refund_to": "wallet"}), locale="pt")
+    assert "para a sua carteira" in wallet.body and "Reembolsado para: Carteira" in wallet.text
+    # The card refund failed: the money went to the wallet, whatever destination the refund had asked for.
+    failed = render("refund_failed", FACTS, locale="en")
+    assert "could not be made; the amount was credited to your wallet" in failed.body
+    assert "Refunded to: Wallet" in failed.text and "Card" not in failed.text
+    pending = render("payment_pending", FACTS, locale="pt")
+    assert "está em processamento" in pending.body and "Quando: 2027-03-01 10:00" in pending.body
+    assert "EUR" not in pending.text
 
 
 def test_portuguese_and_english_differ_and_fall_back() -> None:
