@@ -40,7 +40,7 @@ from slotwise.audit.log import AuditEntry
 from slotwise.booking import timers
 from slotwise.booking.models import EXPIRING, Booking
 from slotwise.data.codec import from_item, to_item
-from slotwise.data.dynamo import table_name, translate_errors
+from slotwise.data.dynamo import index_page, table_name, translate_errors
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
@@ -569,24 +569,8 @@ def slot_items(resource_id: str, low: str, high: str) -> dict[str, list[Holder]]
 def query_bookings(
     index: str, partition: str, *, low: str | None, high: str | None, limit: int, start_key: dict[str, Any] | None
 ) -> tuple[list[Booking], dict[str, Any] | None]:
-    condition = f"{index}PK = :pk"
-    values: dict[str, Any] = {":pk": {"S": partition}}
-    if low is not None and high is not None:
-        condition += f" AND {index}SK BETWEEN :low AND :high"
-        values.update({":low": {"S": low}, ":high": {"S": high}})
-    request: dict[str, Any] = {
-        "TableName": table_name(),
-        "IndexName": index,
-        "KeyConditionExpression": condition,
-        "ExpressionAttributeValues": values,
-        "Limit": limit,
-    }
-    if start_key:
-        request["ExclusiveStartKey"] = start_key
-    with translate_errors("Query"):
-        page = aws.dynamodb().query(**request)
-    bookings = [Booking.model_validate(from_item(i)) for i in page.get("Items", [])]
-    return bookings, page.get("LastEvaluatedKey")
+    items, last = index_page(index, partition, low=low, high=high, limit=limit, start_key=start_key)
+    return [Booking.model_validate(i) for i in items], last
 
 
 def due_ids(kind: str, before: str, limit: int) -> list[str]:

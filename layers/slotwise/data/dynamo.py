@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -39,3 +40,38 @@ def translate_errors(operation: str) -> Iterator[None]:
         raise
     except BotoCoreError as exc:
         raise errors.DependencyUnavailable(f"DynamoDB {operation} failed: {type(exc).__name__}") from exc
+
+
+def index_page(
+    index: str,
+    partition: str,
+    *,
+    low: str | None,
+    high: str | None,
+    limit: int,
+    start_key: dict[str, Any] | None,
+    newest_first: bool = False,
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """One page of an overloaded index partition, optionally between two sort keys: plain items and the key to go on
+    from (None at the end)."""
+    from slotwise import aws
+    from slotwise.data.codec import from_item
+
+    condition = f"{index}PK = :pk"
+    values: dict[str, Any] = {":pk": {"S": partition}}
+    if low is not None and high is not None:
+        condition += f" AND {index}SK BETWEEN :low AND :high"
+        values.update({":low": {"S": low}, ":high": {"S": high}})
+    request: dict[str, Any] = {
+        "TableName": table_name(),
+        "IndexName": index,
+        "KeyConditionExpression": condition,
+        "ExpressionAttributeValues": values,
+        "Limit": limit,
+        "ScanIndexForward": not newest_first,
+    }
+    if start_key:
+        request["ExclusiveStartKey"] = start_key
+    with translate_errors("Query"):
+        page = aws.dynamodb().query(**request)
+    return [from_item(i) for i in page.get("Items", [])], page.get("LastEvaluatedKey")

@@ -28,7 +28,7 @@ from typing import Any
 from slotwise import aws
 from slotwise.booking.store import HOLD_SHARDS, Tag, Transaction, due_ids, sort_time
 from slotwise.data.codec import from_item, to_item
-from slotwise.data.dynamo import table_name, translate_errors
+from slotwise.data.dynamo import index_page, table_name, translate_errors
 from slotwise.payments.models import OPEN_PAYMENT, Payment, Refund, WalletEntry
 
 PROVIDER_EVENT_TTL = timedelta(days=90)
@@ -218,21 +218,7 @@ def _query(request: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, Any
 def query_payments(
     index: str, partition: str, *, low: str | None, high: str | None, limit: int, start_key: dict[str, Any] | None
 ) -> tuple[list[Payment], dict[str, Any] | None]:
-    condition = f"{index}PK = :pk"
-    values: dict[str, Any] = {":pk": {"S": partition}}
-    if low is not None and high is not None:
-        condition += f" AND {index}SK BETWEEN :low AND :high"
-        values.update({":low": {"S": low}, ":high": {"S": high}})
-    request: dict[str, Any] = {
-        "IndexName": index,
-        "KeyConditionExpression": condition,
-        "ExpressionAttributeValues": values,
-        "Limit": limit,
-        "ScanIndexForward": False,  # newest first
-    }
-    if start_key:
-        request["ExclusiveStartKey"] = start_key
-    items, last = _query(request)
+    items, last = index_page(index, partition, low=low, high=high, limit=limit, start_key=start_key, newest_first=True)
     return [Payment.model_validate(i) for i in items], last
 
 
