@@ -337,12 +337,14 @@ def test_importing_payment_code_does_not_import_stripe() -> None:
         "import sys, json\n"
         "import slotwise.payments.provider, slotwise.payments.stripe_provider\n"
         "import slotwise.payments.simulated, slotwise.payments.stripe_events\n"
+        "import functions.payments.handler, functions.payment_events.handler, functions.payment_jobs.handler\n"
+        "import functions.stripe_webhooks.handler, functions.bookings.handler\n"
         "print(json.dumps(sorted(m for m in sys.modules if m == 'stripe' or m.startswith('stripe.'))))\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", script],
         cwd=ROOT,
-        env={"PYTHONPATH": str(ROOT / "layers"), "PATH": ""},
+        env={"PYTHONPATH": f"{ROOT}:{ROOT / 'layers'}", "PATH": ""},
         capture_output=True,
         text=True,
         check=True,
