@@ -424,14 +424,20 @@ def cancel_booking(
     return after
 
 
-def decide(caller: Caller, booking_id: str, *, approve: bool, reason: str = "", now: datetime | None = None) -> Booking:
-    """Confirm (approval given, or payment taken by an operator) or reject a booking that waits on a decision."""
-    now = now or now_utc()
+def _decidable(caller: Caller, booking_id: str) -> Booking:
+    """A booking this caller decides on (its vendor, its advisor, an admin): 404 if unseen, 403 if only seen."""
     permissions.require(caller, "booking.decide")
     booking = store.get_booking(booking_id)
     resource = catalog.get_resource(booking.resource_id) if booking is not None else None
     booking = access.visible(caller, booking, booking_id, resource)
     access.require_decider(caller, booking, resource)
+    return booking
+
+
+def decide(caller: Caller, booking_id: str, *, approve: bool, reason: str = "", now: datetime | None = None) -> Booking:
+    """Confirm (approval given, or payment taken by an operator) or reject a booking that waits on a decision."""
+    now = now or now_utc()
+    booking = _decidable(caller, booking_id)
     target = "confirmed" if approve else "rejected"
     if booking.status not in EXPIRING:
         raise errors.Conflict(
@@ -625,11 +631,7 @@ def mark_no_show(caller: Caller, booking_id: str, *, reason: str = "", now: date
     """The customer did not come: only its decider (vendor, advisor, admin), once it has started, within 30 days
     of its end. The inventory stays claimed: the time was held for them."""
     now = now or now_utc()
-    permissions.require(caller, "booking.decide")
-    booking = store.get_booking(booking_id)
-    resource = catalog.get_resource(booking.resource_id) if booking is not None else None
-    booking = access.visible(caller, booking, booking_id, resource)
-    access.require_decider(caller, booking, resource)
+    booking = _decidable(caller, booking_id)
     _require_transition(booking, "no_show")
     if now < booking.start_time:
         raise errors.Conflict("A booking that has not started cannot be a no-show.", code="not_started")
