@@ -91,6 +91,7 @@ def _transact(steps: list[dict[str, Any]], audit: AuditEntry | None) -> bool:
 
 
 def _put_step(sub: Subscription, expected_version: int | None) -> dict[str, Any]:
+    # None: a new subscription (its id is a fresh uuid, so only the owner's cap can refuse its creation).
     step: dict[str, Any] = {"TableName": table_name(), "Item": to_item(_subscription_item(sub))}
     if expected_version is None:
         step["ConditionExpression"] = "attribute_not_exists(PK)"
@@ -100,9 +101,30 @@ def _put_step(sub: Subscription, expected_version: int | None) -> dict[str, Any]
     return {"Put": step}
 
 
-def save_subscription(sub: Subscription, expected_version: int | None, *, audit: AuditEntry | None) -> bool:
-    """Create (expected_version None) or replace the version read; False when it changed or vanished meanwhile."""
+def save_subscription(sub: Subscription, expected_version: int, *, audit: AuditEntry | None) -> bool:
+    """Replace the version read; False when it changed or vanished meanwhile."""
     return _transact([_put_step(sub, expected_version)], audit)
+
+
+def _owned_count_step(owner_id: str, delta: int, cap: int | None = None) -> dict[str, Any]:
+    """The owner's count of subscriptions, moved in the transaction that creates or deletes one; an increase is
+    refused at `cap`, so concurrent creations can never pass it."""
+    update: dict[str, Any] = {
+        "TableName": table_name(),
+        "Key": {"PK": {"S": f"WEBHOOKS#{owner_id}"}, "SK": {"S": "COUNT"}},
+        "UpdateExpression": "SET #type = :type ADD subscriptions :delta",
+        "ExpressionAttributeNames": {"#type": "type"},
+        "ExpressionAttributeValues": {":type": to_value("webhook_count"), ":delta": to_value(delta)},
+    }
+    if cap is not None:
+        update["ConditionExpression"] = "attribute_not_exists(subscriptions) OR subscriptions < :cap"
+        update["ExpressionAttributeValues"][":cap"] = to_value(cap)
+    return {"Update": update}
+
+
+def create_subscription(sub: Subscription, *, cap: int, audit: AuditEntry | None) -> bool:
+    """A new subscription, if its owner holds fewer than `cap` (False: the cap is reached; nothing written)."""
+    return _transact([_put_step(sub, None), _owned_count_step(sub.owner_id, 1, cap)], audit)
 
 
 def delete_subscription(sub: Subscription, *, audit: AuditEntry | None) -> bool:
@@ -114,7 +136,7 @@ def delete_subscription(sub: Subscription, *, audit: AuditEntry | None) -> bool:
             "ExpressionAttributeValues": {":v": to_value(sub.version)},
         }
     }
-    return _transact([step], audit)
+    return _transact([step, _owned_count_step(sub.owner_id, -1)], audit)
 
 
 def disable_subscription(sub_id: str, reason: str, at: datetime, *, audit: AuditEntry | None) -> bool:
@@ -145,24 +167,6 @@ def get_subscription(subscription_id: str) -> Subscription | None:
         )
     item = found.get("Item")
     return _subscription(item) if item else None
-
-
-def count_owned(owner_id: str) -> int:
-    request: dict[str, Any] = {
-        "TableName": table_name(),
-        "IndexName": "GSI1",
-        "KeyConditionExpression": "GSI1PK = :pk",
-        "ExpressionAttributeValues": {":pk": {"S": f"WEBHOOKS#{owner_id}"}},
-        "Select": "COUNT",
-    }
-    total = 0
-    with translate_errors("Query"):
-        while True:
-            page = aws.dynamodb().query(**request)
-            total += page.get("Count", 0)
-            if "LastEvaluatedKey" not in page:
-                return total
-            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 def _checked_start(cursor: str | None, attribute: str, partition: str) -> dict[str, Any] | None:

@@ -61,11 +61,6 @@ def created_view(sub: Subscription, secret: str) -> dict[str, Any]:
 
 def create(caller: Caller, body: SubscriptionCreate, now: datetime | None = None) -> tuple[Subscription, str]:
     owner = _owner(caller)
-    if repository.count_owned(owner) >= MAX_SUBSCRIPTIONS_PER_OWNER:
-        raise errors.Conflict(
-            f"An account may hold {MAX_SUBSCRIPTIONS_PER_OWNER} webhook subscriptions; delete one first.",
-            code="webhook_subscription_limit",
-        )
     url = _checked_url(body.url)
     now = now or datetime.now(UTC)
     secret = signing.new_secret()
@@ -82,8 +77,11 @@ def create(caller: Caller, body: SubscriptionCreate, now: datetime | None = None
         updated_at=now,
     )
     entry = _entry(caller, "webhook.create", sub, now, url=url, eventTypes=sub.event_types)
-    if not repository.save_subscription(sub, None, audit=entry):
-        raise _changed()
+    if not repository.create_subscription(sub, cap=MAX_SUBSCRIPTIONS_PER_OWNER, audit=entry):
+        raise errors.Conflict(
+            f"An account may hold {MAX_SUBSCRIPTIONS_PER_OWNER} webhook subscriptions; delete one first.",
+            code="webhook_subscription_limit",
+        )
     return sub, secret
 
 

@@ -193,3 +193,8 @@ def test_an_account_holds_a_bounded_number_of_subscriptions(table: str, monkeypa
     refused = create()
     assert (refused.status, refused.code) == (409, "webhook_subscription_limit")
     assert create(OTHER_VENDOR).status == 201
+    # Deleting one makes room for one.
+    listed = call("GET", API, **VENDOR).body["subscriptions"]
+    assert call("DELETE", f"{API}/{listed[0]['id']}", **VENDOR).status == 204
+    assert create().status == 201
+    assert create().code == "webhook_subscription_limit"
