@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from aws_cdk import CfnOutput, RemovalPolicy, Stack
+from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
@@ -36,6 +36,11 @@ from infra.components.nag import acknowledge
 from slotwise.payments.inbox import QUEUE_NAME
 
 INGRESS_GROUP = "stripe_webhooks"
+# API groups that call Stripe while the client waits (paying; a cancellation's card refund after its commit). The
+# SDK's per-attempt timeouts and its two idempotent retries take up to about 20 s in the worst case, more than the
+# other API functions' 10 s; API Gateway waits up to 30 s for an HTTP API integration.
+PROVIDER_CALLING_API_GROUPS: frozenset[str] = frozenset({"payments", "bookings"})
+PROVIDER_CALL_TIMEOUT = Duration.seconds(25)
 # The groups that call Stripe's API (payments, the event processor's refunds, the reconcile job).
 STRIPE_API_GROUPS: frozenset[str] = frozenset({"payments", "payment_events", "payment_jobs"})
 

@@ -29,7 +29,7 @@ from infra.components.group_function import QUEUE_CONSUMER_TIMEOUT, missing_grou
 from infra.components.http_api import SlotwiseHttpApi
 from infra.components.naming import stage_name
 from infra.components.ops import Monitored, SlotwiseOps
-from infra.components.payments import wire_payments
+from infra.components.payments import PROVIDER_CALL_TIMEOUT, PROVIDER_CALLING_API_GROUPS, wire_payments
 from infra.components.webhooks import wire_webhook_delivery
 from slotwise.api import routes as api_routes
 from slotwise.topology import TOPOLOGY, Topology
@@ -82,7 +82,8 @@ class SlotwiseStack(Stack):
         self.async_ = SlotwiseAsync(
             self, "Async", topology=topology, stage=stage, consumer_timeout=QUEUE_CONSUMER_TIMEOUT
         )
-        consumer_timeouts: dict[str, Duration] = {q.consumer_group: QUEUE_CONSUMER_TIMEOUT for q in topology.queues}
+        timeouts: dict[str, Duration] = dict.fromkeys(PROVIDER_CALLING_API_GROUPS, PROVIDER_CALL_TIMEOUT)
+        timeouts.update({q.consumer_group: QUEUE_CONSUMER_TIMEOUT for q in topology.queues})
         self.compute = SlotwiseFunctions(
             self,
             "Functions",
@@ -93,7 +94,7 @@ class SlotwiseStack(Stack):
             auth=self.auth,
             table=self.data.table,
             event_bus=self.async_.event_bus,
-            timeouts=consumer_timeouts,
+            timeouts=timeouts,
             removal_policy=removal_policy,
         )
         self.functions = self.compute.functions

@@ -11,6 +11,7 @@ import pytest
 from aws_cdk.assertions import Template
 
 from infra.app import build_app
+from infra.components.payments import PROVIDER_CALLING_API_GROUPS
 from infra.stacks.slotwise_stack import SlotwiseStack, function_groups
 from slotwise.api.routes import FALLBACK_GROUP, ROUTES
 from slotwise.topology import TOPOLOGY, Topology
@@ -117,7 +118,8 @@ def test_one_function_per_group_built_alike(config: str, request: pytest.Fixture
         assert props["Runtime"] == "python3.11"
         assert props["Handler"] == "handler.lambda_handler"
         assert props["MemorySize"] == 512
-        assert props["Timeout"] == (30 if group in consumers else 10)
+        expected = 30 if group in consumers else 25 if group in PROVIDER_CALLING_API_GROUPS else 10
+        assert props["Timeout"] == expected
         assert props["Layers"] == [{"Ref": layer_id}]
         assert props["LoggingConfig"]["LogGroup"]["Ref"] in resources(template, "AWS::Logs::LogGroup")
         env = props["Environment"]["Variables"]
