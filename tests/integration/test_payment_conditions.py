@@ -276,3 +276,29 @@ def test_payment_and_refund_versions_and_the_attempt_pointer_refuse_stale_writer
     with pytest.raises(TransactionFailed) as moved:
         execute(tx)
     assert moved.value.of_kind("booking")
+
+
+def test_a_refund_cannot_be_moved_from_a_stale_read_nor_created_twice(provider: FakeProvider, local_table: str) -> None:
+    from slotwise.payments import ledger
+
+    booking_id = hold(paid_room())
+    payment = payments.start_payment(CUSTOMER, booking_id, PaymentCreate()).payment
+    refund = ledger.new_refund(payment, 100, "card", "test", datetime.now(UTC))
+    tx = Transaction()
+    store.add_refund(tx, refund)
+    execute(tx)
+    again = Transaction()
+    store.add_refund(again, refund)
+    with pytest.raises(TransactionFailed) as twice:
+        execute(again)
+    assert twice.value.of_kind("refund")
+    moved = refund.model_copy(update={"status": "pending", "version": 2})
+    tx = Transaction()
+    store.replace_refund(tx, refund, moved)
+    execute(tx)
+    stale = Transaction()
+    store.replace_refund(stale, refund, refund.model_copy(update={"status": "succeeded", "version": 2}))
+    with pytest.raises(TransactionFailed) as lost:
+        execute(stale)
+    assert lost.value.of_kind("refund")
+    assert store.get_refund(refund.id).status == "pending"  # type: ignore[union-attr]
