@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import secrets
 from functools import cache
-
-import jwt
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 from slotwise import aws
 from slotwise.cache import TtlCache
 from slotwise.settings import DEPLOYED_STAGES, MIN_SECRET_BYTES, get_settings
+
+if TYPE_CHECKING:
+    import jwt
 
 _FROM_SECRETS_MANAGER: TtlCache[bytes] = TtlCache(seconds=300, max_entries=4)
 
@@ -53,9 +56,21 @@ def signing_secret() -> bytes:
     return _process_secret()
 
 
+def pyjwt() -> ModuleType:
+    """pyjwt, imported on the first token a process signs or verifies: with `cryptography` installed (for OIDC's
+    RS256/ES256) its import loads cryptography's Rust bindings, about 100 ms that functions reading no token
+    (health, the Stripe ingress) never pay."""
+    import jwt
+
+    return jwt
+
+
 @cache
 def jwks_client(url: str) -> jwt.PyJWKClient:
-    return jwt.PyJWKClient(url, cache_jwk_set=True, lifespan=300, timeout=3, cooldown_duration=30)
+    client: jwt.PyJWKClient = pyjwt().PyJWKClient(
+        url, cache_jwk_set=True, lifespan=300, timeout=3, cooldown_duration=30
+    )
+    return client
 
 
 def reset_keys() -> None:

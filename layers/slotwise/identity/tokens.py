@@ -20,8 +20,6 @@ import uuid
 from collections.abc import Sequence
 from typing import Any, cast, get_args
 
-import jwt
-
 from slotwise import errors
 from slotwise.identity import keys
 from slotwise.identity.models import USER_STATUSES, Caller, Role, User, UserStatus
@@ -62,6 +60,7 @@ def issue_access_token(user: User, *, now: float | None = None) -> tuple[str, in
         "exp": issued + ACCESS_TOKEN_SECONDS,
         "jti": uuid.uuid4().hex,
     }
+    jwt = keys.pyjwt()
     return jwt.encode(claims, keys.signing_secret(), algorithm=OWN_ALGORITHMS[0]), ACCESS_TOKEN_SECONDS
 
 
@@ -75,6 +74,7 @@ def _decode(
     required: Sequence[str],
     leeway: int = 0,
 ) -> dict[str, Any]:
+    jwt = keys.pyjwt()
     try:
         claims: dict[str, Any] = jwt.decode(
             token,
@@ -137,6 +137,7 @@ def _verify_oidc(token: str, settings: Settings) -> Caller:
     assert settings.oidc_jwks_url
     assert settings.oidc_issuer
     assert settings.oidc_audience
+    jwt = keys.pyjwt()
     try:
         # The key is chosen by the token's `kid` among the provider's keys; the algorithm list stays fixed.
         signing_key = keys.jwks_client(settings.oidc_jwks_url).get_signing_key_from_jwt(token)
