@@ -17,6 +17,7 @@ from slotwise.payments.provider import (
     ProviderRefund,
     RefundRequest,
 )
+from slotwise.settings import get_settings
 
 
 def _id(prefix: str, key: str) -> str:
@@ -35,6 +36,9 @@ class FakeProvider:
 
     def create_payment(self, request: PaymentRequest) -> ProviderPayment:
         self.payments.append(request)
+        if get_settings().payment_flow == "checkout_session":
+            session = _id("cs", request.idempotency_key)
+            return ProviderPayment("checkout_session", session, checkout_url=f"https://checkout.test/{session}")
         intent = _id("pi", request.idempotency_key)
         return ProviderPayment("payment_intent", intent, client_secret=f"{intent}_secret_x")
 
@@ -89,3 +93,17 @@ def credit(user: str, amount: int, currency: str = "EUR") -> None:
     tx = Transaction()
     store.wallet_change(tx, entry)
     execute(tx)
+
+
+def session_event(kind: str, payment: Payment, *, intent_id: str | None) -> dict[str, Any]:
+    assert payment.provider_ref is not None
+    return stripe_events.checkout_session_event(
+        kind,  # type: ignore[arg-type]
+        session_id=payment.provider_ref,
+        intent_id=intent_id,
+        amount=payment.card_amount,
+        currency=payment.currency,
+        metadata={"slotwise_payment_id": payment.id, "slotwise_booking_id": payment.booking_id},
+        created=int(time.time()),
+        seed=f"{kind}:{payment.id}",
+    )

@@ -340,9 +340,10 @@ def _require_transition(booking: Booking, target: str) -> None:
         )
 
 
-def _changed(
+def next_version(
     booking: Booking, *, by: str | None, action: str, now: datetime, request_id: str | None = None, **changes: Any
 ) -> Booking:
+    """The booking with `changes`, its version raised and the change in its history (one domain event each)."""
     history = [*booking.history, HistoryEntry(at=now, by=by, action=action, note=changes.pop("note", ""))]
     bumped = {"version": booking.version + 1, "updated_at": now, "history": history, "request_id": request_id}
     return booking.model_copy(update={**changes, **bumped})
@@ -393,7 +394,7 @@ def cancel_booking(
         tx, booking, by_provider=by_provider, refund_to=refund_to, now=now, effects=effects
     )
     ledger.release_open_payment(tx, booking, "booking_cancelled", now, effects)
-    after = _changed(
+    after = next_version(
         booking,
         by=caller.user_id,
         request_id=caller.request_id,
@@ -448,7 +449,7 @@ def decide(caller: Caller, booking_id: str, *, approve: bool, reason: str = "", 
     _require_transition(booking, target)
     if booking.expires_at is not None and booking.expires_at <= now:
         raise errors.Conflict("The hold expired before the decision; the slot may be gone.", code="hold_expired")
-    after = _changed(
+    after = next_version(
         booking,
         by=caller.user_id,
         request_id=caller.request_id,
@@ -497,7 +498,7 @@ def update_details(
         raise errors.Conflict(f"A {booking.status} booking cannot be edited.", code="invalid_transition")
     # Only the fields the caller sent change; the others keep their values.
     changes = data.model_dump(exclude_unset=True)
-    after = _changed(booking, by=caller.user_id, request_id=caller.request_id, action="updated", now=now, **changes)
+    after = next_version(booking, by=caller.user_id, request_id=caller.request_id, action="updated", now=now, **changes)
     tx = Transaction()
     tx.replace_booking(booking, after)
     tx.audit(audit.entry(caller, "booking.update", "booking", booking.id, at=now, detail={"fields": sorted(changes)}))
@@ -594,7 +595,7 @@ def expire_one(booking_id: str, now: datetime, job: str = SWEEPER) -> bool:
     if booking.expires_at > now:
         return False
     holders = store.slot_holders(booking.resource_id, booking.lock_keys, booking.id)
-    after = _changed(booking, by=None, action="expired", now=now, status="expired")
+    after = next_version(booking, by=None, action="expired", now=now, status="expired")
     tx = Transaction()
     effects = ledger.Effects()
     ledger.release_open_payment(tx, booking, "hold_expired", now, effects)
@@ -637,7 +638,7 @@ def mark_no_show(caller: Caller, booking_id: str, *, reason: str = "", now: date
         raise errors.Conflict("A booking that has not started cannot be a no-show.", code="not_started")
     if now > booking.end_time + NO_SHOW_WINDOW:
         raise errors.Conflict("No-shows are marked within 30 days of the end.", code="too_late")
-    after = _changed(
+    after = next_version(
         booking,
         by=caller.user_id,
         request_id=caller.request_id,
@@ -669,7 +670,7 @@ def handle_timer(booking_id: str, now: datetime) -> str | None:
     done = [*booking.timers_done, *skipped]
     tx = Transaction()
     if timer is not None and timer.kind == timers.COMPLETE:
-        after = _changed(booking, by=None, action="completed", now=now, status="completed")
+        after = next_version(booking, by=None, action="completed", now=now, status="completed")
         after = after.model_copy(update={"timers_done": [*done, timers.COMPLETE]})
         tx.replace_booking(booking, after)
         add_status_change(tx, booking, "completed")

@@ -7,7 +7,7 @@ booking's version and status as read, and on the booking still holding its inven
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from slotwise.booking import service as booking_service
@@ -50,7 +50,7 @@ def confirm_paid(
 ) -> Booking:
     """Paid: the booking is confirmed and its claims become firm. Each claim update is conditional on the booking
     still holding that key, so a hold that lapsed and was taken by someone else cannot be confirmed."""
-    after = booking_service._changed(
+    after = booking_service.next_version(
         booking,
         by=by,
         request_id=request_id,
@@ -70,7 +70,7 @@ def confirm_paid(
 
 def keep_pending(tx: Transaction, booking: Booking, now: datetime) -> Booking:
     """An asynchronous payment is on its way: the hold no longer lapses; the outcome decides."""
-    after = booking_service._changed(
+    after = booking_service.next_version(
         booking, by=None, action="payment_pending", now=now, status="payment_pending", expires_at=None
     )
     tx.replace_booking(booking, after)
@@ -82,7 +82,7 @@ def keep_pending(tx: Transaction, booking: Booking, now: datetime) -> Booking:
 
 def release_unpaid(tx: Transaction, booking: Booking, reason: str, now: datetime) -> Booking:
     """The payment failed: the booking is cancelled by the system and its inventory released."""
-    after = booking_service._changed(
+    after = booking_service.next_version(
         booking,
         by=None,
         action="cancelled",
@@ -111,7 +111,7 @@ def record_provider_ref(payment: Payment, answer: ProviderPayment) -> Payment:
     fresher record wins and is returned)."""
     intent = answer.provider_ref if answer.provider_ref.startswith("pi_") else payment.payment_intent_id
     after = ledger.changed_payment(
-        payment, payment.updated_at, provider_ref=answer.provider_ref, payment_intent_id=intent
+        payment, datetime.now(UTC), provider_ref=answer.provider_ref, payment_intent_id=intent
     )
     tx = Transaction()
     store.replace_payment(tx, payment, after)

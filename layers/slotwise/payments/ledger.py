@@ -28,7 +28,6 @@ class Effects:
     """Work to do after the transaction commits (provider calls), and what it created."""
 
     refunds: list[Refund] = field(default_factory=list)
-    voided: list[Payment] = field(default_factory=list)
     after_commit: list[Callable[[], None]] = field(default_factory=list)
 
     def run(self) -> None:
@@ -72,7 +71,6 @@ def void_payment(
     if status == "canceled" and payment.provider_ref:
         ref = payment.provider_ref
         effects.after_commit.append(lambda: _cancel_quietly(ref, payment.id, payment.attempt))
-    effects.voided.append(after)
     return after
 
 

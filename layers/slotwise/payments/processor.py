@@ -58,7 +58,9 @@ def handle(event: dict[str, Any], now: datetime | None = None) -> str:
     now = now or datetime.now(UTC)
     kind = str(event.get("type", ""))
     obj = (event.get("data") or {}).get("object") or {}
-    for _ in range(MAX_ATTEMPTS):
+    for attempt in range(MAX_ATTEMPTS):
+        if attempt:
+            bookings.backoff(attempt)
         try:
             if kind in _REFUNDS:
                 return _refund_event(event, obj, now)

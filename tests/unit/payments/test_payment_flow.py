@@ -19,7 +19,7 @@ from slotwise.payments.models import Payment
 from slotwise.payments.provider import use_provider
 from tests.support.catalog import make_resource
 from tests.support.http import call
-from tests.support.payments import FakeProvider, credit, intent_event, refund_event
+from tests.support.payments import FakeProvider, credit, intent_event, refund_event, session_event
 
 START = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=10)
 PRICE = 2 * 1000  # two 30-minute granules at 10.00
@@ -332,3 +332,39 @@ def test_ledger_split_sends_what_the_card_cannot_take_to_the_wallet() -> None:
     assert split(500, card_left=900, to_card=True) == (500, 0)
     assert split(500, card_left=900, to_card=False) == (0, 500)
     assert ledger.Effects().refunds == []
+
+
+def test_a_checkout_session_confirms_on_completion_and_a_decline_on_its_page_is_not_final(
+    provider: FakeProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SLOTWISE_PAYMENT_FLOW", "checkout_session")
+    from slotwise.settings import get_settings
+
+    get_settings.cache_clear()
+    booking_id = hold(paid_room())
+    started = pay(booking_id)
+    assert started.body["checkoutUrl"].startswith("https://checkout.test/cs_fake_")
+    assert started.body["clientSecret"] is None
+    payment = payment_of(booking_id)
+    assert (payment.flow, payment.payment_intent_id) == ("checkout_session", None)
+    declined = payment.model_copy(update={"payment_intent_id": "pi_from_session"})
+    assert processor.handle(intent_event("payment_failed", declined)) == "retry_possible"
+    assert booking(booking_id).status == "held"
+    assert processor.handle(session_event("completed", payment, intent_id="pi_from_session")) == "confirmed"
+    assert booking(booking_id).status == "confirmed"
+    # The intent's own success arriving after the session's changes nothing; refunds know the intent.
+    assert processor.handle(intent_event("succeeded", declined)) == "duplicate"
+    assert payment_of(booking_id).payment_intent_id == "pi_from_session"
+
+
+def test_an_expired_checkout_session_releases_the_hold(provider: FakeProvider, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SLOTWISE_PAYMENT_FLOW", "checkout_session")
+    from slotwise.settings import get_settings
+
+    get_settings.cache_clear()
+    room = paid_room()
+    booking_id = hold(room)
+    pay(booking_id)
+    assert processor.handle(session_event("expired", payment_of(booking_id), intent_id=None)) == "released"
+    assert booking(booking_id).status == "cancelled"
+    hold(room, user="next")
