@@ -88,6 +88,30 @@ def secret_string(arn: str, *, code: str | None = None) -> str:
     return str(found.get("SecretString") or "")
 
 
+@cache
+def _queue_url_by_name(name: str) -> str:
+    url: str = sqs().get_queue_url(QueueName=name)["QueueUrl"]
+    return url
+
+
+def queue_url(configured: str | None, name: str, setting: str) -> str:
+    """A queue's URL: the configured one (the CDK stack and the local runtime set it), else, on the `local` and
+    `test` stages only, looked up by its topology name; a deployed function without it is a stack bug."""
+    from slotwise.settings import get_settings
+
+    if configured:
+        return configured
+    stage = get_settings().stage
+    if stage in ("local", "test"):
+        return _queue_url_by_name(name)
+    raise QueueNotConfigured(f"{setting} is not set (stage {stage})")
+
+
+class QueueNotConfigured(RuntimeError):
+    """A function lacks a queue's URL: a deployment bug, never the caller's (logged, answered with a 500)."""
+
+
 def reset_clients() -> None:
-    """Forget every cached client (tests, and the local runtime after it moves endpoints)."""
+    """Forget every cached client and looked-up queue URL (tests, and the local runtime after it moves endpoints)."""
     _client.cache_clear()
+    _queue_url_by_name.cache_clear()

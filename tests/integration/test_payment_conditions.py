@@ -269,10 +269,8 @@ def test_payment_and_refund_versions_and_the_attempt_pointer_refuse_stale_writer
     booking = booking_store.get_booking(booking_id)
     assert booking is not None
     booking_service.update_details(CUSTOMER, booking_id, booking_service.BookingUpdate(title="moved on"))
-    from slotwise.payments import confirmations
-
     tx = Transaction()
-    tx.add(booking_store.Tag("booking", booking_id), confirmations.unchanged(booking))
+    tx.check_booking(booking)
     with pytest.raises(TransactionFailed) as moved:
         execute(tx)
     assert moved.value.of_kind("booking")

@@ -290,24 +290,25 @@ class Transaction:
             },
         )
 
+    def _booking_as_read(self, before: Booking) -> dict[str, Any]:
+        """The condition that the booking is still the version and status `before` was read with."""
+        return {
+            "ConditionExpression": "version = :version AND #status = :status",
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": {":version": {"N": str(before.version)}, ":status": {"S": before.status}},
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
+
+    def check_booking(self, booking: Booking) -> None:
+        """Write nothing to the booking, but commit only if nobody moved it since it was read (a payment starts
+        for the hold that was read, not for whatever it became)."""
+        check = {"TableName": table_name(), "Key": booking_key(booking.id), **self._booking_as_read(booking)}
+        self._add(Tag("booking", booking.id), {"ConditionCheck": check})  # type: ignore[typeddict-item]
+
     def replace_booking(self, before: Booking, after: Booking) -> None:
         """The new state of a booking, only if nobody moved it since `before` was read."""
-        self._add(
-            Tag("booking", after.id),
-            {
-                "Put": {
-                    "TableName": table_name(),
-                    "Item": to_item(booking_item(after)),
-                    "ConditionExpression": "version = :version AND #status = :status",
-                    "ExpressionAttributeNames": {"#status": "status"},
-                    "ExpressionAttributeValues": {
-                        ":version": {"N": str(before.version)},
-                        ":status": {"S": before.status},
-                    },
-                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                }
-            },
-        )
+        put = {"TableName": table_name(), "Item": to_item(booking_item(after)), **self._booking_as_read(before)}
+        self._add(Tag("booking", after.id), {"Put": put})  # type: ignore[typeddict-item]
 
     def mark_timers(self, before: Booking, after: Booking) -> None:
         """Timer bookkeeping (`timersDone`, `lastReminder`) without a new version. The version alone cannot tell

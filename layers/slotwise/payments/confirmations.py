@@ -8,35 +8,16 @@ booking's version and status as read, and on the booking still holding its inven
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from slotwise.booking import service as booking_service
 from slotwise.booking.models import Booking, Cancellation
-from slotwise.booking.store import Transaction, TransactionFailed, booking_key, execute, slot_holders
-from slotwise.data.dynamo import table_name
+from slotwise.booking.store import Transaction, TransactionFailed, execute, slot_holders
 from slotwise.payments import ledger, store
 from slotwise.payments.models import Payment
 from slotwise.payments.provider import ProviderPayment
 
 # Statuses a payment can still confirm: a live hold, or one whose asynchronous payment was on its way.
 CONFIRMABLE = frozenset({"held", "payment_pending"})
-
-
-def unchanged(booking: Booking) -> Any:
-    """A check that the booking is still the version that was read (a payment starts only for that hold)."""
-    return {
-        "ConditionCheck": {
-            "TableName": table_name(),
-            "Key": booking_key(booking.id),
-            "ConditionExpression": "version = :version AND #status = :status",
-            "ExpressionAttributeNames": {"#status": "status"},
-            "ExpressionAttributeValues": {
-                ":version": {"N": str(booking.version)},
-                ":status": {"S": booking.status},
-            },
-            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-        }
-    }
 
 
 def confirm_paid(

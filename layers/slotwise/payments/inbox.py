@@ -11,7 +11,6 @@ its topology name (`python -m infra.local invoke`, tests); a deployed function w
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -22,27 +21,8 @@ from slotwise.settings import get_settings
 QUEUE_NAME = "stripe-events"
 
 
-class InboxNotConfigured(RuntimeError):
-    """The function lacks its queue's URL: a deployment bug, never the caller's (logged, answered with a 500)."""
-
-
-@cache
-def _url_by_name(name: str) -> str:
-    url: str = aws.sqs().get_queue_url(QueueName=name)["QueueUrl"]
-    return url
-
-
 def queue_url() -> str:
-    settings = get_settings()
-    if settings.stripe_events_queue_url:
-        return settings.stripe_events_queue_url
-    if settings.stage in ("local", "test"):
-        return _url_by_name(QUEUE_NAME)
-    raise InboxNotConfigured(f"SLOTWISE_STRIPE_EVENTS_QUEUE_URL is not set (stage {settings.stage})")
-
-
-def reset() -> None:
-    _url_by_name.cache_clear()
+    return aws.queue_url(get_settings().stripe_events_queue_url, QUEUE_NAME, "SLOTWISE_STRIPE_EVENTS_QUEUE_URL")
 
 
 def enqueue(event: dict[str, Any], raw_body: bytes) -> None:

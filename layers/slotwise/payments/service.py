@@ -20,7 +20,7 @@ from slotwise.audit import log as audit
 from slotwise.booking import access
 from slotwise.booking import store as bookings
 from slotwise.booking.models import Booking
-from slotwise.booking.store import Tag, Transaction, TransactionFailed
+from slotwise.booking.store import Transaction, TransactionFailed
 from slotwise.catalog.models import CancellationPolicy
 from slotwise.data.pagination import decode_cursor, encode_cursor
 from slotwise.identity import permissions
@@ -144,7 +144,7 @@ def start_payment(caller: Caller, booking_id: str, data: PaymentCreate, *, now: 
     if wallet:
         store.wallet_change(tx, ledger.wallet_entry(payment, -wallet, "payment", now))
     if card:
-        tx.add(Tag("booking", booking.id), confirmations.unchanged(booking))
+        tx.check_booking(booking)
         after = booking
     else:
         after = confirmations.confirm_paid(tx, booking, payment, now, by=caller.user_id, request_id=caller.request_id)

@@ -35,6 +35,12 @@ PROVIDER_EVENT_TTL = timedelta(days=90)
 ALL_PAYMENTS = "PAYMENTS"
 
 
+def moment_key(at: datetime, item_id: str) -> str:
+    """`<UTC second>Z<microseconds>#<id>`: newest-first listings keep the order things happened in within a second,
+    and `from`/`to` bounds built by `slotwise.booking.store.sort_range` still enclose every key of their seconds."""
+    return f"{sort_time(at)}{at.astimezone(UTC).microsecond:06d}#{item_id}"
+
+
 def _shard(item_id: str) -> int:
     return int(hashlib.sha256(item_id.encode()).hexdigest(), 16) % HOLD_SHARDS
 
@@ -48,7 +54,7 @@ def payment_key(payment_id: str) -> dict[str, Any]:
 
 
 def payment_item(payment: Payment, *, due: datetime | None = None) -> dict[str, Any]:
-    created = f"{sort_time(payment.created_at)}#{payment.id}"
+    created = moment_key(payment.created_at, payment.id)
     values: dict[str, Any] = {
         "PK": f"PAYMENT#{payment.id}",
         "SK": "PAYMENT",
@@ -72,7 +78,7 @@ def refund_item(refund: Refund, *, due: datetime | None = None) -> dict[str, Any
         "SK": "REFUND",
         "type": "refund",
         "GSI1PK": f"PAYREFUNDS#{refund.payment_id}",
-        "GSI1SK": f"{sort_time(refund.created_at)}#{refund.id}",
+        "GSI1SK": moment_key(refund.created_at, refund.id),
         **refund.model_dump(mode="json", by_alias=True),
     }
     if refund.destination == "card" and refund.status == "requested":
@@ -171,8 +177,7 @@ def wallet_change(tx: Transaction, entry: WalletEntry) -> None:
     tx.add(Tag("wallet", entry.user_id), {"Update": update})  # type: ignore[typeddict-item]
     item = {
         "PK": f"WALLET#{entry.user_id}",
-        # Microseconds: entries of one second (a payment and its return) still list in the order they happened.
-        "SK": f"ENTRY#{entry.at.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{entry.id}",
+        "SK": f"ENTRY#{moment_key(entry.at, entry.id)}",
         "type": "wallet_entry",
         **entry.model_dump(mode="json", by_alias=True),
     }

@@ -11,7 +11,6 @@ import json
 import math
 from collections.abc import Sequence
 from datetime import datetime
-from functools import cache
 from typing import Any
 
 from slotwise import aws
@@ -24,34 +23,13 @@ MAX_DELAY_SECONDS = 900
 _BATCH = 10
 
 
-class QueueNotConfigured(RuntimeError):
-    pass
-
-
-@cache
-def _url_by_name(name: str) -> str:
-    url: str = aws.sqs().get_queue_url(QueueName=name)["QueueUrl"]
-    return url
-
-
-def _url(configured: str | None, name: str, setting: str) -> str:
-    if configured:
-        return configured
-    if get_settings().stage in ("local", "test"):
-        return _url_by_name(name)
-    raise QueueNotConfigured(f"{setting} is not set")
-
-
 def queue_url() -> str:
-    return _url(get_settings().webhook_queue_url, QUEUE_NAME, "SLOTWISE_WEBHOOK_QUEUE_URL")
+    return aws.queue_url(get_settings().webhook_queue_url, QUEUE_NAME, "SLOTWISE_WEBHOOK_QUEUE_URL")
 
 
 def dlq_url() -> str:
-    return _url(get_settings().webhook_dlq_url, TOPOLOGY.queue(QUEUE_NAME).dlq_name, "SLOTWISE_WEBHOOK_DLQ_URL")
-
-
-def reset() -> None:
-    _url_by_name.cache_clear()
+    dlq = TOPOLOGY.queue(QUEUE_NAME).dlq_name
+    return aws.queue_url(get_settings().webhook_dlq_url, dlq, "SLOTWISE_WEBHOOK_DLQ_URL")
 
 
 def delay_until(due: datetime, now: datetime) -> int:

@@ -368,3 +368,35 @@ def test_an_expired_checkout_session_releases_the_hold(provider: FakeProvider, m
     assert processor.handle(session_event("expired", payment_of(booking_id), intent_id=None)) == "released"
     assert booking(booking_id).status == "cancelled"
     hold(room, user="next")
+
+
+def test_payments_are_listed_newest_first_and_filtered_by_status_and_time(provider: FakeProvider) -> None:
+    room = paid_room()
+    first = hold(room)
+    pay(first)
+    processor.handle(intent_event("succeeded", payment_of(first)))
+    second = hold(room, start=START + timedelta(hours=3))
+    pay(second)
+    listed = call("GET", "/api/v1/payments", user="cust").body["payments"]
+    assert [p["bookingId"] for p in listed] == [second, first]
+    paid = call("GET", "/api/v1/payments", query={"status": "succeeded"}, user="cust").body["payments"]
+    assert [p["bookingId"] for p in paid] == [first]
+    later = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    assert call("GET", "/api/v1/payments", query={"from": later}, user="cust").body["payments"] == []
+    earlier = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+    assert len(call("GET", "/api/v1/payments", query={"from": earlier}, user="cust").body["payments"]) == 2
+
+
+def test_the_reconciler_waits_for_live_holds_and_settling_payments(provider: FakeProvider) -> None:
+    live = hold(paid_room())
+    pay(live)
+    settling = hold(paid_room())
+    pay(settling)
+    processor.handle(intent_event("processing", payment_of(settling)))
+    # Neither is due before the hold's deadline; a settling payment is looked at again a day later, not voided.
+    assert reconcile.run(datetime.now(UTC) + timedelta(minutes=1)) == {}
+    assert reconcile.run(datetime.now(UTC) + timedelta(minutes=20)) == {"expired": 1, "processing": 1}
+    assert booking(live).status == "expired"
+    assert payment_of(settling).status == "processing"
+    assert booking(settling).status == "payment_pending"
+    assert reconcile.run(datetime.now(UTC) + timedelta(minutes=30)) == {}

@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -17,6 +16,7 @@ from infra.local.adapter import event_for
 from infra.local.functions import invoke
 from infra.local.provision import ensure_queue
 from slotwise import errors
+from slotwise.aws import QueueNotConfigured
 from slotwise.payments import inbox, signatures
 from slotwise.settings import LOCAL_STRIPE_WEBHOOK_SECRET, get_settings
 from slotwise.topology import TOPOLOGY
@@ -67,12 +67,10 @@ def post_base64(raw: bytes, signature: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def queue_url(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def queue_url(aws: None, monkeypatch: pytest.MonkeyPatch) -> str:
     url = ensure_queue(boto3.client("sqs"), TOPOLOGY.queue(inbox.QUEUE_NAME))
     monkeypatch.setenv("SLOTWISE_STRIPE_EVENTS_QUEUE_URL", url)
-    inbox.reset()
-    yield url
-    inbox.reset()
+    return url
 
 
 def queued(url: str) -> list[dict[str, Any]]:
@@ -261,7 +259,7 @@ def test_local_stages_default_to_the_local_secret() -> None:
 def test_a_deployed_function_without_its_queue_url_fails_loudly(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SLOTWISE_STAGE", "dev")
     monkeypatch.setenv("SLOTWISE_PAYMENT_PROVIDER", "stripe")
-    with pytest.raises(inbox.InboxNotConfigured, match="SLOTWISE_STRIPE_EVENTS_QUEUE_URL"):
+    with pytest.raises(QueueNotConfigured, match="SLOTWISE_STRIPE_EVENTS_QUEUE_URL"):
         inbox.queue_url()
 
 

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import boto3
 import pytest
 
@@ -32,12 +30,10 @@ def fake_dns(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
 
 
 @pytest.fixture
-def queues(table: str) -> Iterator[dict[str, str]]:
+def queues(table: str) -> dict[str, str]:
     """The webhook queue and its DLQ on moto, as the topology declares them."""
     client = boto3.client("sqs")
     spec = TOPOLOGY.queue(queue.QUEUE_NAME)
     main = ensure_queue(client, spec)
     dlq = client.get_queue_url(QueueName=spec.dlq_name)["QueueUrl"]
-    queue.reset()
-    yield {"queue": main, "dlq": dlq}
-    queue.reset()
+    return {"queue": main, "dlq": dlq}

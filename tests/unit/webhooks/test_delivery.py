@@ -15,6 +15,7 @@ import pytest
 
 from infra.local.functions import invoke
 from infra.local.workers import sqs_event
+from slotwise.aws import QueueNotConfigured
 from slotwise.events.envelope import DomainEvent
 from slotwise.identity.models import Caller
 from slotwise.webhooks import backoff, delivery, queue, sender, service, signing
@@ -394,7 +395,7 @@ def test_configured_queue_urls_win(monkeypatch: pytest.MonkeyPatch, queues: dict
     monkeypatch.setenv("SLOTWISE_WEBHOOK_QUEUE_URL", "")
     monkeypatch.setenv("SLOTWISE_STAGE", "prod")
     get_settings.cache_clear()
-    with pytest.raises(queue.QueueNotConfigured):
+    with pytest.raises(QueueNotConfigured):
         queue.queue_url()
 
 
