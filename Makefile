@@ -10,7 +10,7 @@ DYNAMODB_PORT ?= 8000
 MOTO_PORT ?= 5050
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: help install java dev tick seed test lint format openapi synth bench clean
+.PHONY: help install java dev tick seed mail test lint format openapi synth bench clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -42,6 +42,9 @@ tick: ## run every scheduled job once against the running `make dev`
 
 seed: ## load the demo data into the running `make dev`
 	$(PY) -m infra.local seed
+
+mail: ## list the e-mail the running `make dev` sent (moto's SES); ARGS="--show 1" or ARGS="--out mail"
+	$(PY) -m infra.local mail $(ARGS)
 
 lint: $(VENV)/.installed ## ruff and mypy
 	$(VENV)/bin/ruff check .

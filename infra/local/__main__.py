@@ -1,4 +1,5 @@
-"""`python -m infra.local serve|tick|seed` — the local runtime behind `make dev` and `make tick`."""
+"""`python -m infra.local serve|tick|seed|invoke|mail` — the local runtime behind `make dev`, `make tick` and
+`make mail`."""
 
 from __future__ import annotations
 
@@ -150,6 +151,32 @@ def invoke_sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def mail_viewer(args: argparse.Namespace) -> int:
+    """List the e-mail moto's SES captured; `--show N` prints one, `--out DIR` saves bodies and attachments."""
+    from infra.local import mail
+
+    moto_url = args.moto_url or Endpoints.load(Path(args.state_dir) / STATE_FILE.name).moto
+    try:
+        mails = mail.parse(mail.fetch(moto_url))
+    except OSError as exc:
+        print(f"error: cannot read {moto_url}{mail.DATA_PATH}: {exc}", file=sys.stderr)
+        return 2
+    chosen = mails
+    if args.show is not None:
+        chosen = [found for found in mails if found.number == args.show]
+        if not chosen:
+            print(f"error: no e-mail #{args.show} ({len(mails)} captured)", file=sys.stderr)
+            return 2
+        _say(mail.show(chosen[0]))
+    else:
+        _say(mail.listing(mails))
+    if args.out:
+        for found in chosen:
+            for path in mail.write(found, Path(args.out)):
+                _say(f"wrote {path}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="python -m infra.local", description=__doc__)
     root.add_argument("--state-dir", default=str(STATE_FILE.parent), help="logs, endpoints file, persisted data")
@@ -169,6 +196,11 @@ def parser() -> argparse.ArgumentParser:
     one.add_argument("group", help="function group, e.g. health")
     one.add_argument("event", help="sample event name, e.g. http/health_get")
     one.set_defaults(func=invoke_sample)
+    inbox = commands.add_parser("mail", help="list the e-mail the local stack sent (moto's SES)")
+    inbox.add_argument("--show", type=int, metavar="N", help="print e-mail N: headers, text and HTML, attachments")
+    inbox.add_argument("--out", metavar="DIR", help="write bodies and attachments (all, or N with --show) to DIR")
+    inbox.add_argument("--moto-url", help="moto server URL (default: the running `make dev`'s)")
+    inbox.set_defaults(func=mail_viewer)
     return root
 
 
