@@ -49,7 +49,9 @@ class DynamoDBLocal:
 
     def __init__(self, port: int, db_path: Path | None = None, log: IO[bytes] | None = None) -> None:
         self.port = port
-        self.db_path = db_path
+        # Java runs in the jar's folder, so a relative -dbPath would point there ("Invalid directory for database
+        # creation"): keep the caller's meaning by resolving it against the caller's working directory now.
+        self.db_path = db_path.resolve() if db_path is not None else None
         self._log = log
         self._process: subprocess.Popen[bytes] | None = None
 
