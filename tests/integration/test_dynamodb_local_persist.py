@@ -26,7 +26,7 @@ def test_a_relative_db_path_persists_data_across_a_restart(tmp_path: Path, monke
             endpoint_url=f"http://127.0.0.1:{port}",
             region_name="eu-west-1",
             aws_access_key_id="local",
-            aws_secret_access_key="local",  # noqa: S106 - DynamoDB Local accepts any key
+            aws_secret_access_key="local",
         )
 
     with DynamoDBLocal(port, db_path=relative):
