@@ -61,11 +61,12 @@ def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
             started.process.wait(timeout=30)
 
 
-def readme_verify() -> Callable[..., bool]:
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    code = readme.split("## Outbound webhooks", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+def documented_verify() -> Callable[..., bool]:
+    """The verification example of docs/webhooks.md, as a subscriber would paste it."""
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "webhooks.md").read_text(encoding="utf-8")
+    code = doc.split("## Outbound webhooks", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
     namespace: dict[str, Any] = {}
-    exec(code, namespace)  # our own README
+    exec(code, namespace)  # our own documentation
     verify: Callable[..., bool] = namespace["verify"]
     return verify
 
@@ -109,8 +110,8 @@ def test_a_booking_reaches_the_vendors_endpoint_signed_and_a_410_disables_it(run
     # (The catalog's own events, resource.created from the demo data, may arrive too: the vendor owns them.)
     first = wait_for(about_the_booking)[0]
     headers = {k.lower(): v for k, v in first["headers"].items()}
-    assert readme_verify()(secret, headers["slotwise-signature"], first["body"])
-    assert not readme_verify()(secret, headers["slotwise-signature"], first["body"] + b" ")
+    assert documented_verify()(secret, headers["slotwise-signature"], first["body"])
+    assert not documented_verify()(secret, headers["slotwise-signature"], first["body"] + b" ")
     event = json.loads(first["body"])
     assert event["data"]["vendorId"] == "demo-vendor"
     assert headers["slotwise-event-id"] == event["id"] == event["metadata"]["eventId"]

@@ -1,4 +1,4 @@
-"""The signature recipe (the README's, run as documented) and the retry schedule."""
+"""The signature recipe (docs/webhooks.md's, run as documented) and the retry schedule."""
 
 from __future__ import annotations
 
@@ -14,23 +14,23 @@ from hypothesis import strategies as st
 
 from slotwise.webhooks import backoff, signing
 
-README = Path(__file__).resolve().parents[3] / "README.md"
+WEBHOOKS_DOC = Path(__file__).resolve().parents[3] / "docs" / "webhooks.md"
 BODY = b'{"id":"booking:b-1:2","type":"booking.confirmed","data":{"id":"b-1"},"metadata":{}}'
 
 
-def readme_verify() -> Any:
-    """The verification example of the README's webhook section, executed as a receiver would paste it."""
-    section = README.read_text(encoding="utf-8").split("## Outbound webhooks", 1)[1]
+def documented_verify() -> Any:
+    """The verification example of docs/webhooks.md, executed as a receiver would paste it."""
+    section = WEBHOOKS_DOC.read_text(encoding="utf-8").split("## Outbound webhooks", 1)[1]
     code = re.search(r"```python\n(.*?)```", section, re.DOTALL)
-    assert code is not None, "the README's webhook section shows a Python verification example"
+    assert code is not None, "docs/webhooks.md shows a Python verification example"
     assert len(code.group(1).strip().splitlines()) <= 10
     namespace: dict[str, Any] = {}
-    exec(code.group(1), namespace)  # our own README
+    exec(code.group(1), namespace)  # our own documentation
     return namespace["verify"]
 
 
 def test_the_documented_recipe_verifies_a_delivery_and_refuses_tampering() -> None:
-    verify = readme_verify()
+    verify = documented_verify()
     secret = signing.new_secret()
     now = int(time.time())
     header = signing.header([secret], now, BODY)
@@ -49,7 +49,7 @@ def test_the_documented_recipe_verifies_a_delivery_and_refuses_tampering() -> No
 
 
 def test_during_a_rotation_either_secret_verifies() -> None:
-    verify = readme_verify()
+    verify = documented_verify()
     old, new = signing.new_secret(), signing.new_secret()
     header = signing.header([new, old], int(time.time()), BODY)
     assert header.count("v1=") == 2
