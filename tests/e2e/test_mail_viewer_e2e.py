@@ -1,0 +1,70 @@
+"""`python -m infra.local mail` (`make mail`) against a running local runtime: a booking made over HTTP becomes the
+notifier's e-mail in moto's SES, and the viewer lists it, shows it and saves its `.ics`."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.e2e.test_local_runtime import ROOT, Runtime, _env, _start, _wait_healthy
+
+pytestmark = pytest.mark.e2e
+CUSTOMER = {"x-slotwise-user-id": "demo-customer", "x-slotwise-role": "customer"}
+
+
+@pytest.fixture(scope="module")
+def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
+    started = _start(tmp_path_factory.mktemp("mail-runtime"))
+    try:
+        _wait_healthy(started)
+        yield started
+    finally:
+        if started.process.poll() is None:
+            started.process.send_signal(signal.SIGINT)
+            started.process.wait(timeout=30)
+
+
+def mail(runtime: Runtime, *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "infra.local", "--state-dir", str(runtime.state_dir), "mail", *args],
+        cwd=ROOT,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return done.stdout
+
+
+def test_a_confirmation_email_is_listed_shown_and_saved(runtime: Runtime, tmp_path: Path) -> None:
+    assert "no e-mail captured yet" in mail(runtime)
+    rooms = requests.get(f"{runtime.base}/api/v1/resources", params={"type": "meeting_room"}, timeout=10).json()
+    body = {
+        "resourceId": rooms["resources"][0]["id"],
+        "startTime": "2027-05-04T10:00:00+01:00",
+        "endTime": "2027-05-04T11:00:00+01:00",
+    }
+    made = requests.post(f"{runtime.base}/api/v1/bookings", json=body, headers=CUSTOMER, timeout=10)
+    assert made.status_code == 201, made.text
+
+    deadline = time.monotonic() + 45
+    while not re.search(r"^1 .*customer@demo\.slotwise\.test.*Booking confirmed", listing := mail(runtime), re.M):
+        assert time.monotonic() < deadline, f"the confirmation e-mail did not arrive:\n{listing}"
+        time.sleep(0.5)
+
+    shown = mail(runtime, "--show", "1", "--out", str(tmp_path))
+    assert "Subject: Booking confirmed" in shown
+    assert "booking.ics (text/calendar" in shown
+    assert made.json()["reference"] in shown
+    ics = (tmp_path / "001" / "booking.ics").read_text(encoding="utf-8")
+    assert "METHOD:REQUEST" in ics and f"UID:{made.json()['id']}@slotwise" in ics
+    assert (tmp_path / "001" / "message.eml").exists()
