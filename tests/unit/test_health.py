@@ -1,10 +1,14 @@
 from __future__ import annotations
 
 import json
+import time
+
+import pytest
 
 from events import load
 from functions.health.handler import lambda_handler
 from infra.local.lambda_context import LocalLambdaContext
+from slotwise.health import service
 
 
 def invoke(event_name: str = "http/health_get") -> tuple[int, dict[str, object]]:
@@ -12,19 +16,41 @@ def invoke(event_name: str = "http/health_get") -> tuple[int, dict[str, object]]
     return response["statusCode"], json.loads(response["body"])
 
 
+class SteppingClock:
+    """Stands in for the `time` module of the health service: perf_counter returns the given readings in turn."""
+
+    def __init__(self, *readings: float) -> None:
+        self._readings = list(readings)
+
+    def perf_counter(self) -> float:
+        return self._readings.pop(0)
+
+    @staticmethod
+    def monotonic() -> float:
+        return time.monotonic()
+
+
 def test_health_ok_when_table_answers(table: str) -> None:
     status, body = invoke()
     assert status == 200
     assert body["status"] == "ok"
     assert body["version"] == "0.1.0"
-    assert body["checks"] == {
-        "dynamodb": {
-            "status": "ok",
-            "latencyMs": body["checks"]["dynamodb"]["latencyMs"],  # type: ignore[index]
-            "detail": None,
-        }
-    }
-    assert isinstance(body["uptimeSeconds"], float)
+    checks = body["checks"]
+    assert isinstance(checks, dict) and set(checks) == {"dynamodb"}
+    check = checks["dynamodb"]
+    assert set(check) == {"status", "latencyMs", "detail"}
+    assert check["status"] == "ok" and check["detail"] is None
+    latency = check["latencyMs"]
+    assert isinstance(latency, int | float) and not isinstance(latency, bool)
+    assert 0 <= latency < 5_000  # one GetItem against moto, in milliseconds
+    assert isinstance(body["uptimeSeconds"], float) and body["uptimeSeconds"] >= 0
+
+
+def test_health_reports_the_probe_latency_in_milliseconds(table: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(service, "time", SteppingClock(10.0, 10.0421))
+    status, body = invoke()
+    assert status == 200
+    assert body["checks"]["dynamodb"]["latencyMs"] == 42.1  # type: ignore[index]
 
 
 def test_health_degraded_503_when_table_missing(aws: None) -> None:

@@ -24,13 +24,12 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import Field
 
-from slotwise import aws, errors
+from slotwise import errors
 from slotwise.audit import log as audit
 from slotwise.audit import stats
 from slotwise.booking.models import EXPIRING, BookingStatus
 from slotwise.data.codec import from_item, to_item
-from slotwise.data.dynamo import table_name, translate_errors
-from slotwise.identity import auth_service, permissions
+from slotwise.identity import auth_service, permissions, repository
 from slotwise.identity import status as accounts
 from slotwise.identity.models import ROLES, Caller
 from slotwise.models import ApiModel
@@ -106,34 +105,17 @@ def list_users(
     first = roles.index(start[0]) if start else 0
     found: list[dict[str, Any]] = []
     scanned = 0
-    client = aws.dynamodb()
     for current in roles[first:]:
         key = start[1] if start and current == start[0] else None
         while True:
-            request: dict[str, Any] = {
-                "TableName": table_name(),
-                "IndexName": "GSI1",
-                "KeyConditionExpression": "GSI1PK = :pk AND begins_with(GSI1SK, :user)",
-                "ExpressionAttributeValues": {":pk": {"S": f"ROLE#{current}"}, ":user": {"S": "USER#"}},
-                "Limit": min(100, limit + 1),
-            }
-            if status:
-                request["FilterExpression"] = "#status = :status"
-                request["ExpressionAttributeNames"] = {"#status": "status"}
-                request["ExpressionAttributeValues"][":status"] = {"S": status}
-            if key:
-                request["ExclusiveStartKey"] = key
-            with translate_errors("Query"):
-                page = client.query(**request)
-            scanned += int(page.get("ScannedCount", 0))
-            items = page.get("Items", [])
-            for position, raw in enumerate(items):
-                found.append(_public_user(from_item(raw)))
+            users, key, read = repository.users_page(current, status=status, limit=min(100, limit + 1), start_key=key)
+            scanned += read
+            for position, user in enumerate(users):
+                found.append(_public_user(user))
                 if len(found) == limit:
-                    more = position + 1 < len(items) or "LastEvaluatedKey" in page or current != roles[-1]
-                    last = {name: raw[name] for name in ("PK", "SK", "GSI1PK", "GSI1SK")}
+                    more = position + 1 < len(users) or key is not None or current != roles[-1]
+                    last = repository.user_index_key(user)
                     return _page(found, limit, _encode(current, last) if more else None)
-            key = page.get("LastEvaluatedKey")
             if not key:
                 break
             if scanned >= MAX_LISTED_SCAN:
@@ -185,29 +167,16 @@ def _count_users() -> dict[str, Any]:
     by_role: dict[str, dict[str, int]] = {}
     read = 0
     complete = True
-    client = aws.dynamodb()
     for role in USER_ROLES:
         counts: dict[str, int] = {}
         key: dict[str, Any] | None = None
         while True:
-            request: dict[str, Any] = {
-                "TableName": table_name(),
-                "IndexName": "GSI1",
-                "KeyConditionExpression": "GSI1PK = :pk AND begins_with(GSI1SK, :user)",
-                "ExpressionAttributeValues": {":pk": {"S": f"ROLE#{role}"}, ":user": {"S": "USER#"}},
-                "ProjectionExpression": "#status",
-                "ExpressionAttributeNames": {"#status": "status"},
-                "Limit": min(1_000, MAX_COUNTED_USERS - read),
-            }
-            if key:
-                request["ExclusiveStartKey"] = key
-            with translate_errors("Query"):
-                page = client.query(**request)
-            for raw in page.get("Items", []):
-                value = raw.get("status", {}).get("S", accounts.ACTIVE)
+            statuses, key = repository.statuses_page(
+                role, default=accounts.ACTIVE, limit=min(1_000, MAX_COUNTED_USERS - read), start_key=key
+            )
+            for value in statuses:
                 counts[value] = counts.get(value, 0) + 1
-            read += len(page.get("Items", []))
-            key = page.get("LastEvaluatedKey")
+            read += len(statuses)
             if not key:
                 break
             if read >= MAX_COUNTED_USERS:

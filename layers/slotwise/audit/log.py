@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from slotwise import aws, errors
+from slotwise import errors
+from slotwise.audit import store
 from slotwise.data.codec import from_item, to_item
-from slotwise.data.dynamo import table_name, translate_errors
+from slotwise.data.dynamo import table_name
 from slotwise.data.pagination import decode_cursor, encode_cursor
 from slotwise.identity.models import Caller
 
@@ -90,11 +91,7 @@ class AuditEntry:
 
 def record(entry: AuditEntry) -> None:
     """Write an entry on its own, for events that change nothing else in the table (a refused sign-in)."""
-    put = entry.put()["Put"]
-    with translate_errors("PutItem"):
-        aws.dynamodb().put_item(
-            TableName=put["TableName"], Item=put["Item"], ConditionExpression=put["ConditionExpression"]
-        )
+    store.put_entry(entry.put()["Put"])
 
 
 def entry(
@@ -158,36 +155,29 @@ def query(
         raise errors.ValidationFailed("Name a target (type:id) or an actor.", code="audit_filter_required")
     if frm is not None and to is not None and to < frm:
         raise errors.ValidationFailed("`to` comes after `from`.", code="end_before_start")
-    request: dict[str, Any] = {"TableName": table_name(), "ScanIndexForward": False, "Limit": min(limit, MAX_PAGE)}
-    values: dict[str, Any] = {}
     if target is not None:
         kind, _, ident = target.partition(":")
         if kind not in TARGET_TYPES or not ident:
             raise errors.ValidationFailed(
                 f"target is <type>:<id> with type one of {sorted(TARGET_TYPES)}.", code="invalid_target"
             )
-        pk_attr, sk_attr, partition = "PK", "SK", f"AUDIT#{target}"
+        index, pk_attr, partition = None, "PK", f"AUDIT#{target}"
     else:
-        pk_attr, sk_attr, partition = "GSI1PK", "GSI1SK", f"ACTOR#{actor}"
-        request["IndexName"] = "GSI1"
-    condition = f"{pk_attr} = :pk"
-    values[":pk"] = {"S": partition}
+        index, pk_attr, partition = "GSI1", "GSI1PK", f"ACTOR#{actor}"
+    between = None
     if frm is not None or to is not None:
-        condition += f" AND {sk_attr} BETWEEN :low AND :high"
-        values[":low"] = {"S": stamp(frm) if frm else "0"}
-        values[":high"] = {"S": f"{stamp(to)}~" if to else "~"}
-    if target is not None and actor is not None:
-        request["FilterExpression"] = "actor = :actor"
-        values[":actor"] = {"S": actor}
-    request["KeyConditionExpression"] = condition
-    request["ExpressionAttributeValues"] = values
+        between = (stamp(frm) if frm else "0", f"{stamp(to)}~" if to else "~")
     start = decode_cursor(cursor)
     if start is not None:
         plain = from_item(start)
         if plain.get(pk_attr) != partition:
             raise errors.ValidationFailed("cursor belongs to another listing", code="invalid_cursor")
-        request["ExclusiveStartKey"] = start
-    with translate_errors("Query"):
-        page = aws.dynamodb().query(**request)
-    entries = [_public(from_item(item)) for item in page.get("Items", [])]
-    return entries, encode_cursor(page.get("LastEvaluatedKey"))
+    items, last = store.entries_page(
+        index=index,
+        partition=partition,
+        between=between,
+        actor=actor if target is not None else None,
+        limit=min(limit, MAX_PAGE),
+        start_key=start,
+    )
+    return [_public(item) for item in items], encode_cursor(last)

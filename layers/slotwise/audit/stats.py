@@ -17,9 +17,8 @@ import hashlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from slotwise import aws
-from slotwise.data.codec import from_item
-from slotwise.data.dynamo import table_name, translate_errors
+from slotwise.audit import store
+from slotwise.data.dynamo import table_name
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
@@ -62,15 +61,9 @@ def update(seed: str, deltas: Mapping[str, int]) -> TransactWriteItemTypeDef | N
 
 def read() -> dict[str, int]:
     """The sum of every counter over the shards (one BatchGetItem of eight small items)."""
-    client = aws.dynamodb()
     totals: dict[str, int] = {}
-    pending: dict[str, Any] = {table_name(): {"Keys": [key(shard) for shard in range(SHARDS)], "ConsistentRead": True}}
-    with translate_errors("BatchGetItem"):
-        while pending:
-            page = client.batch_get_item(RequestItems=pending)
-            for raw in page["Responses"].get(table_name(), []):
-                for name, value in from_item(raw).items():
-                    if isinstance(value, int) and name not in ("PK", "SK"):
-                        totals[name] = totals.get(name, 0) + value
-            pending = page.get("UnprocessedKeys") or {}
+    for item in store.read_items([key(shard) for shard in range(SHARDS)]):
+        for name, value in item.items():
+            if isinstance(value, int) and name not in ("PK", "SK"):
+                totals[name] = totals.get(name, 0) + value
     return totals

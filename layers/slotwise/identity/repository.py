@@ -1,7 +1,13 @@
-"""Users in the single table.
+"""The identity domain's items in the single table, and its only DynamoDB calls.
+
+Longer than 400 lines because it is identity's one store module (users, account statuses, sign-ins, login
+throttles); the rules that use them live in `auth_service`, `status`, `sessions` and `throttle`.
 
   USER#<id>     / PROFILE      the user (password hash included; GSI1 ROLE#<role>/USER#<id>)
   EMAIL#<email> / EMAIL        e-mail -> user id; written with the profile in one transaction, so e-mails are unique
+  REFRESH#<sha256 of the token> / REFRESH      userId, familyId, status active|rotated|revoked, expiresEpoch, ttl
+  USER#<user id> / FAMILY#<family id>           status active|revoked, ttl (the newest token's expiry)
+  THROTTLE#<limit>#<sha256 of the subject> / W#<window start epoch>    count, ttl (window end + 1 min)
 
 Every change of a profile is conditioned on the version read, never check-then-write.
 """
@@ -11,7 +17,7 @@ from __future__ import annotations
 import random
 import time
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from slotwise import aws, errors
 from slotwise.data.codec import from_item, to_item
@@ -165,3 +171,376 @@ def set_password_hash(
     user: User, password_hash: str, *, now: datetime | None = None, audit: AuditEntry | None = None
 ) -> User:
     return _versioned_update(user, {"passwordHash": password_hash}, now, audit)
+
+
+# --- account status (slotwise.identity.status) -----------------------------------------------------------------
+
+_STATUS_ATTEMPTS = 3
+
+
+def get_status_item(user_id: str) -> dict[str, Any] | None:
+    """The profile projected to its status (a strongly consistent GetItem), or None when there is no profile."""
+    with translate_errors("GetItem"):
+        found = aws.dynamodb().get_item(
+            TableName=table_name(),
+            Key=profile_key(user_id),
+            ProjectionExpression="#status",
+            ExpressionAttributeNames={"#status": "status"},
+            ConsistentRead=True,
+        )
+    item = found.get("Item")
+    return from_item(item) if item is not None else None
+
+
+def get_profile(user_id: str) -> dict[str, Any] | None:
+    """The stored profile as plain data (tolerant of statuses and fields the User model may not know yet)."""
+    with translate_errors("GetItem"):
+        found = aws.dynamodb().get_item(TableName=table_name(), Key=profile_key(user_id), ConsistentRead=True)
+    item = found.get("Item")
+    return from_item(item) if item else None
+
+
+def change_status(
+    profile: dict[str, Any], to: str, default: str, audit: AuditEntry, *, now: datetime | None = None
+) -> int:
+    """Set `status` on the profile as read (same status, or none and `default`; same version) and write the audit
+    entry, in one TransactWriteItems. Returns the new version; 409 `version_conflict` when the profile changed."""
+    current = str(profile.get("status", default))
+    version = int(profile.get("version", 1))
+    # Profiles written before versions existed have none: they count as version 1 (as `_versioned_update` does).
+    was = "#status = :from" if "status" in profile else "attribute_not_exists(#status)"
+    condition = f"{was} AND " + (
+        "(attribute_not_exists(#version) OR #version = :version)" if version == 1 else "#version = :version"
+    )
+    stamp = (now or datetime.now(UTC)).astimezone(UTC).isoformat().replace("+00:00", "Z")
+    client = aws.dynamodb()
+    request: dict[str, Any] = {
+        "TransactItems": [
+            {
+                "Update": {
+                    "TableName": table_name(),
+                    "Key": profile_key(str(profile["id"])),
+                    "UpdateExpression": "SET #status = :to, #version = :next, updatedAt = :now",
+                    "ConditionExpression": f"attribute_exists(PK) AND {condition}",
+                    "ExpressionAttributeNames": {"#status": "status", "#version": "version"},
+                    "ExpressionAttributeValues": {
+                        **({":from": {"S": current}} if "status" in profile else {}),
+                        ":to": {"S": to},
+                        ":version": {"N": str(version)},
+                        ":next": {"N": str(version + 1)},
+                        ":now": {"S": stamp},
+                    },
+                }
+            },
+            audit.put(),
+        ]
+    }
+    for attempt in range(_STATUS_ATTEMPTS):
+        with translate_errors("TransactWriteItems"):
+            try:
+                client.transact_write_items(**request)
+                return version + 1
+            except client.exceptions.TransactionCanceledException as exc:
+                reasons = {r.get("Code") for r in exc.response.get("CancellationReasons", [])} - {None, "None"}
+                # Only a lost race (nothing failed its condition) is worth running again.
+                if reasons != {"TransactionConflict"} or attempt == _STATUS_ATTEMPTS - 1:
+                    raise errors.Conflict(
+                        "The account changed since it was read; read it again and retry.", code="version_conflict"
+                    ) from exc
+        time.sleep(0.01 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+# --- users by role (the admin console) --------------------------------------------------------------------------
+
+# The key attributes of a user on GSI1 (what a listing's cursor holds).
+USER_INDEX_KEY = ("PK", "SK", "GSI1PK", "GSI1SK")
+
+
+def users_page(
+    role: str, *, status: str | None, limit: int, start_key: dict[str, Any] | None
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None, int]:
+    """One Query of GSI1 ROLE#<role>, optionally filtered to one status: the profiles as plain data, the key to go
+    on from (None at the end) and how many items DynamoDB read."""
+    request: dict[str, Any] = {
+        "TableName": table_name(),
+        "IndexName": "GSI1",
+        "KeyConditionExpression": "GSI1PK = :pk AND begins_with(GSI1SK, :user)",
+        "ExpressionAttributeValues": {":pk": {"S": f"ROLE#{role}"}, ":user": {"S": "USER#"}},
+        "Limit": limit,
+    }
+    if status:
+        request["FilterExpression"] = "#status = :status"
+        request["ExpressionAttributeNames"] = {"#status": "status"}
+        request["ExpressionAttributeValues"][":status"] = {"S": status}
+    if start_key:
+        request["ExclusiveStartKey"] = start_key
+    with translate_errors("Query"):
+        page = aws.dynamodb().query(**request)
+    items = [from_item(raw) for raw in page.get("Items", [])]
+    return items, page.get("LastEvaluatedKey"), int(page.get("ScannedCount", 0))
+
+
+def user_index_key(user: dict[str, Any]) -> dict[str, Any]:
+    """The GSI1 key of a user read by `users_page`, to go on from it."""
+    return to_item({name: user[name] for name in USER_INDEX_KEY})
+
+
+def statuses_page(
+    role: str, *, default: str, limit: int, start_key: dict[str, Any] | None
+) -> tuple[list[str], dict[str, Any] | None]:
+    """One Query of GSI1 ROLE#<role> projected to the status (`default` for a profile without one): the statuses
+    and the key to go on from (None at the end)."""
+    request: dict[str, Any] = {
+        "TableName": table_name(),
+        "IndexName": "GSI1",
+        "KeyConditionExpression": "GSI1PK = :pk AND begins_with(GSI1SK, :user)",
+        "ExpressionAttributeValues": {":pk": {"S": f"ROLE#{role}"}, ":user": {"S": "USER#"}},
+        "ProjectionExpression": "#status",
+        "ExpressionAttributeNames": {"#status": "status"},
+        "Limit": limit,
+    }
+    if start_key:
+        request["ExclusiveStartKey"] = start_key
+    with translate_errors("Query"):
+        page = aws.dynamodb().query(**request)
+    statuses = [raw.get("status", {}).get("S", default) for raw in page.get("Items", [])]
+    return statuses, page.get("LastEvaluatedKey")
+
+
+# --- sign-ins: refresh tokens and their families (slotwise.identity.sessions) ------------------------------------
+
+Rotation = Literal["rotated", "not_active", "family_revoked", "contention"]
+
+
+def _token_key(hashed: str) -> dict[str, Any]:
+    return _key(f"REFRESH#{hashed}", "REFRESH")
+
+
+def _family_key(user_id: str, family_id: str) -> dict[str, Any]:
+    return _key(f"USER#{user_id}", f"FAMILY#{family_id}")
+
+
+def _iso(epoch: int) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat().replace("+00:00", "Z")
+
+
+def _token_put(hashed: str, user_id: str, family_id: str, now: int, expires: int) -> dict[str, Any]:
+    item = to_item(
+        {
+            "PK": f"REFRESH#{hashed}",
+            "SK": "REFRESH",
+            "type": "refresh_token",
+            "userId": user_id,
+            "familyId": family_id,
+            "status": "active",
+            "createdAt": _iso(now),
+            "expiresEpoch": expires,
+            "ttl": expires,
+        }
+    )
+    return {"Put": {"TableName": table_name(), "Item": item, "ConditionExpression": "attribute_not_exists(PK)"}}
+
+
+def put_sign_in(
+    user_id: str, family_id: str, hashed: str, *, now: int, expires: int, audit: AuditEntry | None = None
+) -> None:
+    """A new family and its first token (and the sign-in's audit entry), in one TransactWriteItems."""
+    family = to_item(
+        {
+            "PK": f"USER#{user_id}",
+            "SK": f"FAMILY#{family_id}",
+            "type": "refresh_family",
+            "userId": user_id,
+            "familyId": family_id,
+            "status": "active",
+            "createdAt": _iso(now),
+            "ttl": expires,
+        }
+    )
+    with translate_errors("TransactWriteItems"):
+        aws.dynamodb().transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": table_name(), "Item": family, "ConditionExpression": "attribute_not_exists(PK)"}},
+                _token_put(hashed, user_id, family_id, now, expires),  # type: ignore[list-item]
+                *([audit.put()] if audit is not None else []),
+            ]
+        )
+
+
+def get_refresh(hashed: str) -> dict[str, Any] | None:
+    """The refresh token stored under this hash, as plain data (a strongly consistent GetItem)."""
+    with translate_errors("GetItem"):
+        found = aws.dynamodb().get_item(TableName=table_name(), Key=_token_key(hashed), ConsistentRead=True)
+    item = found.get("Item")
+    return from_item(item) if item else None
+
+
+def rotate_refresh(
+    hashed: str,
+    user_id: str,
+    family_id: str,
+    new_hash: str,
+    *,
+    now: int,
+    expires: int,
+    audit: AuditEntry | None = None,
+) -> Rotation:
+    """The presented token `rotated` (if still active and unexpired), its family kept active with the new expiry,
+    the new token put (and the audit entry), in one TransactWriteItems; the outcome says which condition failed."""
+    items: list[Any] = [
+        {
+            "Update": {
+                "TableName": table_name(),
+                "Key": _token_key(hashed),
+                "UpdateExpression": "SET #status = :rotated, rotatedAt = :at",
+                "ConditionExpression": "#status = :active AND expiresEpoch > :now",
+                "ExpressionAttributeNames": {"#status": "status"},
+                "ExpressionAttributeValues": {
+                    ":rotated": {"S": "rotated"},
+                    ":active": {"S": "active"},
+                    ":at": {"S": _iso(now)},
+                    ":now": {"N": str(now)},
+                },
+            }
+        },
+        {
+            "Update": {
+                "TableName": table_name(),
+                "Key": _family_key(user_id, family_id),
+                "UpdateExpression": "SET #ttl = :ttl, rotatedAt = :at",
+                "ConditionExpression": "#status = :active",
+                "ExpressionAttributeNames": {"#status": "status", "#ttl": "ttl"},
+                "ExpressionAttributeValues": {
+                    ":active": {"S": "active"},
+                    ":ttl": {"N": str(expires)},
+                    ":at": {"S": _iso(now)},
+                },
+            }
+        },
+        _token_put(new_hash, user_id, family_id, now, expires),
+    ]
+    if audit is not None:
+        items.append(audit.put())
+    client = aws.dynamodb()
+    with translate_errors("TransactWriteItems"):
+        try:
+            client.transact_write_items(TransactItems=items)
+        except client.exceptions.TransactionCanceledException as exc:
+            codes = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+            if len(codes) > 1 and codes[0] == "ConditionalCheckFailed":
+                return "not_active"
+            if len(codes) > 1 and codes[1] == "ConditionalCheckFailed":
+                return "family_revoked"
+            if "TransactionConflict" in codes:
+                return "contention"
+            raise
+    return "rotated"
+
+
+def revoke_family(user_id: str, family_id: str, now: int, reason: str, audit: AuditEntry | None = None) -> None:
+    """Mark the family revoked (idempotent; nothing is created if it has expired away): one UpdateItem, or with an
+    audit entry one TransactWriteItems (a family that is gone records nothing)."""
+    update: dict[str, Any] = {
+        "TableName": table_name(),
+        "Key": _family_key(user_id, family_id),
+        "UpdateExpression": "SET #status = :revoked, revokedAt = if_not_exists(revokedAt, :at), "
+        "revokedReason = if_not_exists(revokedReason, :reason)",
+        "ConditionExpression": "attribute_exists(PK)",
+        "ExpressionAttributeNames": {"#status": "status"},
+        "ExpressionAttributeValues": {
+            ":revoked": {"S": "revoked"},
+            ":at": {"S": _iso(now)},
+            ":reason": {"S": reason},
+        },
+    }
+    client = aws.dynamodb()
+    if audit is None:
+        with translate_errors("UpdateItem"):
+            try:
+                client.update_item(**update)
+            except client.exceptions.ConditionalCheckFailedException:
+                return
+        return
+    with translate_errors("TransactWriteItems"):
+        try:
+            client.transact_write_items(TransactItems=[{"Update": update}, audit.put()])  # type: ignore[typeddict-item]
+        except client.exceptions.TransactionCanceledException as exc:
+            codes = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+            if codes and codes[0] == "ConditionalCheckFailed":
+                return
+            raise
+
+
+def family_status(user_id: str, family_id: str) -> str | None:
+    with translate_errors("GetItem"):
+        found = aws.dynamodb().get_item(
+            TableName=table_name(), Key=_family_key(user_id, family_id), ConsistentRead=True
+        )
+    item = found.get("Item")
+    return item["status"]["S"] if item else None
+
+
+def revoke_active_families(user_id: str, now: int, reason: str) -> int:
+    """Revoke every active family of a user (a Query of USER#<id>, one UpdateItem per active family found);
+    returns how many were active."""
+    client = aws.dynamodb()
+    request: dict[str, Any] = {
+        "TableName": table_name(),
+        "KeyConditionExpression": "PK = :pk AND begins_with(SK, :family)",
+        "FilterExpression": "#status = :active",
+        "ExpressionAttributeNames": {"#status": "status"},
+        "ExpressionAttributeValues": {
+            ":pk": {"S": f"USER#{user_id}"},
+            ":family": {"S": "FAMILY#"},
+            ":active": {"S": "active"},
+        },
+        "ProjectionExpression": "familyId",
+        "ConsistentRead": True,
+    }
+    revoked = 0
+    with translate_errors("Query"):
+        while True:
+            page = client.query(**request)
+            for item in page.get("Items", []):
+                revoke_family(user_id, item["familyId"]["S"], now, reason)
+                revoked += 1
+            if "LastEvaluatedKey" not in page:
+                return revoked
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+# --- login throttles (slotwise.identity.throttle) -----------------------------------------------------------------
+
+
+def _attempts_key(counter: str, digest: str, window_start: int) -> dict[str, Any]:
+    return _key(f"THROTTLE#{counter}#{digest}", f"W#{window_start}")
+
+
+def add_attempt(counter: str, digest: str, window_start: int, *, limit: int, ttl: int) -> int | None:
+    """ADD 1 to the window's count if it is below `limit` (one conditional UpdateItem): the count, or None when the
+    window is full."""
+    client = aws.dynamodb()
+    with translate_errors("UpdateItem"):
+        try:
+            result = client.update_item(
+                TableName=table_name(),
+                Key=_attempts_key(counter, digest, window_start),
+                UpdateExpression="ADD #count :one SET #ttl = if_not_exists(#ttl, :ttl)",
+                ConditionExpression="attribute_not_exists(#count) OR #count < :limit",
+                ExpressionAttributeNames={"#count": "count", "#ttl": "ttl"},
+                ExpressionAttributeValues={
+                    ":one": {"N": "1"},
+                    ":limit": {"N": str(limit)},
+                    ":ttl": {"N": str(ttl)},
+                },
+                ReturnValues="UPDATED_NEW",
+            )
+        except client.exceptions.ConditionalCheckFailedException:
+            return None
+    return int(result["Attributes"]["count"]["N"])
+
+
+def clear_attempts(counter: str, digest: str, window_start: int) -> None:
+    with translate_errors("DeleteItem"):
+        aws.dynamodb().delete_item(TableName=table_name(), Key=_attempts_key(counter, digest, window_start))

@@ -6,7 +6,8 @@
 requests race, no more than `limit` get through a window; the next one is a 429 `too_many_attempts` with
 `Retry-After` (seconds to the window's end). Subjects are hashed: no e-mail or IP address is stored in a key.
 
-Self-contained on purpose: the general rate limiter of the booking routes lives elsewhere.
+Self-contained on purpose: the general rate limiter of the booking routes lives elsewhere. The counter's UpdateItem
+and DeleteItem are `slotwise.identity.repository`'s.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from slotwise import aws, errors
-from slotwise.data.dynamo import table_name, translate_errors
+from slotwise import errors
+from slotwise.identity import repository
 
 
 @dataclass(frozen=True)
@@ -36,40 +37,25 @@ class TooManyAttempts(errors.RateLimited):
     code = "too_many_attempts"
 
 
-def _key(limit: Limit, subject: str, now: int) -> tuple[dict[str, dict[str, str]], int]:
+def _window(limit: Limit, subject: str, now: int) -> tuple[str, int, int]:
+    """The subject's digest, and the start and end of the window `now` falls in."""
     start = now - now % limit.window_seconds
     digest = hashlib.sha256(subject.encode("utf-8")).hexdigest()[:40]
-    return {"PK": {"S": f"THROTTLE#{limit.name}#{digest}"}, "SK": {"S": f"W#{start}"}}, start + limit.window_seconds
+    return digest, start, start + limit.window_seconds
 
 
 def take(limit: Limit, subject: str, now: int) -> int:
     """Count one attempt; returns the count so far, or raises TooManyAttempts when the window is full."""
-    key, window_end = _key(limit, subject, now)
-    client = aws.dynamodb()
-    with translate_errors("UpdateItem"):
-        try:
-            result = client.update_item(
-                TableName=table_name(),
-                Key=key,
-                UpdateExpression="ADD #count :one SET #ttl = if_not_exists(#ttl, :ttl)",
-                ConditionExpression="attribute_not_exists(#count) OR #count < :limit",
-                ExpressionAttributeNames={"#count": "count", "#ttl": "ttl"},
-                ExpressionAttributeValues={
-                    ":one": {"N": "1"},
-                    ":limit": {"N": str(limit.limit)},
-                    ":ttl": {"N": str(window_end + 60)},
-                },
-                ReturnValues="UPDATED_NEW",
-            )
-        except client.exceptions.ConditionalCheckFailedException as exc:
-            raise TooManyAttempts(
-                "Too many attempts; wait before trying again.", retry_after_seconds=max(1, window_end - now)
-            ) from exc
-    return int(result["Attributes"]["count"]["N"])
+    digest, start, window_end = _window(limit, subject, now)
+    count = repository.add_attempt(limit.name, digest, start, limit=limit.limit, ttl=window_end + 60)
+    if count is None:
+        raise TooManyAttempts(
+            "Too many attempts; wait before trying again.", retry_after_seconds=max(1, window_end - now)
+        )
+    return count
 
 
 def clear(limit: Limit, subject: str, now: int) -> None:
     """Forget this window's attempts (after a successful login)."""
-    key, _ = _key(limit, subject, now)
-    with translate_errors("DeleteItem"):
-        aws.dynamodb().delete_item(TableName=table_name(), Key=key)
+    digest, start, _ = _window(limit, subject, now)
+    repository.clear_attempts(limit.name, digest, start)

@@ -16,8 +16,9 @@ from infra.local.functions import invoke
 from slotwise.catalog import repository
 from slotwise.catalog.models import Resource
 from slotwise.data.codec import from_item
-from slotwise.notifications import ics, mail, service, store
+from slotwise.notifications import mail, service, store
 from slotwise.notifications.models import Notification, notification_id
+from tests.support.calendar import Invitation, parse_invitation
 from tests.unit.notifications.conftest import (
     OCCURRED,
     SentMail,
@@ -54,17 +55,15 @@ def notifications_of(user_id: str) -> list[dict[str, Any]]:
     return [from_item(item) for item in page["Items"]]
 
 
-def calendar_of(sent: SentMail) -> dict[str, str]:
+def calendar_of(sent: SentMail) -> Invitation:
+    """The mail's .ics, parsed with `icalendar`; its Content-Type `method` must be the calendar's METHOD."""
     part = sent.part("text/calendar")
     assert part is not None, "no .ics"
     payload = part.get_payload(decode=True)
     assert isinstance(payload, bytes)
-    props: dict[str, str] = {}
-    for line in ics.unfold(payload.decode()):
-        name, _, value = line.partition(":")
-        props.setdefault(name.split(";", 1)[0], value)
-    props["content-type method"] = str(part.get_param("method"))
-    return props
+    invitation = parse_invitation(payload)
+    assert part.get_param("method") == invitation.method
+    return invitation
 
 
 def test_a_confirmation_makes_one_notification_and_one_email_with_an_ics(table: str, outbox: Outbox) -> None:
@@ -84,9 +83,10 @@ def test_a_confirmation_makes_one_notification_and_one_email_with_an_ics(table: 
     assert "Slotwise" in sent.source and "bookings@slotwise.example" in sent.source
     assert "Olá Ana," in sent.text() and "K7PX2Q" in sent.text("text/html")
     assert sent.message["Content-Language"] == "pt"
-    props = calendar_of(sent)
-    assert props["METHOD"] == "REQUEST" == props["content-type method"]
-    assert props["UID"] == f"{booking_event().aggregate_id}@slotwise" and props["SEQUENCE"] == "2"
+    invitation = calendar_of(sent)
+    assert invitation.method == "REQUEST"
+    assert invitation.uid == f"{booking_event().aggregate_id}@slotwise" and invitation.sequence == 2
+    assert invitation.utc("DTSTART") < invitation.utc("DTEND")
 
 
 def test_the_same_record_delivered_twice_notifies_once(table: str, outbox: Outbox) -> None:
@@ -125,7 +125,7 @@ def test_a_reminder_is_not_mistaken_for_the_event_of_its_version(table: str, out
         "Reminder: Meeting room 3 in 1 hour",
         "Reminder: Meeting room 3 in 24 hours",
     ]
-    assert all(calendar_of(m)["METHOD"] == "REQUEST" for m in outbox())
+    assert all(calendar_of(m).method == "REQUEST" for m in outbox())
 
 
 def test_one_bad_record_fails_alone(table: str, outbox: Outbox, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -179,8 +179,8 @@ def test_a_failed_send_fails_the_record_and_its_retry_sends_once(
     (item,) = notifications_of("cust-42")
     assert item["emailStatus"] == "sent" and item["emailAttempts"] == 2
     (sent,) = outbox()
-    props = calendar_of(sent)
-    assert props["METHOD"] == "CANCEL" and props["STATUS"] == "CANCELLED" and props["SEQUENCE"] == "3"
+    invitation = calendar_of(sent)
+    assert (invitation.method, invitation.status, invitation.sequence) == ("CANCEL", "CANCELLED", 3)
     assert store.unread_count("cust-42") == 1
 
 
@@ -263,7 +263,7 @@ def test_vendor_and_advisor_are_asked_to_approve_and_told_of_cancellations(table
     assert sorted(m.to.split("<")[1].split("@")[0] for m in later) == ["adv-1", "cust-42"]
     customer_mail = next(m for m in later if "cust-42" in m.to)
     assert "Reason: plans changed" in customer_mail.text()
-    assert calendar_of(customer_mail)["METHOD"] == "CANCEL"
+    assert calendar_of(customer_mail).method == "CANCEL"
 
 
 def test_users_without_a_profile_get_the_in_app_notification_only(table: str, outbox: Outbox) -> None:
@@ -290,6 +290,5 @@ def test_every_sample_booking_event_is_notified(table: str, outbox: Outbox, name
     assert failures(result) == []
     assert len(notifications_of(sample["detail"]["data"]["customerId"])) == 1
     for sent in outbox():
-        props = calendar_of(sent) if sent.part("text/calendar") else {}
-        if props:
-            assert props["SEQUENCE"] == str(sample["detail"]["data"]["version"])
+        if sent.part("text/calendar") is not None:
+            assert calendar_of(sent).sequence == sample["detail"]["data"]["version"]

@@ -65,8 +65,8 @@ def test_an_event_on_the_bus_becomes_one_notification_and_one_email(
     (sent,) = outbox()
     assert sent.subject == "Booking changed: Meeting room 3"
     assert "Previously: 2027-03-01 09:00" in sent.text()
-    props = calendar_of(sent)
-    assert (props["METHOD"], props["SEQUENCE"]) == ("REQUEST", "3")
+    invitation = calendar_of(sent)
+    assert (invitation.method, invitation.sequence) == ("REQUEST", 3)
 
 
 def test_a_poison_message_is_retried_alone_and_dead_lettered(

@@ -32,6 +32,8 @@ Active holds: a counter `USERHOLDS#<user> / HOLDS` that the booking transactions
 
 Every limit scales with the caller's tier (x1, x5, x10): standard = customer, advisor, guest; premium = agent,
 staff, vendor; admin. Each is set by an environment variable, and 0 turns it off.
+
+The items' layout and every DynamoDB call are `slotwise.ratelimit.store`'s; this module decides.
 """
 
 from __future__ import annotations
@@ -44,11 +46,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
-from slotwise import aws, cache, errors
-from slotwise.data.dynamo import table_name, translate_errors
+from slotwise import cache, errors
 from slotwise.identity.models import Caller
+from slotwise.ratelimit import store
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
@@ -127,10 +129,6 @@ def active_hold_cap(caller: Caller) -> int | None:
     return base * TIER_FACTOR[tier_of(caller)] if base else None
 
 
-def _key(bucket: str, subject: str) -> dict[str, Any]:
-    return {"PK": {"S": f"RATE#{bucket}#{subject}"}, "SK": {"S": "BUCKET"}}
-
-
 def take(bucket: str, subject: str, limit: Limit, *, now_ms: int | None = None) -> None:
     """Spend one token of `subject`'s bucket or raise RateLimited (429, Retry-After).
 
@@ -140,28 +138,11 @@ def take(bucket: str, subject: str, limit: Limit, *, now_ms: int | None = None) 
     """
     now = int(time.time() * 1000) if now_ms is None else now_ms
     interval, tolerance = limit.interval_ms, limit.tolerance_ms
-    ttl = {"N": str((now + tolerance + interval) // 1000 + 60)}
-    client = aws.dynamodb()
+    ttl = (now + tolerance + interval) // 1000 + 60
     for _ in range(_ATTEMPTS):
-        with translate_errors("UpdateItem"):
-            try:
-                client.update_item(
-                    TableName=table_name(),
-                    Key=_key(bucket, subject),
-                    UpdateExpression="SET tat = :next, #type = :type, #ttl = :ttl",
-                    ConditionExpression="attribute_not_exists(tat) OR tat < :now",
-                    ExpressionAttributeNames={"#ttl": "ttl", "#type": "type"},
-                    ExpressionAttributeValues={
-                        ":next": {"N": str(now + interval)},
-                        ":now": {"N": str(now)},
-                        ":type": {"S": "rate_bucket"},
-                        ":ttl": ttl,
-                    },
-                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
-                )
-                return
-            except client.exceptions.ConditionalCheckFailedException as exc:
-                old: Any = exc.response.get("Item") or {}
+        old = store.start_bucket(bucket, subject, now=now, interval=interval, ttl=ttl)
+        if old is None:
+            return
         tat = int(old["tat"]["N"]) if "tat" in old else now
         if tat > now + tolerance:
             retry_after = max(1, math.ceil((tat - tolerance - now) / 1000))
@@ -170,24 +151,9 @@ def take(bucket: str, subject: str, limit: Limit, *, now_ms: int | None = None) 
                 retry_after_seconds=retry_after,
             )
         # Busy bucket with room left: take the next token atomically (concurrent takers serialise on the item).
-        with translate_errors("UpdateItem"):
-            try:
-                client.update_item(
-                    TableName=table_name(),
-                    Key=_key(bucket, subject),
-                    UpdateExpression="SET tat = tat + :interval, #ttl = :ttl",
-                    ConditionExpression="tat BETWEEN :now AND :latest",
-                    ExpressionAttributeNames={"#ttl": "ttl"},
-                    ExpressionAttributeValues={
-                        ":interval": {"N": str(interval)},
-                        ":now": {"N": str(now)},
-                        ":latest": {"N": str(now + tolerance)},
-                        ":ttl": ttl,
-                    },
-                )
-                return
-            except client.exceptions.ConditionalCheckFailedException:
-                continue  # the burst filled up meanwhile (the next round refuses), or it went idle (restart it)
+        if store.advance_bucket(bucket, subject, now=now, interval=interval, latest=now + tolerance, ttl=ttl):
+            return
+        # The burst filled up meanwhile (the next round refuses), or it went idle (restart it).
     raise errors.RateLimited("Too many concurrent requests; retry shortly.", retry_after_seconds=1)
 
 
@@ -201,10 +167,6 @@ def booking_write(caller: Caller) -> None:
 # --- requests per minute ------------------------------------------------------------------------------------------
 
 
-def _window_key(subject: str, window: int) -> dict[str, Any]:
-    return {"PK": {"S": f"QUOTA#{subject}"}, "SK": {"S": f"W#{window}"}}
-
-
 def lease(subject: str, limit: int, wanted: int, *, now: float) -> int:
     """Take up to `wanted` of `subject`'s tokens in the current minute: how many were granted (>= 1), or 429.
 
@@ -212,28 +174,11 @@ def lease(subject: str, limit: int, wanted: int, *, now: float) -> int:
     and the rest is asked for (concurrent leases serialise on the item: the sum granted never passes `limit`).
     """
     window = int(now // 60)
-    client = aws.dynamodb()
     for _ in range(_ATTEMPTS):
-        with translate_errors("UpdateItem"):
-            try:
-                client.update_item(
-                    TableName=table_name(),
-                    Key=_window_key(subject, window),
-                    UpdateExpression="ADD used :wanted SET #type = :type, #ttl = :ttl",
-                    ConditionExpression="attribute_not_exists(used) OR used <= :room",
-                    ExpressionAttributeNames={"#ttl": "ttl", "#type": "type"},
-                    ExpressionAttributeValues={
-                        ":wanted": {"N": str(wanted)},
-                        ":room": {"N": str(limit - wanted)},
-                        ":type": {"S": "request_quota"},
-                        ":ttl": {"N": str((window + 2) * 60)},
-                    },
-                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
-                )
-                return wanted
-            except client.exceptions.ConditionalCheckFailedException as exc:
-                old: Any = exc.response.get("Item") or {}
-        left = limit - int(old.get("used", {}).get("N", "0"))
+        used = store.add_used(subject, window, wanted=wanted, limit=limit)
+        if used is None:
+            return wanted
+        left = limit - used
         if left <= 0:
             raise _refused(limit, now)
         wanted = left  # what is left of this minute (others may take it first: then the next round refuses)
@@ -267,21 +212,7 @@ class QuotaCharge:
     committed: bool = False
 
     def transact_item(self) -> TransactWriteItemTypeDef:
-        return {
-            "Update": {
-                "TableName": table_name(),
-                "Key": _window_key(self.subject, self.window),
-                "UpdateExpression": "ADD used :one SET #type = :type, #ttl = :ttl",
-                "ConditionExpression": "attribute_not_exists(used) OR used <= :room",
-                "ExpressionAttributeNames": {"#ttl": "ttl", "#type": "type"},
-                "ExpressionAttributeValues": {
-                    ":one": {"N": "1"},
-                    ":room": {"N": str(self.limit - 1)},
-                    ":type": {"S": "request_quota"},
-                    ":ttl": {"N": str((self.window + 2) * 60)},
-                },
-            }
-        }
+        return store.charge_item(self.subject, self.window, self.limit)
 
     def refusal(self) -> errors.RateLimited:
         return _refused(self.limit, self.now)
