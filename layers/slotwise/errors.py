@@ -59,6 +59,12 @@ class UnsupportedMediaType(SlotwiseError):
     code = "unsupported_media_type"
 
 
+class PayloadTooLarge(SlotwiseError):
+    """The request body is larger than the API reads (`slotwise.api.body.MAX_BODY_BYTES`)."""
+
+    code = "payload_too_large"
+
+
 class RateLimited(SlotwiseError):
     code = "rate_limited"
 

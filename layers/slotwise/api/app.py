@@ -11,7 +11,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from slotwise import errors
-from slotwise.api import problems
+from slotwise.api import body, problems
 from slotwise.api.quota import request_quota_middleware
 from slotwise.observability import logger, metrics
 
@@ -34,8 +34,7 @@ def _is_json(content_type: str) -> bool:
 
 def unsupported_media_type(event: Mapping[str, Any]) -> errors.UnsupportedMediaType | None:
     """A body that is not JSON, on a method that takes one."""
-    method = event.get("requestContext", {}).get("http", {}).get("method", "")
-    if method not in _BODY_METHODS or not event.get("body"):
+    if not _has_body(event):
         return None
     content_type = (event.get("headers") or {}).get("content-type", "")
     if _is_json(content_type):
@@ -44,20 +43,38 @@ def unsupported_media_type(event: Mapping[str, Any]) -> errors.UnsupportedMediaT
 
 
 class SlotwiseResolver(APIGatewayHttpResolver):
-    """Powertools' HTTP API resolver with one rule added in front of validation: bodies are JSON (else 415).
+    """Powertools' HTTP API resolver with two rules in front of validation: bodies are JSON (else 415), and JSON
+    that Powertools would choke on is refused as a problem (`slotwise.api.body`).
 
     Request validation is the first middleware Powertools runs, so a form-encoded body would otherwise be
-    reported as a 422 about missing fields instead of the real problem.
+    reported as a 422 about missing fields instead of the real problem, and a body that is not UTF-8 as a 500.
     """
 
+    def __init__(self, *, max_body_bytes: int | None = body.MAX_BODY_BYTES, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.max_body_bytes = max_body_bytes
+
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
+        try:
+            event = self._admitted(event)
+        except errors.SlotwiseError as error:
+            return self._refusal(event, error)
+        return super().resolve(event, context)
+
+    def _admitted(self, event: Mapping[str, Any]) -> Mapping[str, Any]:
         error = unsupported_media_type(event)
-        if error is None:
-            headers = event.get("headers") or {}
-            if "content-type" in headers:
-                # Media types are case-insensitive (RFC 9110); Powertools compares them case-sensitively.
-                event = {**event, "headers": {**headers, "content-type": headers["content-type"].lower()}}
-            return super().resolve(event, context)
+        if error is not None:
+            raise error
+        headers = event.get("headers") or {}
+        if "content-type" in headers:
+            # Media types are case-insensitive (RFC 9110); Powertools compares them case-sensitively.
+            event = {**event, "headers": {**headers, "content-type": headers["content-type"].lower()}}
+        if self.max_body_bytes is not None and _has_body(event):
+            event = body.checked(event, max_bytes=self.max_body_bytes)
+        return event
+
+    @staticmethod
+    def _refusal(event: Mapping[str, Any], error: errors.SlotwiseError) -> dict[str, Any]:
         response = problems.problem(
             problems.status_for(error),
             error.code,
@@ -73,10 +90,21 @@ class SlotwiseResolver(APIGatewayHttpResolver):
         }
 
 
-def create_app(*, request_quota: bool = True, writes_in_transaction: bool = False) -> SlotwiseResolver:
+def _has_body(event: Mapping[str, Any]) -> bool:
+    method = event.get("requestContext", {}).get("http", {}).get("method", "")
+    return method in _BODY_METHODS and bool(event.get("body"))
+
+
+def create_app(
+    *,
+    request_quota: bool = True,
+    writes_in_transaction: bool = False,
+    max_body_bytes: int | None = body.MAX_BODY_BYTES,
+) -> SlotwiseResolver:
     """A resolver with validation on, problem+json errors and (unless turned off) the per-caller request quota
-    (`writes_in_transaction`: see `slotwise.api.quota.request_quota_middleware`)."""
-    app = SlotwiseResolver(enable_validation=True)
+    (`writes_in_transaction`: see `slotwise.api.quota.request_quota_middleware`). `max_body_bytes=None` leaves
+    the body to the route (a signed webhook, whose raw bytes are the authentication) instead of the JSON gate."""
+    app = SlotwiseResolver(enable_validation=True, max_body_bytes=max_body_bytes)
     app.configure_openapi(security_schemes=SECURITY_SCHEMES)  # type: ignore[arg-type]
     problems.register(app)
     if request_quota:

@@ -34,6 +34,7 @@ STATUS_BY_ERROR: dict[type[errors.SlotwiseError], HTTPStatus] = {
     errors.MethodNotAllowed: HTTPStatus.METHOD_NOT_ALLOWED,
     errors.Conflict: HTTPStatus.CONFLICT,
     errors.UnsupportedMediaType: HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+    errors.PayloadTooLarge: HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
     errors.ValidationFailed: HTTPStatus.UNPROCESSABLE_ENTITY,
     errors.RateLimited: HTTPStatus.TOO_MANY_REQUESTS,
     errors.DependencyUnavailable: HTTPStatus.SERVICE_UNAVAILABLE,
@@ -154,7 +155,9 @@ class ProblemHandlers:
     def unknown_route(self, _: NotFoundError) -> Response[Any]:
         path, request_id = self._where()
         allowed = routes.allowed_methods(path)
-        if allowed:
+        # The method is allowed but Powertools' path pattern refused a parameter (an id with `#`, NUL, `%`…):
+        # no object has such an id, so the answer is 404, never a 405 that lists the very method used.
+        if allowed and self._app.current_event.http_method not in allowed:
             detail = f"{self._app.current_event.http_method} is not allowed on {path}."
             return self.domain_error(errors.MethodNotAllowed(detail, allowed=allowed))
         return problem(
