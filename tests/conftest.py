@@ -29,6 +29,12 @@ os.environ.update(
 for leaked in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_PROFILE"):
     os.environ.pop(leaked, None)
 
+# The development stack is not in the layer: the tests plug in the simulated payment provider and the development
+# routes' document as the local runtime does (registrations survive the resets below; only built objects go).
+import devstack  # noqa: E402 - after the environment above
+
+devstack.install()
+
 
 @pytest.fixture(autouse=True)
 def _fresh_settings_and_clients() -> Iterator[None]:

@@ -1,5 +1,5 @@
-"""Payments: pay for a held booking, quote a cancellation, list and read payments, the caller's wallet, and the
-simulated provider's outcome switch (local runtime only)."""
+"""Payments: pay for a held booking, quote a cancellation, list and read payments, the caller's wallet. (The
+simulated provider's outcome switch is the development stack's: `devstack/handler.py`, never deployed.)"""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from slotwise.api.app import BEARER, create_app, lambda_entrypoint
 from slotwise.api.context import caller
 from slotwise.identity.permissions import route_doc
 from slotwise.payments import service
-from slotwise.payments.models import PaymentCreate, PaymentStatus, SimulateRequest
+from slotwise.payments.models import PaymentCreate, PaymentStatus
 
 app = create_app()
 TAGS = ["payments"]
@@ -97,17 +97,6 @@ def wallet() -> Json:
 def wallet_transactions(limit: Limit = 20, cursor: Cursor = None) -> Json:
     entries, next_cursor = service.wallet_transactions(caller(app), limit=limit, cursor=cursor)
     return {"transactions": [e.public() for e in entries], "pagination": {"limit": limit, "nextCursor": next_cursor}}
-
-
-@app.post(
-    "/api/v1/dev/payments/<paymentId>/<outcome>",
-    tags=TAGS,
-    summary="Simulated provider: `succeed`, `fail` or `process` a payment (signed webhooks; local runtime only)",
-    description=route_doc("payment.simulate"),
-    security=BEARER,
-)
-def simulate(paymentId: str, outcome: str, body: SimulateRequest) -> Json:
-    return service.simulate(caller(app), paymentId, outcome)
 
 
 lambda_handler = lambda_entrypoint(app)

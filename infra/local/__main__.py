@@ -12,6 +12,7 @@ import threading
 from pathlib import Path
 from types import FrameType
 
+import devstack
 from infra.local import demo_data
 from infra.local.adapter import HttpApiAdapter
 from infra.local.dynamodb_local import DynamoDBLocal, DynamoDBLocalMissing, JavaMissing
@@ -206,6 +207,8 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    # The simulated payment provider and the development routes' document: the local runtime's, never the layer's.
+    devstack.install()
     try:
         code: int = args.func(args)
     except (PortInUse, JavaMissing, DynamoDBLocalMissing) as exc:

@@ -18,6 +18,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
+from devstack.routes import LOCAL_ROUTES
 from slotwise.api import routes
 
 _TEXT_TYPES = (
@@ -107,8 +108,9 @@ def build_event(
 
 
 def event_for(method: str, raw_path: str, **kwargs: Any) -> tuple[str, dict[str, Any]]:
-    """The function group that serves this request and the event it receives."""
-    found = routes.match(method, raw_path)
+    """The function group that serves this request and the event it receives (the deployed routes and, as only the
+    local runtime has them, the development routes)."""
+    found = routes.match(method, raw_path, LOCAL_ROUTES)
     if found is None:
         return routes.FALLBACK_GROUP, build_event(method=method, raw_path=raw_path, **kwargs)
     return found.route.group, build_event(

@@ -14,17 +14,19 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from devstack.routes import handler_module
 from infra.local.lambda_context import LocalLambdaContext
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
 
 def load_handler(group: str) -> Handler:
-    """A fresh, private copy of `functions/<group>/handler.py` (one execution environment)."""
-    name = f"functions.{group}.handler"
+    """A fresh, private copy of `functions/<group>/handler.py` (one execution environment); the development
+    routes' group is `devstack/handler.py`."""
+    name = handler_module(group)
     spec = importlib.util.find_spec(name)
     if spec is None or spec.loader is None:
-        raise LookupError(f"no function group {group!r} (expected functions/{group}/handler.py)")
+        raise LookupError(f"no function group {group!r} (expected {name.replace('.', '/')}.py)")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     handler: Handler = module.lambda_handler

@@ -10,7 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, m
 
 Stage = Literal["local", "test", "dev", "prod"]
 AuthMode = Literal["own", "oidc"]
-PaymentProviderName = Literal["simulated", "stripe"]
+# Payment providers (slotwise.payments.provider) are named in SLOTWISE_PAYMENT_PROVIDER. The layer ships only
+# `stripe`; `simulated` is the development stack's (devstack, registered by the local runtime and the tests).
+DEPLOYABLE_PAYMENT_PROVIDERS: frozenset[str] = frozenset({"stripe"})
+LOCAL_PAYMENT_PROVIDER = "simulated"
 PaymentFlow = Literal["payment_intent", "checkout_session"]
 # The Stripe webhook signing secret the local runtime, the tests and the simulated provider share (never deployed).
 LOCAL_STRIPE_WEBHOOK_SECRET = "whsec_slotwise_local_only_0123456789abcdef"  # noqa: S105 - public, local stages only
@@ -39,11 +42,13 @@ class Settings(BaseModel):
     # in moto. Deployed stacks must verify it in SES before e-mail goes out.
     email_from: str = Field(default="bookings@slotwise.example", alias="SLOTWISE_EMAIL_FROM", min_length=3)
 
-    # Payments (slotwise.payments). `simulated` fakes the provider (local runtime and tests; refused in prod);
-    # `stripe` calls Stripe with the secret key. The flow: a PaymentIntent (client secret for Stripe.js/Elements)
-    # or a hosted Checkout Session (a URL to redirect to).
+    # Payments (slotwise.payments). `stripe` calls Stripe with the secret key; `simulated` (the development stack's,
+    # local and test stages only: dev/prod refuse any provider the layer does not ship) fakes it. The flow: a
+    # PaymentIntent (client secret for Stripe.js/Elements) or a hosted Checkout Session (a URL to redirect to).
     # Unset: `stripe` in deployed stages, `simulated` elsewhere.
-    payment_provider: PaymentProviderName | None = Field(default=None, alias="SLOTWISE_PAYMENT_PROVIDER")
+    payment_provider: str | None = Field(
+        default=None, alias="SLOTWISE_PAYMENT_PROVIDER", pattern=r"^[a-z][a-z0-9_-]{0,31}$"
+    )
     payment_flow: PaymentFlow = Field(default="payment_intent", alias="SLOTWISE_PAYMENT_FLOW")
     stripe_secret_key: SecretStr | None = Field(default=None, alias="SLOTWISE_STRIPE_SECRET_KEY")
     stripe_secret_key_arn: str | None = Field(default=None, alias="SLOTWISE_STRIPE_SECRET_KEY_ARN")
@@ -91,9 +96,13 @@ class Settings(BaseModel):
             object.__setattr__(self, "trust_identity_headers", False)
         if self.payment_provider is None:
             deployed = self.stage in DEPLOYED_STAGES
-            object.__setattr__(self, "payment_provider", "stripe" if deployed else "simulated")
-        if self.stage == "prod" and self.payment_provider == "simulated":
-            raise ValueError("SLOTWISE_PAYMENT_PROVIDER=simulated is for local stages; prod takes real payments")
+            object.__setattr__(self, "payment_provider", "stripe" if deployed else LOCAL_PAYMENT_PROVIDER)
+        if self.stage in DEPLOYED_STAGES and self.payment_provider not in DEPLOYABLE_PAYMENT_PROVIDERS:
+            raise ValueError(
+                f"SLOTWISE_PAYMENT_PROVIDER={self.payment_provider} cannot run in stage {self.stage}: deployed stages "
+                f"take real payments ({', '.join(sorted(DEPLOYABLE_PAYMENT_PROVIDERS))}); the simulated provider is "
+                "for the local runtime and the tests"
+            )
         if self.auth_mode == "oidc":
             missing = [
                 name

@@ -1,4 +1,5 @@
-"""The layer build without its network step: pip is replaced, the copy and the bytecode are real."""
+"""The layer build: its steps with pip replaced (the copy and the bytecode are real), and the layer as
+`python -m infra.layer_build` really builds it (pip included, once per module), inspected for what must not ship."""
 
 from __future__ import annotations
 
@@ -11,6 +12,23 @@ from packaging.requirements import Requirement
 
 from infra import layer_build
 from slotwise import aws
+
+# Never in the layer: the development stack, the local runtime's and the tests' own dependencies, our test and bench
+# code. Module names are grepped in every shipped Python file (imports) and searched as file and folder names.
+DEV_MODULES = ("devstack", "simulated_provider", "stripe_events", "payment_outcomes")
+DEV_ONLY_DISTRIBUTIONS = ("moto", "flask", "flask_cors", "werkzeug", "pytest", "hypothesis", "responses", "aws_cdk")
+OUR_NON_RUNTIME_CODE = ("tests", "bench", "infra", "functions", "events", "devstack")
+IMPORTS_A_DEV_MODULE = re.compile(rf"^\s*(from|import)\s+[\w.]*\b({'|'.join(DEV_MODULES)})\b", re.M)
+IMPORTS_A_DEV_DEPENDENCY = re.compile(rf"^\s*(from|import)\s+({'|'.join(DEV_ONLY_DISTRIBUTIONS)})\b", re.M)
+
+
+@pytest.fixture(scope="module")
+def built_layer(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real layer (pip fetches the aarch64 wheels), built once for this module's tests."""
+    out = tmp_path_factory.mktemp("built-layer")
+    layer_build.build_layer(out)
+    return out / "python"
+
 
 # PEP 552 flags word of a .pyc: bit 0 = hash-based, bit 1 = check the source. Unchecked hash = 0b01.
 UNCHECKED_HASH = 0b01
@@ -100,3 +118,42 @@ def test_copy_package_leaves_bytecode_caches_behind(tmp_path: Path) -> None:
     layer_build.copy_package(source, tmp_path / "out" / "pkg")
 
     assert sorted(p.name for p in (tmp_path / "out" / "pkg").iterdir()) == ["mod.py"]
+
+
+def test_the_built_layer_ships_no_development_stack(built_layer: Path) -> None:
+    """The simulated provider, its Stripe-shaped events and the `/dev/...` routes live in `devstack`, which only the
+    local runtime and the tests install; a deployed function cannot even import them."""
+    shipped = [p for p in built_layer.rglob("*") if p.suffix in ("", ".py")]
+    named = [p.relative_to(built_layer) for p in shipped if p.stem in DEV_MODULES]
+    assert named == []
+    importing = [
+        p.relative_to(built_layer)
+        for p in built_layer.rglob("*.py")
+        if IMPORTS_A_DEV_MODULE.search(p.read_text(encoding="utf-8", errors="replace"))
+    ]
+    assert importing == []
+    ours = built_layer / "slotwise"
+    assert "class SimulatedProvider" not in "".join(p.read_text(encoding="utf-8") for p in ours.rglob("*.py"))
+    spec = (ours / "api" / "openapi.json").read_text(encoding="utf-8")
+    assert "/dev/" not in spec, "the deployed API document lists no development route"
+
+
+def test_the_built_layer_ships_no_development_dependency(built_layer: Path) -> None:
+    top = {p.name.split("-")[0].lower() for p in built_layer.iterdir()}
+    assert top & set(DEV_ONLY_DISTRIBUTIONS) == set()
+    ours = built_layer / "slotwise"
+    importing = [p.relative_to(ours) for p in ours.rglob("*.py") if IMPORTS_A_DEV_DEPENDENCY.search(p.read_text())]
+    assert importing == [], "the functions would fail to import them in Lambda"
+    # What does ship: the runtime dependencies, and the package itself.
+    assert {"aws_lambda_powertools", "boto3", "pydantic", "stripe", "jwt", "slotwise"} <= top
+
+
+def test_the_built_layer_ships_no_test_or_bench_code(built_layer: Path) -> None:
+    assert sorted(name for name in OUR_NON_RUNTIME_CODE if (built_layer / name).exists()) == []
+    ours = built_layer / "slotwise"
+    stray = [
+        p.relative_to(ours)
+        for p in ours.rglob("*")
+        if p.name == "conftest.py" or p.name.startswith(("test_", "bench")) or p.name in ("tests", "bench")
+    ]
+    assert stray == []

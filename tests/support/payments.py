@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from devstack import stripe_events
 from slotwise.booking.store import Transaction, execute
-from slotwise.payments import store, stripe_events
+from slotwise.payments import store
 from slotwise.payments.models import Payment, Refund, WalletEntry
 from slotwise.payments.provider import (
     PaymentRequest,

@@ -2,19 +2,32 @@
 
 Each function owns a resolver, and in Lambda no function can see the others' code, so the merged document is
 generated at build time (`make openapi`, `infra/openapi.py`) into `openapi.json` beside this module.
-A test regenerates it and fails if the committed copy is stale.
+A test regenerates it and fails if the committed copy is stale. It documents the deployed routes only; the local
+runtime, which serves development routes too, swaps in its own document with `serve_document`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
 SPEC_PATH = Path(__file__).with_name("openapi.json")
+_sources: list[Callable[[], str]] = []
+
+
+def serve_document(source: Callable[[], str] | None) -> None:
+    """Serve the document `source` makes (read once, on first request) instead of the built one; None: the built
+    one again. The local runtime's includes its development routes (devstack)."""
+    _sources[:] = [source] if source is not None else []
+    openapi_json.cache_clear()
+    swagger_html.cache_clear()
 
 
 @cache
 def openapi_json() -> str:
+    if _sources:
+        return _sources[0]()
     return SPEC_PATH.read_text(encoding="utf-8")
 
 

@@ -85,14 +85,14 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", f"{API_PREFIX}/bookings/{{bookingId}}/reject", "bookings"),
     Route("POST", f"{API_PREFIX}/bookings/{{bookingId}}/no-show", "bookings"),
     Route("POST", f"{API_PREFIX}/bookings/{{bookingId}}/exceptions", "bookings"),
-    # payments (slotwise.payments): paying for a hold, refund quotes, payments, the wallet, the simulated provider
+    # payments (slotwise.payments): paying for a hold, refund quotes, payments, the wallet (the simulated provider's
+    # outcome switch is a development route: devstack.routes, served by the local runtime only, never deployed)
     Route("POST", f"{API_PREFIX}/bookings/{{bookingId}}/payment", "payments"),
     Route("GET", f"{API_PREFIX}/bookings/{{bookingId}}/cancellation-quote", "payments"),
     Route("GET", f"{API_PREFIX}/payments", "payments"),
     Route("GET", f"{API_PREFIX}/payments/{{paymentId}}", "payments"),
     Route("GET", f"{API_PREFIX}/wallet", "payments"),
     Route("GET", f"{API_PREFIX}/wallet/transactions", "payments"),
-    Route("POST", f"{API_PREFIX}/dev/payments/{{paymentId}}/{{outcome}}", "payments"),
     # Stripe's webhook calls: signature-verified and queued (its own function; no bearer token, the signature is
     # the authentication)
     Route("POST", f"{API_PREFIX}/webhooks/stripe", "stripe_webhooks"),

@@ -36,10 +36,6 @@ class PaymentCreate(ApiModel):
     ] = 0
 
 
-class SimulateRequest(ApiModel):
-    """The simulated provider's outcome switch takes no fields (an empty JSON object)."""
-
-
 class Payment(DomainModel):
     id: str
     booking_id: str

@@ -1,8 +1,13 @@
 """The payment provider seen by the payment service: create a payment, refund it, cancel it.
 
-Two implementations: `slotwise.payments.stripe_provider` (Stripe, imported only when a payment is made, so no other
-code pays for the `stripe` import) and `slotwise.payments.simulated` (fake ids; its dev endpoints make Stripe-shaped,
-correctly signed webhook events and post them into the real webhook path). `get_provider()` picks one from settings.
+This module is the interface and the registry. `get_provider()` builds the provider named by
+`SLOTWISE_PAYMENT_PROVIDER` from the factory registered under that name, once per process:
+
+- `stripe`, the only provider the layer ships (`slotwise.payments.stripe_provider`, imported by name when the first
+  payment is made, so no other code pays for the `stripe` import and this module does not depend on it);
+- anything registered with `register_provider`: the development stack's `simulated` provider (`devstack`, never in
+  the layer) is registered by the local runtime and the tests. `dev`/`prod` build only DEPLOYABLE_PROVIDERS, whatever
+  is registered (settings already refuse any other name there).
 
 Every call carries an idempotency key derived from what it is for (booking + attempt, refund id), so a retried call
 never charges or refunds twice.
@@ -10,18 +15,26 @@ never charges or refunds twice.
 
 from __future__ import annotations
 
+import importlib
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import Literal, Protocol
 
-from slotwise.settings import get_settings
+from slotwise.settings import DEPLOYABLE_PAYMENT_PROVIDERS, DEPLOYED_STAGES, Settings, get_settings
 
 FlowKind = Literal["payment_intent", "checkout_session"]
 # Metadata keys Slotwise puts on every provider object; webhook events are matched back to payments by them.
 PAYMENT_ID_KEY = "slotwise_payment_id"
 BOOKING_ID_KEY = "slotwise_booking_id"
 REFUND_ID_KEY = "slotwise_refund_id"
+# Slotwise's own refund reason, kept on the refund beside the ids (`refund_metadata`).
+REFUND_REASON_KEY = "slotwise_refund_reason"
+# DependencyUnavailable codes every provider uses (503 to the API's client).
+PROVIDER_UNAVAILABLE = "payment_provider_unavailable"
+PROVIDER_REJECTED = "payment_provider_rejected"
 
 
 @dataclass(frozen=True)
@@ -79,6 +92,11 @@ class ProviderRefund:
     status: Literal["pending", "succeeded", "failed", "canceled", "requires_action"]
 
 
+def refund_metadata(request: RefundRequest) -> dict[str, str]:
+    """The metadata every provider puts on a refund, so refunds from any provider look the same."""
+    return {**request.metadata, REFUND_REASON_KEY: request.reason}
+
+
 class PaymentProvider(Protocol):
     name: str
 
@@ -91,7 +109,36 @@ class PaymentProvider(Protocol):
         ...
 
 
+ProviderFactory = Callable[[Settings], PaymentProvider]
+
+
+class ProviderNotAvailable(RuntimeError):
+    """The configured provider cannot be built here: a configuration bug, never the caller's (logged, a 500)."""
+
+
+def _stripe(settings: Settings) -> PaymentProvider:
+    # By name: this module must not depend on the Stripe implementation (which depends on it).
+    module = importlib.import_module("slotwise.payments.stripe_provider")
+    provider: PaymentProvider = module.StripeProvider.from_settings(settings)
+    return provider
+
+
+_FACTORIES: dict[str, ProviderFactory] = {"stripe": _stripe}
+_LOCK = threading.Lock()
 _chosen: list[PaymentProvider] = []
+
+
+def register_provider(name: str, factory: ProviderFactory) -> None:
+    """Make `factory` build the provider named `name` (`SLOTWISE_PAYMENT_PROVIDER`). Registering a name again
+    replaces its factory; the built provider is forgotten so the next `get_provider()` uses the new one."""
+    with _LOCK:
+        _FACTORIES[name] = factory
+    _configured.cache_clear()
+
+
+def registered_providers() -> list[str]:
+    with _LOCK:
+        return sorted(_FACTORIES)
 
 
 def get_provider() -> PaymentProvider:
@@ -104,6 +151,7 @@ def use_provider(provider: PaymentProvider) -> None:
 
 
 def reset_provider() -> None:
+    """Forget the chosen and the built provider (tests); registered factories stay."""
     _chosen.clear()
     _configured.cache_clear()
 
@@ -111,10 +159,17 @@ def reset_provider() -> None:
 @cache
 def _configured() -> PaymentProvider:
     settings = get_settings()
-    if settings.payment_provider == "stripe":
-        from slotwise.payments.stripe_provider import StripeProvider
-
-        return StripeProvider.from_settings(settings)
-    from slotwise.payments.simulated import SimulatedProvider
-
-    return SimulatedProvider.from_settings(settings)
+    name = settings.payment_provider
+    assert name is not None  # settings choose one when the environment does not
+    if settings.stage in DEPLOYED_STAGES and name not in DEPLOYABLE_PAYMENT_PROVIDERS:
+        # Settings refuse this already; a provider registered by hand must not slip into a deployed stage either.
+        raise ProviderNotAvailable(f"payment provider {name!r} cannot run in stage {settings.stage}")
+    with _LOCK:
+        factory = _FACTORIES.get(name)
+    if factory is None:
+        raise ProviderNotAvailable(
+            f"no payment provider {name!r} is registered (registered: {', '.join(registered_providers())}); "
+            "the simulated provider is the development stack's (devstack), registered by the local runtime and the "
+            "tests"
+        )
+    return factory(settings)

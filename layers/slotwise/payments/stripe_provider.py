@@ -17,11 +17,14 @@ from typing import TYPE_CHECKING, Any, Literal, NoReturn, cast, get_args
 from slotwise import aws, errors
 from slotwise.observability import logger
 from slotwise.payments.provider import (
+    PROVIDER_REJECTED,
+    PROVIDER_UNAVAILABLE,
     FlowKind,
     PaymentRequest,
     ProviderPayment,
     ProviderRefund,
     RefundRequest,
+    refund_metadata,
 )
 
 if TYPE_CHECKING:
@@ -29,8 +32,6 @@ if TYPE_CHECKING:
 
     from slotwise.settings import Settings
 
-# Slotwise's own refund reason, kept on the refund beside the ids (`RefundRequest.metadata`).
-REFUND_REASON_KEY = "slotwise_refund_reason"
 # Stripe accepts only duplicate|fraudulent|requested_by_customer; Slotwise's own reason goes into the metadata.
 STRIPE_REFUND_REASON = "requested_by_customer"
 RefundStatus = Literal["pending", "succeeded", "failed", "canceled", "requires_action"]
@@ -47,15 +48,8 @@ CONNECT_TIMEOUT_SECONDS = 2.0
 READ_TIMEOUT_SECONDS = 4.0
 MAX_NETWORK_RETRIES = 2
 
-PROVIDER_UNAVAILABLE = "payment_provider_unavailable"
-PROVIDER_REJECTED = "payment_provider_rejected"
 # Stripe's code when a PaymentIntent cannot be canceled because it is already succeeded, canceled or processing.
 UNEXPECTED_STATE = "payment_intent_unexpected_state"
-
-
-def refund_metadata(request: RefundRequest) -> dict[str, str]:
-    """The metadata Slotwise puts on a refund (shared with the simulated provider so both look the same)."""
-    return {**request.metadata, REFUND_REASON_KEY: request.reason}
 
 
 def checkout_expiry(deadline: datetime | None, now: datetime) -> int | None:

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from slotwise.api.routes import ROUTES
+from devstack.routes import LOCAL_ROUTES as ROUTES  # the deployed routes and the local runtime's dev routes
 from slotwise.catalog import repository
 from slotwise.catalog.models import Venue
 from slotwise.events.envelope import DomainEvent

@@ -12,11 +12,12 @@ from typing import Any
 
 import pytest
 
-from slotwise.api.routes import API_PREFIX, ROUTES
+from devstack.routes import LOCAL_ROUTES as ROUTES  # the deployed routes and the local runtime's dev routes
+from slotwise.api.routes import API_PREFIX
 from tests.support.http import call
 from tests.unit.authz.world import snapshot
 
-CHECKED_GROUPS = frozenset({"catalog", "availability", "bookings", "admin", "webhook_subscriptions", "payments"})
+CHECKED_GROUPS = frozenset({"catalog", "availability", "bookings", "admin", "webhook_subscriptions", "payments", "dev"})
 FORBIDDEN = ["price", "status", "owner", "ownerId", "vendorId", "role", "version"]
 TIMES = {"startTime": "2027-03-01T09:00:00Z", "endTime": "2027-03-01T10:00:00Z"}
 VENUE = {"name": "Hall", "city": "Lisbon", "timezone": "Europe/Lisbon"}

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 import stripe
 
+from devstack import stripe_events
+from devstack.simulated_provider import SimulatedProvider, intent_for_session
 from slotwise import errors
-from slotwise.payments import stripe_events
 from slotwise.payments.provider import PaymentRequest, ProviderRefund, RefundRequest
-from slotwise.payments.simulated import SimulatedProvider, intent_for_session
 from slotwise.settings import LOCAL_STRIPE_WEBHOOK_SECRET, Settings
 
 METADATA = {"slotwise_payment_id": "pay_01", "slotwise_booking_id": "bk_01"}

@@ -336,7 +336,7 @@ def test_importing_payment_code_does_not_import_stripe() -> None:
     script = (
         "import sys, json\n"
         "import slotwise.payments.provider, slotwise.payments.stripe_provider\n"
-        "import slotwise.payments.simulated, slotwise.payments.stripe_events\n"
+        "import devstack, devstack.simulated_provider, devstack.stripe_events, devstack.handler\n"
         "import functions.payments.handler, functions.payment_events.handler, functions.payment_jobs.handler\n"
         "import functions.stripe_webhooks.handler, functions.bookings.handler\n"
         "print(json.dumps(sorted(m for m in sys.modules if m == 'stripe' or m.startswith('stripe.'))))\n"

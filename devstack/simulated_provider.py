@@ -1,5 +1,8 @@
 """A stand-in for Stripe in the local runtime and the tests: no network to Stripe, no account, no keys.
 
+Development stack only: never in the Lambda layer. `devstack.install()` registers it as the `simulated` payment
+provider (`slotwise.payments.provider.register_provider`); deployed stages refuse to build it.
+
 It answers like Stripe (ids derived from the idempotency key, so a retried call gets the same object back) and, like
 Stripe, reports what happens afterwards only through webhook events: correctly signed, Stripe-shaped bodies posted
 to the real webhook path (`SLOTWISE_SIMULATED_WEBHOOK_URL`), so verification, queueing and the payment-events
@@ -22,20 +25,21 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from devstack import stripe_events
+from devstack.stripe_events import Event, fake_id
 from slotwise import errors
 from slotwise.observability import logger
-from slotwise.payments import stripe_events
 from slotwise.payments.provider import (
     BOOKING_ID_KEY,
     PAYMENT_ID_KEY,
+    PROVIDER_UNAVAILABLE,
     FlowKind,
     PaymentRequest,
     ProviderPayment,
     ProviderRefund,
     RefundRequest,
+    refund_metadata,
 )
-from slotwise.payments.stripe_events import Event, fake_id
-from slotwise.payments.stripe_provider import PROVIDER_UNAVAILABLE, refund_metadata
 from slotwise.settings import LOCAL_STRIPE_WEBHOOK_SECRET
 
 if TYPE_CHECKING:
