@@ -1,7 +1,7 @@
 """Builds the merged OpenAPI document of every function into the layer (`make openapi`).
 
 Each function has its own resolver and, in Lambda, cannot see the others, so the document the health function
-serves is generated here at build time. `tests/unit/api/test_openapi.py` fails when the committed copy is stale.
+serves is generated here at build time. `tests/unit/test_openapi_docs.py` fails when the committed copy is stale.
 """
 
 from __future__ import annotations

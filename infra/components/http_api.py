@@ -86,7 +86,7 @@ _ACCESS_LOG_FORMAT = json.dumps(
 _GATEWAY_OPEN = (
     "Without the external-OIDC context the gateway does not authenticate: the function identifies the caller "
     "itself (slotwise.api.caller) and applies the per-role rules. Deploy with -c oidcIssuer=... -c "
-    "oidcAudience=... -c oidcJwksUrl=... to require a JWT at the gateway (README, Deploy)."
+    "oidcAudience=... -c oidcJwksUrl=... to require a JWT at the gateway (docs/deploy.md)."
 )
 _PUBLIC_ROUTE = (
     "Public by design in every mode: health probes, the OpenAPI document and Swagger UI carry no customer data "

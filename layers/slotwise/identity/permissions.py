@@ -250,7 +250,7 @@ def route_doc(*actions: Action) -> str:
 
 
 def markdown_table() -> str:
-    """The table as README shows it (a test keeps README and this table equal)."""
+    """The table as docs/api.md shows it (a test keeps docs/api.md and this table equal)."""
     header = "| action | " + " | ".join(ROLES) + " |"
     rule = "|---|" + "---|" * len(ROLES)
     rows = []

@@ -37,7 +37,7 @@ def next_attempt_at(first_attempt_at: datetime, failed_at: datetime, attempts_ma
 
 
 def planned_schedule(first_attempt_at: datetime) -> list[datetime]:
-    """Every attempt's due time when each one fails at once (the README's schedule, and a test's)."""
+    """Every attempt's due time when each one fails at once (docs/webhooks.md's schedule, and a test's)."""
     times = [first_attempt_at]
     while (due := next_attempt_at(first_attempt_at, times[-1], len(times))) is not None:
         times.append(due)

@@ -43,7 +43,7 @@ Url = Annotated[
     Field(
         min_length=10,
         max_length=2048,
-        description="https only; the host must resolve to public addresses only (see the README's SSRF rules)",
+        description="https only; the host must resolve to public addresses only (see docs/security.md, SSRF rules)",
     ),
 ]
 Description = Annotated[str, Field(max_length=500)]

@@ -37,7 +37,7 @@ def header(secrets_in_use: Iterable[str], timestamp: int, body: bytes) -> str:
 def verify(
     secret: str, header_value: str, body: bytes, *, now: float | None = None, tolerance: int = TOLERANCE_SECONDS
 ) -> bool:
-    """What a receiver does (the README shows the same recipe): any v1 signature matches, timestamp is recent."""
+    """What a receiver does (docs/webhooks.md shows the same recipe): any v1 signature matches, timestamp is recent."""
     fields = [item.split("=", 1) for item in header_value.split(",") if "=" in item]
     stamps = [value for key, value in fields if key.strip() == "t"]
     if len(stamps) != 1 or not stamps[0].strip().isdigit():
