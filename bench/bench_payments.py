@@ -10,10 +10,10 @@ from bench.bench_booking import WRITES, _count_calls, _environment
 
 
 def _counts() -> list[tuple[str, dict[str, int]]]:
-    from slotwise.booking.store import Transaction, execute
     from slotwise.payments import processor, store
     from slotwise.payments.models import WalletEntry
     from slotwise.payments.provider import use_provider
+    from slotwise.transaction import Transaction, execute
     from tests.support.catalog import make_resource
     from tests.support.http import call
     from tests.support.payments import FakeProvider, intent_event

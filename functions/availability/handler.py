@@ -12,7 +12,7 @@ from slotwise.api.context import caller
 from slotwise.booking import availability, series
 from slotwise.booking.models import BookingTimes
 from slotwise.booking.requests import BulkAvailabilityRequest
-from slotwise.booking.service import now_utc
+from slotwise.booking.windows import now_utc
 from slotwise.identity.permissions import route_doc
 
 app = create_app()

@@ -10,7 +10,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from slotwise.api.app import create_app, lambda_entrypoint
 from slotwise.api.context import caller
-from slotwise.booking import series, service
+from slotwise.booking import lifecycle, queries, series, series_changes
+from slotwise.booking.create import create_booking
 from slotwise.booking.models import (
     BookingCreate,
     BookingStatus,
@@ -21,9 +22,14 @@ from slotwise.booking.models import (
     RecurringCreate,
     RescheduleRequest,
 )
+from slotwise.booking.reschedule import reschedule as reschedule_booking
 from slotwise.identity.permissions import route_doc
+from slotwise.payments import settlement
 
-# Every write route commits through the booking store, whose transaction can carry the request-quota token.
+# Cancelling refunds a paid booking and voids an open payment in the same transaction: the booking engine's
+# money side.
+settlement.install()
+# Every write route commits one booking transaction that takes the request-quota token (`charge_request`).
 app = create_app(writes_in_transaction=True)
 TAGS = ["bookings"]
 Json = dict[str, Any]
@@ -41,7 +47,7 @@ def _caller() -> Any:
 )
 def create(body: BookingCreate) -> Response[Json]:
     key = app.current_event.headers.get("idempotency-key")
-    created = service.create_booking(_caller(), body, idempotency_key=key)
+    created = create_booking(_caller(), body, idempotency_key=key)
     headers = {"Location": f"/api/v1/bookings/{created.booking.id}"}
     if created.replayed:
         headers["Idempotent-Replayed"] = "true"
@@ -79,7 +85,7 @@ def list_bookings(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=2000)] = None,
 ) -> Json:
-    found, next_cursor = service.list_bookings(
+    found, next_cursor = queries.list_bookings(
         _caller(),
         resource_id=resource_id,
         customer_id=customer_id,
@@ -100,12 +106,12 @@ def list_bookings(
     description=route_doc("booking.read"),
 )
 def by_reference(code: str) -> Json:
-    return service.get_by_reference(_caller(), code).public()
+    return queries.get_by_reference(_caller(), code).public()
 
 
 @app.get("/api/v1/bookings/<bookingId>", tags=TAGS, summary="A booking", description=route_doc("booking.read"))
 def get(bookingId: str) -> Json:
-    return service.get_booking(_caller(), bookingId).public()
+    return queries.get_booking(_caller(), bookingId).public()
 
 
 @app.put(
@@ -115,7 +121,7 @@ def get(bookingId: str) -> Json:
     description=route_doc("booking.update"),
 )
 def update(bookingId: str, body: BookingUpdate) -> Json:
-    return service.update_details(_caller(), bookingId, body).public()
+    return lifecycle.update_details(_caller(), bookingId, body).public()
 
 
 @app.post(
@@ -125,7 +131,7 @@ def update(bookingId: str, body: BookingUpdate) -> Json:
     description=route_doc("booking.update"),
 )
 def reschedule(bookingId: str, body: RescheduleRequest) -> Json:
-    return service.reschedule(_caller(), bookingId, body, reason=body.reason).public()
+    return reschedule_booking(_caller(), bookingId, body, reason=body.reason).public()
 
 
 @app.post(
@@ -135,7 +141,7 @@ def reschedule(bookingId: str, body: RescheduleRequest) -> Json:
     description=route_doc("booking.cancel"),
 )
 def cancel(bookingId: str, body: CancelRequest) -> Json:
-    cancelled = series.cancel(_caller(), bookingId, body)
+    cancelled = series_changes.cancel(_caller(), bookingId, body)
     return {"cancelled": [b.public() for b in cancelled]}
 
 
@@ -147,7 +153,7 @@ def delete(
     reason: Annotated[str, Query(max_length=500)] = "",
     notify_attendees: Annotated[bool, Query(alias="notifyAttendees")] = True,
 ) -> Json:
-    return service.cancel_booking(_caller(), bookingId, reason).public()
+    return lifecycle.cancel_booking(_caller(), bookingId, reason).public()
 
 
 @app.post(
@@ -157,7 +163,7 @@ def delete(
     description=route_doc("booking.decide"),
 )
 def confirm(bookingId: str, body: DecisionRequest) -> Json:
-    return service.decide(_caller(), bookingId, approve=True, reason=body.reason).public()
+    return lifecycle.decide(_caller(), bookingId, approve=True, reason=body.reason).public()
 
 
 @app.post(
@@ -167,7 +173,7 @@ def confirm(bookingId: str, body: DecisionRequest) -> Json:
     description=route_doc("booking.decide"),
 )
 def reject(bookingId: str, body: DecisionRequest) -> Json:
-    return service.decide(_caller(), bookingId, approve=False, reason=body.reason).public()
+    return lifecycle.decide(_caller(), bookingId, approve=False, reason=body.reason).public()
 
 
 @app.post(
@@ -177,7 +183,7 @@ def reject(bookingId: str, body: DecisionRequest) -> Json:
     description=route_doc("booking.decide"),
 )
 def no_show(bookingId: str, body: DecisionRequest) -> Json:
-    return service.mark_no_show(_caller(), bookingId, reason=body.reason).public()
+    return lifecycle.mark_no_show(_caller(), bookingId, reason=body.reason).public()
 
 
 @app.post(
@@ -187,7 +193,7 @@ def no_show(bookingId: str, body: DecisionRequest) -> Json:
     description=route_doc("booking.update"),
 )
 def add_exception(bookingId: str, body: ExceptionCreate) -> Response[Json]:
-    result = series.add_exception(_caller(), bookingId, body)
+    result = series_changes.add_exception(_caller(), bookingId, body)
     result["booking"] = result["booking"].public()
     return Response(201, "application/json", result)
 

@@ -152,7 +152,15 @@ def list_resources(
         page=page,
         available_from=available_from,
         available_to=available_to,
+        is_free=_is_free,
     )
+
+
+def _is_free(resource: Resource, frm: datetime, to: datetime, now: datetime) -> bool:
+    # Imported here: the catalog function only pays for the booking engine when a search asks about availability.
+    from slotwise.booking.availability import is_free
+
+    return is_free(resource, frm, to, now)
 
 
 @app.get(

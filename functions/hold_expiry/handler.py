@@ -7,8 +7,12 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from slotwise.booking.service import expire_lapsed
+from slotwise.booking.deadlines import expire_lapsed
 from slotwise.observability import logger, metrics
+from slotwise.payments import settlement
+
+# An expiring hold voids its open payment in the same transaction: the booking engine's money side.
+settlement.install()
 
 
 @logger.inject_lambda_context(clear_state=True)

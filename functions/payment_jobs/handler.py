@@ -8,7 +8,10 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from slotwise.observability import logger, metrics
-from slotwise.payments import reconcile
+from slotwise.payments import reconcile, settlement
+
+# The reconciler expires lapsed holds through the booking engine, which voids their payments with them.
+settlement.install()
 
 
 @logger.inject_lambda_context(clear_state=True)

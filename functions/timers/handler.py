@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from slotwise.booking.service import run_timers
+from slotwise.booking.deadlines import run_timers
 from slotwise.observability import logger, metrics
 
 

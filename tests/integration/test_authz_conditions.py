@@ -17,7 +17,7 @@ from slotwise import errors, ratelimit
 from slotwise.audit import admin, stats
 from slotwise.audit import log as audit_log
 from slotwise.audit.admin import StatusChange
-from slotwise.booking import service
+from slotwise.booking import create, deadlines, lifecycle
 from slotwise.booking.models import BookingCreate
 from slotwise.identity import status as accounts
 from slotwise.identity.models import Caller, User
@@ -186,16 +186,16 @@ def test_every_way_out_of_a_hold_closes_it_once(local_table: str) -> None:
     payment = make_resource(capacity=10, policy={"confirmation": "payment", "holdTtlSeconds": 60})
     user = Caller("holder", "customer")
 
-    confirmed = service.create_booking(user, request(approval.id), now=now).booking
-    rejected = service.create_booking(user, request(approval.id), now=now).booking
-    cancelled = service.create_booking(user, request(payment.id), now=now).booking
-    swept = service.create_booking(user, request(payment.id, START + timedelta(hours=2)), now=now).booking
+    confirmed = create.create_booking(user, request(approval.id), now=now).booking
+    rejected = create.create_booking(user, request(approval.id), now=now).booking
+    cancelled = create.create_booking(user, request(payment.id), now=now).booking
+    swept = create.create_booking(user, request(payment.id, START + timedelta(hours=2)), now=now).booking
     assert holds_of("holder") == 4
-    service.decide(Caller("vendor-1", "vendor"), confirmed.id, approve=True)
-    service.decide(Caller("vendor-1", "vendor"), rejected.id, approve=False)
-    service.cancel_booking(user, cancelled.id)
+    lifecycle.decide(Caller("vendor-1", "vendor"), confirmed.id, approve=True)
+    lifecycle.decide(Caller("vendor-1", "vendor"), rejected.id, approve=False)
+    lifecycle.cancel_booking(user, cancelled.id)
     assert holds_of("holder") == 1
-    assert service.expire_lapsed(now + timedelta(seconds=61)) == 1
+    assert deadlines.expire_lapsed(now + timedelta(seconds=61)) == 1
     assert holds_of("holder") == 0
     assert store_status(swept.id) == "expired"
     counted = stats.read()
@@ -220,12 +220,12 @@ def test_an_evicted_hold_is_closed_once_even_when_evicted_twice(local_table: str
     by the first, only released by the second."""
     room = make_resource(capacity=1, policy={"confirmation": "payment", "holdTtlSeconds": 60})
     now = datetime.now(UTC)
-    held = service.create_booking(Caller("first", "customer"), request(room.id), now=now).booking
+    held = create.create_booking(Caller("first", "customer"), request(room.id), now=now).booking
     assert holds_of("first") == 1
     later = now + timedelta(seconds=61)
-    service.create_booking(Caller("late", "customer"), request(room.id, START + timedelta(minutes=30), 30), now=later)
+    create.create_booking(Caller("late", "customer"), request(room.id, START + timedelta(minutes=30), 30), now=later)
     assert store_status(held.id) == "expired" and holds_of("first") == 0 and holds_of("late") == 1
-    service.create_booking(Caller("third", "customer"), request(room.id, START, 30), now=later)
+    create.create_booking(Caller("third", "customer"), request(room.id, START, 30), now=later)
     assert holds_of("first") == 0 and holds_of("third") == 1
     counted = stats.read()
     assert (counted["bookings_expired"], counted["bookings_held"]) == (1, 2)
@@ -240,13 +240,13 @@ def test_a_claim_evicting_too_many_holds_expires_them_first(local_table: str) ->
     room = make_resource(capacity=1, policy={"granuleMinutes": 15, "confirmation": "payment", "holdTtlSeconds": 60})
     now = datetime.now(UTC)
     lapsed = [
-        service.create_booking(
+        create.create_booking(
             Caller(f"h{i}", "customer"), request(room.id, START + timedelta(hours=2 * i), 15), now=now
         ).booking
         for i in range(5)
     ]
     later = now + timedelta(seconds=61)
-    long = service.create_booking(Caller("long", "customer"), request(room.id, START, 90 * 15), now=later).booking
+    long = create.create_booking(Caller("long", "customer"), request(room.id, START, 90 * 15), now=later).booking
     assert long.status == "held" and len(long.lock_keys) == 90
     assert [store_status(b.id) for b in lapsed] == ["expired"] * 5
     assert [holds_of(f"h{i}") for i in range(5)] == [0] * 5

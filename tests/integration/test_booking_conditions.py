@@ -10,10 +10,10 @@ from typing import Any
 import boto3
 import pytest
 
-from slotwise.booking import references, series, service, store
+from slotwise.booking import create, inventory, lifecycle, queries, references, series, store
 from slotwise.booking.models import BookingCreate, RecurringCreate
-from slotwise.booking.store import Transaction, TransactionFailed
 from slotwise.identity.models import Caller
+from slotwise.transaction import Transaction, TransactionFailed, execute
 from tests.support.catalog import make_resource
 from tests.support.http import call
 
@@ -58,21 +58,21 @@ def test_reference_collision_retries_with_a_new_code(local_table: str, monkeypat
     room = make_resource(capacity=2)
     codes = iter(["AAAAAA", "AAAAAA", "BBBBBB"])
     monkeypatch.setattr(references, "new_reference", lambda: next(codes))
-    first = service.create_booking(CUSTOMER, request(room.id)).booking
-    second = service.create_booking(CUSTOMER, request(room.id)).booking
+    first = create.create_booking(CUSTOMER, request(room.id)).booking
+    second = create.create_booking(CUSTOMER, request(room.id)).booking
     assert (first.reference, second.reference) == ("AAAAAA", "BBBBBB")
-    assert service.get_by_reference(CUSTOMER, "bbbbbb").id == second.id
+    assert queries.get_by_reference(CUSTOMER, "bbbbbb").id == second.id
     assert references.normalise("AAAAA0") is None
 
 
 def test_stale_version_cannot_overwrite_a_booking(local_table: str) -> None:
     room = make_resource()
-    booking = service.create_booking(CUSTOMER, request(room.id)).booking
-    service.cancel_booking(CUSTOMER, booking.id)
+    booking = create.create_booking(CUSTOMER, request(room.id)).booking
+    lifecycle.cancel_booking(CUSTOMER, booking.id)
     stale_write = Transaction()
-    stale_write.replace_booking(booking, booking.model_copy(update={"title": "from a stale read", "version": 2}))
+    store.replace_booking(stale_write, booking, booking.model_copy(update={"title": "from a stale read", "version": 2}))
     with pytest.raises(TransactionFailed) as failed:
-        store.execute(stale_write)
+        execute(stale_write)
     assert failed.value.failures[0].code == "ConditionalCheckFailed"
     stored = store.get_booking(booking.id)
     assert stored is not None and stored.status == "cancelled" and stored.title == ""
@@ -80,18 +80,18 @@ def test_stale_version_cannot_overwrite_a_booking(local_table: str) -> None:
 
 def test_releasing_what_is_not_held_is_refused(local_table: str) -> None:
     room = make_resource()
-    booking = service.create_booking(CUSTOMER, request(room.id)).booking
+    booking = create.create_booking(CUSTOMER, request(room.id)).booking
     tx = Transaction()
-    tx.release(room.id, booking.lock_keys[0], booking_id="someone-else", quantity=1)
+    inventory.release(tx, room.id, booking.lock_keys[0], booking_id="someone-else", quantity=1)
     with pytest.raises(TransactionFailed):
-        store.execute(tx)
+        execute(tx)
 
 
 def test_all_or_nothing_series_rolls_back_committed_chunks(local_table: str, monkeypatch: pytest.MonkeyPatch) -> None:
     room = make_resource(policy={"granuleMinutes": 15})
     # 40 daily 4-hour occurrences = 16 keys + 2 items each: several chunks of at most 90 items.
     last_day = START + timedelta(days=39)
-    blocker = service.create_booking(Caller("x", "customer"), request(room.id, last_day, 60)).booking
+    blocker = create.create_booking(Caller("x", "customer"), request(room.id, last_day, 60)).booking
 
     real_plan = series.plan
 
@@ -122,7 +122,7 @@ def test_series_reference_collision_retries_the_chunk(local_table: str, monkeypa
     room = make_resource()
     codes = iter(["CCCCCC", "CCCCCC", "DDDDDD", "EEEEEE"])
     monkeypatch.setattr(references, "new_reference", lambda: next(codes))
-    service.create_booking(CUSTOMER, request(room.id, START - timedelta(days=1)))  # takes CCCCCC
+    create.create_booking(CUSTOMER, request(room.id, START - timedelta(days=1)))  # takes CCCCCC
     data = RecurringCreate(
         resourceId=room.id, startTime=START, endTime=START + timedelta(minutes=30), recurrenceRule="FREQ=DAILY;COUNT=2"
     )

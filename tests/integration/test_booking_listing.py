@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import boto3
 import pytest
 
-from slotwise.booking import service
+from slotwise.booking import create, queries
 from slotwise.booking.models import Booking, BookingCreate
 from slotwise.identity.models import Caller
 from tests.support.catalog import make_resource
@@ -26,7 +26,7 @@ def made(caller: Caller, resource_id: str, hours: int, customer: str | None = No
     data = BookingCreate.model_validate(
         {"resourceId": resource_id, "startTime": start, "endTime": start + timedelta(hours=1), "customerId": customer}
     )
-    return service.create_booking(caller, data).booking
+    return create.create_booking(caller, data).booking
 
 
 def test_the_creator_index_pages_an_agents_bookings_in_start_order(local_table: str) -> None:
@@ -40,14 +40,14 @@ def test_the_creator_index_pages_an_agents_bookings_in_start_order(local_table: 
     pages: list[list[str]] = []
     cursor: str | None = None
     while True:
-        found, cursor = service.list_bookings(AGENT, limit=2, cursor=cursor)
+        found, cursor = queries.list_bookings(AGENT, limit=2, cursor=cursor)
         pages.append([b.id for b in found])
         if cursor is None:
             break
     assert [i for page in pages for i in page] == [mine[h].id for h in sorted(hours)]
     assert [len(page) for page in pages] == [2, 2, 1]
 
-    window, _ = service.list_bookings(
+    window, _ = queries.list_bookings(
         AGENT, created_by="me", frm=START + timedelta(hours=2), to=START + timedelta(hours=6)
     )
     assert [b.id for b in window] == [mine[h].id for h in (2, 4, 6)]

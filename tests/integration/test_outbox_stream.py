@@ -124,7 +124,7 @@ def test_a_record_the_bus_keeps_refusing_is_retried_then_dead_lettered(
 def test_concurrent_timer_runs_send_one_reminder_and_one_event(
     local_table: str, dynamodb_local: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from slotwise.booking.service import run_timers
+    from slotwise.booking.deadlines import run_timers
 
     room = make_resource()
     made = call("POST", "/api/v1/bookings", body=body(room.id), user="cust-1").body

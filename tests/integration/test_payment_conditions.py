@@ -17,16 +17,16 @@ import pytest
 from infra.local.functions import invoke
 from infra.local.streams import StreamPoller
 from slotwise import aws
-from slotwise.booking import service as booking_service
+from slotwise.booking import create, lifecycle
 from slotwise.booking import store as booking_store
-from slotwise.booking.models import BookingCreate
-from slotwise.booking.store import Transaction, TransactionFailed, execute
+from slotwise.booking.models import BookingCreate, BookingUpdate
 from slotwise.identity.models import Caller
 from slotwise.payments import processor, store
 from slotwise.payments import service as payments
 from slotwise.payments.models import PaymentCreate, WalletEntry
 from slotwise.payments.provider import use_provider
 from slotwise.topology import StreamConsumerSpec
+from slotwise.transaction import Transaction, TransactionFailed, execute
 from tests.integration.test_outbox_stream import Bus
 from tests.support.catalog import make_resource
 from tests.support.http import call
@@ -53,7 +53,7 @@ def provider(local_table: str) -> FakeProvider:
 
 def hold(resource_id: str, user: str = "cust", *, now: datetime | None = None) -> str:
     data = BookingCreate(resourceId=resource_id, startTime=START, endTime=START + timedelta(hours=1))
-    return booking_service.create_booking(Caller(user, "customer"), data, now=now).booking.id
+    return create.create_booking(Caller(user, "customer"), data, now=now).booking.id
 
 
 def paid_room(ttl: int = 900) -> str:
@@ -268,9 +268,9 @@ def test_payment_and_refund_versions_and_the_attempt_pointer_refuse_stale_writer
     # A new payment cannot start for a booking that changed since it was read.
     booking = booking_store.get_booking(booking_id)
     assert booking is not None
-    booking_service.update_details(CUSTOMER, booking_id, booking_service.BookingUpdate(title="moved on"))
+    lifecycle.update_details(CUSTOMER, booking_id, BookingUpdate(title="moved on"))
     tx = Transaction()
-    tx.check_booking(booking)
+    booking_store.check_booking(tx, booking)
     with pytest.raises(TransactionFailed) as moved:
         execute(tx)
     assert moved.value.of_kind("booking")

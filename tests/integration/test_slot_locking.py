@@ -14,7 +14,8 @@ from datetime import UTC, datetime, timedelta
 import boto3
 import pytest
 
-from slotwise.booking import service
+from slotwise.booking import create, deadlines
+from slotwise.booking.models import BookingCreate
 from slotwise.identity.models import Caller
 from tests.support.catalog import make_resource
 from tests.support.http import ApiResponse, call
@@ -155,9 +156,9 @@ def test_expired_hold_is_reclaimed_at_once(local_table: str) -> None:
     room = make_resource(capacity=1, policy={"confirmation": "payment", "holdTtlSeconds": 60})
     start = DAY + timedelta(days=5)
     now = datetime.now(UTC)
-    held = service.create_booking(
+    held = create.create_booking(
         Caller("holder", "customer"),
-        service.BookingCreate(resourceId=room.id, startTime=start, endTime=start + timedelta(hours=1)),
+        BookingCreate(resourceId=room.id, startTime=start, endTime=start + timedelta(hours=1)),
         now=now,
     ).booking
     assert held.status == "held"
@@ -165,9 +166,9 @@ def test_expired_hold_is_reclaimed_at_once(local_table: str) -> None:
     assert blocked.status == 409 and held.id in blocked.body["conflicts"][0]["bookingIds"]
 
     later = now + timedelta(seconds=61)
-    taken = service.create_booking(
+    taken = create.create_booking(
         Caller("late", "customer"),
-        service.BookingCreate(
+        BookingCreate(
             resourceId=room.id, startTime=start + timedelta(minutes=30), endTime=start + timedelta(minutes=60)
         ),
         now=later,
@@ -176,10 +177,10 @@ def test_expired_hold_is_reclaimed_at_once(local_table: str) -> None:
     lapsed = call("GET", f"/api/v1/bookings/{held.id}", user="holder").body
     assert lapsed["status"] == "expired"
     # The first half-hour still carries the lapsed holder; a claim evicts it too, and the sweeper finds nothing.
-    assert service.expire_lapsed(later) == 0
-    again = service.create_booking(
+    assert deadlines.expire_lapsed(later) == 0
+    again = create.create_booking(
         Caller("third", "customer"),
-        service.BookingCreate(resourceId=room.id, startTime=start, endTime=start + timedelta(minutes=30)),
+        BookingCreate(resourceId=room.id, startTime=start, endTime=start + timedelta(minutes=30)),
         now=later,
     ).booking
     assert again.status == "held"
@@ -189,13 +190,13 @@ def test_sweeper_releases_lapsed_holds(local_table: str) -> None:
     room = make_resource(capacity=1, policy={"confirmation": "approval", "holdTtlSeconds": 60})
     start = DAY + timedelta(days=6)
     now = datetime.now(UTC)
-    held = service.create_booking(
+    held = create.create_booking(
         Caller("holder", "customer"),
-        service.BookingCreate(resourceId=room.id, startTime=start, endTime=start + timedelta(hours=1)),
+        BookingCreate(resourceId=room.id, startTime=start, endTime=start + timedelta(hours=1)),
         now=now,
     ).booking
-    assert service.expire_lapsed(now) == 0
-    assert service.expire_lapsed(now + timedelta(seconds=61)) == 1
+    assert deadlines.expire_lapsed(now) == 0
+    assert deadlines.expire_lapsed(now + timedelta(seconds=61)) == 1
     assert call("GET", f"/api/v1/bookings/{held.id}", user="holder").body["status"] == "expired"
     client = boto3.client("dynamodb")
     slots = client.query(

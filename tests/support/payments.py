@@ -8,9 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from devstack import stripe_events
-from slotwise.booking.store import Transaction, execute
-from slotwise.payments import store
+from slotwise.payments import store, stripe_events
 from slotwise.payments.models import Payment, Refund, WalletEntry
 from slotwise.payments.provider import (
     PaymentRequest,
@@ -19,6 +17,7 @@ from slotwise.payments.provider import (
     RefundRequest,
 )
 from slotwise.settings import get_settings
+from slotwise.transaction import Transaction, execute
 
 
 def _id(prefix: str, key: str) -> str:

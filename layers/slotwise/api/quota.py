@@ -24,8 +24,9 @@ Middleware = Callable[[APIGatewayHttpResolver, NextMiddleware], Response[Any]]
 def request_quota_middleware(*, writes_in_transaction: bool = False) -> Middleware:
     """A middleware with its own leases (one per resolver, so one per function instance).
 
-    `writes_in_transaction`: the function's write routes commit through `slotwise.booking.store.execute`, so a
-    write that finds no local lease lets its own transaction take the token instead of a call of its own.
+    `writes_in_transaction`: the function's write routes commit booking transactions that take the token
+    (`slotwise.booking.changes.charge_request`), so a write that finds no local lease lets its own transaction take
+    it instead of a call of its own.
     """
     leases = ratelimit.RequestQuota()
 

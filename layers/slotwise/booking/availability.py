@@ -15,10 +15,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from slotwise import errors
-from slotwise.booking import access, rules, store
+from slotwise.booking import access, store
+from slotwise.booking.inventory import Holder, slot_items
+from slotwise.booking.keys import lock_keys, span_key_range
 from slotwise.booking.models import BookingTimes
-from slotwise.booking.service import bookable_resource, price_of, window_of
-from slotwise.booking.store import Holder
+from slotwise.booking.policy import candidate_windows, check_policy
+from slotwise.booking.pricing import price_of
+from slotwise.booking.resources import bookable_resource
+from slotwise.booking.windows import Window, window_for, window_of
 from slotwise.catalog.models import Resource
 from slotwise.identity import permissions
 from slotwise.identity.models import Caller
@@ -42,19 +46,19 @@ def key_states(held: dict[str, list[Holder]], keys: Sequence[str], now_epoch: in
     return states
 
 
-def _policy_problem(resource: Resource, window: rules.Window, quantity: int, now: datetime) -> dict[str, str] | None:
+def _policy_problem(resource: Resource, window: Window, quantity: int, now: datetime) -> dict[str, str] | None:
     try:
-        rules.check_policy(resource, window, quantity, now)
+        check_policy(resource, window, quantity, now)
     except errors.ValidationFailed as broken:
         return {"code": broken.code, "detail": broken.detail}
     return None
 
 
 def assess(
-    resource: Resource, window: rules.Window, quantity: int, held: dict[str, list[Holder]], now: datetime
+    resource: Resource, window: Window, quantity: int, held: dict[str, list[Holder]], now: datetime
 ) -> dict[str, Any]:
     """Availability of one window given the inventory already read."""
-    keys = rules.lock_keys(resource, window)
+    keys = lock_keys(resource, window)
     states = key_states(held, keys, int(now.timestamp()))
     conflicts = [
         {"slot": key, "bookingIds": list(state.holders), "available": max(resource.capacity - state.taken, 0)}
@@ -73,9 +77,9 @@ def assess(
     }
 
 
-def _read(resource: Resource, windows: Sequence[rules.Window]) -> dict[str, list[Holder]]:
-    low, high = rules.span_key_range(resource, windows)
-    return store.slot_items(resource.id, low, high)
+def _read(resource: Resource, windows: Sequence[Window]) -> dict[str, list[Holder]]:
+    low, high = span_key_range(resource, windows)
+    return slot_items(resource.id, low, high)
 
 
 def _describe_conflicts(caller: Caller, resource: Resource, report: dict[str, Any]) -> None:
@@ -139,11 +143,11 @@ def free_slots(
     if to - frm > timedelta(days=MAX_GRID_DAYS):
         raise errors.ValidationFailed(f"Ask for at most {MAX_GRID_DAYS} days at a time.", code="range_too_long")
     resource = _resource(caller, resource_id)
-    windows = rules.candidate_windows(resource, frm, to, now)
+    windows = candidate_windows(resource, frm, to, now)
     held = _read(resource, windows) if windows else {}
     slots = []
     for window in windows:
-        states = key_states(held, rules.lock_keys(resource, window), int(now.timestamp()))
+        states = key_states(held, lock_keys(resource, window), int(now.timestamp()))
         remaining = min(resource.capacity - s.taken for s in states.values())
         if remaining >= quantity:
             slots.append(
@@ -160,15 +164,15 @@ def is_free(resource: Resource, frm: datetime, to: datetime, now: datetime) -> b
     """Could this resource take one booking covering [frm, to)? (the catalog's availableFrom/availableTo filter)"""
     try:
         if resource.policy.unit == "night":
-            window = rules.window_for(
+            window = window_for(
                 resource, check_in=frm.astimezone(resource.zone).date(), check_out=to.astimezone(resource.zone).date()
             )
         elif resource.policy.unit == "fixed":
-            window = rules.window_for(resource)
+            window = window_for(resource)
             if window.start < frm or window.end > to:
                 return False
         else:
-            window = rules.window_for(resource, start=frm, end=to)
+            window = window_for(resource, start=frm, end=to)
         report = assess(resource, window, 1, _read(resource, [window]), now)
     except errors.ValidationFailed:
         return False

@@ -1,5 +1,5 @@
 """The claim loop: run a slot-locking transaction, learn from its cancellation reasons, and retry only when that
-can change the outcome (a lost race, a lapsed hold to evict, a reference that collided).
+can change the outcome (a lost race, a lapsed hold to evict).
 
 A failed condition on live inventory is final: it becomes a 409 naming the lock keys and the bookings that hold
 them. Nothing here reads inventory before writing; what the transaction saw is what it reports.
@@ -7,6 +7,10 @@ them. Nothing here reads inventory before writing; what the transaction saw is w
 A failed hold-cap condition (the claimant already has as many active holds as their tier allows) is final too:
 429 `active_holds_exceeded`. When evicting lapsed holds would take the transaction past DynamoDB's 100 items,
 those holds are expired first, each in its own transaction (`expire_separately`), and the claim runs again.
+
+Any other failed condition (idempotency key, reference, the booking itself, the hold cap) ends `run` with an
+explicit `Refused` outcome: the caller answers a replay, retries with a new reference (passing the same state on,
+so the attempt budget is shared), or raises `refusal(...)`.
 """
 
 from __future__ import annotations
@@ -15,15 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from slotwise import errors
-from slotwise.booking.store import (
-    Holder,
-    TooManyItems,
-    Transaction,
-    TransactionFailed,
-    backoff,
-    execute,
-    holders_of,
-)
+from slotwise.booking.inventory import Holder, holders_of
+from slotwise.transaction import TooManyItems, Transaction, TransactionFailed, backoff, execute
 
 MAX_ATTEMPTS = 12
 
@@ -70,10 +67,12 @@ class SlotConflict:
 
 @dataclass
 class ClaimState:
-    """What earlier attempts taught: holders to evict per lock key, and which of them are already `expired`."""
+    """What earlier attempts taught: holders to evict per lock key, which of them are already `expired`, and how
+    many attempts the claim has used (a caller that retries after a `Refused` passes the same state on)."""
 
     evictions: dict[str, list[Holder]] = field(default_factory=dict)
     already_expired: set[str] = field(default_factory=set)
+    attempt: int = 0
 
     def evicted_bookings(self) -> dict[str, Holder]:
         """One holder entry per lapsed booking to mark expired in this transaction (not those already expired)."""
@@ -84,9 +83,31 @@ class ClaimState:
                     found.setdefault(holder.booking_id, holder)
         return found
 
+    def lapsed(self) -> list[str]:
+        return sorted({h.booking_id for holders in self.evictions.values() for h in holders})
+
+    def forget_evictions(self) -> None:
+        self.evictions.clear()
+        self.already_expired.clear()
+
+
+@dataclass(frozen=True)
+class Committed:
+    """The claim's transaction committed."""
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A condition on something other than inventory failed (idempotency key, reference, the booking itself, the
+    hold cap): the caller decides whether that is a replay, a retry with new values, or the answer."""
+
+    failed: TransactionFailed
+
+
+Outcome = Committed | Refused
+COMMITTED = Committed()
 
 Build = Callable[[ClaimState], Transaction]
-OnOtherFailure = Callable[[TransactionFailed], bool]
 ExpireSeparately = Callable[[list[str]], None]
 
 
@@ -97,21 +118,24 @@ def run(
     quantity: int,
     capacity: int,
     now_epoch: int,
-    on_other_failure: OnOtherFailure | None = None,
+    state: ClaimState | None = None,
     expire_separately: ExpireSeparately | None = None,
-) -> None:
-    """Commit `build(state)`; `on_other_failure` handles non-inventory failures (True: retry, else raise)."""
-    state = ClaimState()
-    for attempt in range(MAX_ATTEMPTS):
+) -> Outcome:
+    """Commit `build(state)`, retrying lost races and evictions; a failed condition on inventory raises
+    SlotUnavailable, one on anything else comes back as `Refused`."""
+    state = state or ClaimState()
+    while state.attempt < MAX_ATTEMPTS:
+        attempt = state.attempt
+        state.attempt += 1
         try:
             execute(build(state))
-            return
+            return COMMITTED
         except TooManyItems:
-            lapsed = sorted({h.booking_id for holders in state.evictions.values() for h in holders})
+            lapsed = state.lapsed()
             if not lapsed or expire_separately is None:
                 raise
             expire_separately(lapsed)
-            state = ClaimState()
+            state.forget_evictions()
             continue
         except TransactionFailed as failed:
             if failed.only_contention:
@@ -121,12 +145,7 @@ def run(
             if any(
                 f.tag.kind not in ("slot", "evicted") for f in failed.failures if f.code == "ConditionalCheckFailed"
             ):
-                if on_other_failure is not None and on_other_failure(failed):
-                    continue
-                capped = failed.of_kind("hold_cap")
-                if capped:
-                    raise ActiveHoldsExceeded(capped[0].item) from failed
-                raise
+                return Refused(failed)
             conflicts = _learn(
                 failed, state, booking_id=booking_id, quantity=quantity, capacity=capacity, now_epoch=now_epoch
             )
@@ -140,6 +159,15 @@ def run(
             # Only lost races (and no failed condition) remain.
             backoff(attempt)
     raise errors.Conflict("The slot is being booked by many people at once; try again.", code="slot_contended")
+
+
+def refusal(failed: TransactionFailed) -> Exception:
+    """The error a `Refused` claim ends with when its caller has no better answer: the hold cap's 429, else the
+    failure itself."""
+    capped = failed.of_kind("hold_cap")
+    if capped:
+        return ActiveHoldsExceeded(capped[0].item)
+    return failed
 
 
 def _learn(

@@ -1,5 +1,5 @@
-"""Recurring bookings: an RRULE expanded in the resource's wall-clock time, claimed all-or-nothing or skipping
-conflicts, with per-date exceptions and cancellation from a date on.
+"""Booking a recurring series: an RRULE expanded in the resource's wall-clock time, claimed all-or-nothing or
+skipping conflicts (per-date exceptions and cancellation from a date on: `slotwise.booking.series_changes`).
 
 A series larger than one transaction is claimed in chunks; all-or-nothing rolls committed chunks back if a later
 one loses a race, so a failed series leaves no booking behind.
@@ -13,37 +13,47 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from slotwise import errors, ratelimit
 from slotwise.audit import log as audit
-from slotwise.booking import access, availability, claims, recurrence, references, rules, service, store
+from slotwise.booking import access, availability, claims, recurrence, references
+from slotwise.booking.changes import (
+    add_claims,
+    add_evictions,
+    add_new_booking,
+    add_status_change,
+    charge_request,
+    release_all,
+)
+from slotwise.booking.create import new_booking
+from slotwise.booking.deadlines import expire_each
+from slotwise.booking.inventory import slot_items
+from slotwise.booking.keys import span_key_range
 from slotwise.booking.models import (
-    HOLDING,
     Booking,
     BookingTimes,
-    BookingUpdate,
-    CancelRequest,
-    ExceptionCreate,
     RecurringCreate,
 )
-from slotwise.booking.store import Tag, Transaction, TransactionFailed
+from slotwise.booking.resources import bookable_resource
+from slotwise.booking.store import delete_booking
+from slotwise.booking.windows import Window, now_utc, window_for
 from slotwise.catalog.models import Resource
-from slotwise.data.codec import to_value
-from slotwise.data.dynamo import table_name
 from slotwise.identity import permissions
 from slotwise.identity.models import Caller
 from slotwise.models import iso
+from slotwise.transaction import MAX_TRANSACTION_ITEMS, Tag, Transaction, execute
 
-# Items per chunk, leaving room for evictions of lapsed holds found on the way.
-CHUNK_ITEMS = 90
+# Items each chunk's transaction leaves free for evicting lapsed holds found on the way (one item each); the
+# chunk's size is what `Transaction.size()` counts, side items (hold counter, stats, audit, quota) included.
+EVICTION_ROOM = 6
 
 
 @dataclass(frozen=True)
 class Planned:
     occurrence: recurrence.Occurrence
-    window: rules.Window
+    window: Window
     report: dict[str, Any]
 
     @property
@@ -73,9 +83,9 @@ def plan(resource: Resource, times: BookingTimes, rule: str | None, quantity: in
         occurrences = [recurrence.Occurrence(first, end.astimezone(resource.zone), first.date())]
     if not occurrences:
         raise errors.ValidationFailed("The recurrence rule produces no occurrence.", code="no_occurrences")
-    windows = [rules.window_for(resource, start=o.start, end=o.end) for o in occurrences]
-    low, high = rules.span_key_range(resource, windows)
-    held = store.slot_items(resource.id, low, high)
+    windows = [window_for(resource, start=o.start, end=o.end) for o in occurrences]
+    low, high = span_key_range(resource, windows)
+    held = slot_items(resource.id, low, high)
     return [
         Planned(o, w, availability.assess(resource, w, quantity, held, now))
         for o, w in zip(occurrences, windows, strict=True)
@@ -84,7 +94,7 @@ def plan(resource: Resource, times: BookingTimes, rule: str | None, quantity: in
 
 def conflicts(caller: Caller, resource_id: str, times: BookingTimes, rule: str | None, now: datetime) -> dict[str, Any]:
     permissions.require(caller, "availability.read")
-    resource = access.resource_visible(caller, service.bookable_resource(resource_id), resource_id)
+    resource = access.resource_visible(caller, bookable_resource(resource_id), resource_id)
     planned = plan(resource, times, rule, 1, now)
     blocked = [p.as_json() for p in planned if not p.ok]
     return {"resourceId": resource.id, "occurrences": len(planned), "hasConflicts": bool(blocked), "conflicts": blocked}
@@ -119,28 +129,23 @@ def _series_item(
     }
 
 
-def _chunks(bookings: list[Booking]) -> list[list[Booking]]:
-    chunks: list[list[Booking]] = [[]]
-    size = 0
-    for booking in bookings:
-        cost = 2 + len(booking.lock_keys)
-        if chunks[-1] and size + cost > CHUNK_ITEMS:
-            chunks.append([])
-            size = 0
-        chunks[-1].append(booking)
-        size += cost
-    return [c for c in chunks if c]
-
-
-def _claim_chunk(
-    caller: Caller, series_id: str, chunk: list[Booking], capacity: int, hold_cap: int | None, now: datetime
+def _add_occurrence(
+    tx: Transaction, booking: Booking, capacity: int, hold_cap: int | None, state: claims.ClaimState
 ) -> None:
+    add_new_booking(tx, booking, hold_cap=hold_cap)
+    add_claims(tx, booking, booking.lock_keys, state, capacity)
+
+
+def _book_chunk(
+    caller: Caller, series_id: str, chunk: list[Booking], capacity: int, hold_cap: int | None, now: datetime
+) -> claims.Build:
+    """The transaction that books one chunk, given what earlier attempts learned."""
+
     def build(state: claims.ClaimState) -> Transaction:
         tx = Transaction()
         for booking in chunk:
-            service.add_new_booking(tx, booking, hold_cap=hold_cap)
-            service.add_claims(tx, booking, booking.lock_keys, state, capacity)
-        evicted = service.add_evictions(tx, state, now)
+            _add_occurrence(tx, booking, capacity, hold_cap, state)
+        evicted = add_evictions(tx, state, now)
         tx.audit(
             audit.entry(
                 caller,
@@ -151,47 +156,79 @@ def _claim_chunk(
                 detail={"bookingIds": [b.id for b in chunk], "evicted": evicted or None},
             )
         )
+        charge_request(tx)
         return tx
 
-    def new_references(failed: TransactionFailed) -> bool:
-        collided = {f.tag.key for f in failed.of_kind("reference")}
+    return build
+
+
+def _chunks(
+    caller: Caller, series_id: str, bookings: list[Booking], capacity: int, hold_cap: int | None, now: datetime
+) -> list[list[Booking]]:
+    """Consecutive bookings per transaction: as many as the transaction's own count allows with EVICTION_ROOM
+    to spare (a booking too big for that alone still gets a chunk; `execute` refuses anything over 100)."""
+    chunks: list[list[Booking]] = []
+    trial = Transaction()
+    for booking in bookings:
+        if chunks:
+            _add_occurrence(trial, booking, capacity, hold_cap, claims.ClaimState())
+            if trial.size() <= MAX_TRANSACTION_ITEMS - EVICTION_ROOM:
+                chunks[-1].append(booking)
+                continue
+        # The booking opens a chunk: a transaction with it alone and the side items every chunk carries.
+        trial = _book_chunk(caller, series_id, [booking], capacity, hold_cap, now)(claims.ClaimState())
+        chunks.append([booking])
+    return chunks
+
+
+def _claim_chunk(
+    caller: Caller, series_id: str, chunk: list[Booking], capacity: int, hold_cap: int | None, now: datetime
+) -> None:
+    """Book one chunk; a reference that collided is drawn again (in place) and the claim goes on."""
+    state = claims.ClaimState()
+    while True:
+        outcome = claims.run(
+            _book_chunk(caller, series_id, chunk, capacity, hold_cap, now),
+            booking_id="",
+            quantity=chunk[0].quantity,
+            capacity=capacity,
+            now_epoch=int(now.timestamp()),
+            state=state,
+            expire_separately=lambda ids: expire_each(ids, now),
+        )
+        if isinstance(outcome, claims.Committed):
+            return
+        collided = {f.tag.key for f in outcome.failed.of_kind("reference")}
+        if not collided:
+            raise claims.refusal(outcome.failed) from outcome.failed
         for index, booking in enumerate(chunk):
             if booking.reference in collided:
                 chunk[index] = booking.model_copy(update={"reference": references.new_reference()})
-        return bool(collided)
-
-    claims.run(
-        build,
-        booking_id="",
-        quantity=chunk[0].quantity,
-        capacity=capacity,
-        now_epoch=int(now.timestamp()),
-        on_other_failure=new_references,
-        expire_separately=lambda ids: service.expire_each(ids, now),
-    )
 
 
-def _roll_back(caller: Caller, series_id: str, bookings: list[Booking], now: datetime) -> None:
-    for chunk in _chunks(bookings):
+def _roll_back(caller: Caller, series_id: str, chunks: list[list[Booking]], now: datetime) -> None:
+    """Undo committed chunks, one transaction each (deleting costs a chunk what booking it did, evictions aside)."""
+    for chunk in chunks:
         tx = Transaction()
         for booking in chunk:
-            tx.delete_booking(booking)
+            delete_booking(tx, booking)
             tx.delete_key(Tag("reference", booking.reference), f"REF#{booking.reference}", "REF")
-            service._release_all(tx, booking)
-            service.add_status_change(tx, booking, None)
+            release_all(tx, booking)
+            add_status_change(tx, booking, None)
         tx.audit(
             audit.entry(
                 caller, "series.rollback", "series", series_id, at=now, detail={"bookingIds": [b.id for b in chunk]}
             )
         )
-        store.execute(tx)
+        charge_request(tx)
+        execute(tx)
 
 
 def create_series(caller: Caller, data: RecurringCreate, now: datetime | None = None) -> dict[str, Any]:
-    now = now or service.now_utc()
+    now = now or now_utc()
     permissions.require(caller, "booking.create")
     customer = access.customer_for(caller, data.customer_id, data.created_by)
-    resource = access.resource_visible(caller, service.bookable_resource(data.resource_id), data.resource_id)
+    resource = access.resource_visible(caller, bookable_resource(data.resource_id), data.resource_id)
     hold_cap = ratelimit.active_hold_cap(caller)
     planned = plan(resource, data, data.recurrence_rule, data.quantity, now)
     blocked = [p for p in planned if not p.ok]
@@ -208,7 +245,7 @@ def create_series(caller: Caller, data: RecurringCreate, now: datetime | None = 
     ratelimit.booking_write(caller)
     series_id = str(uuid.uuid4())
     bookings = [
-        service.new_booking(
+        new_booking(
             resource,
             p.window,
             data,
@@ -226,14 +263,14 @@ def create_series(caller: Caller, data: RecurringCreate, now: datetime | None = 
         while bookings[index].reference in seen:
             bookings[index] = bookings[index].model_copy(update={"reference": references.new_reference()})
         seen.add(bookings[index].reference)
-    committed: list[Booking] = []
+    committed: list[list[Booking]] = []
     skipped: list[dict[str, Any]] = [p.as_json() for p in blocked]
-    for planned_chunk in _chunks(bookings):
+    for planned_chunk in _chunks(caller, series_id, bookings, resource.capacity, hold_cap, now):
         chunk = planned_chunk
         while chunk:
             try:
                 _claim_chunk(caller, series_id, chunk, resource.capacity, hold_cap, now)
-                committed.extend(chunk)
+                committed.append(chunk)
                 break
             except claims.ActiveHoldsExceeded:
                 _roll_back(caller, series_id, committed, now)
@@ -255,7 +292,8 @@ def create_series(caller: Caller, data: RecurringCreate, now: datetime | None = 
                     for b in losers
                 )
                 chunk = [b for b in chunk if b not in losers]
-    occurrences = {str(b.occurrence_date): b.id for b in committed}
+    created = [booking for chunk in committed for booking in chunk]
+    occurrences = {str(b.occurrence_date): b.id for b in created}
     tx = Transaction()
     tx.put_new(
         Tag("other", series_id), _series_item(series_id, resource, data, customer, caller, now, occurrences, "active")
@@ -270,118 +308,11 @@ def create_series(caller: Caller, data: RecurringCreate, now: datetime | None = 
             detail={
                 "resourceId": resource.id,
                 "customerId": customer,
-                "created": len(committed),
+                "created": len(created),
                 "skipped": len(skipped),
             },
         )
     )
-    store.execute(tx)
-    return {"seriesId": series_id, "created": committed, "conflicts": skipped}
-
-
-def _series(caller: Caller, any_id: str) -> dict[str, Any]:
-    """A series by its id or by the id of one of its occurrences."""
-    record = store.get_plain(f"SERIES#{any_id}", "SERIES")
-    if record is None:
-        booking = store.get_booking(any_id)
-        if booking is not None and booking.series_id and access.can_view(caller, booking):
-            record = store.get_plain(f"SERIES#{booking.series_id}", "SERIES")
-    visible = record is not None and (
-        permissions.allows(caller, "booking.view_any")
-        or caller.user_id in {record["customerId"], record["createdBy"], record["vendorId"]}
-    )
-    if record is None or not visible:
-        raise errors.NotFound(f"No recurring booking {any_id}.", code="series_not_found")
-    return record
-
-
-def _record_exception(caller: Caller, series_id: str, entry: dict[str, Any], now: datetime) -> None:
-    tx = Transaction()
-    tx._add(
-        Tag("other", series_id),
-        {
-            "Update": {
-                "TableName": table_name(),
-                "Key": {"PK": {"S": f"SERIES#{series_id}"}, "SK": {"S": "SERIES"}},
-                "UpdateExpression": "SET #exceptions = list_append(#exceptions, :entry)",
-                "ExpressionAttributeNames": {"#exceptions": "exceptions"},
-                "ExpressionAttributeValues": {":entry": {"L": [to_value(entry)]}},
-            }
-        },
-    )
-    tx.audit(
-        audit.entry(
-            caller,
-            "series.exception",
-            "series",
-            series_id,
-            at=now,
-            detail={k: entry[k] for k in ("exceptionType", "exceptionDate", "bookingId")},
-        )
-    )
-    store.execute(tx)
-
-
-def add_exception(caller: Caller, any_id: str, data: ExceptionCreate, now: datetime | None = None) -> dict[str, Any]:
-    now = now or service.now_utc()
-    permissions.require(caller, "booking.update")
-    series = _series(caller, any_id)
-    occurrence_id = series["occurrences"].get(data.exception_date.isoformat())
-    if occurrence_id is None:
-        raise errors.NotFound(f"The series has no occurrence on {data.exception_date}.", code="occurrence_not_found")
-    if data.exception_type == "cancelled":
-        booking = service.cancel_booking(caller, occurrence_id, data.reason or "exception", now)
-    else:
-        booking = service.get_booking(caller, occurrence_id)
-        if data.new_start_time and data.new_end_time:
-            booking = service.reschedule(
-                caller,
-                occurrence_id,
-                BookingTimes(start_time=data.new_start_time, end_time=data.new_end_time),
-                reason=data.reason,
-                now=now,
-            )
-        if data.new_title is not None:
-            details = BookingUpdate(
-                title=data.new_title,
-                description=booking.description,
-                attendees=booking.attendees,
-                guests=booking.guests,
-                metadata=booking.metadata,
-            )
-            booking = service.update_details(caller, occurrence_id, details, now=now)
-    entry = {
-        "exceptionType": data.exception_type,
-        "exceptionDate": data.exception_date.isoformat(),
-        "reason": data.reason,
-        "bookingId": occurrence_id,
-        "at": now.isoformat(),
-        "by": caller.user_id,
-    }
-    _record_exception(caller, series["id"], entry, now)
-    return {"seriesId": series["id"], "exception": entry, "booking": booking}
-
-
-def cancel(caller: Caller, booking_id: str, request: CancelRequest, now: datetime | None = None) -> list[Booking]:
-    """Cancel one booking, or a series occurrence and every later one."""
-    now = now or service.now_utc()
-    permissions.require(caller, "booking.cancel")
-    if request.scope == "this":
-        return [service.cancel_booking(caller, booking_id, request.reason, now, refund_to=request.refund_to)]
-    booking = service.get_booking(caller, booking_id)
-    if not booking.series_id or booking.occurrence_date is None:
-        raise errors.ValidationFailed(
-            "Only an occurrence of a recurring booking has following ones.", code="not_a_series"
-        )
-    series = _series(caller, booking.series_id)
-    start: date = booking.occurrence_date
-    cancelled = []
-    for day, occurrence_id in sorted(series["occurrences"].items()):
-        if date.fromisoformat(day) < start:
-            continue
-        occurrence = store.get_booking(occurrence_id)
-        if occurrence is not None and occurrence.status in HOLDING:
-            cancelled.append(
-                service.cancel_booking(caller, occurrence_id, request.reason, now, refund_to=request.refund_to)
-            )
-    return cancelled
+    charge_request(tx)
+    execute(tx)
+    return {"seriesId": series_id, "created": created, "conflicts": skipped}

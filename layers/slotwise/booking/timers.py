@@ -5,7 +5,7 @@ booking's transaction, so a crash between them loses or orphans it, and every re
 have to delete and create schedules. Here the booking item itself carries its next deadline in the sparse GSI3
 (`TIMER#<shard>` / `<due epoch>#<booking id>`, written by the same transaction as every change), so a cancelled
 booking leaves the index and a rescheduled one is re-planned by construction. A job every minute reads what is
-due (`slotwise.booking.service.run_timers`), re-reads each booking and acts only if it still is that deadline:
+due (`slotwise.booking.deadlines.run_timers`), re-reads each booking and acts only if it still is that deadline:
 
   reminder   marked in `timersDone` with a conditional write on the version read (at most once), together with
              `lastReminder`; the publisher turns that change into one `booking.reminder` event (never lost: it

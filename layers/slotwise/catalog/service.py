@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 from slotwise import errors
 from slotwise.audit import log as audit
-from slotwise.catalog import repository
+from slotwise.catalog import bookable, repository
 from slotwise.catalog.models import (
     CursorPagination,
     PagePagination,
@@ -173,7 +173,7 @@ def create_resource(caller: Caller, data: ResourceInput, now: datetime | None = 
         updated_at=now,
         **data.model_dump(),
     )
-    _check_bookable(resource)
+    bookable.check_bookable(resource)
     repository.create_resource(
         resource,
         audit=audit.entry(
@@ -188,24 +188,6 @@ def create_resource(caller: Caller, data: ResourceInput, now: datetime | None = 
     return resource
 
 
-def _check_bookable(resource: Resource) -> None:
-    """Refuse a policy no booking could satisfy: a granule the timezone's offset changes would misalign, or a
-    minimum booking (with its buffers) larger than one transaction can claim."""
-    from slotwise.booking import rules  # the catalog function loads the booking rules only when it writes
-
-    policy = resource.policy
-    if policy.unit != "minutes":
-        return
-    rules.check_granule_fits_timezone(policy.granule_minutes, resource.timezone)
-    smallest = policy.min_units + (policy.buffer_before_minutes + policy.buffer_after_minutes) // policy.granule_minutes
-    if smallest > rules.MAX_LOCK_KEYS:
-        raise errors.ValidationFailed(
-            f"The shortest booking this policy allows needs {smallest} slots of {policy.granule_minutes} minutes "
-            f"(buffers included); one booking can claim at most {rules.MAX_LOCK_KEYS}. Use a longer granule.",
-            code="policy_unbookable",
-        )
-
-
 def get_resource(caller: Caller, resource_id: str) -> Resource:
     permissions.require(caller, "catalog.read")
     resource = repository.get_resource(resource_id)
@@ -217,7 +199,14 @@ def get_resource(caller: Caller, resource_id: str) -> Resource:
 MAX_AVAILABILITY_PAGE = 50
 
 
-def _availability_filter(frm: datetime | None, to: datetime | None, limit: int) -> Callable[[Resource], bool] | None:
+# Could a resource take one booking covering [from, to) at `now`? The booking engine answers
+# (`slotwise.booking.availability.is_free`); the catalog function passes it in, as the catalog sits below bookings.
+FreeCheck = Callable[[Resource, datetime, datetime, datetime], bool]
+
+
+def _availability_filter(
+    frm: datetime | None, to: datetime | None, limit: int, is_free: FreeCheck | None
+) -> Callable[[Resource], bool] | None:
     if frm is None and to is None:
         return None
     if frm is None or to is None:
@@ -230,9 +219,8 @@ def _availability_filter(frm: datetime | None, to: datetime | None, limit: int) 
         raise errors.ValidationFailed(
             f"With an availability window, limit is at most {MAX_AVAILABILITY_PAGE}.", code="limit_too_high"
         )
-    # Imported here: the catalog function only pays for the booking engine when a search asks about availability.
-    from slotwise.booking.availability import is_free
-
+    if is_free is None:
+        raise ValueError("an availability search needs the booking engine's is_free")
     now = datetime.now(UTC)
     return lambda resource: is_free(resource, frm, to, now)
 
@@ -250,6 +238,7 @@ def list_resources(
     page: int | None = None,
     available_from: datetime | None = None,
     available_to: datetime | None = None,
+    is_free: FreeCheck | None = None,
 ) -> ResourcePage:
     """Public listing; archived resources appear only to their owner and admins. `amenities` is "a,b": all of them.
 
@@ -257,7 +246,7 @@ def list_resources(
     (one inventory Query per candidate that passes the other filters, so such pages are capped at 50).
     """
     permissions.require(caller, "catalog.read")
-    free = _availability_filter(available_from, available_to, limit)
+    free = _availability_filter(available_from, available_to, limit, is_free)
     if page is not None and cursor is not None:
         raise errors.ValidationFailed("Page by `cursor` or by `page`, not both.", code="page_and_cursor")
     if page is not None and page * limit > MAX_PAGED_ITEMS:
@@ -313,7 +302,7 @@ def update_resource(
     updated = Resource.model_validate(
         {**current.model_dump(), **changes, "updated_at": now, "version": current.version + 1}
     )
-    _check_bookable(updated)
+    bookable.check_bookable(updated)
     repository.replace_resource(
         updated,
         current.version,

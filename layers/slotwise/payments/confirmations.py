@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from slotwise.booking import service as booking_service
+from slotwise.booking import inventory
+from slotwise.booking import store as bookings
+from slotwise.booking.changes import add_status_change, next_version
 from slotwise.booking.models import Booking, Cancellation
-from slotwise.booking.store import Transaction, TransactionFailed, execute, slot_holders
 from slotwise.payments import ledger, store
 from slotwise.payments.models import Payment
 from slotwise.payments.provider import ProviderPayment
+from slotwise.transaction import Transaction, TransactionFailed, execute
 
 # Statuses a payment can still confirm: a live hold, or one whose asynchronous payment was on its way.
 CONFIRMABLE = frozenset({"held", "payment_pending"})
@@ -31,7 +33,7 @@ def confirm_paid(
 ) -> Booking:
     """Paid: the booking is confirmed and its claims become firm. Each claim update is conditional on the booking
     still holding that key, so a hold that lapsed and was taken by someone else cannot be confirmed."""
-    after = booking_service.next_version(
+    after = next_version(
         booking,
         by=by,
         request_id=request_id,
@@ -42,28 +44,26 @@ def confirm_paid(
         payment=ledger.booking_payment(payment),
         note="paid",
     )
-    tx.replace_booking(booking, after)
+    bookings.replace_booking(tx, booking, after)
     for key in booking.lock_keys:
-        tx.set_expiry(booking.resource_id, key, booking_id=booking.id, expires_epoch=0)
-    booking_service.add_status_change(tx, booking, "confirmed")
+        inventory.set_expiry(tx, booking.resource_id, key, booking_id=booking.id, expires_epoch=0)
+    add_status_change(tx, booking, "confirmed")
     return after
 
 
 def keep_pending(tx: Transaction, booking: Booking, now: datetime) -> Booking:
     """An asynchronous payment is on its way: the hold no longer lapses; the outcome decides."""
-    after = booking_service.next_version(
-        booking, by=None, action="payment_pending", now=now, status="payment_pending", expires_at=None
-    )
-    tx.replace_booking(booking, after)
+    after = next_version(booking, by=None, action="payment_pending", now=now, status="payment_pending", expires_at=None)
+    bookings.replace_booking(tx, booking, after)
     for key in booking.lock_keys:
-        tx.set_expiry(booking.resource_id, key, booking_id=booking.id, expires_epoch=0)
-    booking_service.add_status_change(tx, booking, "payment_pending")
+        inventory.set_expiry(tx, booking.resource_id, key, booking_id=booking.id, expires_epoch=0)
+    add_status_change(tx, booking, "payment_pending")
     return after
 
 
 def release_unpaid(tx: Transaction, booking: Booking, reason: str, now: datetime) -> Booking:
     """The payment failed: the booking is cancelled by the system and its inventory released."""
-    after = booking_service.next_version(
+    after = next_version(
         booking,
         by=None,
         action="cancelled",
@@ -73,18 +73,18 @@ def release_unpaid(tx: Transaction, booking: Booking, reason: str, now: datetime
         cancellation=Cancellation(reason=reason, at=now, by=None),
         note=reason,
     )
-    tx.replace_booking(booking, after)
+    bookings.replace_booking(tx, booking, after)
     holders = bookings_holding(booking)
     for key in booking.lock_keys:
         if key in holders:
-            tx.release(booking.resource_id, key, booking_id=booking.id, quantity=booking.quantity)
-    booking_service.add_status_change(tx, booking, "cancelled")
+            inventory.release(tx, booking.resource_id, key, booking_id=booking.id, quantity=booking.quantity)
+    add_status_change(tx, booking, "cancelled")
     return after
 
 
 def bookings_holding(booking: Booking) -> set[str]:
     """The keys the booking still holds (a lapsed hold may have been evicted from some)."""
-    return slot_holders(booking.resource_id, booking.lock_keys, booking.id)
+    return inventory.slot_holders(booking.resource_id, booking.lock_keys, booking.id)
 
 
 def record_provider_ref(payment: Payment, answer: ProviderPayment) -> Payment:

@@ -15,12 +15,12 @@ from datetime import datetime
 from functools import partial
 
 from slotwise.booking.models import Booking, BookingPayment
-from slotwise.booking.store import Transaction, TransactionFailed, execute
 from slotwise.catalog.models import CancellationPolicy
 from slotwise.observability import logger
 from slotwise.payments import policy, store
 from slotwise.payments.models import OPEN_PAYMENT, Payment, PaymentStatus, Refund, RefundDestination, WalletEntry
 from slotwise.payments.provider import RefundRequest, get_provider
+from slotwise.transaction import Transaction, TransactionFailed, execute
 
 
 @dataclass

@@ -27,11 +27,11 @@ from typing import Any
 from slotwise.audit import log as audit
 from slotwise.booking import store as bookings
 from slotwise.booking.models import Booking
-from slotwise.booking.store import Transaction, TransactionFailed
 from slotwise.observability import logger
 from slotwise.payments import confirmations, ledger, store
 from slotwise.payments.models import OPEN_PAYMENT, Payment, Refund
 from slotwise.payments.provider import PAYMENT_ID_KEY, REFUND_ID_KEY
+from slotwise.transaction import Transaction, TransactionFailed, backoff, execute
 
 JOB = "stripe-events"
 MAX_ATTEMPTS = 5
@@ -60,7 +60,7 @@ def handle(event: dict[str, Any], now: datetime | None = None) -> str:
     obj = (event.get("data") or {}).get("object") or {}
     for attempt in range(MAX_ATTEMPTS):
         if attempt:
-            bookings.backoff(attempt)
+            backoff(attempt)
         try:
             if kind in _REFUNDS:
                 return _refund_event(event, obj, now)
@@ -76,7 +76,7 @@ def _commit(tx: Transaction, event: dict[str, Any], now: datetime) -> bool:
     """Commit with the event's marker; False when this event was applied before."""
     store.mark_provider_event(tx, str(event["id"]), str(event.get("type")), now)
     try:
-        bookings.execute(tx)
+        execute(tx)
     except TransactionFailed as failed:
         if failed.of_kind("provider_event"):
             return False

@@ -13,11 +13,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from slotwise.audit import log as audit
-from slotwise.booking import service as booking_service
 from slotwise.booking import store as bookings
-from slotwise.booking.store import Transaction, TransactionFailed
+from slotwise.booking.deadlines import expire_one
 from slotwise.payments import confirmations, ledger, store
 from slotwise.payments.models import OPEN_PAYMENT
+from slotwise.transaction import Transaction, TransactionFailed, execute
 
 JOB = "payments-reconcile"
 MAX_REFUND_ATTEMPTS = 12
@@ -47,7 +47,7 @@ def reconcile_payment(payment_id: str, now: datetime) -> str:
             # The hold was extended or is still running: look again at its deadline.
             store.replace_payment(tx, payment, payment, due=booking.expires_at or now + timedelta(minutes=15))
             return _run(tx, "waiting")
-        return "expired" if booking_service.expire_one(booking.id, now, job=JOB) else "busy"
+        return "expired" if expire_one(booking.id, now, job=JOB) else "busy"
     if booking is not None and booking.status in confirmations.CONFIRMABLE:
         # payment_pending: a bank debit may take days; the provider's event settles it.
         store.replace_payment(tx, payment, payment, due=now + PROCESSING_RECHECK)
@@ -92,7 +92,7 @@ def retry_refund(refund_id: str, now: datetime) -> str:
 
 def _run(tx: Transaction, outcome: str) -> str:
     try:
-        bookings.execute(tx)
+        execute(tx)
     except TransactionFailed:
         return "busy"  # moved meanwhile (an event arrived): the next run sees the new state
     return outcome

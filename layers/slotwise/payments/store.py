@@ -14,7 +14,7 @@
   PROVIDEREVENT#<id> / EVENT         a Stripe event whose effect committed (TTL 90 days): written in the same
                                      transaction as the effect, so an event applies at most once
 
-Each writer here adds items to a `slotwise.booking.store.Transaction`; every balance change travels with the
+Each writer here adds items to a `slotwise.transaction.Transaction`; every balance change travels with the
 ledger entry that explains it and the payment or refund change that causes it, so they commit together or not at
 all, and the conditions on the payment/refund make a repeated change fail instead of applying twice.
 """
@@ -26,10 +26,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from slotwise import aws
-from slotwise.booking.store import HOLD_SHARDS, Tag, Transaction, due_ids, sort_time
 from slotwise.data.codec import from_item, to_item
+from slotwise.data.due import SHARDS, due_ids, sort_time
 from slotwise.data.dynamo import index_page, table_name, translate_errors
 from slotwise.payments.models import OPEN_PAYMENT, Payment, Refund, WalletEntry
+from slotwise.transaction import Tag, Transaction
 
 PROVIDER_EVENT_TTL = timedelta(days=90)
 ALL_PAYMENTS = "PAYMENTS"
@@ -37,12 +38,12 @@ ALL_PAYMENTS = "PAYMENTS"
 
 def moment_key(at: datetime, item_id: str) -> str:
     """`<UTC second>Z<microseconds>#<id>`: newest-first listings keep the order things happened in within a second,
-    and `from`/`to` bounds built by `slotwise.booking.store.sort_range` still enclose every key of their seconds."""
+    and `from`/`to` bounds built by `slotwise.data.due.sort_range` still enclose every key of their seconds."""
     return f"{sort_time(at)}{at.astimezone(UTC).microsecond:06d}#{item_id}"
 
 
 def _shard(item_id: str) -> int:
-    return int(hashlib.sha256(item_id.encode()).hexdigest(), 16) % HOLD_SHARDS
+    return int(hashlib.sha256(item_id.encode()).hexdigest(), 16) % SHARDS
 
 
 def _due_key(kind: str, item_id: str, due: datetime) -> dict[str, str]:

@@ -7,7 +7,7 @@ from typing import Any
 
 from events import load
 from infra.local.functions import invoke
-from slotwise.booking import service
+from slotwise.booking import create, deadlines
 from slotwise.booking.models import BookingCreate
 from slotwise.identity.models import Caller
 from tests.support.catalog import make_resource
@@ -18,7 +18,7 @@ START = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 
 def hold(resource_id: str, now: datetime, user: str = "cust") -> Any:
     data = BookingCreate(resourceId=resource_id, startTime=START, endTime=START + timedelta(hours=1))
-    return service.create_booking(Caller(user, "customer"), data, now=now).booking
+    return create.create_booking(Caller(user, "customer"), data, now=now).booking
 
 
 def test_sweeper_expires_only_lapsed_holds_and_frees_the_slot(table: str) -> None:
@@ -51,5 +51,5 @@ def test_sweeper_leaves_confirmed_bookings_alone(table: str) -> None:
     pending = hold(room.id, datetime.now(UTC) - timedelta(seconds=30))
     confirmed = call("POST", f"/api/v1/bookings/{pending.id}/confirm", body={}, user="vendor-1", role="vendor")
     assert confirmed.body["status"] == "confirmed"
-    assert service.expire_lapsed(datetime.now(UTC) + timedelta(hours=1)) == 0
+    assert deadlines.expire_lapsed(datetime.now(UTC) + timedelta(hours=1)) == 0
     assert call("GET", f"/api/v1/bookings/{pending.id}", user="cust").body["status"] == "confirmed"

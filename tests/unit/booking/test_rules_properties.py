@@ -12,8 +12,11 @@ from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
 from slotwise import errors
-from slotwise.booking import rules
-from slotwise.booking.rules import Window
+from slotwise.booking.keys import day_key_range, lock_keys, span_key_range
+from slotwise.booking.policy import candidate_windows, check_policy
+from slotwise.booking.pricing import quote
+from slotwise.booking.windows import Window, window_for
+from slotwise.catalog.bookable import MAX_LOCK_KEYS
 from slotwise.catalog.models import (
     WEEKDAYS,
     BookingPolicy,
@@ -146,17 +149,17 @@ def test_timed_keys_overlap_exactly_when_buffered_intervals_overlap(
     )
     resource = make_resource(tz, policy)
     first, second = (
-        rules.window_for(resource, start=w.start.astimezone(ZoneInfo(tz)), end=w.end)
+        window_for(resource, start=w.start.astimezone(ZoneInfo(tz)), end=w.end)
         for w in (data.draw(timed_windows(tz, granule, 24)), data.draw(timed_windows(tz, granule, 24)))
     )
-    keys_first, keys_second = rules.lock_keys(resource, first), rules.lock_keys(resource, second)
+    keys_first, keys_second = lock_keys(resource, first), lock_keys(resource, second)
 
     pad_before, pad_after = timedelta(minutes=before * granule), timedelta(minutes=after * granule)
     a0, a1 = first.start - pad_before, first.end + pad_after
     b0, b1 = second.start - pad_before, second.end + pad_after
     event(f"overlap={a0 < b1 and b0 < a1}")
     assert bool(set(keys_first) & set(keys_second)) == (a0 < b1 and b0 < a1)
-    span_low, span_high = rules.span_key_range(resource, [first, second])
+    span_low, span_high = span_key_range(resource, [first, second])
     for keys, (low, high) in ((keys_first, (a0, a1)), (keys_second, (b0, b1))):
         assert keys == sorted(set(keys))
         assert len(keys) == (high - low) // timedelta(minutes=granule)
@@ -173,8 +176,8 @@ def test_every_key_of_a_booking_starting_on_a_day_is_in_its_day_range(zg: tuple[
     )
     resource = make_resource(tz, policy)
     window = data.draw(timed_windows(tz, granule, 1))
-    low, high = rules.day_key_range(resource, window.start.astimezone(ZoneInfo(tz)).date())
-    assert all(low <= key <= high for key in rules.lock_keys(resource, window))
+    low, high = day_key_range(resource, window.start.astimezone(ZoneInfo(tz)).date())
+    assert all(low <= key <= high for key in lock_keys(resource, window))
 
 
 # ---------------------------------------------------------------------------------------------------- (2) nights
@@ -197,7 +200,7 @@ def test_night_keys_overlap_exactly_when_stays_share_a_night(
         (base + timedelta(days=first_in), base + timedelta(days=first_in + first_nights)),
         (base + timedelta(days=second_in), base + timedelta(days=second_in + second_nights)),
     ]
-    keys = [set(rules.lock_keys(resource, rules.window_for(resource, check_in=a, check_out=b))) for a, b in stays]
+    keys = [set(lock_keys(resource, window_for(resource, check_in=a, check_out=b))) for a, b in stays]
     (a0, a1), (b0, b1) = stays
     assert bool(keys[0] & keys[1]) == (a0 < b1 and b0 < a1)
     assert [len(k) for k in keys] == [first_nights, second_nights]
@@ -246,7 +249,7 @@ def test_quote_adds_up(data: st.DataObject, zg: tuple[str, int], priced: list[Pr
         resource = make_resource(tz, BookingPolicy(unit="night", check_in_time="14:30"), priced, base)
         check_in = data.draw(days_near_changes(tz))
         check_out = check_in + timedelta(days=data.draw(st.integers(1, 20)))
-        window = rules.window_for(resource, check_in=check_in, check_out=check_out)
+        window = window_for(resource, check_in=check_in, check_out=check_out)
         nights_dates = [check_in + timedelta(days=n) for n in range((check_out - check_in).days)]
         unit_prices = [oracle_unit_price(resource, WEEKDAYS[d.weekday()], time(14, 30)) for d in nights_dates]
     else:
@@ -257,7 +260,7 @@ def test_quote_adds_up(data: st.DataObject, zg: tuple[str, int], priced: list[Pr
             local = instant.astimezone(zone)
             unit_prices.append(oracle_unit_price(resource, WEEKDAYS[local.weekday()], local.time()))
 
-    price = rules.quote(resource, window, quantity)
+    price = quote(resource, window, quantity)
     assert price.amount == sum(line.amount for line in price.lines) == quantity * sum(unit_prices)
     assert price.amount >= 0
     assert sum(line.units for line in price.lines) == len(unit_prices)
@@ -315,7 +318,7 @@ def open_at(resource: Resource, instant: datetime) -> bool:
 
 def policy_problem(resource: Resource, window: Window, now: datetime = NOW) -> str | None:
     try:
-        rules.check_policy(resource, window, 1, now)
+        check_policy(resource, window, 1, now)
     except errors.ValidationFailed as problem:
         return problem.code
     return None
@@ -326,7 +329,7 @@ def policy_problem(resource: Resource, window: Window, now: datetime = NOW) -> s
 def test_opening_hours_agree_with_a_minute_by_minute_check(zg: tuple[str, int], data: st.DataObject) -> None:
     tz, granule = zg
     resource = make_resource(tz, data.draw(open_policies(granule, max_horizon_days=1100)))
-    window = data.draw(timed_windows(tz, granule, rules.MAX_LOCK_KEYS))
+    window = data.draw(timed_windows(tz, granule, MAX_LOCK_KEYS))
     expected = all(open_at(resource, minute) for minute in utc_minutes(window.start, window.end))
     event(f"open={expected}")
     assert (policy_problem(resource, window) is None) == expected
@@ -357,7 +360,7 @@ def test_candidate_windows_are_exactly_the_valid_grid_starts(zg: tuple[str, int]
     to = frm + timedelta(minutes=data.draw(st.integers(0, 2 * 24 * 60)))
     now = frm + timedelta(minutes=data.draw(st.integers(-2 * 24 * 60, 6 * 60)))
 
-    found = rules.candidate_windows(resource, frm, to, now)
+    found = candidate_windows(resource, frm, to, now)
 
     length = timedelta(minutes=policy.min_units * granule)
     expected = []
@@ -370,7 +373,7 @@ def test_candidate_windows_are_exactly_the_valid_grid_starts(zg: tuple[str, int]
     event(f"found={bool(found)}")
     assert found == expected
     for window in found:
-        rules.check_policy(resource, window, 1, now)
+        check_policy(resource, window, 1, now)
 
 
 @PROPERTY
@@ -391,15 +394,15 @@ def test_candidate_stays_are_exactly_the_valid_check_ins(tz: str, data: st.DataO
     to = frm + timedelta(minutes=data.draw(st.integers(0, 12 * 1440)))
     now = frm + timedelta(minutes=data.draw(st.integers(-5 * 1440, 1440)))
 
-    found = rules.candidate_windows(resource, frm, to, now)
+    found = candidate_windows(resource, frm, to, now)
 
     expected = []
     for offset in range(-1, (to.date() - frm.date()).days + 2):
         check_in = frm.date() + timedelta(days=offset)
-        window = rules.window_for(resource, check_in=check_in, check_out=check_in + timedelta(days=policy.min_units))
+        window = window_for(resource, check_in=check_in, check_out=check_in + timedelta(days=policy.min_units))
         if frm <= window.start < to and policy_problem(resource, window, now) is None:
             expected.append(window)
     event(f"found={bool(found)}")
     assert found == expected
     for window in found:
-        rules.check_policy(resource, window, 1, now)
+        check_policy(resource, window, 1, now)

@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 from slotwise import aws
 from slotwise.booking import timers
+from slotwise.booking.deadlines import run_timers
 from slotwise.booking.models import Booking
-from slotwise.booking.service import run_timers
 from slotwise.data.codec import from_item, to_item
 from tests.support.catalog import make_resource
 from tests.support.http import call
@@ -182,7 +182,7 @@ def test_the_vendor_marks_a_no_show_after_the_start_even_once_completed(table: s
     import pytest
 
     from slotwise import errors
-    from slotwise.booking.service import mark_no_show
+    from slotwise.booking.lifecycle import mark_no_show
     from slotwise.identity.models import Caller
 
     made = book(make_resource())
@@ -207,7 +207,7 @@ def test_no_shows_are_marked_within_thirty_days(table: str) -> None:
     import pytest
 
     from slotwise import errors
-    from slotwise.booking.service import mark_no_show
+    from slotwise.booking.lifecycle import mark_no_show
     from slotwise.identity.models import Caller
 
     made = book(make_resource())

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from slotwise.booking import service as booking_service
+from slotwise.booking import create, deadlines, windows
 from slotwise.booking import store as booking_store
 from slotwise.booking.models import BookingCreate
 from slotwise.identity.models import Caller
@@ -38,7 +38,7 @@ def paid_room(**policy: Any) -> str:
 
 def hold(resource_id: str, user: str = "cust", *, start: datetime = START, now: datetime | None = None) -> str:
     data = BookingCreate(resourceId=resource_id, startTime=start, endTime=start + timedelta(hours=1))
-    booking = booking_service.create_booking(Caller(user, "customer"), data, now=now).booking
+    booking = create.create_booking(Caller(user, "customer"), data, now=now).booking
     assert booking.status == "held"
     return booking.id
 
@@ -138,7 +138,7 @@ def test_a_failed_payment_releases_the_hold_and_returns_the_wallet_share(provide
 def test_a_payment_after_the_slot_was_taken_is_refunded_with_the_reason(provider: FakeProvider) -> None:
     room = paid_room(holdTtlSeconds=60)
     booking_id = hold(room, now=datetime.now(UTC) - timedelta(minutes=5))
-    payment_started = booking_service.now_utc
+    payment_started = windows.now_utc
     assert payment_started
     # Start the payment while the hold was live, then let another customer take the lapsed slot.
     from slotwise.payments import service as payments
@@ -180,7 +180,7 @@ def test_an_async_payment_keeps_the_slot_until_it_settles(provider: FakeProvider
     assert processor.handle(intent_event("processing", payment)) == "pending"
     pending = booking(booking_id)
     assert pending.status == "payment_pending" and pending.expires_at is None
-    assert booking_service.expire_lapsed(datetime.now(UTC) + timedelta(days=2)) == 0
+    assert deadlines.expire_lapsed(datetime.now(UTC) + timedelta(days=2)) == 0
     cancel = call("POST", f"/api/v1/bookings/{booking_id}/cancel", body={}, user="cust")
     assert cancel.code == "payment_pending"
     assert processor.handle(intent_event("succeeded", payment_of(booking_id))) == "confirmed"
