@@ -29,6 +29,12 @@ os.environ.update(
 for leaked in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_PROFILE"):
     os.environ.pop(leaked, None)
 
+# The development stack is not in the layer: the tests plug in the simulated payment provider and the development
+# routes' document as the local runtime does (registrations survive the resets below; only built objects go).
+import devstack  # noqa: E402 - after the environment above
+
+devstack.install()
+
 # The booking engine's money side (refunds on cancellation, voided payments on expiry), as every function that
 # cancels or expires bookings installs it at start-up.
 from slotwise.payments import settlement  # noqa: E402 - after the environment above

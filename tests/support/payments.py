@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from slotwise.payments import store, stripe_events
+from devstack import stripe_events
+from slotwise.payments import store
 from slotwise.payments.models import Payment, Refund, WalletEntry
 from slotwise.payments.provider import (
     PaymentRequest,

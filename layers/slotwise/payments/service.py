@@ -1,5 +1,4 @@
-"""Payment use cases: pay for a held booking, quote a cancellation, read payments and the wallet, and (local runtime
-only) make the simulated provider succeed or fail a payment.
+"""Payment use cases: pay for a held booking, quote a cancellation, read payments and the wallet.
 
 Paying records the payment first, in one transaction with the wallet debit and a check that the booking is still
 the held booking that was read; only then is the provider asked (with an idempotency key per booking and attempt),
@@ -13,7 +12,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import Any, Literal
 
 from slotwise import errors
 from slotwise.audit import log as audit
@@ -28,8 +27,6 @@ from slotwise.identity.models import Caller
 from slotwise.payments import confirmations, ledger, policy, store
 from slotwise.payments.models import OPEN_PAYMENT, Payment, PaymentCreate, RefundQuote, WalletEntry
 from slotwise.payments.provider import (
-    BOOKING_ID_KEY,
-    PAYMENT_ID_KEY,
     PaymentRequest,
     ProviderPayment,
     get_provider,
@@ -37,11 +34,7 @@ from slotwise.payments.provider import (
 from slotwise.settings import get_settings
 from slotwise.transaction import Transaction, TransactionFailed, execute
 
-if TYPE_CHECKING:
-    from slotwise.payments.simulated import Outcome
-
 WALLET = "wallet"
-SIMULATED_OUTCOMES = ("succeed", "fail", "process")
 
 
 @dataclass(frozen=True)
@@ -297,39 +290,3 @@ def wallet_transactions(
     user = access.require_user(caller)
     entries, last = store.wallet_entries(user, limit=limit, start_key=decode_cursor(cursor))
     return entries, encode_cursor(last)
-
-
-# ---------------------------------------------------------------------------------------------- simulated provider
-
-
-def simulate(caller: Caller, payment_id: str, outcome: str) -> dict[str, Any]:
-    """Local runtime only: make the simulated provider report an outcome for a payment, as signed webhook events
-    posted to the real webhook endpoint (so they go through verification, the queue and the processor)."""
-    permissions.require(caller, "payment.simulate")
-    settings = get_settings()
-    if settings.payment_provider != "simulated" or settings.stage not in ("local", "test"):
-        raise errors.NotFound("The simulated provider is not in use here.", code="not_found")
-    if outcome not in SIMULATED_OUTCOMES:
-        raise errors.NotFound(f"No outcome {outcome}; use one of {', '.join(SIMULATED_OUTCOMES)}.", code="not_found")
-    payment = store.get_payment(payment_id)
-    if payment is None or (
-        caller.user_id not in (payment.customer_id, payment.created_by)
-        and not (permissions.allows(caller, "payment.view_any"))
-    ):
-        raise errors.NotFound(f"No payment {payment_id}.", code="payment_not_found")
-    if payment.status not in OPEN_PAYMENT or payment.provider_ref is None:
-        raise errors.Conflict(f"A {payment.status} payment has no outcome to simulate.", code="payment_not_open")
-    from slotwise.payments.simulated import SimulatedProvider  # only the local runtime reaches this line
-
-    provider = get_provider()
-    if not isinstance(provider, SimulatedProvider):
-        raise errors.NotFound("The simulated provider is not in use here.", code="not_found")
-    delivered = provider.emit_outcome(
-        cast("Outcome", outcome),
-        provider_ref=payment.provider_ref,
-        intent_id=payment.payment_intent_id,
-        amount=payment.card_amount,
-        currency=payment.currency,
-        metadata={PAYMENT_ID_KEY: payment.id, BOOKING_ID_KEY: payment.booking_id},
-    )
-    return {"paymentId": payment.id, "events": [{"id": e["id"], "type": e["type"]} for e in delivered]}
