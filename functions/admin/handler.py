@@ -7,10 +7,10 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
+from slotwise import admin
+from slotwise.admin import AccountStatus, StatusChange
 from slotwise.api.app import create_app, lambda_entrypoint
 from slotwise.api.context import caller
-from slotwise.audit import admin
-from slotwise.audit.admin import AccountStatus, StatusChange
 from slotwise.identity.models import Role
 from slotwise.identity.permissions import route_doc
 

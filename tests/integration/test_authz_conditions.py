@@ -13,10 +13,10 @@ from typing import Any
 import boto3
 import pytest
 
-from slotwise import errors, ratelimit
-from slotwise.audit import admin, stats
+from slotwise import admin, errors, ratelimit
+from slotwise.admin import StatusChange
 from slotwise.audit import log as audit_log
-from slotwise.audit.admin import StatusChange
+from slotwise.audit import stats
 from slotwise.booking import create, deadlines, lifecycle
 from slotwise.booking.models import BookingCreate
 from slotwise.identity import status as accounts

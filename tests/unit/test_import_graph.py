@@ -16,19 +16,6 @@ from pathlib import Path
 LAYER = Path(__file__).resolve().parents[2] / "layers"
 ROOT = "slotwise"
 
-# Package imports that still close a cycle, each with the reason it is not broken yet. Cycles are looked for
-# without them; a cycle they do not explain fails, and so does an entry whose import is gone (delete it then).
-PENDING: dict[tuple[str, str], str] = {
-    ("slotwise.audit", "slotwise.booking"): (
-        "slotwise.audit.admin (the admin console) reads booking statuses (EXPIRING, BookingStatus): it belongs above "
-        "audit, e.g. slotwise/admin/; it is being edited with the audit/identity data-access work"
-    ),
-    ("slotwise.audit", "slotwise.identity"): (
-        "slotwise.audit.admin calls identity's services, and slotwise.audit.log imports identity.models.Caller for a "
-        "type annotation only (an `if TYPE_CHECKING:` import breaks that half); same work in flight"
-    ),
-}
-
 
 def _module_name(path: Path) -> str:
     parts = list(path.relative_to(LAYER).with_suffix("").parts)
@@ -189,17 +176,8 @@ def test_the_layer_has_modules_to_check() -> None:
 
 def test_no_import_cycle_between_packages() -> None:
     modules = _module_graph()
-    graph = _package_graph(modules)
-    for source, target in PENDING:
-        graph[source].discard(target)
-    cycles = _cycles(graph)
+    cycles = _cycles(_package_graph(modules))
     assert not cycles, "import cycles between packages of slotwise:\n" + _describe(cycles, modules)
-
-
-def test_pending_cycle_edges_still_exist() -> None:
-    graph = _package_graph(_module_graph())
-    gone = [f"{source} -> {target}" for source, target in PENDING if target not in graph.get(source, set())]
-    assert not gone, "these imports are gone; delete their PENDING entries: " + ", ".join(gone)
 
 
 def test_no_import_cycle_between_modules() -> None:

@@ -23,10 +23,11 @@ from slotwise.audit import store
 from slotwise.data.codec import from_item, to_item
 from slotwise.data.dynamo import table_name
 from slotwise.data.pagination import decode_cursor, encode_cursor
-from slotwise.identity.models import Caller
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+
+    from slotwise.identity.models import Caller
 
 TARGET_TYPES = frozenset(
     {"venue", "resource", "booking", "series", "user", "webhook", "notification", "payment", "refund"}

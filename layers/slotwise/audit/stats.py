@@ -8,7 +8,7 @@ and never drift from the items they count. Sharding keeps the counters from seri
 transactions touching one item conflict); reading sums the eight shards.
 
 Counting starts with this code: items written before it are not counted (there was no data to backfill).
-Users are counted with bounded queries instead (the identity core writes them; see `slotwise.audit.admin`).
+Users are counted with bounded queries instead (the identity core writes them; see `slotwise.admin`).
 """
 
 from __future__ import annotations
