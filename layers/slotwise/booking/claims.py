@@ -10,13 +10,14 @@ those holds are expired first, each in its own transaction (`expire_separately`)
 
 Any other failed condition (idempotency key, reference, the booking itself, the hold cap) ends `run` with an
 explicit `Refused` outcome: the caller answers a replay, retries with a new reference (passing the same state on,
-so the attempt budget is shared), or raises `refusal(...)`.
+so the attempt budget is shared), or calls `refuse(...)`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NoReturn
 
 from slotwise import errors
 from slotwise.booking.inventory import Holder, holders_of
@@ -161,13 +162,12 @@ def run(
     raise errors.Conflict("The slot is being booked by many people at once; try again.", code="slot_contended")
 
 
-def refusal(failed: TransactionFailed) -> Exception:
-    """The error a `Refused` claim ends with when its caller has no better answer: the hold cap's 429, else the
-    failure itself."""
+def refuse(failed: TransactionFailed) -> NoReturn:
+    """End a `Refused` claim its caller has no better answer for: the hold cap's 429, else the failure itself."""
     capped = failed.of_kind("hold_cap")
     if capped:
-        return ActiveHoldsExceeded(capped[0].item)
-    return failed
+        raise ActiveHoldsExceeded(capped[0].item) from failed
+    raise failed
 
 
 def _learn(

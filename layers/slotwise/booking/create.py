@@ -169,7 +169,7 @@ def create_booking(
         if idempotency_key and failed.of_kind("idempotency"):
             return Created(_replayed(caller, idempotency_key, request_hash), replayed=True)
         if not failed.of_kind("reference"):
-            raise claims.refusal(failed) from failed
+            claims.refuse(failed)
         booking = booking.model_copy(update={"reference": references.new_reference()})
 
 

@@ -101,5 +101,5 @@ def reschedule(
             raise errors.Conflict(
                 f"Booking {booking_id} changed meanwhile; fetch it again.", code="version_conflict"
             ) from outcome.failed
-        raise claims.refusal(outcome.failed) from outcome.failed
+        claims.refuse(outcome.failed)
     return after

@@ -200,7 +200,7 @@ def _claim_chunk(
             return
         collided = {f.tag.key for f in outcome.failed.of_kind("reference")}
         if not collided:
-            raise claims.refusal(outcome.failed) from outcome.failed
+            claims.refuse(outcome.failed)
         for index, booking in enumerate(chunk):
             if booking.reference in collided:
                 chunk[index] = booking.model_copy(update={"reference": references.new_reference()})
