@@ -28,7 +28,7 @@ on the item, so exactly `limit` requests pass in a burst, whatever the concurren
 Retry-After.
 
 Active holds: a counter `USERHOLDS#<user> / HOLDS` that the booking transactions themselves move (see
-`slotwise.booking.store.Transaction.holds`), so the cap holds by construction; this module only says how high.
+`slotwise.transaction.Transaction.holds`), so the cap holds by construction; this module only says how high.
 
 Every limit scales with the caller's tier (x1, x5, x10): standard = customer, advisor, guest; premium = agent,
 staff, vendor; admin. Each is set by an environment variable, and 0 turns it off.
@@ -222,7 +222,7 @@ _pending: ContextVar[QuotaCharge | None] = ContextVar("slotwise_quota_charge", d
 
 
 def pending_charge() -> QuotaCharge | None:
-    """The current request's charge, if its transaction is still to carry it (`slotwise.booking.store.execute`)."""
+    """The current request's charge, if a transaction is still to take it (`Transaction.charge_quota`)."""
     charge = _pending.get()
     return charge if charge is not None and not charge.committed else None
 
