@@ -13,6 +13,10 @@ from slotwise.api.app import create_app, lambda_entrypoint
 from slotwise.api.context import caller
 from slotwise.identity.models import Role
 from slotwise.identity.permissions import route_doc
+from slotwise.settings import require_settings
+
+# The resources this function uses: required outside local/test (the stack sets them; tests/infra checks it).
+REQUIRED_SETTINGS = require_settings("table_name")
 
 app = create_app()
 TAGS = ["admin"]

@@ -10,6 +10,10 @@ from slotwise.api.app import BEARER, create_app, lambda_entrypoint
 from slotwise.api.context import caller
 from slotwise.identity import auth_service
 from slotwise.identity.models import LoginRequest, PasswordChange, ProfileUpdate, RefreshRequest, RegisterRequest
+from slotwise.settings import require_settings
+
+# The resources this function uses: required outside local/test (the stack sets them; tests/infra checks it).
+REQUIRED_SETTINGS = require_settings("table_name")
 
 app = create_app()
 AUTH = ["auth"]

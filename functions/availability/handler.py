@@ -14,6 +14,10 @@ from slotwise.booking.models import BookingTimes
 from slotwise.booking.requests import BulkAvailabilityRequest
 from slotwise.booking.windows import now_utc
 from slotwise.identity.permissions import route_doc
+from slotwise.settings import require_settings
+
+# The resources this function uses: required outside local/test (the stack sets them; tests/infra checks it).
+REQUIRED_SETTINGS = require_settings("table_name")
 
 app = create_app()
 TAGS = ["availability"]

@@ -25,6 +25,10 @@ from slotwise.booking.models import (
 from slotwise.booking.reschedule import reschedule as reschedule_booking
 from slotwise.identity.permissions import route_doc
 from slotwise.payments import settlement
+from slotwise.settings import require_settings
+
+# The resources this function uses: required outside local/test (the stack sets them; tests/infra checks it).
+REQUIRED_SETTINGS = require_settings("table_name")
 
 # Cancelling refunds a paid booking and voids an open payment in the same transaction: the booking engine's
 # money side.

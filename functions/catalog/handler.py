@@ -24,6 +24,10 @@ from slotwise.catalog.models import (
 )
 from slotwise.identity.models import Caller
 from slotwise.identity.permissions import route_doc
+from slotwise.settings import require_settings
+
+# The resources this function uses: required outside local/test (the stack sets them; tests/infra checks it).
+REQUIRED_SETTINGS = require_settings("table_name")
 
 app = create_app()
 VENUES, RESOURCES = ["venues"], ["resources"]

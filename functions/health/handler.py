@@ -10,6 +10,10 @@ from aws_lambda_powertools.event_handler import Response
 from slotwise.api.app import create_app, lambda_entrypoint
 from slotwise.api.docs import openapi_json, swagger_html
 from slotwise.health.service import HealthReport, check_health
+from slotwise.settings import require_settings
+
+# The resources this function uses: required outside local/test (the stack sets them; tests/infra checks it).
+REQUIRED_SETTINGS = require_settings("table_name")
 
 # Probes and the API document cost nothing to serve and must answer monitors whatever their rate.
 app = create_app(request_quota=False)

@@ -10,6 +10,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from slotwise.booking.deadlines import expire_lapsed
 from slotwise.observability import logger, metrics
 from slotwise.payments import settlement
+from slotwise.settings import require_settings
+
+# The resources this function uses: required outside local/test (the stack sets them; tests/infra checks it).
+REQUIRED_SETTINGS = require_settings("table_name")
 
 # An expiring hold voids its open payment in the same transaction: the booking engine's money side.
 settlement.install()

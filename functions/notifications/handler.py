@@ -11,6 +11,10 @@ from slotwise.api.app import BEARER, create_app, lambda_entrypoint
 from slotwise.api.context import caller
 from slotwise.identity.permissions import route_doc
 from slotwise.notifications import service
+from slotwise.settings import require_settings
+
+# The resources this function uses: required outside local/test (the stack sets them; tests/infra checks it).
+REQUIRED_SETTINGS = require_settings("table_name")
 
 app = create_app()
 TAGS = ["notifications"]

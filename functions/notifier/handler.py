@@ -19,6 +19,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from slotwise.events.envelope import DomainEvent, UnknownEnvelope
 from slotwise.notifications import service
 from slotwise.observability import logger, metrics
+from slotwise.settings import require_settings
+
+# The resources this function uses: required outside local/test (the stack sets them; tests/infra checks it).
+REQUIRED_SETTINGS = require_settings("table_name")
 
 processor = BatchProcessor(event_type=EventType.SQS)
 

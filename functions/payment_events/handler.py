@@ -17,6 +17,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from slotwise.observability import logger, metrics
 from slotwise.payments import processor
+from slotwise.settings import require_settings
+
+# The resources this function uses: required outside local/test (the stack sets them; tests/infra checks it).
+REQUIRED_SETTINGS = require_settings("table_name")
 
 batch = BatchProcessor(event_type=EventType.SQS)
 

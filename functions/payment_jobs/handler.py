@@ -9,6 +9,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from slotwise.observability import logger, metrics
 from slotwise.payments import reconcile, settlement
+from slotwise.settings import require_settings
+
+# The resources this function uses: required outside local/test (the stack sets them; tests/infra checks it).
+REQUIRED_SETTINGS = require_settings("table_name")
 
 # The reconciler expires lapsed holds through the booking engine, which voids their payments with them.
 settlement.install()

@@ -14,6 +14,10 @@ from slotwise.api.context import caller
 from slotwise.identity.permissions import route_doc
 from slotwise.payments import service
 from slotwise.payments.models import PaymentCreate, PaymentStatus
+from slotwise.settings import require_settings
+
+# The resources this function uses: required outside local/test (the stack sets them; tests/infra checks it).
+REQUIRED_SETTINGS = require_settings("table_name")
 
 app = create_app()
 TAGS = ["payments"]

@@ -8,6 +8,10 @@ from typing import Any
 
 from slotwise.api.app import create_app, lambda_entrypoint
 from slotwise.payments import ingress
+from slotwise.settings import require_settings
+
+# The resources this function uses: required outside local/test (the stack sets them; tests/infra checks it).
+REQUIRED_SETTINGS = require_settings("stripe_events_queue_url")
 
 # No per-caller quota: these calls have no caller identity to count against, and a refused event costs a retry.
 app = create_app(request_quota=False)

@@ -9,6 +9,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from slotwise.booking.deadlines import run_timers
 from slotwise.observability import logger, metrics
+from slotwise.settings import require_settings
+
+# The resources this function uses: required outside local/test (the stack sets them; tests/infra checks it).
+REQUIRED_SETTINGS = require_settings("table_name")
 
 
 @logger.inject_lambda_context(clear_state=True)

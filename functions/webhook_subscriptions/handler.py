@@ -11,8 +11,12 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from slotwise.api.app import create_app, lambda_entrypoint
 from slotwise.api.context import caller
 from slotwise.identity.permissions import route_doc
+from slotwise.settings import require_settings
 from slotwise.webhooks import service
 from slotwise.webhooks.models import SecretRotation, SubscriptionCreate, SubscriptionUpdate
+
+# The resources this function uses: required outside local/test (the stack sets them; tests/infra checks it).
+REQUIRED_SETTINGS = require_settings("table_name")
 
 app = create_app()
 TAGS = ["webhooks"]

@@ -12,7 +12,11 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from slotwise.observability import logger, metrics
+from slotwise.settings import require_settings
 from slotwise.webhooks import delivery
+
+# The resources this function uses: required outside local/test (the stack sets them; tests/infra checks it).
+REQUIRED_SETTINGS = require_settings("table_name", "webhook_queue_url", "webhook_dlq_url")
 
 processor = BatchProcessor(event_type=EventType.SQS)
 # One attempt takes at most about twice the sender's 5 s timeout; with less time left the message is handed back.

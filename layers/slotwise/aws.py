@@ -2,6 +2,9 @@
 
 Only the data and adapter layers call these factories. Clients are cached per process (a Lambda execution
 environment reuses them across invocations); tests call `reset_clients()` so no client leaks between tests.
+
+Secrets are read through Powertools Parameters (`secret_string`): one SecretsProvider per process, built on the
+first read around this module's Secrets Manager client, caching each value `max_age` seconds.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_events import EventBridgeClient
     from mypy_boto3_ses import SESClient
@@ -70,22 +74,54 @@ def secretsmanager() -> SecretsManagerClient:
     return client
 
 
-def secret_string(arn: str, *, code: str | None = None) -> str:
-    """The string of a Secrets Manager secret; DependencyUnavailable (with `code`) when it cannot be read."""
-    from botocore.exceptions import BotoCoreError, ClientError
+# How long a secret's value is reused before Secrets Manager is asked again: a rotated value is picked up within
+# this time, with no redeploy.
+SECRET_MAX_AGE_SECONDS = 300
+_refused: set[str] = set()  # secrets whose cached value a caller refused: read afresh next time
+
+
+@cache
+def _secrets_provider() -> SecretsProvider:
+    # Imported here: the parameters package loads every provider's module (about 40 ms beyond boto3), which only a
+    # function reading a secret should pay, and only when it first does.
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+    return SecretsProvider(boto3_client=secretsmanager())
+
+
+def secret_string(arn: str, *, code: str | None = None, max_age: int = SECRET_MAX_AGE_SECONDS) -> str:
+    """The string of a Secrets Manager secret, cached `max_age` seconds (Powertools Parameters);
+    DependencyUnavailable (with `code`) when it cannot be read."""
+    from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+    from botocore.exceptions import ClientError
 
     from slotwise import errors
 
     try:
-        found = secretsmanager().get_secret_value(SecretId=arn)
-    except ClientError as exc:
-        failure = exc.response.get("Error", {}).get("Code", "")
+        value = _secrets_provider().get(arn, max_age=max_age, force_fetch=arn in _refused)
+    except GetParameterError as exc:
+        cause = exc.__context__
+        if isinstance(cause, ClientError):
+            failure = cause.response.get("Error", {}).get("Code", "")
+        else:
+            failure = type(cause).__name__ if cause is not None else "error"
         raise errors.DependencyUnavailable(f"Secrets Manager GetSecretValue failed: {failure}", code=code) from exc
-    except BotoCoreError as exc:
-        raise errors.DependencyUnavailable(
-            f"Secrets Manager GetSecretValue failed: {type(exc).__name__}", code=code
-        ) from exc
-    return str(found.get("SecretString") or "")
+    _refused.discard(arn)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return str(value or "")
+
+
+def refuse_secret(arn: str) -> None:
+    """The value read for `arn` is unusable (a placeholder, too short): the next `secret_string` reads it afresh,
+    so the value an operator puts is used at once rather than after the cache's max age."""
+    _refused.add(arn)
+
+
+def reset_secrets() -> None:
+    """Forget every secret value read (a new provider, with an empty cache, on the next read)."""
+    _secrets_provider.cache_clear()
+    _refused.clear()
 
 
 @cache
@@ -112,6 +148,8 @@ class QueueNotConfigured(RuntimeError):
 
 
 def reset_clients() -> None:
-    """Forget every cached client and looked-up queue URL (tests, and the local runtime after it moves endpoints)."""
+    """Forget every cached client, looked-up queue URL and secret value (tests, and the local runtime after it moves
+    endpoints)."""
     _client.cache_clear()
     _queue_url_by_name.cache_clear()
+    reset_secrets()

@@ -19,6 +19,13 @@ PaymentFlow = Literal["payment_intent", "checkout_session"]
 LOCAL_STRIPE_WEBHOOK_SECRET = "whsec_slotwise_local_only_0123456789abcdef"  # noqa: S105 - public, local stages only
 # Stages that run in AWS: they never trust identity headers and need a real signing secret.
 DEPLOYED_STAGES: frozenset[str] = frozenset({"dev", "prod"})
+# Stages whose resource names may fall back to defaults (the local runtime and the tests make those resources).
+LOCAL_STAGES: frozenset[str] = frozenset({"local", "test"})
+# The settings that name an AWS resource a function uses. Their defaults serve the local and test stages only: a
+# function declares the ones it uses with `require_settings` at import, and refuses to start elsewhere without them.
+ResourceSetting = Literal[
+    "table_name", "event_bus_name", "webhook_queue_url", "webhook_dlq_url", "stripe_events_queue_url"
+]
 MIN_SECRET_BYTES = 32
 
 
@@ -118,6 +125,33 @@ class Settings(BaseModel):
             if self.stage in DEPLOYED_STAGES and not str(self.oidc_jwks_url).startswith("https://"):
                 raise ValueError("SLOTWISE_OIDC_JWKS_URL must be https:// in dev/prod")
         return self
+
+
+class MissingSetting(RuntimeError):
+    """A deployed function lacks an environment variable it needs: a stack bug, never the caller's."""
+
+
+def require_settings(*fields: ResourceSetting) -> tuple[ResourceSetting, ...]:
+    """Check, at a function's init, that the environment names every resource in `fields` (returned, so the handler
+    module shows what it requires and the infrastructure tests can hold the stack to it).
+
+    Outside the `local` and `test` stages a missing or empty variable is a MissingSetting naming it: the function
+    fails at init instead of running against a default name (another stack's table, a queue that does not exist).
+    """
+    settings = get_settings()
+    if settings.stage in LOCAL_STAGES:
+        return fields
+    missing = [
+        str(Settings.model_fields[name].alias)
+        for name in fields
+        if name not in settings.model_fields_set or not getattr(settings, name)
+    ]
+    if missing:
+        raise MissingSetting(
+            f"{', '.join(missing)} must be set in stage {settings.stage}: this function uses "
+            f"{'it' if len(missing) == 1 else 'them'}, and only the local and test stages have defaults"
+        )
+    return fields
 
 
 @cache

@@ -1,7 +1,8 @@
 """Key material for verifying and issuing tokens, read lazily and never from code.
 
-- Own issuer: `SLOTWISE_JWT_SECRET`, or the Secrets Manager secret named by `SLOTWISE_JWT_SECRET_ARN` (cached for
-  five minutes, so a rotated secret is picked up without a redeploy). In the `local` and `test` stages, with
+- Own issuer: `SLOTWISE_JWT_SECRET`, or the Secrets Manager secret named by `SLOTWISE_JWT_SECRET_ARN` (read through
+  `slotwise.aws.secret_string`, Powertools Parameters, cached for five minutes, so a rotated secret is picked up
+  without a redeploy). In the `local` and `test` stages, with
   neither set, a random secret is made once per process: tokens then live as long as the process (`make dev`).
   `dev` and `prod` refuse to run without one (AuthNotConfigured, a 500 that is logged).
 - External OIDC: a `PyJWKClient` per JWKS URL and process, which caches the key set and refetches it when a
@@ -16,13 +17,10 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 
 from slotwise import aws
-from slotwise.cache import TtlCache
 from slotwise.settings import DEPLOYED_STAGES, MIN_SECRET_BYTES, get_settings
 
 if TYPE_CHECKING:
     import jwt
-
-_FROM_SECRETS_MANAGER: TtlCache[bytes] = TtlCache(seconds=300, max_entries=4)
 
 
 class AuthNotConfigured(RuntimeError):
@@ -37,6 +35,7 @@ def _process_secret() -> bytes:
 def _read_secret(arn: str) -> bytes:
     value = aws.secret_string(arn).encode()
     if len(value) < MIN_SECRET_BYTES:
+        aws.refuse_secret(arn)  # the fixed value is used at the next request
         raise AuthNotConfigured(f"the secret {arn} must hold at least {MIN_SECRET_BYTES} bytes")
     return value
 
@@ -47,10 +46,7 @@ def signing_secret() -> bytes:
     if settings.jwt_secret is not None:
         return settings.jwt_secret.get_secret_value().encode()
     if settings.jwt_secret_arn:
-        arn = settings.jwt_secret_arn
-        found = _FROM_SECRETS_MANAGER.get(arn, lambda: _read_secret(arn))
-        assert found is not None  # _read_secret returns bytes or raises
-        return found
+        return _read_secret(settings.jwt_secret_arn)
     if settings.stage in DEPLOYED_STAGES:
         raise AuthNotConfigured(f"set SLOTWISE_JWT_SECRET or SLOTWISE_JWT_SECRET_ARN (stage {settings.stage})")
     return _process_secret()
@@ -76,4 +72,4 @@ def jwks_client(url: str) -> jwt.PyJWKClient:
 def reset_keys() -> None:
     """Forget JWKS clients and secrets read from Secrets Manager (tests). The per-process secret stays."""
     jwks_client.cache_clear()
-    _FROM_SECRETS_MANAGER.clear()
+    aws.reset_secrets()

@@ -5,9 +5,10 @@ The check runs on the body exactly as received, before anything parses it: a re-
 match, and nothing unauthenticated should reach a parser that matters.
 
 Secrets (`webhook_secrets()`): `SLOTWISE_STRIPE_WEBHOOK_SECRETS` (comma-separated), or the Secrets Manager secret
-named by `SLOTWISE_STRIPE_WEBHOOK_SECRETS_ARN` holding the same list (cached five minutes, so a new value is picked
-up without a redeploy). Several are accepted at once: while an endpoint's secret is rolled Stripe signs with the
-old and the new one, and a second endpoint (test mode, Connect) may post here too. `local`/`test` stages with
+named by `SLOTWISE_STRIPE_WEBHOOK_SECRETS_ARN` holding the same list (read through `slotwise.aws.secret_string`,
+Powertools Parameters, cached five minutes, so a new value is picked up without a redeploy; a refused value is
+read afresh at the next request). Several are accepted at once: while an endpoint's secret is rolled Stripe signs
+with the old and the new one, and a second endpoint (test mode, Connect) may post here too. `local`/`test` stages with
 neither use LOCAL_STRIPE_WEBHOOK_SECRET, which the simulated provider signs with.
 
 `dev`/`prod` with neither, with the stack's generated placeholder still in the secret (every value must start with
@@ -24,7 +25,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from slotwise import aws, errors
-from slotwise.cache import TtlCache
 from slotwise.settings import DEPLOYED_STAGES, LOCAL_STRIPE_WEBHOOK_SECRET, get_settings
 
 INVALID_SIGNATURE = "invalid_stripe_signature"
@@ -32,8 +32,6 @@ INVALID_EVENT = "invalid_stripe_event"
 # Stripe's own default: a signed request older than this is refused as a possible replay.
 DEFAULT_TOLERANCE_SECONDS = 300
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the prefix of every Stripe signing secret, not one
-
-_FROM_SECRETS_MANAGER: TtlCache[tuple[str, ...]] = TtlCache(seconds=300, max_entries=4)
 
 
 def _not_configured(detail: str) -> errors.DependencyUnavailable:
@@ -57,8 +55,12 @@ def parse_secrets(value: str, source: str) -> tuple[str, ...]:
 
 
 def _read_secret(arn: str) -> tuple[str, ...]:
-    # Parsed inside the cache's loader, so a placeholder or a bad value is never cached: the fix applies at once.
-    return parse_secrets(aws.secret_string(arn), "SLOTWISE_STRIPE_WEBHOOK_SECRETS_ARN")
+    try:
+        return parse_secrets(aws.secret_string(arn), "SLOTWISE_STRIPE_WEBHOOK_SECRETS_ARN")
+    except errors.DependencyUnavailable:
+        # A placeholder or a bad value is read afresh next time: the operator's fix applies at once.
+        aws.refuse_secret(arn)
+        raise
 
 
 def webhook_secrets() -> list[str]:
@@ -69,10 +71,7 @@ def webhook_secrets() -> list[str]:
             parse_secrets(settings.stripe_webhook_secrets.get_secret_value(), "SLOTWISE_STRIPE_WEBHOOK_SECRETS")
         )
     if settings.stripe_webhook_secrets_arn:
-        arn = settings.stripe_webhook_secrets_arn
-        found = _FROM_SECRETS_MANAGER.get(arn, lambda: _read_secret(arn))
-        assert found is not None  # _read_secret returns secrets or raises
-        return list(found)
+        return list(_read_secret(settings.stripe_webhook_secrets_arn))
     if settings.stage in DEPLOYED_STAGES:
         raise _not_configured(
             f"set SLOTWISE_STRIPE_WEBHOOK_SECRETS or SLOTWISE_STRIPE_WEBHOOK_SECRETS_ARN (stage {settings.stage})"

@@ -2,7 +2,8 @@
 
 `stripe` is imported only when a call is made (`_client()`): the SDK costs about 175 ms of cold start, which only
 the functions that take or refund payments should pay. The secret key is read on first use too, from settings or
-once per process from Secrets Manager.
+from Secrets Manager (`slotwise.aws.secret_string`, Powertools Parameters) when the client is built; until the
+secret holds a Stripe key (`sk_`/`rk_`: the stack creates it with a placeholder) payments answer 503.
 
 Every mutating call sends the caller's idempotency key, and the SDK retries network failures and 5xx answers with
 that same key (`max_network_retries`), so a retry never charges or refunds twice.
@@ -50,6 +51,8 @@ MAX_NETWORK_RETRIES = 2
 
 # Stripe's code when a PaymentIntent cannot be canceled because it is already succeeded, canceled or processing.
 UNEXPECTED_STATE = "payment_intent_unexpected_state"
+# Stripe's secret and restricted API keys; anything else in the secret (the stack's placeholder) is "not configured".
+STRIPE_KEY_PREFIXES = ("sk_", "rk_")
 
 
 def checkout_expiry(deadline: datetime | None, now: datetime) -> int | None:
@@ -253,11 +256,12 @@ class StripeProvider:
             logger.error("Stripe is not configured: set SLOTWISE_STRIPE_SECRET_KEY or SLOTWISE_STRIPE_SECRET_KEY_ARN")
             raise errors.DependencyUnavailable("The payment provider is not configured.", code=PROVIDER_UNAVAILABLE)
         key = aws.secret_string(self._api_key_arn, code=PROVIDER_UNAVAILABLE).strip()
-        if not key:
-            logger.error("the Stripe secret key secret is empty", extra={"secret": self._api_key_arn})
+        if not key.startswith(STRIPE_KEY_PREFIXES):
+            # Empty, or the stack's generated placeholder: read afresh next time, so the operator's key applies at once.
+            aws.refuse_secret(self._api_key_arn)
+            logger.error("the Stripe secret key secret holds no Stripe key yet", extra={"secret": self._api_key_arn})
             raise errors.DependencyUnavailable("The payment provider is not configured.", code=PROVIDER_UNAVAILABLE)
-        # Kept for the life of the process: a rolled key needs new execution environments (a redeploy).
-        self._api_key_value = key
+        # The client built with it lives as long as this provider: a rolled key needs new execution environments.
         return key
 
 

@@ -16,7 +16,7 @@ from infra.local.adapter import event_for
 from infra.local.functions import invoke
 from infra.local.provision import ensure_queue
 from slotwise import errors
-from slotwise.aws import QueueNotConfigured
+from slotwise.aws import QueueNotConfigured, reset_secrets
 from slotwise.payments import inbox, signatures
 from slotwise.settings import LOCAL_STRIPE_WEBHOOK_SECRET, get_settings
 from slotwise.topology import TOPOLOGY
@@ -210,7 +210,7 @@ def test_secrets_from_secrets_manager_are_read_and_cached(queue_url: str, monkey
     assert post(raw, sign(raw, NEW_SECRET)).status == 200
     boto3.client("secretsmanager").put_secret_value(SecretId=arn, SecretString=NEW_SECRET)
     assert signatures.webhook_secrets() == [OLD_SECRET, NEW_SECRET]  # cached for a few minutes
-    signatures._FROM_SECRETS_MANAGER.clear()
+    reset_secrets()  # as after the cache's max age
     assert signatures.webhook_secrets() == [NEW_SECRET]
 
 

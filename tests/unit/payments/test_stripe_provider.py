@@ -308,6 +308,33 @@ def test_key_from_secrets_manager_is_read_once_and_lazily(
     assert {c.request.headers["Authorization"] for c in call.calls} == {"Bearer sk_test_from_secrets_manager"}
 
 
+def test_the_stacks_placeholder_key_is_503_until_the_operator_puts_one(
+    api: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stored = {"SecretString": "GeneratedPlaceholder0123456789abcdef"}
+    reads: list[str] = []
+
+    class FakeSecrets:
+        def get_secret_value(self, *, SecretId: str) -> dict[str, Any]:
+            reads.append(SecretId)
+            return stored
+
+    monkeypatch.setattr(aws, "secretsmanager", FakeSecrets)
+    call = api.post(f"{API}/v1/refunds", json={"id": "re_1", "object": "refund", "status": "succeeded"})
+    arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:stripe-key"
+
+    with pytest.raises(errors.DependencyUnavailable) as caught:
+        make_provider(api_key=None, api_key_arn=arn).refund(refund_request())
+    assert caught.value.code == "payment_provider_unavailable"
+    assert call.call_count == 0  # the placeholder never reaches Stripe
+
+    stored = {"SecretString": "sk_live_put_by_the_operator"}
+    make_provider(api_key=None, api_key_arn=arn).refund(refund_request())  # not cached: read afresh at once
+    make_provider(api_key=None, api_key_arn=arn).refund(refund_request())  # the good value is cached
+    assert reads == [arn, arn]
+    assert {c.request.headers["Authorization"] for c in call.calls} == {"Bearer sk_live_put_by_the_operator"}
+
+
 def test_without_a_key_payments_are_unavailable(api: responses.RequestsMock) -> None:
     with pytest.raises(errors.DependencyUnavailable) as caught:
         make_provider(api_key=None).create_payment(payment_request())
