@@ -82,7 +82,7 @@ _refused: set[str] = set()  # secrets whose cached value a caller refused: read 
 
 @cache
 def _secrets_provider() -> SecretsProvider:
-    # Imported here: the parameters package loads every provider's module (about 40 ms beyond boto3), which only a
+    # Imported here: the parameters package loads every provider's module (about 10 ms once boto3 is in), which only a
     # function reading a secret should pay, and only when it first does.
     from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
