@@ -14,7 +14,8 @@ from slotwise.settings import require_settings
 REQUIRED_SETTINGS = require_settings("stripe_events_queue_url")
 
 # No per-caller quota: these calls have no caller identity to count against, and a refused event costs a retry.
-app = create_app(request_quota=False)
+# No JSON body gate either: the signature over the raw bytes decides, and `ingress` reads them itself.
+app = create_app(request_quota=False, max_body_bytes=None)
 
 
 def _raw_body() -> bytes:

@@ -37,6 +37,15 @@ def _is_text(content_type: str) -> bool:
     return media_type.startswith(_TEXT_TYPES) or media_type.endswith(("+json", "+xml"))
 
 
+def _is_utf8(body: bytes) -> bool:
+    """A body that claims to be text but is not UTF-8 travels base64-encoded, as API Gateway passes binary."""
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def build_event(
     *,
     method: str,
@@ -69,7 +78,7 @@ def build_event(
 
     now = now or datetime.now(UTC)
     request_id = str(uuid.uuid4())
-    text = _is_text(joined.get("content-type", "application/json"))
+    text = _is_text(joined.get("content-type", "application/json")) and _is_utf8(body)
     event: dict[str, Any] = {
         "version": "2.0",
         "routeKey": route_key,
