@@ -1,5 +1,8 @@
 """Venues and resources in the single table.
 
+Longer than 400 lines because it is the catalog's one store module (venues, resources, their listing and search
+pages, the audited transactions that write them); the rules that use them live in `catalog.service`.
+
   VENUE#<id>    / VENUE      GSI1: VENUES / <city>#<id>         GSI2: OWNER#<owner> / VENUE#<id>
   RESOURCE#<id> / RESOURCE   GSI1: VENUE#<venue> / RESOURCE#<id> GSI2: RESOURCES / <type>#<id>
 
