@@ -13,6 +13,8 @@ import itertools
 from collections.abc import Iterator
 from pathlib import Path
 
+from tests.support.imports import from_import_targets
+
 LAYER = Path(__file__).resolve().parents[2] / "layers"
 ROOT = "slotwise"
 
@@ -44,14 +46,7 @@ def _imports(tree: ast.AST, module: str, is_package: bool) -> Iterator[str]:
         if isinstance(node, ast.Import):
             yield from (alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                package = module.split(".") if is_package else module.split(".")[:-1]
-                package = package[: len(package) - (node.level - 1)]
-                base = ".".join([*package, base] if base else package)
-            yield base
-            # `from slotwise.booking import store` imports the module slotwise.booking.store.
-            yield from (f"{base}.{alias.name}" for alias in node.names)
+            yield from from_import_targets(node, module, is_package)
         else:
             yield from _imports(node, module, is_package)
 

@@ -27,6 +27,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.imports import from_import_targets
+
 ROOT = Path(__file__).resolve().parents[2]
 LAYER = ROOT / "layers"
 FUNCTIONS = ROOT / "functions"
@@ -83,13 +85,7 @@ def _imports(tree: ast.AST, module: str, is_package: bool) -> Iterator[tuple[int
         if isinstance(node, ast.Import):
             yield from ((node.lineno, alias.name) for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                package = module.split(".") if is_package else module.split(".")[:-1]
-                package = package[: len(package) - (node.level - 1)]
-                base = ".".join([*package, base] if base else package)
-            yield node.lineno, base
-            yield from ((node.lineno, f"{base}.{alias.name}") for alias in node.names)
+            yield from ((node.lineno, name) for name in from_import_targets(node, module, is_package))
         elif (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute | ast.Name)

@@ -3,9 +3,6 @@ emptied between tests (tests/conftest.py resets clients, which resets secrets)."
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from slotwise import aws, errors
+from tests.support.imports import modules_loaded_by
 
 ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:slotwise-test"
 ROOT = Path(__file__).resolve().parents[2]
@@ -92,19 +90,5 @@ def test_moto_secrets_manager_through_parameters(aws: None) -> None:
 
 def test_no_secret_machinery_loads_at_import() -> None:
     """Cold start: Powertools Parameters (and a Secrets Manager client) load on the first secret read, not before."""
-    script = (
-        "import sys, json\n"
-        "import functions.payments.handler, functions.stripe_webhooks.handler, functions.auth.handler\n"
-        "loaded = [m for m in sys.modules if m.startswith('aws_lambda_powertools.utilities.parameters')]\n"
-        "print(json.dumps(sorted(loaded)))\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=ROOT,
-        env={"PYTHONPATH": f"{ROOT}:{ROOT / 'layers'}", "PATH": ""},
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    assert json.loads(done.stdout) == []
+    handlers = ["functions.payments.handler", "functions.stripe_webhooks.handler", "functions.auth.handler"]
+    assert modules_loaded_by(handlers, "aws_lambda_powertools.utilities.parameters") == []

@@ -21,6 +21,7 @@ from slotwise.payments import inbox, signatures
 from slotwise.settings import LOCAL_STRIPE_WEBHOOK_SECRET, get_settings
 from slotwise.topology import TOPOLOGY
 from tests.support.http import ApiResponse, call
+from tests.support.imports import modules_loaded_by
 
 PATH = "/api/v1/webhooks/stripe"
 OLD_SECRET = "whsec_old_0123456789abcdef0123456789abcdef"
@@ -265,13 +266,4 @@ def test_a_deployed_function_without_its_queue_url_fails_loudly(monkeypatch: pyt
 
 def test_importing_the_handler_leaves_stripe_unimported() -> None:
     """Only payment code pays for the stripe import (about 175 ms of a cold start), and only when it verifies."""
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parents[3]
-    code = "import sys, functions.stripe_webhooks.handler; print('stripe' in sys.modules)"
-    env = {**os.environ, "PYTHONPATH": f"{root}{os.pathsep}{root / 'layers'}"}
-    done = subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == "False"
+    assert modules_loaded_by(["functions.stripe_webhooks.handler"], "stripe") == []

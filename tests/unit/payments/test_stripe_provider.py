@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,6 +16,7 @@ from slotwise import aws, errors
 from slotwise.payments.provider import PaymentRequest, ProviderPayment, ProviderRefund, RefundRequest
 from slotwise.payments.stripe_provider import StripeProvider
 from slotwise.settings import Settings
+from tests.support.imports import modules_loaded_by
 
 API = "https://api.stripe.com"
 KEY = "sk_test_slotwise_unit_0123456789abcdef"
@@ -360,21 +358,17 @@ def test_from_settings() -> None:
 
 def test_importing_payment_code_does_not_import_stripe() -> None:
     """stripe costs ~175 ms of cold start: only a function that actually calls Stripe may load it."""
-    script = (
-        "import sys, json\n"
-        "import slotwise.payments.provider, slotwise.payments.stripe_provider\n"
-        "import devstack, devstack.simulated_provider, devstack.stripe_events, devstack.handler\n"
-        "import functions.payments.handler, functions.payment_events.handler, functions.payment_jobs.handler\n"
-        "import functions.stripe_webhooks.handler, functions.bookings.handler\n"
-        "print(json.dumps(sorted(m for m in sys.modules if m == 'stripe' or m.startswith('stripe.'))))\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=ROOT,
-        env={"PYTHONPATH": f"{ROOT}:{ROOT / 'layers'}", "PATH": ""},
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    assert json.loads(done.stdout) == []
+    modules = [
+        "slotwise.payments.provider",
+        "slotwise.payments.stripe_provider",
+        "devstack",
+        "devstack.simulated_provider",
+        "devstack.stripe_events",
+        "devstack.handler",
+        "functions.payments.handler",
+        "functions.payment_events.handler",
+        "functions.payment_jobs.handler",
+        "functions.stripe_webhooks.handler",
+        "functions.bookings.handler",
+    ]
+    assert modules_loaded_by(modules, "stripe") == []
