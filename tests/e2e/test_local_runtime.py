@@ -2,83 +2,27 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import requests
 
 from infra.local.ports import free_port, is_free
+from tests.e2e.runtime import ROOT, Runtime, running, runtime_env, start, wait_healthy
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.e2e
-
-
-@dataclass
-class Runtime:
-    process: subprocess.Popen[str]
-    base: str
-    dynamodb_port: int
-    moto_port: int
-    state_dir: Path
-
-
-def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT_URL")}
-    env.update(POWERTOOLS_METRICS_DISABLED="true", PYTHONUNBUFFERED="1")
-    return env
-
-
-def _start(tmp_path: Path, *extra: str) -> Runtime:
-    api, ddb, moto = free_port(), free_port(), free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "infra.local",
-        "--state-dir",
-        str(tmp_path / "state"),
-        "serve",
-        "--api-port",
-        str(api),
-        "--dynamodb-port",
-        str(ddb),
-        "--moto-port",
-        str(moto),
-        *extra,
-    ]
-    log = (tmp_path / "runtime.log").open("w")
-    process = subprocess.Popen(command, cwd=ROOT, env=_env(), stdout=log, stderr=subprocess.STDOUT, text=True)
-    return Runtime(process, f"http://127.0.0.1:{api}", ddb, moto, tmp_path / "state")
-
-
-def _wait_healthy(runtime: Runtime, timeout: float = 90) -> requests.Response:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert runtime.process.poll() is None, "the runtime exited before it served"
-        try:
-            return requests.get(f"{runtime.base}/api/v1/health", timeout=5)
-        except requests.ConnectionError:
-            time.sleep(0.5)
-    raise AssertionError("the runtime did not serve /api/v1/health in time")
 
 
 @pytest.fixture(scope="module")
 def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
-    started = _start(tmp_path_factory.mktemp("runtime"))
-    try:
-        _wait_healthy(started)
+    with running(tmp_path_factory.mktemp("runtime")) as started:
         yield started
-    finally:
-        if started.process.poll() is None:
-            started.process.send_signal(signal.SIGINT)
-            started.process.wait(timeout=30)
 
 
 def test_health_reports_dynamodb_ok(runtime: Runtime) -> None:
@@ -157,7 +101,7 @@ def test_invoke_and_tick_reach_the_running_stack(runtime: Runtime) -> None:
         return subprocess.run(
             [sys.executable, "-m", "infra.local", "--state-dir", str(runtime.state_dir), *args],
             cwd=ROOT,
-            env=_env(),
+            env=runtime_env(),
             capture_output=True,
             text=True,
             timeout=60,
@@ -170,8 +114,8 @@ def test_invoke_and_tick_reach_the_running_stack(runtime: Runtime) -> None:
 
 
 def test_ctrl_c_stops_everything(tmp_path: Path) -> None:
-    started = _start(tmp_path, "--no-seed")
-    _wait_healthy(started)
+    started = start(tmp_path, "--no-seed")
+    wait_healthy(started)
     started.process.send_signal(signal.SIGINT)
     assert started.process.wait(timeout=30) == 0
     for port in (started.dynamodb_port, started.moto_port, int(started.base.rsplit(":", 1)[1])):
@@ -199,7 +143,7 @@ def test_taken_port_is_reported_plainly(tmp_path: Path) -> None:
                 str(free_port()),
             ],
             cwd=ROOT,
-            env=_env(),
+            env=runtime_env(),
             capture_output=True,
             text=True,
             timeout=60,

@@ -4,7 +4,6 @@ notifier's e-mail in moto's SES, and the viewer lists it, shows it and saves its
 from __future__ import annotations
 
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -14,7 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.e2e.test_local_runtime import ROOT, Runtime, _env, _start, _wait_healthy
+from tests.e2e.runtime import ROOT, Runtime, running, runtime_env
 
 pytestmark = pytest.mark.e2e
 CUSTOMER = {"x-slotwise-user-id": "demo-customer", "x-slotwise-role": "customer"}
@@ -22,21 +21,15 @@ CUSTOMER = {"x-slotwise-user-id": "demo-customer", "x-slotwise-role": "customer"
 
 @pytest.fixture(scope="module")
 def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
-    started = _start(tmp_path_factory.mktemp("mail-runtime"))
-    try:
-        _wait_healthy(started)
+    with running(tmp_path_factory.mktemp("mail-runtime")) as started:
         yield started
-    finally:
-        if started.process.poll() is None:
-            started.process.send_signal(signal.SIGINT)
-            started.process.wait(timeout=30)
 
 
 def mail(runtime: Runtime, *args: str) -> str:
     done = subprocess.run(
         [sys.executable, "-m", "infra.local", "--state-dir", str(runtime.state_dir), "mail", *args],
         cwd=ROOT,
-        env=_env(),
+        env=runtime_env(),
         capture_output=True,
         text=True,
         timeout=60,

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -15,7 +14,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.e2e.test_local_runtime import Runtime, _start, _wait_healthy
+from tests.e2e.runtime import Runtime, running
 
 pytestmark = pytest.mark.e2e
 VENDOR = {"x-slotwise-user-id": "demo-vendor", "x-slotwise-role": "vendor"}
@@ -51,14 +50,8 @@ def receiver() -> Iterator[int]:
 
 @pytest.fixture(scope="module")
 def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
-    started = _start(tmp_path_factory.mktemp("webhooks-runtime"))
-    try:
-        _wait_healthy(started)
+    with running(tmp_path_factory.mktemp("webhooks-runtime")) as started:
         yield started
-    finally:
-        if started.process.poll() is None:
-            started.process.send_signal(signal.SIGINT)
-            started.process.wait(timeout=30)
 
 
 def documented_verify() -> Callable[..., bool]:
