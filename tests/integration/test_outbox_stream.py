@@ -151,3 +151,60 @@ def test_concurrent_timer_runs_send_one_reminder_and_one_event(
         ("booking.reminder", f"booking:{made['id']}:1:reminder-1440"),
         ("booking.cancelled", f"booking:{made['id']}:2"),
     ]
+
+
+class FlakyBus(Bus):
+    """Unreachable (a connection error, as when moto is down) for the first `down_calls` PutEvents calls."""
+
+    def __init__(self, down_calls: int) -> None:
+        super().__init__()
+        self.down_calls = down_calls
+        self.calls = 0
+
+    def put_events(self, Entries: list[dict[str, Any]]) -> dict[str, Any]:
+        from botocore.exceptions import EndpointConnectionError
+
+        self.calls += 1
+        if self.calls <= self.down_calls:
+            raise EndpointConnectionError(endpoint_url="http://127.0.0.1:5050")
+        return super().put_events(Entries)
+
+
+def test_an_unreachable_bus_delays_events_and_loses_none(
+    local_table: str, dynamodb_local: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    room = make_resource()
+    made = [call("POST", "/api/v1/bookings", body=body(room.id, 2 * i), user=f"cust-{i}").body["id"] for i in range(25)]
+    # Down for more calls than the spec's retry limit: the old poller dead-lettered and skipped those batches.
+    bus = FlakyBus(down_calls=40)
+    monkeypatch.setattr(aws, "events", lambda: bus)
+    now = [0.0]
+    logs: list[str] = []
+    dead: list[str] = []
+    streams = boto3.client("dynamodbstreams", endpoint_url=dynamodb_local)
+    arn = boto3.client("dynamodb", endpoint_url=dynamodb_local).describe_table(TableName=local_table)["Table"][
+        "LatestStreamArn"
+    ]
+    # Batches of 7 records: each invocation is one PutEvents call, so a failed call accepted nothing.
+    spec = StreamConsumerSpec("publisher", batch_size=7, max_retries=3)
+    poller = StreamPoller(
+        streams, arn, spec, invoke, dead_letter=dead.append, log=logs.append, backoff_cap=4.0, clock=lambda: now[0]
+    )
+    delays = []
+    for _ in range(200):
+        poller.poll_once()
+        if not poller.backing_off and bus.calls > bus.down_calls:
+            break
+        assert poller.poll_once() == 0  # still backing off: nothing read, nothing sent
+        delays.append(poller._retry_at - now[0])
+        now[0] = poller._retry_at
+    assert not poller.backing_off
+    assert dead == []
+    assert delays[:5] == [0.5, 1.0, 2.0, 4.0, 4.0]  # doubling, capped
+    assert max(delays) == 4.0
+    booking_events = [e["eventId"] for e in bus.accepted if e["aggregate"] == "booking"]
+    assert sorted(booking_events) == sorted(f"booking:{i}:1" for i in made)  # every one, exactly once
+    assert [e["eventId"] for e in bus.accepted if e["aggregate"] == "resource"] == [f"resource:{room.id}:1"]
+    assert any("EventBridge PutEvents failed" in line for line in logs)
+    # Nothing is left behind: a later poll finds no more records.
+    assert poller.poll_once() == 0 and len(bus.accepted) == 26

@@ -64,3 +64,21 @@ def test_health_degraded_503_when_table_missing(aws: None) -> None:
 def test_unknown_route_from_default_integration_is_404_problem(aws: None) -> None:
     status, body = invoke("http/unknown_route_default")
     assert status == 404 and body["code"] == "route_not_found"
+
+
+def test_the_bus_is_probed_on_the_local_stage_only(table: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import boto3
+
+    from slotwise.settings import get_settings
+
+    assert set(service.default_probes()) == {"dynamodb"}  # AWS stages: no control-plane call per request
+    monkeypatch.setenv("SLOTWISE_STAGE", "local")
+    get_settings.cache_clear()
+    # No bus yet: degraded, and the check names EventBridge.
+    status, body = invoke()
+    assert status == 503
+    bus = body["checks"]["eventbridge"]  # type: ignore[index]
+    assert bus["status"] == "error" and bus["detail"].startswith("EventBridge DescribeEventBus failed")
+    boto3.client("events").create_event_bus(Name=get_settings().event_bus_name)
+    status, body = invoke()
+    assert status == 200 and set(body["checks"]) == {"dynamodb", "eventbridge"}  # type: ignore[arg-type]

@@ -51,7 +51,7 @@ ALLOWED: dict[str, tuple[str, str]] = {
     "slotwise/payments/store.py": ("store", "payments, refunds and the ledger's reads"),
     "slotwise/ratelimit/store.py": ("store", "request-quota windows and booking-write token buckets"),
     "slotwise/webhooks/repository.py": ("store", "webhook subscriptions and deliveries"),
-    "slotwise/events/publisher.py": ("adapter", "event bus: EventBridge PutEvents"),
+    "slotwise/events/publisher.py": ("adapter", "event bus: EventBridge PutEvents (and the local health probe)"),
     "slotwise/notifications/mail.py": ("adapter", "mail sender: SES SendRawEmail"),
     "slotwise/webhooks/queue.py": ("adapter", "queue sender: the webhook delivery queue and its DLQ (SQS)"),
     "slotwise/payments/inbox.py": ("adapter", "queue sender: the Stripe events queue (SQS; payments work)"),

@@ -29,17 +29,19 @@ def table_name() -> str:
 
 
 @contextmanager
-def translate_errors(operation: str) -> Iterator[None]:
-    """Turn transport failures into DependencyUnavailable; anything else is a bug and propagates."""
+def translate_errors(operation: str, service: str = "DynamoDB") -> Iterator[None]:
+    """Turn transport failures into DependencyUnavailable; anything else is a bug and propagates.
+
+    `service` names the AWS service in the message (the event publisher and its probe pass "EventBridge")."""
     try:
         yield
     except ClientError as exc:
         code = exc.response.get("Error", {}).get("Code", "")
         if code in _UNAVAILABLE_CODES:
-            raise errors.DependencyUnavailable(f"DynamoDB {operation} failed: {code}") from exc
+            raise errors.DependencyUnavailable(f"{service} {operation} failed: {code}") from exc
         raise
     except BotoCoreError as exc:
-        raise errors.DependencyUnavailable(f"DynamoDB {operation} failed: {type(exc).__name__}") from exc
+        raise errors.DependencyUnavailable(f"{service} {operation} failed: {type(exc).__name__}") from exc
 
 
 def index_page(

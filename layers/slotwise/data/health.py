@@ -1,6 +1,7 @@
 """Reachability probe for the table: one eventually consistent GetItem (data plane, half a read unit).
 
 DescribeTable would be the obvious probe, but it is a control-plane call with a low account-wide rate limit.
+The event bus's probe is the publisher adapter's (`slotwise.events.publisher.ping_bus`).
 """
 
 from __future__ import annotations

@@ -16,8 +16,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
+from botocore.exceptions import BotoCoreError, ClientError
 
-from slotwise import aws
+from slotwise import aws, errors
 from slotwise.data.dynamo import translate_errors
 from slotwise.events.changes import event_of
 from slotwise.events.envelope import DomainEvent
@@ -30,11 +31,23 @@ ATTEMPTS = 4
 
 def _put(entries: Sequence[dict[str, Any]]) -> list[int]:
     """Indexes of the entries PutEvents did not accept."""
-    with translate_errors("PutEvents"):
+    with translate_errors("PutEvents", service="EventBridge"):
         result = aws.events().put_events(Entries=list(entries))  # type: ignore[arg-type]
     if not result.get("FailedEntryCount"):
         return []
     return [i for i, outcome in enumerate(result.get("Entries", [])) if outcome.get("ErrorCode")]
+
+
+def ping_bus() -> None:
+    """Health probe (local stage only, see slotwise.health.service): the bus answers DescribeEventBus. A missing bus
+    or an unreachable endpoint is DependencyUnavailable."""
+    try:
+        aws.events().describe_event_bus(Name=get_settings().event_bus_name)
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        raise errors.DependencyUnavailable(f"EventBridge DescribeEventBus failed: {code}") from exc
+    except BotoCoreError as exc:
+        raise errors.DependencyUnavailable(f"EventBridge DescribeEventBus failed: {type(exc).__name__}") from exc
 
 
 def publish(events: Sequence[DomainEvent]) -> list[DomainEvent]:
