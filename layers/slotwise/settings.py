@@ -42,6 +42,8 @@ class Settings(BaseModel):
     service_name: str = Field(default="slotwise", alias="POWERTOOLS_SERVICE_NAME")
     # The local runtime and the tests may name the caller through headers; never honoured in dev/prod (below).
     trust_identity_headers: bool = Field(default=False, alias="SLOTWISE_TRUST_IDENTITY_HEADERS")
+    # The tests may hash passwords with a cheaper scrypt n (2^this) than production's 2^17; ignored in dev/prod.
+    scrypt_log2_n: int | None = Field(default=None, alias="SLOTWISE_SCRYPT_LOG2_N", ge=10, le=17)
     # The webhook delivery function re-queues its own attempts and dead-letters the last one (slotwise.webhooks).
     webhook_queue_url: str | None = Field(default=None, alias="SLOTWISE_WEBHOOK_QUEUE_URL")
     webhook_dlq_url: str | None = Field(default=None, alias="SLOTWISE_WEBHOOK_DLQ_URL")
@@ -101,6 +103,9 @@ class Settings(BaseModel):
         if self.stage in DEPLOYED_STAGES and self.trust_identity_headers:
             # A deployed stack can never trust identity headers, whatever its environment says.
             object.__setattr__(self, "trust_identity_headers", False)
+        if self.stage in DEPLOYED_STAGES:
+            # Deployed stacks always hash with the production parameters (slotwise.identity.passwords).
+            object.__setattr__(self, "scrypt_log2_n", None)
         if self.payment_provider is None:
             deployed = self.stage in DEPLOYED_STAGES
             object.__setattr__(self, "payment_provider", "stripe" if deployed else LOCAL_PAYMENT_PROVIDER)

@@ -117,7 +117,7 @@ def test_one_function_per_group_built_alike(config: str, request: pytest.Fixture
         assert props["Architectures"] == ["arm64"]
         assert props["Runtime"] == "python3.11"
         assert props["Handler"] == "handler.lambda_handler"
-        assert props["MemorySize"] == 512
+        assert props["MemorySize"] == (1769 if group == "auth" else 512)  # auth: scrypt's 128 MiB and a full vCPU
         expected = 30 if group in consumers else 25 if group in PROVIDER_CALLING_API_GROUPS else 10
         assert props["Timeout"] == expected
         assert props["Layers"] == [{"Ref": layer_id}]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -94,16 +94,27 @@ def _entry(
     )
 
 
-def _tokens(user: User, now: int, audit_entry: audit.AuditEntry | None = None) -> dict[str, Any]:
+def _tokens(
+    user: User,
+    now: int,
+    audit_entry: audit.AuditEntry | None = None,
+    *,
+    rehash: str | None = None,
+    forget: Sequence[dict[str, Any]] = (),
+) -> dict[str, Any]:
+    """The pair for a new sign-in; its transaction also carries a login's password upgrade and throttle resets."""
+    refresh, rehashed = sessions.sign_in(
+        user.id, now, audit_entry, rehash=(user, rehash) if rehash else None, forget=forget
+    )
+    user = rehashed or user
     access, lifetime = tokens.issue_access_token(user, now=now)
-    refresh = sessions.start(user.id, now, audit_entry)
     pair = TokenPair(
         access_token=access,
         expires_in=lifetime,
         refresh_token=refresh.token,
         refresh_expires_in=refresh.expires_epoch - now,
     )
-    return pair.model_dump(mode="json", by_alias=True)
+    return {"user": user.public(), **pair.model_dump(mode="json", by_alias=True)}
 
 
 def register(
@@ -127,7 +138,7 @@ def register(
     registered = _entry(user, "user.register", request_id, detail={"role": user.role, "status": user.status})
     if not repository.put_user(user, audit=registered):
         raise errors.Conflict("An account with this e-mail address already exists.", code="email_taken")
-    return {"user": user.public(), **_tokens(user, at, _entry(user, "auth.login", request_id))}
+    return _tokens(user, at, _entry(user, "auth.login", request_id))
 
 
 def login(
@@ -151,10 +162,10 @@ def login(
     if refused is not None:
         _refused_login(user, refused.code, at, source_ip, request_id)
         raise refused
-    if user.password_hash and passwords.needs_rehash(user.password_hash):
-        user = repository.set_password_hash(user, passwords.hash_password(data.password))
+    # A hash made with weaker parameters is upgraded in the sign-in's own transaction (if the profile is unchanged).
+    upgrade = passwords.hash_password(data.password) if passwords.needs_rehash(stored) else None
     signed_in = _entry(user, "auth.login", request_id, detail={"sourceIp": source_ip})
-    return {"user": user.public(), **_tokens(user, at, signed_in)}
+    return _tokens(user, at, signed_in, rehash=upgrade)
 
 
 def _refused_login(user: User, reason: str, at: int, source_ip: str, request_id: str | None) -> None:
@@ -288,7 +299,7 @@ def change_password(
     )
     throttle.clear(throttle.LOGIN_PER_ACCOUNT, normalise_email(user.email), at)
     sessions.revoke_all(user.id, at, "password_changed")
-    return {"user": user.public(), **_tokens(user, at)}
+    return _tokens(user, at)
 
 
 def revoke_sessions(user_id: str, *, reason: str = "suspended", now: datetime | None = None) -> int:

@@ -4,7 +4,10 @@ A stored hash names its parameters, so they can be raised later without breaking
 
     scrypt$<n>$<r>$<p>$<salt, urlsafe base64>$<derived key, urlsafe base64>
 
-`needs_rehash` tells when a hash was made with other parameters than today's (login re-hashes it then).
+`needs_rehash` tells when a hash was made with weaker parameters than today's (the next successful login re-hashes
+it, in the sign-in's own transaction). Today's parameters are OWASP's scrypt minimum, n = 2^17, r = 8, p = 1
+(128 MiB, about 0.9 s on one core); the local and test stages may lower n with `SLOTWISE_SCRYPT_LOG2_N`
+(`slotwise.settings`), deployed stages never.
 """
 
 from __future__ import annotations
@@ -18,18 +21,23 @@ from dataclasses import dataclass
 from functools import cache
 
 from slotwise import errors
+from slotwise.settings import get_settings
 
 SCHEME = "scrypt"
 SALT_BYTES = 16
 MIN_LENGTH = 10
 MAX_LENGTH = 256
-# Never accept parameters from a stored hash that would let one verification eat the function's memory.
-_MAX_MEMORY = 64 * 1024 * 1024
+# Never accept parameters from a stored hash that would let one verification eat the function's memory (today's
+# take 128 MiB; the auth function has 1,769 MB, and runs one request, so one hash, at a time).
+_MAX_MEMORY = 256 * 1024 * 1024
+# Nor parameters too weak to be anything but a forged or corrupt hash: no hash was ever made below 2^10. Hashes
+# between this floor and today's parameters still verify, so their accounts can sign in and be upgraded.
+_MIN_N = 2**10
 
 
 @dataclass(frozen=True)
 class Params:
-    n: int = 2**14
+    n: int = 2**17
     r: int = 8
     p: int = 1
     dklen: int = 64
@@ -38,8 +46,18 @@ class Params:
     def memory(self) -> int:
         return 128 * self.r * (self.n + self.p + 2)
 
+    def weaker_than(self, other: Params) -> bool:
+        return self.n < other.n or self.r < other.r or self.p < other.p
 
+
+# The production parameters (OWASP Password Storage cheat sheet's scrypt minimum).
 CURRENT = Params()
+
+
+def current() -> Params:
+    """The parameters new hashes are made with: CURRENT, or a cheaper n on the local and test stages."""
+    log2_n = get_settings().scrypt_log2_n
+    return CURRENT if log2_n is None else Params(n=2**log2_n)
 
 
 def _b64(raw: bytes) -> str:
@@ -62,7 +80,8 @@ def _derive(password: str, salt: bytes, params: Params) -> bytes:
     )
 
 
-def hash_password(password: str, params: Params = CURRENT) -> str:
+def hash_password(password: str, params: Params | None = None) -> str:
+    params = params or current()
     salt = secrets.token_bytes(SALT_BYTES)
     derived = _derive(password, salt, params)
     return f"{SCHEME}${params.n}${params.r}${params.p}${_b64(salt)}${_b64(derived)}"
@@ -75,7 +94,9 @@ def _parse(encoded: str) -> tuple[Params, bytes, bytes] | None:
             return None
         raw = _unb64(derived)
         params = Params(n=int(n), r=int(r), p=int(p), dklen=len(raw))
-        if params.n < 2 or params.n & (params.n - 1) or params.memory > _MAX_MEMORY or not raw:
+        if params.n < _MIN_N or params.n & (params.n - 1) or min(params.r, params.p) < 1 or not raw:
+            return None
+        if params.memory > _MAX_MEMORY:
             return None
         return params, _unb64(salt), raw
     except ValueError:
@@ -86,21 +107,27 @@ def verify_password(password: str, encoded: str | None) -> bool:
     """Constant-time comparison; an unreadable or missing hash still costs one scrypt run and fails."""
     parsed = _parse(encoded) if encoded else None
     if parsed is None:
-        _derive(password, b"\0" * SALT_BYTES, CURRENT)
+        _derive(password, b"\0" * SALT_BYTES, current())
         return False
     params, salt, expected = parsed
     return hmac.compare_digest(_derive(password, salt, params), expected)
 
 
-def needs_rehash(encoded: str) -> bool:
-    parsed = _parse(encoded)
-    return parsed is None or (parsed[0].n, parsed[0].r, parsed[0].p) != (CURRENT.n, CURRENT.r, CURRENT.p)
+def needs_rehash(encoded: str | None) -> bool:
+    """True when the hash was made with parameters below today's (never to lower them)."""
+    parsed = _parse(encoded) if encoded else None
+    return parsed is None or parsed[0].weaker_than(current())
+
+
+def dummy_hash() -> str:
+    """A real hash of a random password with today's parameters: login runs scrypt against it for unknown e-mails
+    (same work, same time as a known account's up-to-date hash). Made once per process and parameters."""
+    return _dummy(current())
 
 
 @cache
-def dummy_hash() -> str:
-    """A real hash of a random password: login runs scrypt against it for unknown e-mails (same work, same time)."""
-    return hash_password(secrets.token_urlsafe(24))
+def _dummy(params: Params) -> str:
+    return hash_password(secrets.token_urlsafe(24), params)
 
 
 def _alnum(text: str) -> str:

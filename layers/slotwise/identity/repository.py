@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -100,11 +101,9 @@ def get_user_by_email(email: str) -> User | None:
     return get_user(item["userId"]["S"])
 
 
-def _versioned_update(user: User, sets: dict[str, Any], now: datetime | None, audit: AuditEntry | None = None) -> User:
-    """SET these attributes, bump the version and updatedAt, only if the stored version is the one read.
-
-    With an audit entry the update and the entry are one TransactWriteItems: the entry exists iff the change does.
-    """
+def _versioned_update_item(user: User, sets: dict[str, Any], now: datetime | None) -> dict[str, Any]:
+    """The UpdateItem request that SETs these attributes (and updatedAt) and bumps the version, only if the stored
+    version is the one read."""
     stamp = (now or datetime.now(UTC)).astimezone(UTC).isoformat().replace("+00:00", "Z")
     sets = {**sets, "updatedAt": stamp}
     names = {f"#a{i}": name for i, name in enumerate(sets)}
@@ -116,7 +115,7 @@ def _versioned_update(user: User, sets: dict[str, Any], now: datetime | None, au
     if user.version == 1:
         condition = "(attribute_not_exists(#version) OR #version = :version)"
     names["#version"] = "version"
-    update: dict[str, Any] = {
+    return {
         "TableName": table_name(),
         "Key": profile_key(user.id),
         "UpdateExpression": "SET " + ", ".join(assignments) + ", #version = if_not_exists(#version, :one) + :one",
@@ -124,6 +123,14 @@ def _versioned_update(user: User, sets: dict[str, Any], now: datetime | None, au
         "ExpressionAttributeNames": names,
         "ExpressionAttributeValues": values,
     }
+
+
+def _versioned_update(user: User, sets: dict[str, Any], now: datetime | None, audit: AuditEntry | None = None) -> User:
+    """SET these attributes, bump the version and updatedAt, only if the stored version is the one read.
+
+    With an audit entry the update and the entry are one TransactWriteItems: the entry exists iff the change does.
+    """
+    update = _versioned_update_item(user, sets, now)
     client = aws.dynamodb()
     if audit is None:
         with translate_errors("UpdateItem"):
@@ -137,7 +144,14 @@ def _versioned_update(user: User, sets: dict[str, Any], now: datetime | None, au
             client.transact_write_items(TransactItems=[{"Update": update}, audit.put()])  # type: ignore[typeddict-item]
         except client.exceptions.TransactionCanceledException as exc:
             raise _changed_meanwhile() from exc
-    changes = {**sets, "version": user.version + 1, "passwordHash": sets.get("passwordHash", user.password_hash)}
+    return _updated(user, sets, update)
+
+
+def _updated(user: User, sets: dict[str, Any], update: dict[str, Any]) -> User:
+    """The user as `update` (a `_versioned_update_item` of `sets`) left it."""
+    stamp = update["ExpressionAttributeValues"][f":a{len(sets)}"]["S"]
+    changes = {**sets, "updatedAt": stamp, "version": user.version + 1}
+    changes["passwordHash"] = sets.get("passwordHash", user.password_hash)
     return User.model_validate({**user.model_dump(mode="json", by_alias=True), **changes})
 
 
@@ -343,9 +357,23 @@ def _token_put(hashed: str, user_id: str, family_id: str, now: int, expires: int
 
 
 def put_sign_in(
-    user_id: str, family_id: str, hashed: str, *, now: int, expires: int, audit: AuditEntry | None = None
-) -> None:
-    """A new family and its first token (and the sign-in's audit entry), in one TransactWriteItems."""
+    user_id: str,
+    family_id: str,
+    hashed: str,
+    *,
+    now: int,
+    expires: int,
+    audit: AuditEntry | None = None,
+    rehash: tuple[User, str] | None = None,
+    forget: Sequence[dict[str, Any]] = (),
+) -> User | None:
+    """A new family and its first token (and the sign-in's audit entry), in one TransactWriteItems.
+
+    The same transaction may carry the login's other writes: `rehash` (the user as read, and a new password hash,
+    set only if the profile's version is still the one read) and `forget` (keys of throttle items to delete). A
+    rehash that loses to a concurrent change of the profile is dropped (the sign-in is written without it; the next
+    login upgrades). Returns the user as rehashed, or None when nothing was rehashed.
+    """
     family = to_item(
         {
             "PK": f"USER#{user_id}",
@@ -358,14 +386,29 @@ def put_sign_in(
             "ttl": expires,
         }
     )
+    items: list[Any] = [
+        {"Put": {"TableName": table_name(), "Item": family, "ConditionExpression": "attribute_not_exists(PK)"}},
+        _token_put(hashed, user_id, family_id, now, expires),
+        *([audit.put()] if audit is not None else []),
+        *({"Delete": {"TableName": table_name(), "Key": key}} for key in forget),
+    ]
+    client = aws.dynamodb()
+    if rehash is not None:
+        user, password_hash = rehash
+        sets = {"passwordHash": password_hash}
+        update = _versioned_update_item(user, sets, datetime.fromtimestamp(now, UTC))
+        with translate_errors("TransactWriteItems"):
+            try:
+                with_rehash: list[Any] = [*items, {"Update": update}]
+                client.transact_write_items(TransactItems=with_rehash)
+                return _updated(user, sets, update)
+            except client.exceptions.TransactionCanceledException as exc:
+                codes = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+                if not codes or codes[-1] != "ConditionalCheckFailed":
+                    raise
     with translate_errors("TransactWriteItems"):
-        aws.dynamodb().transact_write_items(
-            TransactItems=[
-                {"Put": {"TableName": table_name(), "Item": family, "ConditionExpression": "attribute_not_exists(PK)"}},
-                _token_put(hashed, user_id, family_id, now, expires),  # type: ignore[list-item]
-                *([audit.put()] if audit is not None else []),
-            ]
-        )
+        client.transact_write_items(TransactItems=items)
+    return None
 
 
 def get_refresh(hashed: str) -> dict[str, Any] | None:

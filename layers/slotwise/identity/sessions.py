@@ -17,13 +17,15 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from slotwise.identity import repository
 
 if TYPE_CHECKING:
     from slotwise.audit.log import AuditEntry
+    from slotwise.identity.models import User
 
 REFRESH_TOKEN_SECONDS = 30 * 24 * 3600
 TOKEN_BYTES = 32
@@ -58,11 +60,31 @@ def _new_token(family_id: str, now: int) -> Issued:
 
 def start(user_id: str, now: int, audit: AuditEntry | None = None) -> Issued:
     """A new family (a sign-in) and its first refresh token, with the sign-in's audit entry, in one transaction."""
+    return sign_in(user_id, now, audit)[0]
+
+
+def sign_in(
+    user_id: str,
+    now: int,
+    audit: AuditEntry | None = None,
+    *,
+    rehash: tuple[User, str] | None = None,
+    forget: Sequence[dict[str, Any]] = (),
+) -> tuple[Issued, User | None]:
+    """`start`, with a login's other writes in the same transaction: its password upgrade (`rehash`) and throttle
+    resets (`forget`; see `repository.put_sign_in`). Returns the token and the user as rehashed (or None)."""
     issued = _new_token(uuid.uuid4().hex, now)
-    repository.put_sign_in(
-        user_id, issued.family_id, token_hash(issued.token), now=now, expires=issued.expires_epoch, audit=audit
+    rehashed = repository.put_sign_in(
+        user_id,
+        issued.family_id,
+        token_hash(issued.token),
+        now=now,
+        expires=issued.expires_epoch,
+        audit=audit,
+        rehash=rehash,
+        forget=forget,
     )
-    return issued
+    return issued, rehashed
 
 
 def find(token: str) -> RefreshRecord | None:

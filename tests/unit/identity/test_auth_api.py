@@ -12,6 +12,7 @@ import pytest
 
 from infra.local.adapter import event_for
 from infra.local.functions import invoke
+from slotwise import aws
 from slotwise.identity import auth_service, passwords, repository, sessions
 from tests.support.http import ApiResponse, call
 from tests.unit.identity.conftest import PASSWORD, SECRET, bearer, make_user
@@ -50,6 +51,23 @@ def login(email: str = "ada@example.test", password: str = PASSWORD, ip: str = "
 
 def decoded(access_token: str) -> dict[str, Any]:
     return jwt.decode(access_token, SECRET, algorithms=["HS256"], audience="slotwise-api")
+
+
+# DynamoDB calls of a successful login: the throttles' UpdateItems (address, account), the e-mail and profile
+# GetItems, the account window's DeleteItem, and the sign-in's TransactWriteItems (which carries any rehash).
+LOGIN_CALLS = 6
+
+
+def count_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the DynamoDB operations called from now on (the list grows as they happen)."""
+    calls: list[str] = []
+    client = aws.dynamodb()
+
+    def hook(model: Any, **_: Any) -> None:
+        calls.append(model.name)
+
+    client.meta.events.register("before-call.dynamodb", hook)
+    return calls
 
 
 @pytest.fixture
@@ -183,7 +201,7 @@ def test_unknown_email_and_wrong_password_fail_alike_after_the_same_work(
     assert wrong.status == unknown.status == 401
     assert wrong.code == unknown.code == "invalid_credentials"
     assert wrong.body["detail"] == unknown.body["detail"]
-    assert runs == [passwords.CURRENT.n, passwords.CURRENT.n]
+    assert runs == [passwords.current().n, passwords.current().n]
 
 
 def test_a_user_without_a_password_cannot_log_in(table: str) -> None:
@@ -232,15 +250,60 @@ def test_login_is_throttled_per_address(table: str, frozen: None) -> None:
     assert login(email="user99@example.test", ip="192.0.2.2").code == "invalid_credentials"
 
 
-def test_an_old_hash_is_upgraded_at_login(table: str) -> None:
+def test_an_old_hash_is_upgraded_at_login_in_the_sign_in_transaction(
+    table: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     user = make_user(password=None)
-    weaker = passwords.hash_password(PASSWORD, passwords.Params(n=2**12))
+    weaker = passwords.hash_password(PASSWORD, passwords.Params(n=2**10))
     repository.set_password_hash(user, weaker)
-    assert login().status == 200
+    calls = count_calls(monkeypatch)
+    response = login()
+    assert response.status == 200
+    assert calls.count("TransactWriteItems") == 1 and "UpdateItem" not in calls[calls.index("TransactWriteItems") :]
     stored = repository.get_user("u-1")
     assert stored is not None and stored.password_hash is not None
-    assert stored.password_hash.startswith(f"scrypt${passwords.CURRENT.n}$")
+    assert stored.password_hash.startswith(f"scrypt${passwords.current().n}$8$1$")
     assert passwords.verify_password(PASSWORD, stored.password_hash)
+    assert stored.version == 3
+    # Up to date now: the next login rewrites nothing.
+    assert login().status == 200
+    again = repository.get_user("u-1")
+    assert again is not None and again.password_hash == stored.password_hash
+
+
+def test_a_wrong_password_does_not_upgrade_an_old_hash(table: str) -> None:
+    user = make_user(password=None)
+    weaker = passwords.hash_password(PASSWORD, passwords.Params(n=2**10))
+    repository.set_password_hash(user, weaker)
+    assert login(password="Wrong-password-1").status == 401
+    stored = repository.get_user("u-1")
+    assert stored is not None and stored.password_hash == weaker
+
+
+def test_an_upgrade_that_loses_to_a_concurrent_change_still_signs_in(
+    table: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = make_user(password=None)
+    weaker = passwords.hash_password(PASSWORD, passwords.Params(n=2**10))
+    user = repository.set_password_hash(user, weaker)
+    real = repository.get_user_by_email
+
+    def then_changed(email: str) -> Any:
+        found = real(email)
+        repository.update_profile(user, name="Changed meanwhile", locale=None)  # the profile's version moves on
+        return found
+
+    monkeypatch.setattr(repository, "get_user_by_email", then_changed)
+    assert login().status == 200
+    stored = repository.get_user("u-1")
+    assert stored is not None and stored.password_hash == weaker and stored.name == "Changed meanwhile"
+
+
+def test_a_login_costs_few_dynamodb_calls(table: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    make_user()
+    calls = count_calls(monkeypatch)
+    assert login().status == 200
+    assert len(calls) == LOGIN_CALLS, calls
 
 
 # --- refresh and logout -----------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ def test_hashes_are_salted_and_name_their_parameters() -> None:
     first, second = passwords.hash_password("Correct-horse-42"), passwords.hash_password("Correct-horse-42")
     assert first != second
     scheme, n, r, p, salt, derived = first.split("$")
-    assert (scheme, n, r, p) == ("scrypt", "16384", "8", "1")
+    assert (scheme, n, r, p) == ("scrypt", str(passwords.current().n), "8", "1")
     assert len(passwords._unb64(salt)) == 16 and len(passwords._unb64(derived)) == 64
     assert passwords.verify_password("Correct-horse-42", first)
     assert passwords.verify_password("Correct-horse-42", second)
@@ -26,10 +26,34 @@ def test_hashes_are_salted_and_name_their_parameters() -> None:
     assert not passwords.needs_rehash(first)
 
 
-def test_other_parameters_still_verify_and_ask_for_a_rehash() -> None:
-    older = passwords.hash_password("Correct-horse-42", passwords.Params(n=2**12, r=8, p=1))
+def test_weaker_parameters_still_verify_and_ask_for_a_rehash() -> None:
+    older = passwords.hash_password("Correct-horse-42", passwords.Params(n=2**10, r=8, p=1))
     assert passwords.verify_password("Correct-horse-42", older)
     assert passwords.needs_rehash(older)
+    assert passwords.needs_rehash(passwords.hash_password("Correct-horse-42", passwords.Params(n=2**11, r=4)))
+    # Stronger parameters are never lowered.
+    assert not passwords.needs_rehash(passwords.hash_password("Correct-horse-42", passwords.Params(n=2**12)))
+
+
+def test_production_parameters_are_owasps_scrypt_minimum(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The one test that pays for n = 2^17 (about a second): the tests' cheaper setting is off here."""
+    monkeypatch.delenv("SLOTWISE_SCRYPT_LOG2_N")
+    get_settings.cache_clear()
+    assert passwords.current() == passwords.CURRENT == passwords.Params(n=2**17, r=8, p=1)
+    older = passwords.hash_password("Correct-horse-42", passwords.Params(n=2**14))  # what was stored until now
+    assert passwords.needs_rehash(older) and passwords.verify_password("Correct-horse-42", older)
+    stored = passwords.hash_password("Correct-horse-42")
+    assert stored.startswith("scrypt$131072$8$1$") and not passwords.needs_rehash(stored)
+    assert passwords.verify_password("Correct-horse-42", stored)
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_deployed_stages_ignore_a_cheaper_hash_setting(stage: str) -> None:
+    settings = Settings.model_validate({"SLOTWISE_STAGE": stage, "SLOTWISE_SCRYPT_LOG2_N": "10"})
+    assert settings.scrypt_log2_n is None
+    assert Settings.model_validate({"SLOTWISE_STAGE": "test", "SLOTWISE_SCRYPT_LOG2_N": "10"}).scrypt_log2_n == 10
+    with pytest.raises(ValidationError):
+        Settings.model_validate({"SLOTWISE_STAGE": "test", "SLOTWISE_SCRYPT_LOG2_N": "4"})
 
 
 @pytest.mark.parametrize(
@@ -42,6 +66,9 @@ def test_other_parameters_still_verify_and_ask_for_a_rehash() -> None:
         "scrypt$16384$8$1$salt",
         "scrypt$1000$8$1$AAAA$AAAA",  # n not a power of two
         "scrypt$1048576$8$1$AAAA$AAAA",  # 1 GiB of memory: refused, never run
+        "scrypt$524288$8$1$AAAA$AAAA",  # 512 MiB: more than the function may spend on one hash
+        "scrypt$16$8$1$AAAA$AAAA",  # below the floor of 2^10: no real hash was ever made so weak
+        "scrypt$16384$0$1$AAAA$AAAA",
         "scrypt$x$8$1$AAAA$AAAA",
     ],
 )
