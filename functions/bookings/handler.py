@@ -61,13 +61,28 @@ def create(body: BookingCreate) -> Response[Json]:
 @app.post(
     "/api/v1/bookings/recurring",
     tags=TAGS,
-    summary="Book a recurring series (RRULE)",
+    summary="Book a recurring series (RRULE; honours Idempotency-Key)",
     description=route_doc("booking.create"),
 )
 def create_recurring(body: RecurringCreate) -> Response[Json]:
-    result = series.create_series(_caller(), body)
+    key = app.current_event.headers.get("idempotency-key")
+    result = series.create_series(_caller(), body, idempotency_key=key)
+    replayed = result.pop("replayed")
     result["created"] = [b.public() for b in result["created"]]
-    return Response(201, "application/json", result, {"Location": f"/api/v1/bookings/{result['seriesId']}"})
+    headers = {"Location": f"/api/v1/bookings/series/{result['seriesId']}"}
+    if replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return Response(201, "application/json", result, headers)
+
+
+@app.get(
+    "/api/v1/bookings/series/<seriesId>",
+    tags=TAGS,
+    summary="A recurring series and its occurrences",
+    description=route_doc("booking.read"),
+)
+def get_series(seriesId: str) -> Json:
+    return series.get_series(_caller(), seriesId)
 
 
 @app.get(

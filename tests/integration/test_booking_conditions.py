@@ -129,3 +129,57 @@ def test_series_reference_collision_retries_the_chunk(local_table: str, monkeypa
     made = series.create_series(CUSTOMER, data)
     assert sorted(b.reference for b in made["created"]) == ["DDDDDD", "EEEEEE"]
     assert count_type(local_table, "reference") == 3
+
+
+def test_concurrent_tries_of_one_series_key_book_it_once(local_table: str) -> None:
+    import threading
+
+    from slotwise import errors
+
+    room = make_resource()
+    data = RecurringCreate(
+        resourceId=room.id, startTime=START, endTime=START + timedelta(hours=4), recurrenceRule="FREQ=DAILY;COUNT=30"
+    )
+    barrier = threading.Barrier(6)
+
+    def attempt(_: int) -> str:
+        barrier.wait()
+        try:
+            made = series.create_series(CUSTOMER, data, idempotency_key="one-series")
+        except errors.Conflict as refused:  # lost the race to the slots or found the first try in flight
+            return refused.code
+        return str(made["seriesId"])
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        outcomes = list(pool.map(attempt, range(6)))
+    series_ids = {o for o in outcomes if o not in {"slot_unavailable", "idempotency_in_flight"}}
+    assert len(series_ids) == 1, outcomes
+    assert count_type(local_table, "series") == 1
+    assert count_type(local_table, "booking") == 30
+    assert count_type(local_table, "idempotency") == 1
+    # Once written, every try replays it.
+    again = series.create_series(CUSTOMER, data, idempotency_key="one-series")
+    assert again["replayed"] is True and again["seriesId"] in series_ids and len(again["created"]) == 30
+
+
+def test_a_rolled_back_series_deletes_its_key(local_table: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    room = make_resource()
+    blocker = create.create_booking(CUSTOMER, request(room.id, START + timedelta(days=35))).booking
+    real_plan = series.plan
+
+    def plan_that_missed_the_blocker(*args: Any, **kwargs: Any) -> list[series.Planned]:
+        return [
+            series.Planned(p.occurrence, p.window, {**p.report, "available": True}) for p in real_plan(*args, **kwargs)
+        ]
+
+    monkeypatch.setattr(series, "plan", plan_that_missed_the_blocker)
+    data = RecurringCreate(
+        resourceId=room.id, startTime=START, endTime=START + timedelta(hours=4), recurrenceRule="FREQ=DAILY;COUNT=40"
+    )
+    with pytest.raises(series.claims.SlotUnavailable):
+        series.create_series(CUSTOMER, data, idempotency_key="rolled-back")
+    assert count_type(local_table, "idempotency") == 0
+    assert count_type(local_table, "booking") == 1
+    lifecycle.cancel_booking(CUSTOMER, blocker.id, "")
+    made = series.create_series(CUSTOMER, data, idempotency_key="rolled-back")
+    assert made["replayed"] is False and len(made["created"]) == 40

@@ -75,6 +75,7 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", f"{API_PREFIX}/bookings", "bookings"),
     Route("GET", f"{API_PREFIX}/bookings", "bookings"),
     Route("POST", f"{API_PREFIX}/bookings/recurring", "bookings"),
+    Route("GET", f"{API_PREFIX}/bookings/series/{{seriesId}}", "bookings"),
     Route("GET", f"{API_PREFIX}/bookings/by-reference/{{code}}", "bookings"),
     Route("GET", f"{API_PREFIX}/bookings/{{bookingId}}", "bookings"),
     Route("PUT", f"{API_PREFIX}/bookings/{{bookingId}}", "bookings"),

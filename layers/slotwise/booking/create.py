@@ -109,7 +109,7 @@ def create_booking(
         now=now,
         request_id=caller.request_id,
     )
-    request_hash = _request_hash(caller, data)
+    hashed = request_hash(caller, data)
     cap = ratelimit.active_hold_cap(caller)
     if booking.status in EXPIRING:
         # Holds are the expensive, abusable writes (OWASP API6): they take a token before the transaction, so
@@ -123,11 +123,11 @@ def create_booking(
             tx.put_new(
                 Tag("idempotency", idempotency_key),
                 {
-                    "PK": _idempotency_pk(caller, idempotency_key),
+                    "PK": idempotency_pk(caller, idempotency_key),
                     "SK": "IDEMP",
                     "type": "idempotency",
                     "bookingId": booking.id,
-                    "requestHash": request_hash,
+                    "requestHash": hashed,
                     "ttl": int((now + IDEMPOTENCY_TTL).timestamp()),
                 },
             )
@@ -167,27 +167,27 @@ def create_booking(
             return Created(booking)
         failed = outcome.failed
         if idempotency_key and failed.of_kind("idempotency"):
-            return Created(_replayed(caller, idempotency_key, request_hash), replayed=True)
+            return Created(_replayed(caller, idempotency_key, hashed), replayed=True)
         if not failed.of_kind("reference"):
             claims.refuse(failed)
         booking = booking.model_copy(update={"reference": references.new_reference()})
 
 
-def _request_hash(caller: Caller, data: BookingCreate) -> str:
+def request_hash(caller: Caller, data: BookingCreate) -> str:
     canonical = json.dumps([caller.user_id, data.model_dump(mode="json")], sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _idempotency_pk(caller: Caller, key: str) -> str:
+def idempotency_pk(caller: Caller, key: str) -> str:
     return f"IDEMP#{caller.user_id}#{key}"
 
 
-def _replayed(caller: Caller, key: str, request_hash: str) -> Booking:
+def _replayed(caller: Caller, key: str, hashed: str) -> Booking:
     """The Idempotency-Key was used before: the booking it made, if the request was this one."""
-    record = store.get_plain(_idempotency_pk(caller, key), "IDEMP")
+    record = store.get_plain(idempotency_pk(caller, key), "IDEMP")
     if record is None:  # expired between the failed condition and this read: treat as contention
         raise errors.Conflict("The Idempotency-Key is being used by a request in flight.", code="idempotency_in_flight")
-    if record["requestHash"] != request_hash:
+    if record["requestHash"] != hashed or "bookingId" not in record:
         raise errors.ValidationFailed(
             "This Idempotency-Key was used with a different request; use a new key for a new booking.",
             code="idempotency_key_reused",

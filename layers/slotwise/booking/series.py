@@ -7,6 +7,15 @@ one loses a race, so a failed series leaves no booking behind.
 Audit: every transaction carries its entry, all on target `series:<id>`: `series.book` per committed chunk (with
 its booking ids), `series.rollback` per rolled-back chunk, `series.create` with the series item, and
 `series.exception` with each exception recorded. Each occurrence of a held series counts as one active hold.
+
+Idempotency-Key: the key's record (`IDEMP#<caller>#<key>`, pointing at the series) is put, conditionally, in the
+first chunk that commits (or, when none did, with the series item), so two tries of one request never both book.
+A key seen before answers with that series (`replayed`), a key used with another request 422, and a key whose
+series is still being written 409 `idempotency_in_flight`. A rolled-back series deletes its key with the chunk.
+
+Longer than 400 lines because the chunked claim, its rollback, the Idempotency-Key's record and the series read all
+follow one write protocol (which chunk carries what, and the series item written last); split, each half would
+have to restate it.
 """
 
 from __future__ import annotations
@@ -18,7 +27,7 @@ from typing import Any
 
 from slotwise import errors, ratelimit
 from slotwise.audit import log as audit
-from slotwise.booking import access, availability, claims, recurrence, references
+from slotwise.booking import access, availability, claims, recurrence, references, store
 from slotwise.booking.changes import (
     add_claims,
     add_evictions,
@@ -27,7 +36,7 @@ from slotwise.booking.changes import (
     charge_request,
     release_all,
 )
-from slotwise.booking.create import new_booking
+from slotwise.booking.create import IDEMPOTENCY_TTL, idempotency_pk, new_booking, request_hash
 from slotwise.booking.deadlines import expire_each
 from slotwise.booking.inventory import slot_items
 from slotwise.booking.keys import span_key_range
@@ -43,7 +52,7 @@ from slotwise.catalog.models import Resource
 from slotwise.identity import permissions
 from slotwise.identity.models import Caller
 from slotwise.models import iso
-from slotwise.transaction import MAX_TRANSACTION_ITEMS, Tag, Transaction, execute
+from slotwise.transaction import MAX_TRANSACTION_ITEMS, Tag, Transaction, TransactionFailed, execute
 
 # Items each chunk's transaction leaves free for evicting lapsed holds found on the way (one item each); the
 # chunk's size is what `Transaction.size()` counts, side items (hold counter, stats, audit, quota) included.
@@ -136,13 +145,26 @@ def _add_occurrence(
     add_claims(tx, booking, booking.lock_keys, state, capacity)
 
 
+class _Replay(Exception):
+    """The Idempotency-Key's record exists: another try of this request (or another request) got there first."""
+
+
 def _book_chunk(
-    caller: Caller, series_id: str, chunk: list[Booking], capacity: int, hold_cap: int | None, now: datetime
+    caller: Caller,
+    series_id: str,
+    chunk: list[Booking],
+    capacity: int,
+    hold_cap: int | None,
+    now: datetime,
+    idempotency: dict[str, Any] | None = None,
 ) -> claims.Build:
-    """The transaction that books one chunk, given what earlier attempts learned."""
+    """The transaction that books one chunk, given what earlier attempts learned (and the key's record, if it is
+    the first chunk to commit)."""
 
     def build(state: claims.ClaimState) -> Transaction:
         tx = Transaction()
+        if idempotency is not None:
+            tx.put_new(Tag("idempotency", idempotency["key"]), idempotency["item"])
         for booking in chunk:
             _add_occurrence(tx, booking, capacity, hold_cap, state)
         evicted = add_evictions(tx, state, now)
@@ -163,7 +185,13 @@ def _book_chunk(
 
 
 def _chunks(
-    caller: Caller, series_id: str, bookings: list[Booking], capacity: int, hold_cap: int | None, now: datetime
+    caller: Caller,
+    series_id: str,
+    bookings: list[Booking],
+    capacity: int,
+    hold_cap: int | None,
+    now: datetime,
+    key: dict[str, Any] | None = None,
 ) -> list[list[Booking]]:
     """Consecutive bookings per transaction: as many as the transaction's own count allows with EVICTION_ROOM
     to spare (a booking too big for that alone still gets a chunk; `execute` refuses anything over 100)."""
@@ -176,19 +204,27 @@ def _chunks(
                 chunks[-1].append(booking)
                 continue
         # The booking opens a chunk: a transaction with it alone and the side items every chunk carries.
-        trial = _book_chunk(caller, series_id, [booking], capacity, hold_cap, now)(claims.ClaimState())
+        # The first chunk also carries the Idempotency-Key's record.
+        first_key = key if not chunks else None
+        trial = _book_chunk(caller, series_id, [booking], capacity, hold_cap, now, first_key)(claims.ClaimState())
         chunks.append([booking])
     return chunks
 
 
 def _claim_chunk(
-    caller: Caller, series_id: str, chunk: list[Booking], capacity: int, hold_cap: int | None, now: datetime
+    caller: Caller,
+    series_id: str,
+    chunk: list[Booking],
+    capacity: int,
+    hold_cap: int | None,
+    now: datetime,
+    idempotency: dict[str, Any] | None = None,
 ) -> None:
     """Book one chunk; a reference that collided is drawn again (in place) and the claim goes on."""
     state = claims.ClaimState()
     while True:
         outcome = claims.run(
-            _book_chunk(caller, series_id, chunk, capacity, hold_cap, now),
+            _book_chunk(caller, series_id, chunk, capacity, hold_cap, now, idempotency),
             booking_id="",
             quantity=chunk[0].quantity,
             capacity=capacity,
@@ -198,6 +234,8 @@ def _claim_chunk(
         )
         if isinstance(outcome, claims.Committed):
             return
+        if idempotency is not None and outcome.failed.of_kind("idempotency"):
+            raise _Replay from outcome.failed
         collided = {f.tag.key for f in outcome.failed.of_kind("reference")}
         if not collided:
             claims.refuse(outcome.failed)
@@ -206,10 +244,15 @@ def _claim_chunk(
                 chunk[index] = booking.model_copy(update={"reference": references.new_reference()})
 
 
-def _roll_back(caller: Caller, series_id: str, chunks: list[list[Booking]], now: datetime) -> None:
-    """Undo committed chunks, one transaction each (deleting costs a chunk what booking it did, evictions aside)."""
-    for chunk in chunks:
+def _roll_back(
+    caller: Caller, series_id: str, chunks: list[list[Booking]], now: datetime, idempotency: dict[str, Any] | None
+) -> None:
+    """Undo committed chunks, one transaction each (deleting costs a chunk what booking it did, evictions aside);
+    the first also deletes the Idempotency-Key's record it wrote, so the request may be tried again."""
+    for index, chunk in enumerate(chunks):
         tx = Transaction()
+        if index == 0 and idempotency is not None:
+            tx.delete_key(Tag("idempotency", idempotency["key"]), idempotency["item"]["PK"], "IDEMP")
         for booking in chunk:
             delete_booking(tx, booking)
             tx.delete_key(Tag("reference", booking.reference), f"REF#{booking.reference}", "REF")
@@ -224,11 +267,149 @@ def _roll_back(caller: Caller, series_id: str, chunks: list[list[Booking]], now:
         execute(tx)
 
 
-def create_series(caller: Caller, data: RecurringCreate, now: datetime | None = None) -> dict[str, Any]:
+def _idempotency(caller: Caller, key: str | None, series_id: str, hashed: str, now: datetime) -> dict[str, Any] | None:
+    if not key:
+        return None
+    item = {
+        "PK": idempotency_pk(caller, key),
+        "SK": "IDEMP",
+        "type": "idempotency",
+        "seriesId": series_id,
+        "requestHash": hashed,
+        "ttl": int((now + IDEMPOTENCY_TTL).timestamp()),
+    }
+    return {"key": key, "item": item}
+
+
+def _replayed(caller: Caller, key: str, hashed: str) -> dict[str, Any] | None:
+    """What the key's earlier request made (None: the key is unused); 422 for another request, 409 in flight."""
+    record = store.get_plain(idempotency_pk(caller, key), "IDEMP")
+    if record is None:
+        return None
+    if record["requestHash"] != hashed or "seriesId" not in record:
+        raise errors.ValidationFailed(
+            "This Idempotency-Key was used with a different request; use a new key for a new booking.",
+            code="idempotency_key_reused",
+        )
+    found = store.get_plain(f"SERIES#{record['seriesId']}", "SERIES")
+    if found is None:
+        raise errors.Conflict("The Idempotency-Key is being used by a request in flight.", code="idempotency_in_flight")
+    return {
+        "seriesId": found["id"],
+        "created": _occurrences(found),
+        "conflicts": found.get("conflicts", []),
+        "replayed": True,
+    }
+
+
+def _occurrences(record: dict[str, Any]) -> list[Booking]:
+    ids = list(record.get("occurrences", {}).values())
+    found: list[Booking] = []
+    for start in range(0, len(ids), 100):
+        found.extend(store.get_bookings(ids[start : start + 100]))
+    return sorted(found, key=lambda b: b.start_time or now_utc())
+
+
+def get_series(caller: Caller, series_id: str) -> dict[str, Any]:
+    """The series and its occurrences, for its customer, its creator (an agent), the resource's vendor and whoever
+    may view any booking; anyone else is told it does not exist (404, like a missing one)."""
+    permissions.require(caller, "booking.read")
+    record = store.get_plain(f"SERIES#{series_id}", "SERIES")
+    visible = record is not None and (
+        permissions.allows(caller, "booking.view_any")
+        or (
+            caller.user_id is not None
+            and caller.user_id in {record["customerId"], record["createdBy"], record["vendorId"]}
+        )
+    )
+    if record is None or not visible:
+        raise errors.NotFound(f"No recurring booking {series_id}.", code="series_not_found")
+    return {
+        "id": record["id"],
+        "resourceId": record["resourceId"],
+        "customerId": record["customerId"],
+        "createdBy": record["createdBy"],
+        "vendorId": record["vendorId"],
+        "recurrenceRule": record["recurrenceRule"],
+        "mode": record["mode"],
+        "timezone": record["timezone"],
+        "status": record["status"],
+        "exceptions": record.get("exceptions", []),
+        "conflicts": record.get("conflicts", []),
+        "createdAt": record["createdAt"],
+        "occurrences": [b.public() for b in _occurrences(record)],
+    }
+
+
+def _distinct_references(bookings: list[Booking]) -> None:
+    """Two operations on one item would void the whole transaction, so references are distinct within the series."""
+    seen: set[str] = set()
+    for index in range(len(bookings)):
+        while bookings[index].reference in seen:
+            bookings[index] = bookings[index].model_copy(update={"reference": references.new_reference()})
+        seen.add(bookings[index].reference)
+
+
+def _claim_all(
+    caller: Caller,
+    series_id: str,
+    bookings: list[Booking],
+    resource: Resource,
+    mode: str,
+    hold_cap: int | None,
+    now: datetime,
+    key: dict[str, Any] | None,
+    skipped: list[dict[str, Any]],
+) -> list[list[Booking]]:
+    """Claim chunk after chunk: the committed chunks; occurrences lost meanwhile are added to `skipped`
+    (skip_conflicts) or roll everything back (all_or_nothing). The key's record goes with the first commit."""
+    committed: list[list[Booking]] = []
+    for planned_chunk in _chunks(caller, series_id, bookings, resource.capacity, hold_cap, now, key):
+        chunk = planned_chunk
+        while chunk:
+            pending_key = key if not committed else None
+            try:
+                _claim_chunk(caller, series_id, chunk, resource.capacity, hold_cap, now, pending_key)
+                committed.append(chunk)
+                break
+            except claims.ActiveHoldsExceeded:
+                _roll_back(caller, series_id, committed, now, key)
+                raise
+            except claims.SlotUnavailable as lost:
+                if mode == "all_or_nothing":
+                    _roll_back(caller, series_id, committed, now, key)
+                    raise
+                taken = {c["slot"] for c in lost.extra["conflicts"]}
+                losers = [b for b in chunk if taken & set(b.lock_keys)]
+                skipped.extend(
+                    {
+                        "date": str(b.occurrence_date),
+                        "available": False,
+                        "startTime": iso(b.start_time),
+                        "endTime": iso(b.end_time),
+                        "reasons": [{"code": "slot_unavailable", "detail": "taken meanwhile"}],
+                    }
+                    for b in losers
+                )
+                chunk = [b for b in chunk if b not in losers]
+    return committed
+
+
+def create_series(
+    caller: Caller, data: RecurringCreate, now: datetime | None = None, *, idempotency_key: str | None = None
+) -> dict[str, Any]:
+    """The series made: `seriesId`, `created` (bookings), `conflicts` (occurrences skipped) and `replayed` (the
+    Idempotency-Key's earlier answer)."""
     now = now or now_utc()
     permissions.require(caller, "booking.create")
     customer = access.customer_for(caller, data.customer_id, data.created_by)
     resource = access.resource_visible(caller, bookable_resource(data.resource_id), data.resource_id)
+    hashed = request_hash(caller, data)
+    if idempotency_key:
+        # Before planning: the slots the first try booked would otherwise look taken.
+        earlier = _replayed(caller, idempotency_key, hashed)
+        if earlier is not None:
+            return earlier
     hold_cap = ratelimit.active_hold_cap(caller)
     planned = plan(resource, data, data.recurrence_rule, data.quantity, now)
     blocked = [p for p in planned if not p.ok]
@@ -244,6 +425,7 @@ def create_series(caller: Caller, data: RecurringCreate, now: datetime | None = 
         )
     ratelimit.booking_write(caller)
     series_id = str(uuid.uuid4())
+    key = _idempotency(caller, idempotency_key, series_id, hashed, now)
     bookings = [
         new_booking(
             resource,
@@ -257,47 +439,21 @@ def create_series(caller: Caller, data: RecurringCreate, now: datetime | None = 
         )
         for p in usable
     ]
-    # Two operations on one item would void the whole transaction, so references are distinct within the series.
-    seen: set[str] = set()
-    for index in range(len(bookings)):
-        while bookings[index].reference in seen:
-            bookings[index] = bookings[index].model_copy(update={"reference": references.new_reference()})
-        seen.add(bookings[index].reference)
-    committed: list[list[Booking]] = []
+    _distinct_references(bookings)
     skipped: list[dict[str, Any]] = [p.as_json() for p in blocked]
-    for planned_chunk in _chunks(caller, series_id, bookings, resource.capacity, hold_cap, now):
-        chunk = planned_chunk
-        while chunk:
-            try:
-                _claim_chunk(caller, series_id, chunk, resource.capacity, hold_cap, now)
-                committed.append(chunk)
-                break
-            except claims.ActiveHoldsExceeded:
-                _roll_back(caller, series_id, committed, now)
-                raise
-            except claims.SlotUnavailable as lost:
-                if data.mode == "all_or_nothing":
-                    _roll_back(caller, series_id, committed, now)
-                    raise
-                taken = {c["slot"] for c in lost.extra["conflicts"]}
-                losers = [b for b in chunk if taken & set(b.lock_keys)]
-                skipped.extend(
-                    {
-                        "date": str(b.occurrence_date),
-                        "available": False,
-                        "startTime": iso(b.start_time),
-                        "endTime": iso(b.end_time),
-                        "reasons": [{"code": "slot_unavailable", "detail": "taken meanwhile"}],
-                    }
-                    for b in losers
-                )
-                chunk = [b for b in chunk if b not in losers]
+    try:
+        committed = _claim_all(caller, series_id, bookings, resource, data.mode, hold_cap, now, key, skipped)
+    except _Replay:
+        # Another try of this key committed its first chunk meanwhile; nothing of ours was committed.
+        return _replayed_or_in_flight(caller, idempotency_key, hashed)
     created = [booking for chunk in committed for booking in chunk]
     occurrences = {str(b.occurrence_date): b.id for b in created}
     tx = Transaction()
-    tx.put_new(
-        Tag("other", series_id), _series_item(series_id, resource, data, customer, caller, now, occurrences, "active")
-    )
+    if key is not None and not committed:
+        tx.put_new(Tag("idempotency", key["key"]), key["item"])
+    item = _series_item(series_id, resource, data, customer, caller, now, occurrences, "active")
+    item["conflicts"] = skipped
+    tx.put_new(Tag("other", series_id), item)
     tx.audit(
         audit.entry(
             caller,
@@ -314,5 +470,17 @@ def create_series(caller: Caller, data: RecurringCreate, now: datetime | None = 
         )
     )
     charge_request(tx)
-    execute(tx)
-    return {"seriesId": series_id, "created": created, "conflicts": skipped}
+    try:
+        execute(tx)
+    except TransactionFailed as failed:
+        if key is None or not failed.of_kind("idempotency"):
+            raise
+        return _replayed_or_in_flight(caller, idempotency_key, hashed)
+    return {"seriesId": series_id, "created": created, "conflicts": skipped, "replayed": False}
+
+
+def _replayed_or_in_flight(caller: Caller, key: str | None, hashed: str) -> dict[str, Any]:
+    earlier = _replayed(caller, key, hashed) if key else None
+    if earlier is None:  # the record lapsed or was rolled back between the condition and the read
+        raise errors.Conflict("The Idempotency-Key is being used by a request in flight.", code="idempotency_in_flight")
+    return earlier

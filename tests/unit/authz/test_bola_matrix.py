@@ -220,6 +220,9 @@ CASES: dict[str, Case] = {
     f"GET {API}/bookings/by-reference/{{code}}": Case(
         "booking.read", lambda i: f"{API}/bookings/by-reference/{i['reference']}", not_found="booking_not_found"
     ),
+    f"GET {API}/bookings/series/{{seriesId}}": Case(
+        "booking.read", lambda i: f"{API}/bookings/series/{i['series']}", not_found="series_not_found"
+    ),
     f"GET {B}": Case("booking.read", lambda i: f"{API}/bookings/{i['booking']}", not_found="booking_not_found"),
     f"PUT {B}": Case(
         "booking.update",

@@ -150,3 +150,82 @@ def test_cancel_this_and_following(room: Any) -> None:
     assert [b["occurrenceDate"] for b in response.body["cancelled"]] == ["2027-03-03", "2027-03-04", "2027-03-05"]
     first = call("GET", f"/api/v1/bookings/{made['created'][0]['id']}", user="cust").body
     assert first["status"] == "confirmed"
+
+
+def _recurring_body(resource_id: str, rule: str = "FREQ=WEEKLY;COUNT=3", title: str = "Standup") -> dict[str, Any]:
+    return {
+        "resourceId": resource_id,
+        "title": title,
+        "startTime": iso(START),
+        "endTime": iso(START + timedelta(minutes=30)),
+        "recurrenceRule": rule,
+    }
+
+
+def test_idempotency_key_replays_the_series_and_never_books_twice(table: str, room: Any) -> None:
+    key = {"Idempotency-Key": "series-try-1"}
+    first = call("POST", "/api/v1/bookings/recurring", user="cust", body=_recurring_body(room.id), headers=key)
+    assert first.status == 201 and "idempotent-replayed" not in first.headers
+    series_id = first.body["seriesId"]
+    assert first.headers["location"] == f"/api/v1/bookings/series/{series_id}"
+    items = len(boto3.client("dynamodb").scan(TableName=table)["Items"])
+    again = call("POST", "/api/v1/bookings/recurring", user="cust", body=_recurring_body(room.id), headers=key)
+    assert again.status == 201 and again.headers["idempotent-replayed"] == "true"
+    assert again.body["seriesId"] == series_id
+    assert [b["id"] for b in again.body["created"]] == [b["id"] for b in first.body["created"]]
+    assert again.headers["location"] == first.headers["location"]
+    assert len(boto3.client("dynamodb").scan(TableName=table)["Items"]) == items  # nothing booked twice
+    other = _recurring_body(room.id, title="Another")
+    reused = call("POST", "/api/v1/bookings/recurring", user="cust", body=other, headers=key)
+    assert reused.status == 422 and reused.code == "idempotency_key_reused"
+    # The same key from another caller is another key.
+    elsewhere = call(
+        "POST",
+        "/api/v1/bookings/recurring",
+        user="cust-2",
+        body=_recurring_body(room.id, "FREQ=DAILY;COUNT=1"),
+        headers=key,
+    )
+    assert elsewhere.status == 409  # the slot is the first series': a fresh attempt, not a replay
+
+
+def test_a_refused_series_leaves_its_key_free(table: str, room: Any) -> None:
+    call(
+        "POST",
+        "/api/v1/bookings",
+        user="x",
+        body={
+            "resourceId": room.id,
+            "startTime": iso(START + timedelta(days=7)),
+            "endTime": iso(START + timedelta(days=7, minutes=30)),
+        },
+    )
+    key = {"Idempotency-Key": "series-try-2"}
+    refused = call("POST", "/api/v1/bookings/recurring", user="cust", body=_recurring_body(room.id), headers=key)
+    assert refused.status == 409
+    assert (
+        call("POST", "/api/v1/bookings/recurring", user="cust", body=_recurring_body(room.id), headers=key).status
+        == 409
+    )
+
+
+def test_the_series_reads_with_its_occurrences_for_its_parties_only(room: Any) -> None:
+    made = call(
+        "POST",
+        "/api/v1/bookings/recurring",
+        user="agent-1",
+        role="agent",
+        body={**_recurring_body(room.id), "customerId": "cust-9"},
+    )
+    assert made.status == 201, made.body
+    path = made.headers["location"]
+    for user, role in [("cust-9", "customer"), ("agent-1", "agent"), (room.owner_id, "vendor"), ("root", "admin")]:
+        got = call("GET", path, user=user, role=role)
+        assert got.status == 200, (user, got.body)
+        assert got.body["id"] == made.body["seriesId"] and got.body["customerId"] == "cust-9"
+        assert [o["id"] for o in got.body["occurrences"]] == [b["id"] for b in made.body["created"]]
+        assert [o["occurrenceDate"] for o in got.body["occurrences"]] == ["2027-03-01", "2027-03-08", "2027-03-15"]
+    stranger = call("GET", path, user="cust-x", role="customer")
+    missing = call("GET", "/api/v1/bookings/series/no-such-series", user="cust-x", role="customer")
+    assert stranger.status == missing.status == 404
+    assert stranger.code == missing.code == "series_not_found"
