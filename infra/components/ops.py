@@ -32,6 +32,10 @@ API_5XX_RATE_PERCENT = 5
 # Throttle events on the table or an index, in 2 of 3 five-minute periods: sustained, not one burst that the
 # SDK's retries absorbed.
 DYNAMODB_THROTTLE_EVENTS = 1
+# Sign-ins refused because one source address tried too many accounts (slotwise.identity.throttle, EMF metric of
+# the auth function): a few are a user with a password manager gone wrong, this many in a period is a spray.
+LOGIN_SPRAY_REFUSALS = 20
+METRICS_NAMESPACE = "Slotwise"  # slotwise.observability's EMF namespace; the service dimension is "slotwise"
 # A job alarms when it failed in this many of its last runs (over JOB_WINDOW_RUNS runs), or did not run at all.
 JOB_FAILED_RUNS = 3
 JOB_WINDOW_RUNS = 5
@@ -104,6 +108,19 @@ class SlotwiseOps(Construct):
             datapoints_to_alarm=2,
             description="Read or write throttle events on the table or a global secondary index (hot slot keys, "
             "or an index that cannot keep up with writes).",
+        )
+        self._alarm(
+            "LoginSpraySuspected",
+            cloudwatch.Metric(
+                namespace=METRICS_NAMESPACE,
+                metric_name="LoginSpraySuspected",
+                dimensions_map={"service": "slotwise"},
+                period=PERIOD,
+                statistic="Sum",
+            ),
+            threshold=LOGIN_SPRAY_REFUSALS,
+            description=f"At least {LOGIN_SPRAY_REFUSALS} sign-ins in a period were refused because their source "
+            "address tried too many accounts (password spraying or credential stuffing).",
         )
         for name, schedule in sorted(m.schedules.items()):
             self._job_alarms(name, schedule)

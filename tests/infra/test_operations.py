@@ -136,6 +136,15 @@ def test_api_5xx_rate_alarm(dev: Template) -> None:
     assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
 
 
+def test_suspected_password_sprays_alarm(dev: Template) -> None:
+    (alarm,) = alarms_on(dev, "LoginSpraySuspected")
+    assert alarm["Namespace"] == "Slotwise"
+    assert alarm["Dimensions"] == [{"Name": "service", "Value": "slotwise"}]
+    assert (alarm["Statistic"], alarm["Period"], alarm["Threshold"]) == ("Sum", 300, 20)
+    assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    assert alarm["TreatMissingData"] == "notBreaching"
+
+
 def test_dynamodb_throttle_alarm_covers_the_table_and_every_index(dev: Template) -> None:
     table_id, _ = table(dev)
     (alarm,) = [
@@ -173,7 +182,7 @@ def test_scheduled_job_alarms_on_repeated_failure_and_on_not_running(extended: T
 def test_every_alarm_notifies_the_alarm_topic_and_its_recovery(template: Template) -> None:
     topic = {"Ref": _topic(template)}
     alarms = resources(template, "AWS::CloudWatch::Alarm")
-    assert len(alarms) >= 2 * len(functions_by_group(template)) + 2
+    assert len(alarms) >= 2 * len(functions_by_group(template)) + 3  # API 5xx, table throttles, sprays
     for logical_id, alarm in alarms.items():
         assert alarm["Properties"]["AlarmActions"] == [topic], logical_id
         assert alarm["Properties"]["OKActions"] == [topic], logical_id

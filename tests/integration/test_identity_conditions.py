@@ -148,15 +148,35 @@ def test_the_throttle_counter_never_passes_its_limit_under_concurrency() -> None
     assert throttle.take(limit, "203.0.113.9", now) == 1
 
 
-def test_concurrent_logins_cannot_overrun_the_account_limit() -> None:
+def test_concurrent_guesses_cannot_overrun_a_sources_free_failures() -> None:
     _user()
     results = together(
         12,
         lambda _: call("POST", "/api/v1/auth/login", body={"email": "ada@example.test", "password": "Wrong-guess-1"}),
     )
     codes = sorted(str(r.code) for r in results)
-    assert codes.count("invalid_credentials") == throttle.LOGIN_PER_ACCOUNT.limit
-    assert codes.count("too_many_attempts") == 12 - throttle.LOGIN_PER_ACCOUNT.limit
+    # Every guess past the free ones is refused before its password is checked (a gate's conflict refuses too).
+    assert 1 <= codes.count("invalid_credentials") <= throttle.LOGIN_FREE_FAILURES
+    assert codes.count("too_many_attempts") == 12 - codes.count("invalid_credentials")
+
+
+def test_the_sign_in_gates_let_one_attempt_through_per_delay() -> None:
+    now = int(time.time())
+    for _ in range(throttle.LOGIN_FREE_FAILURES):
+        throttle.before_login("ada@example.test", "203.0.113.9", now)
+        throttle.failed_login("ada@example.test", "203.0.113.9", now)
+
+    def attempt(_: int) -> str:
+        try:
+            throttle.before_login("ada@example.test", "203.0.113.9", now + 1)
+            return "passed"
+        except throttle.TooManyAttempts:
+            return "refused"
+
+    results = together(10, attempt)
+    assert results.count("passed") <= 1  # once the delay is over, one attempt is checked at a time
+    # Another source at the same account is not slowed.
+    throttle.before_login("ada@example.test", "198.51.100.7", now + 1)
 
 
 def test_ten_concurrent_registrations_of_one_email_create_one_account() -> None:

@@ -148,16 +148,15 @@ def login(
     _own_issuer_only()
     at = _epoch(now)
     email = normalise_email(data.email)
-    throttle.take(throttle.LOGIN_PER_IP, source_ip, at)
-    # Reserved before the password is checked, so concurrent guesses cannot overrun the limit.
-    throttle.take(throttle.LOGIN_PER_ACCOUNT, email, at)
+    # Taken before the password is checked, so concurrent guesses cannot overrun a gate (one transaction).
+    throttle.before_login(email, source_ip, at)
     user = repository.get_user_by_email(email)
     stored = user.password_hash if user is not None else passwords.dummy_hash()
     if not passwords.verify_password(data.password, stored) or user is None:
+        throttle.failed_login(email, source_ip, at)
         if user is not None:
             _refused_login(user, "wrong_password", at, source_ip, request_id)
         raise _invalid_credentials()
-    throttle.clear(throttle.LOGIN_PER_ACCOUNT, email, at)
     refused = _locked_out(user)
     if refused is not None:
         _refused_login(user, refused.code, at, source_ip, request_id)
@@ -165,7 +164,8 @@ def login(
     # A hash made with weaker parameters is upgraded in the sign-in's own transaction (if the profile is unchanged).
     upgrade = passwords.hash_password(data.password) if passwords.needs_rehash(stored) else None
     signed_in = _entry(user, "auth.login", request_id, detail={"sourceIp": source_ip})
-    return _tokens(user, at, signed_in, rehash=upgrade)
+    # The sign-in's transaction also forgets this source's failures at the account.
+    return _tokens(user, at, signed_in, rehash=upgrade, forget=throttle.forget_login(email, source_ip))
 
 
 def _refused_login(user: User, reason: str, at: int, source_ip: str, request_id: str | None) -> None:
@@ -286,8 +286,10 @@ def change_password(
     user = repository.get_user(user_id)
     if user is None or user.password_hash is None:
         raise errors.NotFound("No account with a password is stored for this caller.", code="user_not_found")
-    throttle.take(throttle.LOGIN_PER_ACCOUNT, normalise_email(user.email), at)
+    email = normalise_email(user.email)
+    throttle.before_login(email, source_ip, at)
     if not passwords.verify_password(data.current_password, user.password_hash):
+        throttle.failed_login(email, source_ip, at)
         audit.record(
             _entry(user, "user.change_password", caller.request_id, result="failure", detail={"reason": "wrong"})
         )
@@ -297,7 +299,7 @@ def change_password(
     user = repository.set_password_hash(
         user, passwords.hash_password(data.new_password), now=datetime.fromtimestamp(at, UTC), audit=changed
     )
-    throttle.clear(throttle.LOGIN_PER_ACCOUNT, normalise_email(user.email), at)
+    throttle.forgive(email, source_ip)
     sessions.revoke_all(user.id, at, "password_changed")
     return _tokens(user, at)
 

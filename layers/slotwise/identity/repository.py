@@ -8,6 +8,7 @@ throttles); the rules that use them live in `auth_service`, `status`, `sessions`
   REFRESH#<sha256 of the token> / REFRESH      userId, familyId, status active|rotated|revoked, expiresEpoch, ttl
   USER#<user id> / FAMILY#<family id>           status active|revoked, ttl (the newest token's expiry)
   THROTTLE#<limit>#<sha256 of the subject> / W#<window start epoch>    count, ttl (window end + 1 min)
+  THROTTLE#login-pair#<sha256 of e-mail and address> / STATE       count, next, ttl (the sign-in gates)
 
 Every change of a profile is conditioned on the version read, never check-then-write.
 """
@@ -587,3 +588,148 @@ def add_attempt(counter: str, digest: str, window_start: int, *, limit: int, ttl
 def clear_attempts(counter: str, digest: str, window_start: int) -> None:
     with translate_errors("DeleteItem"):
         aws.dynamodb().delete_item(TableName=table_name(), Key=_attempts_key(counter, digest, window_start))
+
+
+# --- sign-in gates (slotwise.identity.throttle) --------------------------------------------------------------------
+#   THROTTLE#login-pair#<sha256 of e-mail and address> / STATE    count (attempts since the last success), next, ttl
+#   THROTTLE#login-account#<sha256 of the e-mail> / W#<window start>    count, slot (next attempt past the ceiling)
+#   THROTTLE#login-ip#<sha256 of the address> / W#<window start>    count
+
+LoginGate = Literal["ip", "pair", "account", "contention"]
+_GATES: tuple[LoginGate, ...] = ("ip", "pair", "account")
+
+
+def login_pair_key(digest: str) -> dict[str, Any]:
+    return _key(f"THROTTLE#login-pair#{digest}", "STATE")
+
+
+def reserve_login(
+    *,
+    pair: tuple[str, int, int, int],
+    account: tuple[str, int, int, int, int],
+    ip: tuple[str, int, int, int],
+    now: int,
+) -> LoginGate | None:
+    """Take the three sign-in gates in one TransactWriteItems; None when all let the attempt through, else the
+    first that refused it (in the order address, pair, account) or `contention` (a concurrent attempt held them).
+
+    pair = (digest, free attempts, next attempt while this one is checked, ttl): passes while fewer attempts than
+    free were made since the last success, or once `next` has come; counts the attempt and sets `next`.
+    account = (digest, window start, ceiling, next slot, window end): passes below the ceiling, or once the slot
+    has come; counts and moves the slot. ip = (digest, window start, limit, ttl): passes below the limit; counts.
+    """
+    pair_digest, free, hold, pair_ttl = pair
+    account_digest, account_start, ceiling, slot, account_end = account
+    ip_digest, ip_start, ip_limit, ip_ttl = ip
+    names = {"#count": "count", "#ttl": "ttl"}
+    items: list[Any] = [
+        {
+            "Update": {
+                "TableName": table_name(),
+                "Key": _attempts_key("login-ip", ip_digest, ip_start),
+                "UpdateExpression": "ADD #count :one SET #ttl = if_not_exists(#ttl, :ttl)",
+                "ConditionExpression": "attribute_not_exists(#count) OR #count < :limit",
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": {
+                    ":one": {"N": "1"},
+                    ":limit": {"N": str(ip_limit)},
+                    ":ttl": {"N": str(ip_ttl)},
+                },
+            }
+        },
+        {
+            "Update": {
+                "TableName": table_name(),
+                "Key": login_pair_key(pair_digest),
+                "UpdateExpression": "ADD #count :one SET #next = :hold, #ttl = :ttl",
+                "ConditionExpression": "attribute_not_exists(#count) OR #count < :free OR #next <= :now",
+                "ExpressionAttributeNames": {**names, "#next": "next"},
+                "ExpressionAttributeValues": {
+                    ":one": {"N": "1"},
+                    ":free": {"N": str(free)},
+                    ":hold": {"N": str(hold)},
+                    ":now": {"N": str(now)},
+                    ":ttl": {"N": str(pair_ttl)},
+                },
+            }
+        },
+        {
+            "Update": {
+                "TableName": table_name(),
+                "Key": _attempts_key("login-account", account_digest, account_start),
+                "UpdateExpression": "ADD #count :one SET #ttl = if_not_exists(#ttl, :ttl), #slot = :slot",
+                "ConditionExpression": "attribute_not_exists(#count) OR #count < :limit OR #slot <= :now",
+                "ExpressionAttributeNames": {**names, "#slot": "slot"},
+                "ExpressionAttributeValues": {
+                    ":one": {"N": "1"},
+                    ":limit": {"N": str(ceiling)},
+                    ":slot": {"N": str(slot)},
+                    ":now": {"N": str(now)},
+                    ":ttl": {"N": str(account_end + 60)},
+                },
+            }
+        },
+    ]
+    client = aws.dynamodb()
+    with translate_errors("TransactWriteItems"):
+        try:
+            client.transact_write_items(TransactItems=items)
+        except client.exceptions.TransactionCanceledException as exc:
+            codes = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+            for gate, code in zip(_GATES, codes, strict=False):
+                if code == "ConditionalCheckFailed":
+                    return gate
+            if "TransactionConflict" in codes:
+                return "contention"
+            raise
+    return None
+
+
+def _number(key: dict[str, Any], attribute: str) -> int | None:
+    with translate_errors("GetItem"):
+        found = aws.dynamodb().get_item(TableName=table_name(), Key=key, ConsistentRead=True)
+    value = found.get("Item", {}).get(attribute)
+    return int(value["N"]) if value else None
+
+
+def login_pair_ready(digest: str) -> int | None:
+    """When the source may try this account again (epoch), or None."""
+    return _number(login_pair_key(digest), "next")
+
+
+def login_account_slot(digest: str, window_start: int) -> int | None:
+    """When the next attempt at this account past its ceiling may come (epoch), or None."""
+    return _number(_attempts_key("login-account", digest, window_start), "slot")
+
+
+def login_pair_failed(digest: str, *, ready: int) -> int:
+    """Record a failure of the source at the account: it may try again at `ready`; returns its attempts since the
+    last success (one UpdateItem)."""
+    with translate_errors("UpdateItem"):
+        result = aws.dynamodb().update_item(
+            TableName=table_name(),
+            Key=login_pair_key(digest),
+            UpdateExpression="SET #next = :ready ADD #count :zero",
+            ExpressionAttributeNames={"#next": "next", "#count": "count"},
+            ExpressionAttributeValues={":ready": {"N": str(ready)}, ":zero": {"N": "0"}},
+            ReturnValues="ALL_NEW",
+        )
+    return int(result["Attributes"]["count"]["N"])
+
+
+def login_pair_wait(digest: str, *, ready: int) -> None:
+    """Make the source wait until `ready` (after a failure past the free ones)."""
+    with translate_errors("UpdateItem"):
+        aws.dynamodb().update_item(
+            TableName=table_name(),
+            Key=login_pair_key(digest),
+            UpdateExpression="SET #next = :ready",
+            ExpressionAttributeNames={"#next": "next"},
+            ExpressionAttributeValues={":ready": {"N": str(ready)}},
+        )
+
+
+def forget_login_pair(digest: str) -> None:
+    """Delete the source's failures at the account (a password change; a login does it in its transaction)."""
+    with translate_errors("DeleteItem"):
+        aws.dynamodb().delete_item(TableName=table_name(), Key=login_pair_key(digest))

@@ -13,7 +13,7 @@ import pytest
 from infra.local.adapter import event_for
 from infra.local.functions import invoke
 from slotwise import aws
-from slotwise.identity import auth_service, passwords, repository, sessions
+from slotwise.identity import auth_service, passwords, repository, sessions, throttle
 from tests.support.http import ApiResponse, call
 from tests.unit.identity.conftest import PASSWORD, SECRET, bearer, make_user
 
@@ -53,9 +53,10 @@ def decoded(access_token: str) -> dict[str, Any]:
     return jwt.decode(access_token, SECRET, algorithms=["HS256"], audience="slotwise-api")
 
 
-# DynamoDB calls of a successful login: the throttles' UpdateItems (address, account), the e-mail and profile
-# GetItems, the account window's DeleteItem, and the sign-in's TransactWriteItems (which carries any rehash).
-LOGIN_CALLS = 6
+# DynamoDB calls of a successful login: the throttle gates' TransactWriteItems, the e-mail and profile GetItems,
+# and the sign-in's TransactWriteItems (which also forgets the source's failures and carries any rehash). Was 6
+# (7 with a rehash): an UpdateItem per throttle, a DeleteItem clearing the account's, the rehash's UpdateItem.
+LOGIN_CALLS = 4
 
 
 def count_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
@@ -217,36 +218,103 @@ def test_locked_out_accounts_are_refused_only_with_the_right_password(table: str
     assert login(password="Wrong-password-1").code == "invalid_credentials"
 
 
-def test_login_is_throttled_per_account(table: str, frozen: None) -> None:
+WRONG = "Wrong-password-1"
+ATTACKER = "203.0.113.66"
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """A settable request clock, starting 10 s into a fresh 15-minute window (the account ceiling's)."""
+    now = [int(time.time()) // 900 * 900 + 10]
+    monkeypatch.setattr(auth_service, "clock", lambda: now[0])
+    return now
+
+
+@pytest.fixture
+def refusals(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the EMF metrics the throttle emits from now on."""
+    emitted: list[str] = []
+    monkeypatch.setattr(throttle.metrics, "add_metric", lambda *, name, **_: emitted.append(name))
+    return emitted
+
+
+def test_a_guessing_source_is_slowed_with_growing_delays(table: str, clock: list[int], refusals: list[str]) -> None:
     make_user()
-    for i in range(5):
-        assert login(password="Wrong-password-1", ip=f"203.0.113.{i}").code == "invalid_credentials"
-    blocked = login(ip="203.0.113.99")  # right password, another address: the account is locked for the window
-    assert (blocked.status, blocked.code) == (429, "too_many_attempts")
-    assert 0 < int(blocked.headers["retry-after"]) <= 15 * 60
-    assert blocked.headers["content-type"] == "application/problem+json"
-    # Unknown e-mails are throttled the same way (no way to tell them from accounts).
-    for _ in range(5):
-        login(email="nobody@example.test")
-    assert login(email="nobody@example.test").code == "too_many_attempts"
+    for _ in range(throttle.LOGIN_FREE_FAILURES):
+        assert login(password=WRONG, ip=ATTACKER).code == "invalid_credentials"
+    waits = []
+    for _ in range(4):
+        blocked = login(password=WRONG, ip=ATTACKER)
+        assert (blocked.status, blocked.code) == (429, "too_many_attempts")
+        assert blocked.headers["content-type"] == "application/problem+json"
+        waits.append(int(blocked.headers["retry-after"]))
+        assert login(ip=ATTACKER).code == "too_many_attempts"  # even the right password waits
+        clock[0] += waits[-1]
+        assert login(password=WRONG, ip=ATTACKER).code == "invalid_credentials"  # one more guess, then longer
+    assert waits == [1, 2, 4, 8]
+    assert refusals.count("LoginSourceThrottled") == 8 and refusals.count("LoginsRefused") == 8
+    assert "LoginSpraySuspected" not in refusals
 
 
-def test_a_successful_login_clears_the_account_counter(table: str, frozen: None) -> None:
+def test_the_delays_double_up_to_fifteen_minutes() -> None:
+    free = throttle.LOGIN_FREE_FAILURES
+    assert [throttle.delay_after(n) for n in range(free + 1)] == [0] * free + [1]
+    assert [throttle.delay_after(free + n) for n in (1, 2, 9, 10, 11, 500)] == [2, 4, 512, 900, 900, 900]
+
+
+def test_the_owner_signs_in_from_elsewhere_while_a_guesser_is_slowed(table: str, clock: list[int]) -> None:
     make_user()
-    for _ in range(4):
-        assert login(password="Wrong-password-1").status == 401
+    for _ in range(12):
+        login(password=WRONG, ip=ATTACKER)
+    assert login(password=WRONG, ip=ATTACKER).code == "too_many_attempts"
+    owner = login(ip="198.51.100.7")
+    assert owner.status == 200
+    # The owner's success forgets only the owner's source: the guesser still waits.
+    assert login(password=WRONG, ip=ATTACKER).code == "too_many_attempts"
+    # Unknown e-mails are slowed the same way (no way to tell them from accounts).
+    for _ in range(throttle.LOGIN_FREE_FAILURES):
+        assert login(email="nobody@example.test", ip=ATTACKER).code == "invalid_credentials"
+    assert login(email="nobody@example.test", ip=ATTACKER).code == "too_many_attempts"
+
+
+def test_a_successful_login_forgets_that_sources_failures(table: str, clock: list[int]) -> None:
+    make_user()
+    for _ in range(throttle.LOGIN_FREE_FAILURES - 1):
+        assert login(password=WRONG).status == 401
     assert login().status == 200
-    for _ in range(4):
-        assert login(password="Wrong-password-1").status == 401
+    for _ in range(throttle.LOGIN_FREE_FAILURES - 1):
+        assert login(password=WRONG).status == 401
     assert login().status == 200
 
 
-def test_login_is_throttled_per_address(table: str, frozen: None) -> None:
-    for i in range(20):
+def test_past_the_account_ceiling_sign_ins_are_slowed_not_locked(
+    table: str, clock: list[int], refusals: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(throttle, "LOGIN_PER_ACCOUNT", throttle.Limit("login-account", limit=6, window_seconds=900))
+    make_user()
+    for i in range(6):  # a distributed guesser: every source is still within its free failures
+        assert login(password=WRONG, ip=f"203.0.113.{i}").code == "invalid_credentials"
+    slowed = login(ip="198.51.100.7")  # the owner, from a clean source
+    assert (slowed.status, slowed.code) == (429, "too_many_attempts")
+    assert 0 < int(slowed.headers["retry-after"]) <= throttle.LOGIN_SLOW_SECONDS
+    assert refusals.count("LoginAccountSlowed") == 1
+    clock[0] += throttle.LOGIN_SLOW_SECONDS
+    assert login(ip="198.51.100.7").status == 200  # one attempt per slot: the owner gets in
+    assert login(password=WRONG, ip="203.0.113.9").code == "too_many_attempts"  # the next slot is 10 s away
+    clock[0] += throttle.LOGIN_SLOW_SECONDS
+    assert login(password=WRONG, ip="203.0.113.9").code == "invalid_credentials"
+
+
+def test_many_accounts_from_one_address_are_a_suspected_spray(
+    table: str, clock: list[int], refusals: list[str]
+) -> None:
+    clock[0] = clock[0] // 60 * 60 + 1  # a fresh minute
+    for i in range(throttle.LOGIN_PER_IP.limit):
         assert login(email=f"user{i}@example.test", ip="192.0.2.1").code == "invalid_credentials"
     blocked = login(email="user99@example.test", ip="192.0.2.1")
     assert (blocked.status, blocked.code) == (429, "too_many_attempts")
     assert 0 < int(blocked.headers["retry-after"]) <= 60
+    assert refusals == ["LoginsRefused", "LoginSpraySuspected"]
     assert login(email="user99@example.test", ip="192.0.2.2").code == "invalid_credentials"
 
 
@@ -259,7 +327,7 @@ def test_an_old_hash_is_upgraded_at_login_in_the_sign_in_transaction(
     calls = count_calls(monkeypatch)
     response = login()
     assert response.status == 200
-    assert calls.count("TransactWriteItems") == 1 and "UpdateItem" not in calls[calls.index("TransactWriteItems") :]
+    assert calls == ["TransactWriteItems", "GetItem", "GetItem", "TransactWriteItems"]
     stored = repository.get_user("u-1")
     assert stored is not None and stored.password_hash is not None
     assert stored.password_hash.startswith(f"scrypt${passwords.current().n}$8$1$")
