@@ -14,6 +14,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
 from aws_lambda_powertools.event_handler.openapi.models import Server
 
+from infra import openapi_contract
 from slotwise import __version__
 from slotwise.api import routes
 from slotwise.api.docs import SPEC_PATH
@@ -34,8 +35,10 @@ def build_spec() -> dict[str, Any]:
     )
     for group in routes.groups():
         module = importlib.import_module(f"functions.{group}.handler")
-        merge.add_schema(module.app.get_openapi_schema())
+        schema = json.loads(module.app.get_openapi_json_schema())
+        merge.add_schema(openapi_contract.apply(schema, request_quota=getattr(module.app, "request_quota", False)))
     spec: dict[str, Any] = json.loads(merge.get_openapi_json_schema())
+    openapi_contract.add_components(spec)
     return spec
 
 

@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, cast
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+from aws_lambda_powertools.event_handler.api_gateway import ResponseBuilder, Route
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -25,6 +26,19 @@ SECURITY_SCHEMES = {
         description="An access token from POST /api/v1/auth/login (or the configured OIDC provider).",
     )
 }
+
+
+# Query parameters a route reads from the event instead of declaring them with `Query()` (by route path).
+UNDECLARED_QUERY_PARAMETERS: dict[str, frozenset[str]] = {"/api/v1/docs": frozenset({"format"})}
+
+
+def unknown_query_parameters(route: Route, query: Mapping[str, str] | None) -> list[str]:
+    """The query parameters the route does not declare (its Powertools dependant's query parameters, by alias)."""
+    if not query:
+        return []
+    declared = {param.alias for param in route.dependant.query_params}
+    declared |= UNDECLARED_QUERY_PARAMETERS.get(route.path, frozenset())
+    return sorted(name for name in query if name not in declared)
 
 
 def _is_json(content_type: str) -> bool:
@@ -53,6 +67,8 @@ class SlotwiseResolver(APIGatewayHttpResolver):
     def __init__(self, *, max_body_bytes: int | None = body.MAX_BODY_BYTES, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.max_body_bytes = max_body_bytes
+        # Whether the per-caller request quota runs (429): the OpenAPI document says so (`infra.openapi`).
+        self.request_quota = False
 
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
         try:
@@ -72,6 +88,20 @@ class SlotwiseResolver(APIGatewayHttpResolver):
         if self.max_body_bytes is not None and _has_body(event):
             event = body.checked(event, max_bytes=self.max_body_bytes)
         return event
+
+    def _call_route(self, route: Route, route_arguments: dict[str, str]) -> ResponseBuilder[Any]:
+        """Refuse query parameters the route does not take (400 `unknown_query_parameter`), before validation."""
+        unknown = unknown_query_parameters(route, self.current_event.query_string_parameters)
+        if unknown:
+            error = errors.BadRequest(
+                f"Unknown query parameter{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}.",
+                code="unknown_query_parameter",
+                extra={"parameters": unknown},
+            )
+            refused = self._call_exception_handler(error, route)
+            if refused is not None:
+                return refused
+        return super()._call_route(route, route_arguments)
 
     @staticmethod
     def _refusal(event: Mapping[str, Any], error: errors.SlotwiseError) -> dict[str, Any]:
@@ -109,6 +139,7 @@ def create_app(
     problems.register(app)
     if request_quota:
         app.use([request_quota_middleware(writes_in_transaction=writes_in_transaction)])
+        app.request_quota = True
     return app
 
 
