@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from typing import Any, cast
+from urllib.parse import parse_qsl, urlencode
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.event_handler.api_gateway import ResponseBuilder, Route
@@ -87,7 +88,7 @@ class SlotwiseResolver(APIGatewayHttpResolver):
             event = {**event, "headers": {**headers, "content-type": headers["content-type"].lower()}}
         if self.max_body_bytes is not None and _has_body(event):
             event = body.checked(event, max_bytes=self.max_body_bytes)
-        return event
+        return _repeats_joined(event)
 
     def _call_route(self, route: Route, route_arguments: dict[str, str]) -> ResponseBuilder[Any]:
         """Refuse query parameters the route does not take (400 `unknown_query_parameter`), before validation."""
@@ -118,6 +119,22 @@ class SlotwiseResolver(APIGatewayHttpResolver):
             "body": response.body,
             "isBase64Encoded": False,
         }
+
+
+def _repeats_joined(event: Mapping[str, Any]) -> Mapping[str, Any]:
+    """`a=x&a=y` read as `a=x,y`, as API Gateway already joins them in `queryStringParameters`: Powertools reads
+    repeats from `rawQueryString` and would hand a scalar parameter a list (a 422), so a list filter such as
+    `amenities` takes both spellings, and a repeated scalar is refused by its own validation."""
+    raw = event.get("rawQueryString") or ""
+    if "&" not in raw:
+        return event
+    pairs = parse_qsl(raw, keep_blank_values=True)
+    joined: dict[str, str] = {}
+    for name, value in pairs:
+        joined[name] = f"{joined[name]},{value}" if name in joined else value
+    if len(joined) == len(pairs):
+        return event
+    return {**event, "rawQueryString": urlencode(joined)}
 
 
 def _has_body(event: Mapping[str, Any]) -> bool:

@@ -35,10 +35,16 @@ def test_declared_parameters_and_the_docs_format_pass(table: str) -> None:
     assert call("GET", "/api/v1/docs", query={"format": "json"}).status == 200
 
 
-def test_a_list_filter_takes_commas(table: str) -> None:
+def test_a_list_filter_takes_commas_or_repeats(table: str) -> None:
     venue = new_venue()
     both: Any = new_resource(venue["id"], amenities=["wifi", "projector"])
     new_resource(venue["id"], amenities=["wifi"])
-    answer = call("GET", "/api/v1/resources", query={"amenities": "wifi,projector"})
-    assert answer.status == 200, answer.body
-    assert [r["id"] for r in answer.body["resources"]] == [both["id"]]
+    for query in ({"amenities": "wifi,projector"}, {"amenities": ["wifi", "projector"]}):
+        answer = call("GET", "/api/v1/resources", query=query)
+        assert answer.status == 200, answer.body
+        assert [r["id"] for r in answer.body["resources"]] == [both["id"]]
+
+
+def test_a_repeated_scalar_is_refused_by_validation(table: str) -> None:
+    answer = call("GET", "/api/v1/resources", query={"limit": ["5", "6"]})
+    assert answer.status == 422 and answer.code == "validation_failed"
