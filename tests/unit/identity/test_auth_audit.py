@@ -7,12 +7,12 @@ from typing import Any
 import pytest
 
 from slotwise.audit import log as audit
-from slotwise.identity import repository, sessions
+from slotwise.identity import repository, sessions, throttle
 from tests.support.http import call
 from tests.unit.identity.conftest import PASSWORD, bearer, make_user
-from tests.unit.identity.test_auth_api import LOGOUT, ME, REFRESH, frozen, login, post, register
+from tests.unit.identity.test_auth_api import ATTACKER, LOGOUT, ME, REFRESH, WRONG, clock, frozen, login, post, register
 
-__all__ = ["frozen"]  # the fixture, imported for the throttle-sensitive tests
+__all__ = ["clock", "frozen"]  # the fixtures, imported for the throttle-sensitive tests
 
 PASSWORD_URL = "/api/v1/users/me/password"
 NEW_PASSWORD = "Battery-staple-77"
@@ -63,6 +63,22 @@ def test_sign_ins_refusals_refreshes_and_sign_outs_are_recorded(table: str, froz
     family = sessions.find(signed_in["refreshToken"])
     assert family is not None
     assert recorded[2]["detail"]["familyId"] == recorded[3]["detail"]["familyId"] == family.family_id
+
+
+def test_wrong_passwords_are_recorded_and_throttled_attempts_are_not(table: str, clock: list[int]) -> None:
+    make_user()
+    for _ in range(throttle.LOGIN_FREE_FAILURES):
+        assert login(password=WRONG, ip=ATTACKER).code == "invalid_credentials"
+    assert login(password=WRONG, ip=ATTACKER).code == "too_many_attempts"  # refused before reaching the account
+    clock[0] += 1
+    assert login(password=WRONG, ip=ATTACKER).code == "invalid_credentials"
+    recorded = entries("u-1")
+    assert [(e["action"], e["result"], e["actor"]) for e in recorded] == [("auth.login", "failure", "anonymous")] * (
+        throttle.LOGIN_FREE_FAILURES + 1
+    )
+    assert all(e["detail"] == {"reason": "wrong_password", "sourceIp": ATTACKER} for e in recorded)
+    assert login().status == 200  # the owner, from another address
+    assert actions("u-1")[-1] == ("auth.login", "success")
 
 
 def test_an_unknown_email_leaves_no_entry_on_any_account(table: str) -> None:
