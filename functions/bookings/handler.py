@@ -49,9 +49,14 @@ def _caller() -> Any:
     summary="Book a resource (honours Idempotency-Key)",
     description=route_doc("booking.create"),
 )
-def create(body: BookingCreate) -> Response[Json]:
+def create(
+    body: BookingCreate,
+    notify_attendees: Annotated[
+        bool, Query(alias="notifyAttendees", description="E-mail the attendees a calendar invitation (default true)")
+    ] = True,
+) -> Response[Json]:
     key = app.current_event.headers.get("idempotency-key")
-    created = create_booking(_caller(), body, idempotency_key=key)
+    created = create_booking(_caller(), body, idempotency_key=key, notify_attendees=notify_attendees)
     headers = {"Location": f"/api/v1/bookings/{created.booking.id}"}
     if created.replayed:
         headers["Idempotent-Replayed"] = "true"
@@ -170,9 +175,11 @@ def cancel(bookingId: str, body: CancelRequest) -> Json:
 def delete(
     bookingId: str,
     reason: Annotated[str, Query(max_length=500)] = "",
-    notify_attendees: Annotated[bool, Query(alias="notifyAttendees")] = True,
+    notify_attendees: Annotated[
+        bool, Query(alias="notifyAttendees", description="E-mail the attendees a calendar cancellation (default true)")
+    ] = True,
 ) -> Json:
-    return lifecycle.cancel_booking(_caller(), bookingId, reason).public()
+    return lifecycle.cancel_booking(_caller(), bookingId, reason, notify_attendees=notify_attendees).public()
 
 
 @app.post(

@@ -92,7 +92,12 @@ def new_booking(
 
 
 def create_booking(
-    caller: Caller, data: BookingCreate, *, idempotency_key: str | None = None, now: datetime | None = None
+    caller: Caller,
+    data: BookingCreate,
+    *,
+    idempotency_key: str | None = None,
+    now: datetime | None = None,
+    notify_attendees: bool = True,
 ) -> Created:
     now = now or now_utc()
     permissions.require(caller, "booking.create")
@@ -108,7 +113,7 @@ def create_booking(
         created_by=caller.user_id or customer,
         now=now,
         request_id=caller.request_id,
-    )
+    ).model_copy(update={"notify_attendees": notify_attendees})
     hashed = request_hash(caller, data)
     cap = ratelimit.active_hold_cap(caller)
     if booking.status in EXPIRING:

@@ -37,9 +37,11 @@ def cancel_booking(
     now: datetime | None = None,
     *,
     refund_to: RefundDestination | None = None,
+    notify_attendees: bool = True,
 ) -> Booking:
     """Cancel and release the inventory; a paid booking is refunded by its cancellation policy in the same
-    transaction (everything when its vendor, advisor or an admin cancels), an unpaid one's open payment voided."""
+    transaction (everything when its vendor, advisor or an admin cancels), an unpaid one's open payment voided.
+    `notify_attendees` is stored on the cancelled version, so its event tells the notifier whether to e-mail them."""
     now = now or now_utc()
     permissions.require(caller, "booking.cancel")
     booking = access.changeable(caller, store.get_booking(booking_id), booking_id)
@@ -63,6 +65,7 @@ def cancel_booking(
         cancellation=Cancellation(reason=reason, at=now, by=caller.user_id),
         payment=money.payment,
         note=reason,
+        notify_attendees=notify_attendees,
     )
     store.replace_booking(tx, booking, after)
     release_all(tx, booking)

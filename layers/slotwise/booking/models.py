@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from slotwise.catalog.models import AwareDatetime, CancellationPolicy
 from slotwise.models import ApiModel, DomainModel
@@ -116,6 +117,8 @@ class Booking(DomainModel):
     title: str = ""
     description: str = ""
     attendees: list[str] = Field(default_factory=list)
+    # Whether the attendees are e-mailed about this version (the `notifyAttendees` query parameter of the change).
+    notify_attendees: bool = True
     guests: int | None = None
     metadata: dict[str, MetadataValue] = Field(default_factory=dict)
     series_id: str | None = None
@@ -147,10 +150,26 @@ class Booking(DomainModel):
         return 0
 
 
+MAX_ATTENDEES = 50
+# Deliberately simple, like the sign-up's check (slotwise.identity.models): one @, no spaces, a dot in the domain.
+_ATTENDEE_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+
+
+def _attendee_email(value: str) -> str:
+    value = value.strip().lower()
+    if len(value) > 254 or not _ATTENDEE_EMAIL.match(value):
+        raise ValueError("an attendee is an e-mail address")
+    return value
+
+
+AttendeeEmail = Annotated[str, Field(min_length=3, max_length=254), AfterValidator(_attendee_email)]
+
+
 class BookingDetails(ApiModel):
     title: Annotated[str, Field(max_length=200)] = ""
     description: Text = ""
-    attendees: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(default_factory=list, max_length=200)
+    # E-mail addresses; the notifier sends each an invitation and a cancellation (unless notifyAttendees=false).
+    attendees: list[AttendeeEmail] = Field(default_factory=list, max_length=MAX_ATTENDEES)
     guests: Annotated[int, Field(ge=0, le=100_000)] | None = None
     metadata: dict[Annotated[str, Field(min_length=1, max_length=60)], MetadataValue] = Field(
         default_factory=dict, max_length=30

@@ -33,6 +33,16 @@ and for a booking confirmation or a cancellation a lost message is worse than a 
 `.ics` is harmless besides, since its UID and SEQUENCE make calendars apply it once. The lease (120 s) is longer
 than the consumer's timeout (30 s), so a live delivery is never taken over, and shorter than the queue's
 visibility timeout (180 s), so the crashed delivery's retry finds the claim lapsed.
+
+**Attendees.** A booking's `attendees` are e-mail addresses, not users: unless the change that made the event said
+`notifyAttendees=false` (stored on the booking, so the event carries it), each gets an e-mail with the `.ics` (the
+booking's UID, the attendee listed) when the booking is confirmed (REQUEST) and when a confirmed booking is cancelled
+(CANCEL, with the higher SEQUENCE of the cancelled version). They have no profile and no in-app notification, hence
+no claim: their e-mail is at least once per delivery of the event (a redelivery sends again; calendars apply a
+repeated UID and SEQUENCE once).
+
+Longer than 400 lines because the notifier's recipients (customer, providers, attendees) share one delivery path
+and its failure rule (every recipient is tried, then the record fails); the API half below is small.
 """
 
 from __future__ import annotations
@@ -94,6 +104,13 @@ CUSTOMER_PLANS: dict[str, Plan] = {
 }
 # Events of the "refund" aggregate the notifier reads (the others are booking events).
 REFUND_EVENT_TYPES: tuple[str, ...] = ("payment.refunded", "payment.refund_failed")
+# What attendees get (the customer's message and calendar, without a profile: English, no name).
+ATTENDEE_PLANS: dict[str, Plan] = {
+    "booking.confirmed": Plan("confirmed", email=True, calendar="REQUEST"),
+    "booking.cancelled": Plan("cancelled", email=True, calendar="CANCEL"),
+}
+# Only a booking the attendees were invited to is cancelled in their calendars.
+_INVITED_STATUSES = frozenset({"confirmed"})
 # The vendor's and the advisor's (no calendar: the event is in their schedule, not their calendar).
 PROVIDER_PLANS: dict[str, Plan] = {
     "booking.requested": Plan("approval_request", email=True),
@@ -283,9 +300,44 @@ def handle(event: DomainEvent, *, now: Now | None = None) -> int:
         except Exception as exc:  # one recipient's failure must not keep the others waiting
             logger.exception("notification failed", extra={"eventId": event.id, "recipient": recipient.user_id})
             failure = failure or exc
+    if money is None:
+        try:
+            _notify_attendees(event, facts, clock)
+        except Exception as exc:
+            logger.exception("attendee e-mail failed", extra={"eventId": event.id})
+            failure = failure or exc
     if failure is not None:
         raise failure
     return created
+
+
+def attendee_addresses(event: DomainEvent) -> list[str]:
+    """Who among the booking's attendees this event e-mails (none when the change said notifyAttendees=false)."""
+    data = event.data
+    if event.type not in ATTENDEE_PLANS or data.get("notifyAttendees") is False:
+        return []
+    if event.type == "booking.cancelled" and event.previous.get("status", "confirmed") not in _INVITED_STATUSES:
+        return []
+    raw = data.get("attendees") or []
+    found = {str(a).strip().lower() for a in raw if isinstance(a, str)}
+    # Stored before addresses were validated, or tampered with: only what looks like an address is mailed.
+    return sorted(a for a in found if "@" in a and not any(c.isspace() for c in a) and len(a) <= 254)
+
+
+def _notify_attendees(event: DomainEvent, facts: BookingFacts, clock: Now) -> int:
+    plan = ATTENDEE_PLANS.get(event.type)
+    addresses = attendee_addresses(event)
+    if plan is None or plan.calendar is None or not addresses:
+        return 0
+    rendered = render(plan.kind, _message_facts(event, facts, None), locale=None, name=None)
+    for address in addresses:
+        calendar = calendar_for(facts, rendered, plan.calendar, attendee=address, stamp=clock())
+        message = mail.build_message(
+            to_address=address, to_name=None, rendered=rendered, calendar=calendar, method=plan.calendar
+        )
+        mail.send(message)
+        metrics.add_metric(name="AttendeeEmailsSent", unit=MetricUnit.Count, value=1)
+    return len(addresses)
 
 
 def _deliver(
