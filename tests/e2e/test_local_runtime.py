@@ -25,12 +25,14 @@ def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
         yield started
 
 
-def test_health_reports_dynamodb_ok(runtime: Runtime) -> None:
+def test_health_reports_dynamodb_and_the_bus_ok(runtime: Runtime) -> None:
     response = requests.get(f"{runtime.base}/api/v1/health", timeout=5)
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ok"
     assert body["checks"]["dynamodb"]["status"] == "ok"
+    # Locally the stream poller waits on the bus, so the health route reports it (never in AWS: no per-request cost).
+    assert body["checks"]["eventbridge"]["status"] == "ok"
 
 
 def test_swagger_ui_and_openapi_are_served(runtime: Runtime) -> None:
