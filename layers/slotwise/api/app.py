@@ -92,7 +92,9 @@ class SlotwiseResolver(APIGatewayHttpResolver):
 
     def _call_route(self, route: Route, route_arguments: dict[str, str]) -> ResponseBuilder[Any]:
         """Refuse query parameters the route does not take (400 `unknown_query_parameter`), before validation."""
-        unknown = unknown_query_parameters(route, self.current_event.query_string_parameters)
+        # Powertools routes an unknown path through here too, on a made-up route: that stays a 404 (or 405).
+        declared = any(known is route for known in (*self._static_routes, *self._dynamic_routes))
+        unknown = unknown_query_parameters(route, self.current_event.query_string_parameters) if declared else []
         if unknown:
             error = errors.BadRequest(
                 f"Unknown query parameter{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}.",
