@@ -5,9 +5,8 @@ content type must be the documented one, and the body must match the documented 
 OpenAPI 3.1 writes it, with `$ref`s resolved against `components`). Drift between the document and what the API
 answers fails the test that saw it.
 
-`SLOTWISE_CONTRACT_CHECK=1` turns the check on (off by default until the whole unit suite passes with it);
-`SLOTWISE_CONTRACT_REPORT=<file>` records each mismatch as a JSON line in that file instead of failing (to survey
-drift over a whole run).
+On by default; `SLOTWISE_CONTRACT_CHECK=0` turns it off. `SLOTWISE_CONTRACT_REPORT=<file>` records each mismatch
+as a JSON line in that file instead of failing (to survey drift over a whole run).
 """
 
 from __future__ import annotations
@@ -27,7 +26,7 @@ _ROOT = "urn:slotwise:openapi"
 
 
 def enabled() -> bool:
-    return os.environ.get("SLOTWISE_CONTRACT_CHECK", "0") != "0"
+    return os.environ.get("SLOTWISE_CONTRACT_CHECK", "1") != "0"
 
 
 @cache
