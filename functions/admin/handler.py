@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
@@ -13,6 +12,7 @@ from slotwise.api.app import create_app, lambda_entrypoint
 from slotwise.api.context import caller
 from slotwise.identity.models import Role
 from slotwise.identity.permissions import route_doc
+from slotwise.models import BoundedDatetime, check_period
 from slotwise.settings import require_settings
 
 # The resources this function uses: required outside local/test (the stack sets them; tests/infra checks it).
@@ -67,11 +67,12 @@ def stats() -> Json:
 def audit_log(
     target: Annotated[str | None, Query(max_length=200, description="<type>:<id>, e.g. booking:3f2c…")] = None,
     actor: Annotated[str | None, Query(max_length=200)] = None,
-    frm: Annotated[datetime | None, Query(alias="from")] = None,
-    to: Annotated[datetime | None, Query()] = None,
+    frm: Annotated[BoundedDatetime | None, Query(alias="from")] = None,
+    to: Annotated[BoundedDatetime | None, Query()] = None,
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Json:
+    check_period(frm, to)
     return admin.audit_log(caller(app), target=target, actor=actor, frm=frm, to=to, limit=limit, cursor=cursor)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
@@ -14,6 +13,7 @@ from slotwise.booking.models import BookingTimes
 from slotwise.booking.requests import BulkAvailabilityRequest
 from slotwise.booking.windows import now_utc
 from slotwise.identity.permissions import route_doc
+from slotwise.models import ID_PATTERN, MAX_ID_LENGTH, BoundedDate, BoundedDatetime, check_period
 from slotwise.settings import require_settings
 
 # The resources this function uses: required outside local/test (the stack sets them; tests/infra checks it).
@@ -28,11 +28,11 @@ DOC = route_doc("availability.read")
 
 @app.get("/api/v1/availability", tags=TAGS, summary="Is this window free? Conflicts and a price quote", description=DOC)
 def check(
-    resource_id: Annotated[str, Query(alias="resourceId", min_length=1, max_length=64)],
-    start_time: Annotated[datetime | None, Query(alias="startTime")] = None,
-    end_time: Annotated[datetime | None, Query(alias="endTime")] = None,
-    check_in: Annotated[date | None, Query(alias="checkIn")] = None,
-    check_out: Annotated[date | None, Query(alias="checkOut")] = None,
+    resource_id: Annotated[str, Query(alias="resourceId", min_length=1, max_length=MAX_ID_LENGTH, pattern=ID_PATTERN)],
+    start_time: Annotated[BoundedDatetime | None, Query(alias="startTime")] = None,
+    end_time: Annotated[BoundedDatetime | None, Query(alias="endTime")] = None,
+    check_in: Annotated[BoundedDate | None, Query(alias="checkIn")] = None,
+    check_out: Annotated[BoundedDate | None, Query(alias="checkOut")] = None,
     quantity: Quantity = 1,
 ) -> Json:
     times = BookingTimes(start_time=start_time, end_time=end_time, check_in=check_in, check_out=check_out)
@@ -51,18 +51,19 @@ def bulk(body: BulkAvailabilityRequest) -> Json:
 )
 def slots(
     resourceId: str,
-    frm: Annotated[datetime, Query(alias="from")],
-    to: Annotated[datetime, Query()],
+    frm: Annotated[BoundedDatetime, Query(alias="from")],
+    to: Annotated[BoundedDatetime, Query()],
     quantity: Quantity = 1,
 ) -> Json:
+    check_period(frm, to)
     return availability.free_slots(caller(app), resourceId, frm, to, quantity, now_utc())
 
 
 @app.get("/api/v1/conflicts", tags=TAGS, summary="Conflicts of a single or recurring request", description=DOC)
 def conflicts(
-    resource_id: Annotated[str, Query(alias="resourceId", min_length=1, max_length=64)],
-    start_time: Annotated[datetime, Query(alias="startTime")],
-    end_time: Annotated[datetime, Query(alias="endTime")],
+    resource_id: Annotated[str, Query(alias="resourceId", min_length=1, max_length=MAX_ID_LENGTH, pattern=ID_PATTERN)],
+    start_time: Annotated[BoundedDatetime, Query(alias="startTime")],
+    end_time: Annotated[BoundedDatetime, Query(alias="endTime")],
     recurrence_rule: Annotated[str | None, Query(alias="recurrenceRule", max_length=500)] = None,
 ) -> Json:
     times = BookingTimes(start_time=start_time, end_time=end_time)

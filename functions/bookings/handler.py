@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -24,6 +23,7 @@ from slotwise.booking.models import (
 )
 from slotwise.booking.reschedule import reschedule as reschedule_booking
 from slotwise.identity.permissions import route_doc
+from slotwise.models import ID_PATTERN, MAX_ID_LENGTH, BoundedDatetime, check_period, idempotency_key
 from slotwise.payments import settlement
 from slotwise.settings import require_settings
 
@@ -55,7 +55,7 @@ def create(
         bool, Query(alias="notifyAttendees", description="E-mail the attendees a calendar invitation (default true)")
     ] = True,
 ) -> Response[Json]:
-    key = app.current_event.headers.get("idempotency-key")
+    key = idempotency_key(app.current_event.headers.get("idempotency-key"))
     created = create_booking(_caller(), body, idempotency_key=key, notify_attendees=notify_attendees)
     headers = {"Location": f"/api/v1/bookings/{created.booking.id}"}
     if created.replayed:
@@ -70,7 +70,7 @@ def create(
     description=route_doc("booking.create"),
 )
 def create_recurring(body: RecurringCreate) -> Response[Json]:
-    key = app.current_event.headers.get("idempotency-key")
+    key = idempotency_key(app.current_event.headers.get("idempotency-key"))
     result = series.create_series(_caller(), body, idempotency_key=key)
     replayed = result.pop("replayed")
     result["created"] = [b.public() for b in result["created"]]
@@ -97,18 +97,19 @@ def get_series(seriesId: str) -> Json:
     description=route_doc("booking.read", "booking.view_any"),
 )
 def list_bookings(
-    resource_id: Annotated[str | None, Query(alias="resourceId", max_length=64)] = None,
-    customer_id: Annotated[str | None, Query(alias="customerId", max_length=128)] = None,
+    resource_id: Annotated[str | None, Query(alias="resourceId", max_length=MAX_ID_LENGTH, pattern=ID_PATTERN)] = None,
+    customer_id: Annotated[str | None, Query(alias="customerId", max_length=MAX_ID_LENGTH, pattern=ID_PATTERN)] = None,
     created_by: Annotated[
         str | None,
         Query(alias="createdBy", max_length=128, description='"me" or a user id: the bookings they made for others'),
     ] = None,
     status: Annotated[BookingStatus | None, Query()] = None,
-    frm: Annotated[datetime | None, Query(alias="from")] = None,
-    to: Annotated[datetime | None, Query()] = None,
+    frm: Annotated[BoundedDatetime | None, Query(alias="from")] = None,
+    to: Annotated[BoundedDatetime | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=2000)] = None,
 ) -> Json:
+    check_period(frm, to)
     found, next_cursor = queries.list_bookings(
         _caller(),
         resource_id=resource_id,

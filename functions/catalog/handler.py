@@ -24,6 +24,7 @@ from slotwise.catalog.models import (
 )
 from slotwise.identity.models import Caller
 from slotwise.identity.permissions import route_doc
+from slotwise.models import ID_PATTERN, MAX_ID_LENGTH, BoundedDatetime, check_period
 from slotwise.settings import require_settings
 
 # The resources this function uses: required outside local/test (the stack sets them; tests/infra checks it).
@@ -134,16 +135,19 @@ def create_resource(body: ResourceInput) -> Response[Resource]:
 def list_resources(
     *,
     kind: Annotated[ResourceType | None, Query(alias="type")] = None,
-    venue_id: Annotated[str | None, Query(alias="venueId", min_length=1, max_length=64)] = None,
+    venue_id: Annotated[
+        str | None, Query(alias="venueId", min_length=1, max_length=MAX_ID_LENGTH, pattern=ID_PATTERN)
+    ] = None,
     city: City = None,
     min_capacity: Annotated[int | None, Query(alias="minCapacity", ge=1, le=10_000)] = None,
     amenities: AmenityList = None,
     limit: Limit = 20,
     cursor: Cursor = None,
     page: Annotated[int | None, Query(ge=1, le=1000)] = None,
-    available_from: Annotated[datetime | None, Query(alias="availableFrom")] = None,
-    available_to: Annotated[datetime | None, Query(alias="availableTo")] = None,
+    available_from: Annotated[BoundedDatetime | None, Query(alias="availableFrom")] = None,
+    available_to: Annotated[BoundedDatetime | None, Query(alias="availableTo")] = None,
 ) -> ResourcePage:
+    check_period(available_from, available_to)
     return service.list_resources(
         _caller(),
         kind=kind,

@@ -3,7 +3,6 @@ simulated provider's outcome switch is the development stack's: `devstack/handle
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -12,6 +11,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from slotwise.api.app import BEARER, create_app, lambda_entrypoint
 from slotwise.api.context import caller
 from slotwise.identity.permissions import route_doc
+from slotwise.models import ID_PATTERN, MAX_ID_LENGTH, BoundedDatetime, check_period
 from slotwise.payments import service
 from slotwise.payments.models import PaymentCreate, PaymentStatus
 from slotwise.settings import require_settings
@@ -60,13 +60,14 @@ def cancellation_quote(bookingId: str) -> Json:
     security=BEARER,
 )
 def list_payments(
-    vendor_id: Annotated[str | None, Query(alias="vendorId", max_length=128)] = None,
+    vendor_id: Annotated[str | None, Query(alias="vendorId", max_length=MAX_ID_LENGTH, pattern=ID_PATTERN)] = None,
     status: Annotated[PaymentStatus | None, Query()] = None,
-    frm: Annotated[datetime | None, Query(alias="from")] = None,
-    to: Annotated[datetime | None, Query()] = None,
+    frm: Annotated[BoundedDatetime | None, Query(alias="from")] = None,
+    to: Annotated[BoundedDatetime | None, Query()] = None,
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> Json:
+    check_period(frm, to)
     found, next_cursor = service.list_payments(
         caller(app), vendor_id=vendor_id, status=status, frm=frm, to=to, limit=limit, cursor=cursor
     )

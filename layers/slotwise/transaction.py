@@ -106,6 +106,16 @@ class TooManyItems(errors.ValidationFailed):
         self.count = count
 
 
+class InvalidWrite(errors.ValidationFailed):
+    """DynamoDB cancelled the transaction for a validation reason: the request built an item it cannot store."""
+
+    code = "invalid_write"
+
+    def __init__(self, failures: str) -> None:
+        super().__init__("The request cannot be stored as sent.")
+        self.failures = failures
+
+
 class QuotaToken(Protocol):
     """The request's quota token (`slotwise.ratelimit.QuotaCharge`), as the transaction carries it."""
 
@@ -264,6 +274,10 @@ def execute(transaction: Transaction) -> None:
             )
         except client.exceptions.TransactionCanceledException as exc:
             failed = TransactionFailed(failures_of(entries, exc.response.get("CancellationReasons", [])))
+            if any(f.code == "ValidationError" for f in failed.failures):
+                # DynamoDB refused an item itself (a key or an item too large…): no retry can change that, so it
+                # is never taken for a lost race.
+                raise InvalidWrite(str(failed)) from exc
             if quota is not None and failed.of_kind("quota"):
                 raise quota.refusal() from exc
             raise failed from exc

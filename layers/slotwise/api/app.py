@@ -13,8 +13,10 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from slotwise import errors
-from slotwise.api import body, problems
+from slotwise.api import body, ids, problems
 from slotwise.api.quota import request_quota_middleware
+from slotwise.data import pagination
+from slotwise.identity import keys
 from slotwise.observability import logger, metrics
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
@@ -82,6 +84,7 @@ class SlotwiseResolver(APIGatewayHttpResolver):
         error = unsupported_media_type(event)
         if error is not None:
             raise error
+        ids.check_path(event.get("pathParameters"))
         headers = event.get("headers") or {}
         if "content-type" in headers:
             # Media types are case-insensitive (RFC 9110); Powertools compares them case-sensitively.
@@ -154,6 +157,8 @@ def create_app(
     (`writes_in_transaction`: see `slotwise.api.quota.request_quota_middleware`). `max_body_bytes=None` leaves
     the body to the route (a signed webhook, whose raw bytes are the authentication) instead of the JSON gate."""
     app = SlotwiseResolver(enable_validation=True, max_body_bytes=max_body_bytes)
+    # Cursors are signed with a key every instance of every function shares (slotwise.data.pagination).
+    pagination.use_secret(keys.signing_secret)
     app.configure_openapi(security_schemes=SECURITY_SCHEMES)  # type: ignore[arg-type]
     problems.register(app)
     if request_quota:

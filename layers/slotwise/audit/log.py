@@ -168,7 +168,8 @@ def query(
     between = None
     if frm is not None or to is not None:
         between = (stamp(frm) if frm else "0", f"{stamp(to)}~" if to else "~")
-    start = decode_cursor(cursor)
+    scope = f"audit:{index}:{partition}:{actor if target is not None else ''}"
+    start = decode_cursor(cursor, scope=scope)
     if start is not None:
         plain = from_item(start)
         if plain.get(pk_attr) != partition:
@@ -181,4 +182,4 @@ def query(
         limit=min(limit, MAX_PAGE),
         start_key=start,
     )
-    return [_public(item) for item in items], encode_cursor(last)
+    return [_public(item) for item in items], encode_cursor(last, scope=scope)

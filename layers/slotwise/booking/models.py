@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, model_validator
 
 from slotwise.catalog.models import AwareDatetime, CancellationPolicy
-from slotwise.models import ApiModel, DomainModel
+from slotwise.models import ApiModel, BoundedDate, DomainModel, Id, OneLine
 
 BookingStatus = Literal[
     "held",
@@ -166,7 +166,7 @@ AttendeeEmail = Annotated[str, Field(min_length=3, max_length=254), AfterValidat
 
 
 class BookingDetails(ApiModel):
-    title: Annotated[str, Field(max_length=200)] = ""
+    title: Annotated[OneLine, Field(max_length=200)] = ""
     description: Text = ""
     # E-mail addresses; the notifier sends each an invitation and a cancellation (unless notifyAttendees=false).
     attendees: list[AttendeeEmail] = Field(default_factory=list, max_length=MAX_ATTENDEES)
@@ -181,17 +181,17 @@ class BookingTimes(ApiModel):
 
     start_time: AwareDatetime | None = None
     end_time: AwareDatetime | None = None
-    check_in: date | None = None
-    check_out: date | None = None
+    check_in: BoundedDate | None = None
+    check_out: BoundedDate | None = None
 
 
 class BookingCreate(BookingTimes, BookingDetails):
-    resource_id: Annotated[str, Field(min_length=1, max_length=64)]
+    resource_id: Id
     quantity: Annotated[int, Field(ge=1, le=10_000)] = 1
     # Agents and staff book on behalf of a customer; everyone else books for themselves.
-    customer_id: Annotated[str, Field(min_length=1, max_length=128)] | None = None
+    customer_id: Id | None = None
     # Documented by the resource-booking API; accepted only when it names the caller (never to act as someone else).
-    created_by: Annotated[str, Field(min_length=1, max_length=128)] | None = None
+    created_by: Id | None = None
 
 
 class BookingUpdate(BookingDetails):
@@ -227,11 +227,11 @@ class RecurringCreate(BookingCreate):
 
 class ExceptionCreate(ApiModel):
     exception_type: Literal["cancelled", "modified"]
-    exception_date: date
+    exception_date: BoundedDate
     reason: Annotated[str, Field(max_length=500)] = ""
     new_start_time: AwareDatetime | None = None
     new_end_time: AwareDatetime | None = None
-    new_title: Annotated[str, Field(max_length=200)] | None = None
+    new_title: Annotated[OneLine, Field(max_length=200)] | None = None
 
     @model_validator(mode="after")
     def _coherent(self) -> ExceptionCreate:

@@ -80,9 +80,11 @@ def list_bookings(
     user = access.require_user(caller)
     index, partition = _listing(caller, user, resource_id, customer_id, created_by)
     low, high = sort_range(frm, to)
+    # A cursor pages this caller's listing only: the index, its partition and who asks.
+    scope = f"bookings:{index}:{partition}:{user}"
     bookings, last = store.query_bookings(
-        index, partition, low=low, high=high, limit=limit, start_key=decode_cursor(cursor)
+        index, partition, low=low, high=high, limit=limit, start_key=decode_cursor(cursor, scope=scope)
     )
     if status is not None:
         bookings = [b for b in bookings if b.status == status]
-    return bookings, encode_cursor(last)
+    return bookings, encode_cursor(last, scope=scope)

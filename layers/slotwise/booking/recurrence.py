@@ -33,6 +33,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slotwise import errors
+from slotwise.models import MAX_YEAR, MIN_YEAR
 
 MAX_OCCURRENCES = 366
 MAX_INTERVAL = 366
@@ -176,6 +177,11 @@ def expand(  # noqa: PLR0912 - each branch is one documented rule of RRULE expan
         )
     occurrences: list[Occurrence] = []
     for produced in generator:
+        if produced.year > MAX_YEAR:
+            raise errors.ValidationFailed(
+                f"The series runs past the year {MAX_YEAR}, the furthest anything can be booked.",
+                code="date_out_of_range",
+            )
         naive = produced.replace(microsecond=dtstart.microsecond)
         occurrence = _occurrence(naive, first_local if naive == dtstart else None, duration, zone)
         # Starts strictly increase (occurrences are at least a day apart on the clock, more than any offset
@@ -275,7 +281,7 @@ def _parse(rule: str) -> _Rule:
     bymonthday = _bymonthday(parts.get("BYMONTHDAY"), freq)
     byday = _byday(parts.get("BYDAY"), freq)
     wkst = _weekday(parts["WKST"], "WKST") if "WKST" in parts else 0
-    until = _until(parts["UNTIL"]) if "UNTIL" in parts else None
+    until = _bounded_until(parts["UNTIL"]) if "UNTIL" in parts else None
     return _Rule(freq, interval or 1, count, until, bymonthday, byday, wkst)
 
 
@@ -350,3 +356,10 @@ def _until(value: str) -> date | datetime:
     except ValueError as exc:
         raise _invalid(f"UNTIL={value} is not a real date or time.") from exc
     raise _invalid(f"{shape}, not {value!r}.")
+
+
+def _bounded_until(value: str) -> date | datetime:
+    until = _until(value)
+    if not MIN_YEAR <= until.year <= MAX_YEAR:
+        raise _invalid(f"UNTIL={value} is not between the years {MIN_YEAR} and {MAX_YEAR}.")
+    return until

@@ -7,14 +7,14 @@ class on a flight (unit `fixed`: one departure window, capacity = seats).
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import datetime, time
 from itertools import pairwise
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import AfterValidator, Field, model_validator
 
-from slotwise.models import ApiModel, DomainModel
+from slotwise.models import ApiModel, BoundedDate, BoundedDatetime, DomainModel, Id, OneLine
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -28,8 +28,18 @@ Confirmation = Literal["auto", "approval", "payment"]
 MINUTES_PER_DAY = 1440
 
 
+# Names the tz database has that are not zones a venue is in: the host's own zone, the build placeholder and the
+# POSIX-rule copies. A venue names a canonical IANA zone (`Europe/Lisbon`), never these.
+# The aliases of UTC under other spellings go too (`UTC` and `Etc/UTC` stay).
+_NOT_ZONES = frozenset(
+    {"localtime", "Factory", "posixrules"}
+    | {f"{prefix}{alias}" for prefix in ("", "Etc/") for alias in ("UCT", "Universal", "Zulu", "Greenwich")}
+    | {f"{prefix}GMT{suffix}" for prefix in ("", "Etc/") for suffix in ("0", "+0", "-0")}
+)
+
+
 def _valid_timezone(name: str) -> str:
-    if name not in _timezones():
+    if name in _NOT_ZONES or name.startswith(("posix/", "right/")) or name not in _timezones():
         raise ValueError(f"{name!r} is not an IANA timezone (e.g. Europe/Lisbon)")
     try:
         ZoneInfo(name)
@@ -61,9 +71,9 @@ def _aware(value: datetime) -> datetime:
 
 TimeZoneName = Annotated[str, AfterValidator(_valid_timezone)]
 CurrencyCode = Annotated[str, AfterValidator(_valid_currency)]
-AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
+AwareDatetime = Annotated[BoundedDatetime, AfterValidator(_aware)]
 Money = Annotated[int, Field(ge=0, le=10**11, description="integer minor units (cents)")]
-Name = Annotated[str, Field(min_length=1, max_length=200)]
+Name = Annotated[OneLine, Field(min_length=1, max_length=200)]
 Tag = Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[a-z0-9_\-]+$")]
 AttributeName = Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9_\-]+$")]
 
@@ -94,7 +104,7 @@ class TimeRange(ApiModel):
 class DateOverride(ApiModel):
     """Hours for one date that replace the weekly ones (an empty list closes the day)."""
 
-    date: date
+    date: BoundedDate
     hours: list[TimeRange] = Field(default_factory=list, max_length=8)
 
 
@@ -179,7 +189,7 @@ class BookingPolicy(ApiModel):
     # None: open around the clock. A weekday missing from the map is closed.
     opening_hours: dict[Weekday, list[TimeRange]] | None = None
     date_overrides: list[DateOverride] = Field(default_factory=list, max_length=366)
-    blackout_dates: list[date] = Field(default_factory=list, max_length=366)
+    blackout_dates: list[BoundedDate] = Field(default_factory=list, max_length=366)
 
     @model_validator(mode="after")
     def _coherent(self) -> BookingPolicy:
@@ -263,7 +273,7 @@ class ResourceFields(ApiModel):
 
 
 class ResourceInput(ResourceFields):
-    venue_id: Annotated[str, Field(min_length=1, max_length=64)]
+    venue_id: Id
 
 
 class ResourceUpdate(ResourceFields):
@@ -271,7 +281,7 @@ class ResourceUpdate(ResourceFields):
 
     # Immutable: the resource takes its owner, timezone and city from its venue, and its bookings were made on
     # those terms. Sending the current value back is accepted.
-    venue_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    venue_id: Id | None = None
 
 
 class Resource(DomainModel):

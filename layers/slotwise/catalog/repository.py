@@ -295,9 +295,13 @@ def set_resources_city(venue_id: str, city: str, now: datetime) -> int:
             return changed
 
 
+def _scope(index: str, partition: str, prefix: str | None) -> str:
+    return f"catalog:{index}:{partition}:{prefix or ''}"
+
+
 def _start_key(index: str, partition: str, prefix: str | None, cursor: str | None) -> dict[str, Any] | None:
     """The cursor's key, refused unless it is a position in this very listing (else DynamoDB would answer 400)."""
-    key = decode_cursor(cursor)
+    key = decode_cursor(cursor, scope=_scope(index, partition, prefix))
     if key is None:
         return None
     plain = from_item(key)
@@ -361,12 +365,12 @@ def query_selected(
             if len(found) == limit:
                 more = position + 1 < len(items) or "LastEvaluatedKey" in page
                 last = {name: raw[name] for name in ("PK", "SK", pk_attr, sk_attr)}
-                return found, encode_cursor(last) if more else None
+                return found, encode_cursor(last, scope=_scope(index, partition, prefix)) if more else None
         start = page.get("LastEvaluatedKey")
         if not start:
             return found, None
         if scanned >= MAX_SCANNED:
-            return found, encode_cursor(start)
+            return found, encode_cursor(start, scope=_scope(index, partition, prefix))
         # The first page fell short, so the filters are selective: read full pages from here on.
         page_size = _MAX_PAGE
 

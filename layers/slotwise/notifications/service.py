@@ -406,14 +406,15 @@ def list_notifications(
     caller: Caller, *, unread_only: bool, limit: int, cursor: str | None
 ) -> tuple[list[Notification], str | None]:
     user = _user(caller, "notification.read")
-    start = decode_cursor(cursor)
+    scope = f"notifications:{user}"
+    start = decode_cursor(cursor, scope=scope)
     if start is not None:
         plain = from_item(start)
         # A cursor names a key: it must be one of this caller's, never a way into someone else's partition.
         if set(plain) != {"PK", "SK"} or plain["PK"] != store.partition(user):
             raise errors.ValidationFailed("cursor belongs to another listing", code="invalid_cursor")
     found, last = store.list_page(user, unread_only=unread_only, limit=limit, start_key=start)
-    return found, encode_cursor(last)
+    return found, encode_cursor(last, scope=scope)
 
 
 def unread_count(caller: Caller) -> int:

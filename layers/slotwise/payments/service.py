@@ -268,12 +268,13 @@ def list_payments(
     else:
         index, partition = "GSI1", f"PAYER#{user}"
     low, high = sort_range(frm, to)
+    scope = f"payments:{index}:{partition}:{user}"
     found, last = store.query_payments(
-        index, partition, low=low, high=high, limit=limit, start_key=decode_cursor(cursor)
+        index, partition, low=low, high=high, limit=limit, start_key=decode_cursor(cursor, scope=scope)
     )
     if status is not None:
         found = [p for p in found if p.status == status]
-    return found, encode_cursor(last)
+    return found, encode_cursor(last, scope=scope)
 
 
 def wallet(caller: Caller) -> dict[str, Any]:
@@ -288,5 +289,6 @@ def wallet_transactions(
 ) -> tuple[list[WalletEntry], str | None]:
     permissions.require(caller, "wallet.read")
     user = access.require_user(caller)
-    entries, last = store.wallet_entries(user, limit=limit, start_key=decode_cursor(cursor))
-    return entries, encode_cursor(last)
+    scope = f"wallet:{user}"
+    entries, last = store.wallet_entries(user, limit=limit, start_key=decode_cursor(cursor, scope=scope))
+    return entries, encode_cursor(last, scope=scope)

@@ -170,7 +170,7 @@ def get_subscription(subscription_id: str) -> Subscription | None:
 
 
 def _checked_start(cursor: str | None, attribute: str, partition: str) -> dict[str, Any] | None:
-    start = decode_cursor(cursor)
+    start = decode_cursor(cursor, scope=f"webhooks:{attribute}:{partition}")
     if start is not None and from_item(start).get(attribute) != partition:
         raise errors.ValidationFailed("cursor belongs to another listing", code="invalid_cursor")
     return start
@@ -190,7 +190,8 @@ def list_owned(owner_id: str, *, limit: int, cursor: str | None) -> tuple[list[S
         request["ExclusiveStartKey"] = start
     with translate_errors("Query"):
         page = aws.dynamodb().query(**request)
-    return [_subscription(item) for item in page.get("Items", [])], encode_cursor(page.get("LastEvaluatedKey"))
+    found = [_subscription(item) for item in page.get("Items", [])]
+    return found, encode_cursor(page.get("LastEvaluatedKey"), scope=f"webhooks:GSI1PK:{partition}")
 
 
 def _active_in(index: str, partition: str) -> list[Subscription]:
@@ -396,4 +397,4 @@ def list_attempts(sub_id: str, *, limit: int, cursor: str | None) -> tuple[list[
     for raw in page.get("Items", []):
         item = from_item(raw)
         rows.append({name: item.get(name) for name in _ATTEMPT_FIELDS})
-    return rows, encode_cursor(page.get("LastEvaluatedKey"))
+    return rows, encode_cursor(page.get("LastEvaluatedKey"), scope=f"webhooks:PK:{partition}")
