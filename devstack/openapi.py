@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from infra import openapi_contract
 from slotwise.api.docs import SPEC_PATH
 
 
@@ -16,7 +17,10 @@ def local_spec() -> dict[str, Any]:
     from devstack.handler import app
 
     spec: dict[str, Any] = json.loads(SPEC_PATH.read_text(encoding="utf-8"))
-    dev: dict[str, Any] = json.loads(app.get_openapi_json_schema())
+    # The same contract rules as the deployed routes: problems under application/problem+json, 429 when counted.
+    dev: dict[str, Any] = openapi_contract.apply(
+        json.loads(app.get_openapi_json_schema()), request_quota=getattr(app, "request_quota", False)
+    )
     for path, item in dev.get("paths", {}).items():
         spec["paths"].setdefault(path, {}).update(item)
     for kind, entries in dev.get("components", {}).items():
