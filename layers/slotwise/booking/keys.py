@@ -137,4 +137,7 @@ def span_key_range(resource: Resource, windows: Sequence[Window]) -> tuple[str, 
         return TIME_KEY_PREFIX, TIME_KEY_PREFIX
     first = min(utc(w.start) for w in windows) - timedelta(minutes=policy.buffer_before_minutes)
     stop = max(utc(w.end) for w in windows) + timedelta(minutes=policy.buffer_after_minutes)
-    return time_key(first), time_key(stop - MINUTE)
+    # Keys are whole minutes: a window inside one minute would put the upper key before the lower one, which
+    # DynamoDB refuses (BETWEEN needs low <= high); its only key is the minute it starts in.
+    low = time_key(first)
+    return low, max(low, time_key(stop - MINUTE))

@@ -553,6 +553,16 @@ class TestKeyRanges:
         assert high >= max(keys)
         assert high < "T#2026-03-04T10:30Z"
 
+    def test_span_range_of_a_window_inside_one_minute_is_not_inverted(self) -> None:
+        """Found by schema fuzzing on DynamoDB Local: 16:04:22.3-16:04:22.6 gave T#…16:04 > T#…16:03, a 500
+        (BETWEEN needs low <= high; moto does not check it)."""
+        room = meeting_room(buffer_before_minutes=0, buffer_after_minutes=0)
+        start = datetime(2026, 12, 6, 16, 4, 22, 321855, tzinfo=UTC)
+        window = Window(start=start, end=start + timedelta(milliseconds=300))
+        low, high = span_key_range(room, [window])
+        assert low <= high
+        assert low == "T#2026-12-06T16:04Z"
+
     def test_span_range_of_nights_fixed_and_nothing(self) -> None:
         stay = hostel()
         windows = [
