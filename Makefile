@@ -58,6 +58,9 @@ format: $(VENV)/.installed ## apply ruff's fixes and formatting
 test: install lint ## lint, then every test tier (unit, integration on DynamoDB Local, infra, e2e)
 	$(PY) -m pytest
 
+fuzz: install ## schemathesis against the local runtime on free ports: admin, customer, anonymous (a few minutes)
+	$(PY) -m pytest -m fuzz tests/e2e/test_schema_fuzzing.py
+
 openapi: $(VENV)/.installed ## regenerate the merged OpenAPI document the API serves
 	$(PY) -m infra.openapi
 
