@@ -60,11 +60,14 @@ def unsupported_media_type(event: Mapping[str, Any]) -> errors.UnsupportedMediaT
 
 
 class SlotwiseResolver(APIGatewayHttpResolver):
-    """Powertools' HTTP API resolver with two rules in front of validation: bodies are JSON (else 415), and JSON
-    that Powertools would choke on is refused as a problem (`slotwise.api.body`).
+    """Powertools' HTTP API resolver with the request rules that run before its validation, in this order: bodies
+    are JSON (else 415); path ids are ids (`slotwise.api.ids`, else the missing object's 404); JSON that Powertools
+    would choke on is refused as a problem (`slotwise.api.body`); repeated query parameters are joined as API
+    Gateway joins them; and, once the route is known, query parameters it does not declare are 400.
 
     Request validation is the first middleware Powertools runs, so a form-encoded body would otherwise be
     reported as a 422 about missing fields instead of the real problem, and a body that is not UTF-8 as a 500.
+    `_call_route` overrides a private Powertools method (pinned in pyproject.toml; tests/unit/api covers it).
     """
 
     def __init__(self, *, max_body_bytes: int | None = body.MAX_BODY_BYTES, **kwargs: Any) -> None:
