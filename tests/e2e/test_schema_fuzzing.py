@@ -31,6 +31,13 @@ def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
             yield started
 
 
+@pytest.fixture(scope="module")
+def tokens(runtime: Runtime) -> dict[str, str]:
+    """Every caller signs in before any fuzzing: the admin's run may suspend the demo customer (a fuzzed
+    `POST /admin/users/{id}/suspend` that hits a real id), which would refuse a later sign-in."""
+    return {role: token(runtime, role) for role in ("admin", "customer")}
+
+
 def token(runtime: Runtime, role: str) -> str:
     signed_in = requests.post(
         f"{runtime.base}/api/v1/auth/login",
@@ -42,8 +49,11 @@ def token(runtime: Runtime, role: str) -> str:
 
 
 @pytest.mark.timeout(600)
-@pytest.mark.parametrize("role", ["admin", "customer", None], ids=["admin", "customer", "anonymous"])
-def test_every_generated_request_gets_a_documented_answer(runtime: Runtime, role: str | None) -> None:
+# The admin last: its operations change other accounts (suspensions, approvals).
+@pytest.mark.parametrize("role", [None, "customer", "admin"], ids=["anonymous", "customer", "admin"])
+def test_every_generated_request_gets_a_documented_answer(
+    runtime: Runtime, tokens: dict[str, str], role: str | None
+) -> None:
     command = [
         str(Path(sys.executable).parent / "schemathesis"),
         "run",
@@ -60,7 +70,7 @@ def test_every_generated_request_gets_a_documented_answer(runtime: Runtime, role
         "2",
     ]
     if role is not None:
-        command += ["-H", f"Authorization: Bearer {token(runtime, role)}"]
+        command += ["-H", f"Authorization: Bearer {tokens[role]}"]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=540, check=False)
     summary = done.stdout[done.stdout.rfind("SUMMARY") :]
     assert done.returncode == 0, summary or done.stdout[-4000:] or done.stderr[-4000:]
