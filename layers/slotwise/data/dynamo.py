@@ -8,7 +8,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from slotwise import errors
+from slotwise import aws, errors
 from slotwise.settings import get_settings
 
 # Errors that mean "DynamoDB is not answering or refused service", not "your request is wrong".
@@ -26,6 +26,15 @@ _UNAVAILABLE_CODES = frozenset(
 
 def table_name() -> str:
     return get_settings().table_name
+
+
+def get_item(key: dict[str, Any]) -> dict[str, Any] | None:
+    """One item by its key, strongly consistent, in its raw DynamoDB form (None when there is none): the read
+    every store makes before a conditional write."""
+    with translate_errors("GetItem"):
+        found = aws.dynamodb().get_item(TableName=table_name(), Key=key, ConsistentRead=True)
+    item: dict[str, Any] | None = found.get("Item") or None
+    return item
 
 
 @contextmanager

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from slotwise import aws, errors
 from slotwise.data.codec import from_item, to_item
-from slotwise.data.dynamo import table_name, translate_errors
+from slotwise.data.dynamo import get_item, table_name, translate_errors
 from slotwise.identity.models import User, UserStatus, normalise_email
 
 if TYPE_CHECKING:
@@ -85,18 +85,12 @@ def put_user(user: User, *, audit: AuditEntry | None = None, attempts: int = 5) 
 
 
 def get_user(user_id: str) -> User | None:
-    with translate_errors("GetItem"):
-        found = aws.dynamodb().get_item(TableName=table_name(), Key=profile_key(user_id), ConsistentRead=True)
-    item = found.get("Item")
+    item = get_item(profile_key(user_id))
     return User.model_validate(from_item(item)) if item else None
 
 
 def get_user_by_email(email: str) -> User | None:
-    with translate_errors("GetItem"):
-        found = aws.dynamodb().get_item(
-            TableName=table_name(), Key=_key(f"EMAIL#{normalise_email(email)}", "EMAIL"), ConsistentRead=True
-        )
-    item = found.get("Item")
+    item = get_item(_key(f"EMAIL#{normalise_email(email)}", "EMAIL"))
     if not item:
         return None
     return get_user(item["userId"]["S"])
@@ -209,9 +203,7 @@ def get_status_item(user_id: str) -> dict[str, Any] | None:
 
 def get_profile(user_id: str) -> dict[str, Any] | None:
     """The stored profile as plain data (tolerant of statuses and fields the User model may not know yet)."""
-    with translate_errors("GetItem"):
-        found = aws.dynamodb().get_item(TableName=table_name(), Key=profile_key(user_id), ConsistentRead=True)
-    item = found.get("Item")
+    item = get_item(profile_key(user_id))
     return from_item(item) if item else None
 
 
@@ -414,9 +406,7 @@ def put_sign_in(
 
 def get_refresh(hashed: str) -> dict[str, Any] | None:
     """The refresh token stored under this hash, as plain data (a strongly consistent GetItem)."""
-    with translate_errors("GetItem"):
-        found = aws.dynamodb().get_item(TableName=table_name(), Key=_token_key(hashed), ConsistentRead=True)
-    item = found.get("Item")
+    item = get_item(_token_key(hashed))
     return from_item(item) if item else None
 
 
@@ -517,11 +507,7 @@ def revoke_family(user_id: str, family_id: str, now: int, reason: str, audit: Au
 
 
 def family_status(user_id: str, family_id: str) -> str | None:
-    with translate_errors("GetItem"):
-        found = aws.dynamodb().get_item(
-            TableName=table_name(), Key=_family_key(user_id, family_id), ConsistentRead=True
-        )
-    item = found.get("Item")
+    item = get_item(_family_key(user_id, family_id))
     return item["status"]["S"] if item else None
 
 
@@ -686,9 +672,7 @@ def reserve_login(
 
 
 def _number(key: dict[str, Any], attribute: str) -> int | None:
-    with translate_errors("GetItem"):
-        found = aws.dynamodb().get_item(TableName=table_name(), Key=key, ConsistentRead=True)
-    value = found.get("Item", {}).get(attribute)
+    value = (get_item(key) or {}).get(attribute)
     return int(value["N"]) if value else None
 
 
