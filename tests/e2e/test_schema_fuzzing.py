@@ -1,9 +1,8 @@
 """Schema fuzzing: schemathesis generates requests from the API's own OpenAPI document and sends them to the local
 runtime as an admin, a customer and an anonymous caller. Every answer must be no server error, match its documented
-schema, status code and content type. Bounded (fixed seed, 30 examples per operation); `make fuzz` runs it.
-
-Not in `make test` yet: generated data depends on the clock (a sub-minute window found on 2026-12-06 was a 500 only
-at some times of day), so it runs on demand until several clean runs show it is steady.
+schema, status code and content type. Bounded (fixed seed, 30 examples per operation): part of `make test`, and
+`make fuzz` runs it alone. Generated data still meets the clock (a sub-minute window found on 2026-12-06 was a 500
+only at some times of day), so a failure here names its seed and case: reproduce it with `make fuzz`.
 """
 
 from __future__ import annotations
