@@ -17,7 +17,7 @@ from typing import Any
 from slotwise import errors
 from slotwise.booking import access, store
 from slotwise.booking.inventory import Holder, slot_items
-from slotwise.booking.keys import lock_keys, span_key_range
+from slotwise.booking.keys import key_span, lock_keys, span_key_range
 from slotwise.booking.models import BookingTimes
 from slotwise.booking.policy import candidate_windows, check_policy
 from slotwise.booking.pricing import price_of
@@ -61,7 +61,11 @@ def assess(
     keys = lock_keys(resource, window)
     states = key_states(held, keys, int(now.timestamp()))
     conflicts = [
-        {"slot": key, "bookingIds": list(state.holders), "available": max(resource.capacity - state.taken, 0)}
+        {
+            **key_span(resource, key),
+            "bookingIds": list(state.holders),
+            "available": max(resource.capacity - state.taken, 0),
+        }
         for key, state in states.items()
         if state.taken + quantity > resource.capacity
     ]

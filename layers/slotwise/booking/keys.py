@@ -141,3 +141,62 @@ def span_key_range(resource: Resource, windows: Sequence[Window]) -> tuple[str, 
     # DynamoDB refuses (BETWEEN needs low <= high); its only key is the minute it starts in.
     low = time_key(first)
     return low, max(low, time_key(stop - MINUTE))
+
+
+# ----------------------------------------------------------------------------------------------- keys shown to people
+
+
+def key_span(resource: Resource, key: str) -> dict[str, str]:
+    """What an inventory key stands for, in the resource's own time: a granule's local start and end, a night's
+    date, or the fixed window. Conflicts carry this, never the key itself (keys are storage, not API)."""
+    zone = resource.zone
+    if key.startswith(TIME_KEY_PREFIX):
+        start = datetime.strptime(key[len(TIME_KEY_PREFIX) :], "%Y-%m-%dT%H:%MZ").replace(tzinfo=UTC)
+        end = start + timedelta(minutes=resource.policy.granule_minutes)
+        return {"startTime": start.astimezone(zone).isoformat(), "endTime": end.astimezone(zone).isoformat()}
+    if key.startswith(NIGHT_KEY_PREFIX):
+        return {"night": key[len(NIGHT_KEY_PREFIX) :]}
+    policy = resource.policy
+    if policy.fixed_start is not None and policy.fixed_end is not None:
+        return {
+            "startTime": policy.fixed_start.astimezone(zone).isoformat(),
+            "endTime": policy.fixed_end.astimezone(zone).isoformat(),
+        }
+    return {}
+
+
+def key_text(resource: Resource, key: str) -> str:
+    """`2027-01-04 10:30 to 11:00 Europe/Lisbon time`, `the night of 2026-12-29`, `the departure at ...`."""
+    span = key_span(resource, key)
+    if "night" in span:
+        return f"the night of {span['night']}"
+    if not span:
+        return "the booked window"
+    start, end = datetime.fromisoformat(span["startTime"]), datetime.fromisoformat(span["endTime"])
+    if key == FIXED_KEY:
+        return f"the window {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} {resource.timezone} time"
+    same_day = start.date() == end.date() or (end.hour, end.minute) == (0, 0)
+    until = f"{end:%H:%M}" if same_day else f"{end:%Y-%m-%d %H:%M}"
+    return f"{start:%Y-%m-%d %H:%M} to {until} {resource.timezone} time"
+
+
+def keys_text(resource: Resource, keys: Sequence[str]) -> str:
+    """Consecutive granules joined into spans: `2027-01-04 10:30 to 11:30 Europe/Lisbon time`, nights as dates."""
+    spans: list[list[str]] = []
+    for key in sorted(keys):
+        if spans and key.startswith(TIME_KEY_PREFIX) and spans[-1][-1].startswith(TIME_KEY_PREFIX):
+            previous = key_span(resource, spans[-1][-1])
+            if previous["endTime"] == key_span(resource, key)["startTime"]:
+                spans[-1].append(key)
+                continue
+        spans.append([key])
+    texts = []
+    for span in spans:
+        if len(span) == 1:
+            texts.append(key_text(resource, span[0]))
+            continue
+        first, last = key_span(resource, span[0]), key_span(resource, span[-1])
+        start, end = datetime.fromisoformat(first["startTime"]), datetime.fromisoformat(last["endTime"])
+        until = f"{end:%H:%M}" if start.date() == end.date() else f"{end:%Y-%m-%d %H:%M}"
+        texts.append(f"{start:%Y-%m-%d %H:%M} to {until} {resource.timezone} time")
+    return ", ".join(texts)

@@ -66,6 +66,11 @@ def test_single_window_reports_conflicts_and_price(office: Any) -> None:
     )
     assert busy.body["available"] is False
     assert busy.body["conflicts"][0]["bookingIds"] == [taken["id"]]
+    # The overlap is the granule 09:30-10:00 local time, named in the resource's time, not by its storage key.
+    local = START.astimezone(office.zone)
+    assert busy.body["conflicts"][0]["startTime"] == iso(local + timedelta(minutes=30))
+    assert busy.body["conflicts"][0]["endTime"] == iso(local + timedelta(minutes=60))
+    assert "slot" not in busy.body["conflicts"][0]
     assert busy.body["conflictingBookings"] == [
         {"id": taken["id"], "startTime": taken["startTime"], "endTime": taken["endTime"], "title": "Team meeting"}
     ]
