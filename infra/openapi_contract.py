@@ -66,6 +66,42 @@ STR: Schema = {"type": "string"}
 INT: Schema = {"type": "integer"}
 BOOL: Schema = {"type": "boolean"}
 COUNTS: Schema = {"type": "object", "additionalProperties": {"type": "integer"}}
+REASON: Schema = obj({"code": STR, "detail": STR})
+# One inventory slot in the way, in the resource's time: a granule or the fixed window (startTime/endTime with
+# offset) or a night (its date); never the storage key.
+SLOT_CONFLICT: Schema = obj(
+    {
+        "startTime": STR,
+        "endTime": STR,
+        "night": {"type": "string", "format": "date"},
+        "bookingIds": array(STR),
+        "available": INT,
+    },
+    required=["bookingIds", "available"],
+)
+# One occurrence of a recurring request that cannot be booked: its local date, times and why.
+OCCURRENCE_CONFLICT: Schema = obj(
+    {
+        "date": {"type": "string", "format": "date"},
+        "available": BOOL,
+        "startTime": STR,
+        "endTime": STR,
+        "remaining": INT,
+        "conflicts": array(SLOT_CONFLICT),
+        "reasons": array(REASON),
+    },
+    required=["date", "available", "startTime", "endTime", "reasons"],
+)
+SERIES_EXCEPTION: Schema = obj(
+    {
+        "exceptionType": STR,
+        "exceptionDate": {"type": "string", "format": "date"},
+        "reason": nullable(STR),
+        "bookingId": STR,
+        "at": STR,
+        "by": nullable(STR),
+    }
+)
 
 PROBLEM = obj(
     {
@@ -114,7 +150,7 @@ SCHEMAS: dict[str, Schema] = {
     "BookingList": page("bookings", ref("Booking")),
     "CancelledBookings": obj({"cancelled": array(ref("Booking"))}),
     "BookingSeries": obj(
-        {"seriesId": STR, "created": array(ref("Booking")), "conflicts": array(ANY_OBJECT)},
+        {"seriesId": STR, "created": array(ref("Booking")), "conflicts": array(OCCURRENCE_CONFLICT)},
         required=["seriesId", "created"],
     ),
     "Series": obj(
@@ -128,14 +164,14 @@ SCHEMAS: dict[str, Schema] = {
             "mode": STR,
             "timezone": STR,
             "status": STR,
-            "exceptions": array(ANY_OBJECT),
-            "conflicts": array(ANY_OBJECT),
+            "exceptions": array(SERIES_EXCEPTION),
+            "conflicts": array(OCCURRENCE_CONFLICT),
             "createdAt": STR,
             "occurrences": array(ref("Booking")),
         },
         extra=True,
     ),
-    "SeriesException": obj({"seriesId": STR, "exception": ANY_OBJECT, "booking": ref("Booking")}),
+    "SeriesException": obj({"seriesId": STR, "exception": SERIES_EXCEPTION, "booking": ref("Booking")}),
     "PaymentStarted": obj(
         {
             "payment": ref("Payment"),
@@ -153,7 +189,23 @@ SCHEMAS: dict[str, Schema] = {
     "ReadAll": obj({"marked": INT, "unread": INT}),
     "SubscriptionWithSecret": {"allOf": [ref("Subscription")], "properties": {"secret": STR}, "required": ["secret"]},
     "SubscriptionList": page("subscriptions", ref("Subscription")),
-    "DeliveryList": page("deliveries", ANY_OBJECT),
+    # one HTTP attempt of one event's delivery, newest first (nulls where the attempt had no answer or no retry)
+    "DeliveryList": page(
+        "deliveries",
+        obj(
+            {
+                "eventId": STR,
+                "eventType": STR,
+                "attempt": INT,
+                "outcome": {"type": "string", "enum": ["delivered", "gone", "retrying", "failed"]},
+                "statusCode": nullable(INT),
+                "error": nullable(STR),
+                "durationMs": nullable(INT),
+                "attemptedAt": STR,
+                "nextAttemptAt": nullable(STR),
+            }
+        ),
+    ),
     "UserList": page("users", ref("User")),
     "UserStatusChange": {"allOf": [ref("User")], "properties": {"revokedSessions": INT}},
     "AuditEntry": obj(
@@ -176,7 +228,13 @@ SCHEMAS: dict[str, Schema] = {
     "PlatformStats": obj(
         {
             "users": obj(
-                {"byRole": COUNTS, "byStatus": COUNTS, "byRoleAndStatus": ANY_OBJECT, "complete": BOOL}, extra=True
+                {
+                    "byRole": COUNTS,
+                    "byStatus": COUNTS,
+                    "byRoleAndStatus": {"type": "object", "additionalProperties": COUNTS},
+                    "complete": BOOL,
+                },
+                extra=True,
             ),
             "venues": INT,
             "resources": obj({"active": INT, "archived": INT}, extra=True),
@@ -194,8 +252,8 @@ SCHEMAS: dict[str, Schema] = {
             "startTime": STR,
             "endTime": STR,
             "remaining": INT,
-            "conflicts": array(ANY_OBJECT),
-            "reasons": array(obj({"code": STR, "detail": STR})),
+            "conflicts": array(SLOT_CONFLICT),
+            "reasons": array(REASON),
         },
         extra=True,
     ),
@@ -207,12 +265,27 @@ SCHEMAS: dict[str, Schema] = {
             "quantity": INT,
             "duration": {"type": "integer", "description": "minutes"},
             "price": ref("Price"),
+            # the bookings in the way: titles only to the resource's vendor or an admin
+            "conflictingBookings": array(
+                obj(
+                    {"id": STR, "startTime": STR, "endTime": STR, "title": STR}, required=["id", "startTime", "endTime"]
+                )
+            ),
         },
         "required": ["resourceId", "quantity"],
     },
     "BulkAvailability": obj({"resourceId": STR, "quantity": INT, "results": array(ref("WindowReport"))}),
-    "FreeSlots": obj({"resourceId": STR, "timezone": STR, "quantity": INT, "slots": array(ANY_OBJECT)}),
-    "Conflicts": obj({"resourceId": STR, "occurrences": INT, "hasConflicts": BOOL, "conflicts": array(ANY_OBJECT)}),
+    "FreeSlots": obj(
+        {
+            "resourceId": STR,
+            "timezone": STR,
+            "quantity": INT,
+            "slots": array(obj({"startTime": STR, "endTime": STR, "remaining": INT})),
+        }
+    ),
+    "Conflicts": obj(
+        {"resourceId": STR, "occurrences": INT, "hasConflicts": BOOL, "conflicts": array(OCCURRENCE_CONFLICT)}
+    ),
     "WebhookAccepted": obj({"received": BOOL, "id": STR}),
 }
 
