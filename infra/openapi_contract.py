@@ -287,6 +287,42 @@ SCHEMAS: dict[str, Schema] = {
         {"resourceId": STR, "occurrences": INT, "hasConflicts": BOOL, "conflicts": array(OCCURRENCE_CONFLICT)}
     ),
     "WebhookAccepted": obj({"received": BOOL, "id": STR}),
+    "FlightList": obj(
+        {
+            "origin": STR,
+            "destination": STR,
+            "date": {"type": "string", "format": "date"},
+            "passengers": INT,
+            "flights": array(
+                obj(
+                    {
+                        "flightNumber": nullable(STR),
+                        "venueId": STR,
+                        "departureTime": {"type": "string", "description": "in the origin's time, with offset"},
+                        "arrivalTime": {"type": "string", "description": "in the destination's time, with offset"},
+                        "timezone": STR,
+                        "arrivalTimezone": STR,
+                        "cabins": array(
+                            obj(
+                                {
+                                    "resourceId": STR,
+                                    "name": STR,
+                                    "seatsLeft": INT,
+                                    "price": obj(
+                                        {
+                                            "currency": STR,
+                                            "amount": {"type": "integer", "description": "all passengers, minor units"},
+                                            "perPassenger": INT,
+                                        }
+                                    ),
+                                }
+                            )
+                        ),
+                    }
+                )
+            ),
+        }
+    ),
 }
 
 # Route key → (success code, schema name or None for no content). Routes not named keep Powertools' answer
@@ -342,6 +378,7 @@ SUCCESS: dict[str, tuple[int, str | None]] = {
     "POST /api/v1/availability/bulk": (200, "BulkAvailability"),
     "GET /api/v1/resources/{resourceId}/slots": (200, "FreeSlots"),
     "GET /api/v1/conflicts": (200, "Conflicts"),
+    "GET /api/v1/flights": (200, "FlightList"),
     "POST /api/v1/webhooks/stripe": (200, "WebhookAccepted"),
     "DELETE /api/v1/venues/{venueId}": (204, None),
     "DELETE /api/v1/resources/{resourceId}": (204, None),

@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from slotwise.api.app import create_app, lambda_entrypoint
 from slotwise.api.context import caller
-from slotwise.booking import availability, series
+from slotwise.booking import availability, flights, series
 from slotwise.booking.models import BookingTimes
 from slotwise.booking.requests import BulkAvailabilityRequest
 from slotwise.booking.windows import now_utc
@@ -68,6 +68,25 @@ def conflicts(
 ) -> Json:
     times = BookingTimes(start_time=start_time, end_time=end_time)
     return series.conflicts(caller(app), resource_id, times, recurrence_rule, now_utc())
+
+
+Airport = Annotated[str, Query(pattern=r"^[A-Z]{3}$", description="IATA-style code, e.g. LIS")]
+
+
+@app.get(
+    "/api/v1/flights",
+    tags=TAGS,
+    summary="Departures on a route and day (the origin's date), each cabin with seats left and fare",
+    description=route_doc("catalog.read"),
+)
+def search_flights(
+    origin: Airport,
+    destination: Airport,
+    date: Annotated[BoundedDate, Query(description="departure date in the origin's time")],
+    passengers: Annotated[int, Query(ge=1, le=9)] = 1,
+) -> Json:
+    query = flights.FlightSearch(origin=origin, destination=destination, day=date, passengers=passengers)
+    return flights.search(caller(app), query, now_utc())
 
 
 lambda_handler = lambda_entrypoint(app)

@@ -24,7 +24,7 @@ from slotwise.catalog.models import (
 )
 from slotwise.identity.models import Caller
 from slotwise.identity.permissions import route_doc
-from slotwise.models import ID_PATTERN, MAX_ID_LENGTH, BoundedDatetime, check_period
+from slotwise.models import ID_PATTERN, MAX_ID_LENGTH, BoundedDate, BoundedDatetime, check_period
 from slotwise.settings import require_settings
 
 # The resources this function uses: required outside local/test (the stack sets them; tests/infra checks it).
@@ -35,6 +35,7 @@ VENUES, RESOURCES = ["venues"], ["resources"]
 Limit = Annotated[int, Query(ge=1, le=100)]
 Cursor = Annotated[str | None, Query(max_length=2000)]
 City = Annotated[str | None, Query(min_length=1, max_length=100)]
+Airport = Annotated[str | None, Query(pattern=r"^[A-Z]{3}$", description="IATA-style code, e.g. LIS")]
 AmenityList = Annotated[str | None, Query(max_length=1000, pattern=r"^[a-z0-9_\-]+(,[a-z0-9_\-]+)*$")]
 
 
@@ -146,6 +147,9 @@ def list_resources(
     page: Annotated[int | None, Query(ge=1, le=1000)] = None,
     available_from: Annotated[BoundedDatetime | None, Query(alias="availableFrom")] = None,
     available_to: Annotated[BoundedDatetime | None, Query(alias="availableTo")] = None,
+    origin: Airport = None,
+    destination: Airport = None,
+    date: Annotated[BoundedDate | None, Query(description="departure date in the origin's time")] = None,
 ) -> ResourcePage:
     check_period(available_from, available_to)
     return service.list_resources(
@@ -161,6 +165,7 @@ def list_resources(
         available_from=available_from,
         available_to=available_to,
         is_free=_is_free,
+        route=service.RouteSearch.of(origin, destination, date),
     )
 
 

@@ -47,6 +47,7 @@ def _catalog(departure: datetime) -> list[tuple[dict[str, Any], list[dict[str, A
         "confirmation": "payment",
         "holdTtlSeconds": 900,
     }
+    route = {"origin": "LHR", "destination": "JFK", "flightNumber": "SW101", "destinationTimezone": "America/New_York"}
     return [
         (
             {
@@ -109,6 +110,7 @@ def _catalog(departure: datetime) -> list[tuple[dict[str, Any], list[dict[str, A
                     "capacity": 150,
                     "policy": flight,
                     "pricing": {"currency": "GBP", "unitPrice": 42000},
+                    "route": route,
                 },
                 {
                     "name": "Business",
@@ -116,6 +118,7 @@ def _catalog(departure: datetime) -> list[tuple[dict[str, Any], list[dict[str, A
                     "capacity": 24,
                     "policy": flight,
                     "pricing": {"currency": "GBP", "unitPrice": 189000},
+                    "route": route,
                 },
             ],
         ),

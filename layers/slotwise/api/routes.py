@@ -71,6 +71,7 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", f"{API_PREFIX}/availability/bulk", "availability"),
     Route("GET", f"{API_PREFIX}/resources/{{resourceId}}/slots", "availability"),
     Route("GET", f"{API_PREFIX}/conflicts", "availability"),
+    Route("GET", f"{API_PREFIX}/flights", "availability"),
     # bookings
     Route("POST", f"{API_PREFIX}/bookings", "bookings"),
     Route("GET", f"{API_PREFIX}/bookings", "bookings"),

@@ -198,3 +198,21 @@ def slot_holders(resource_id: str, lock_keys: Sequence[str], booking_id: str) ->
                         held.add(item["SK"]["S"].removeprefix("SLOT#"))
                 request = page.get("UnprocessedKeys") or {}
     return held
+
+
+def holders_by_resource(resource_ids: Sequence[str], lock_key: str) -> dict[str, list[Holder]]:
+    """Holders of one lock key (e.g. the fixed window `F#`) of many resources: BatchGetItem, eventually consistent
+    (a search result, not a claim: the booking's transaction decides)."""
+    client = aws.dynamodb()
+    found: dict[str, list[Holder]] = {resource_id: [] for resource_id in resource_ids}
+    pending: list[Any] = [slot_key(resource_id, lock_key) for resource_id in dict.fromkeys(resource_ids)]
+    with translate_errors("BatchGetItem"):
+        while pending:
+            batch, pending = pending[:100], pending[100:]
+            request: dict[str, Any] = {table_name(): {"Keys": batch}}
+            while request:
+                page = client.batch_get_item(RequestItems=request)
+                for item in page["Responses"].get(table_name(), []):
+                    found[item["PK"]["S"].removeprefix("RESOURCE#")] = holders_of(item)
+                request = page.get("UnprocessedKeys") or {}
+    return found

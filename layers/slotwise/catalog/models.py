@@ -7,7 +7,7 @@ class on a flight (unit `fixed`: one departure window, capacity = seats).
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import date, datetime, time
 from itertools import pairwise
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -211,6 +211,26 @@ class BookingPolicy(ApiModel):
         return self
 
 
+AirportCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="IATA-style location code, e.g. LIS")]
+
+
+class Route(ApiModel):
+    """Where a fixed-window resource goes (a flight's cabin, a ferry, a tour): searched by origin, destination and
+    the departure's date in the resource's timezone, which is the origin's."""
+
+    origin: AirportCode
+    destination: AirportCode
+    flight_number: Annotated[str, Field(pattern=r"^[A-Z0-9]{2}[0-9]{1,4}[A-Z]?$")] | None = None
+    # Arrivals are shown in the destination's time when it is named.
+    destination_timezone: TimeZoneName | None = None
+
+    @model_validator(mode="after")
+    def _goes_somewhere(self) -> Route:
+        if self.origin == self.destination:
+            raise ValueError("a route's destination differs from its origin")
+        return self
+
+
 class VenueFields(ApiModel):
     """What a venue's owner may set; create and replace share it and differ only in `timezone`."""
 
@@ -270,6 +290,13 @@ class ResourceFields(ApiModel):
     active: bool = True
     policy: BookingPolicy = Field(default_factory=BookingPolicy)
     pricing: Pricing
+    route: Route | None = None
+
+    @model_validator(mode="after")
+    def _route_has_a_departure(self) -> ResourceFields:
+        if self.route is not None and self.policy.unit != "fixed":
+            raise ValueError("a route belongs to a fixed-window resource (policy.unit 'fixed'): it departs once")
+        return self
 
 
 class ResourceInput(ResourceFields):
@@ -300,6 +327,7 @@ class Resource(DomainModel):
     active: bool = True
     policy: BookingPolicy
     pricing: Pricing
+    route: Route | None = None
     created_at: datetime
     updated_at: datetime
     version: int = 1
@@ -307,6 +335,12 @@ class Resource(DomainModel):
     @property
     def etag(self) -> str:
         return f'"{self.version}"'
+
+    @property
+    def departure_date(self) -> date | None:
+        """The local date a fixed-window resource departs on (its timezone is its origin's)."""
+        start = self.policy.fixed_start
+        return start.astimezone(self.zone).date() if start is not None else None
 
     def local_time(self, value: datetime) -> datetime:
         return value.astimezone(ZoneInfo(self.timezone))

@@ -5,6 +5,8 @@ pages, the audited transactions that write them); the rules that use them live i
 
   VENUE#<id>    / VENUE      GSI1: VENUES / <city>#<id>         GSI2: OWNER#<owner> / VENUE#<id>
   RESOURCE#<id> / RESOURCE   GSI1: VENUE#<venue> / RESOURCE#<id> GSI2: RESOURCES / <type>#<id>
+                             GSI3 (active resources with a route): ROUTE#<origin>#<destination> /
+                                   <local departure date>#<departure UTC>#<id>
 
 Writes are conditional: creation on `attribute_not_exists`, updates on the version the caller read. A write that
 changes whether a resource is active also moves its venue's `activeResources` in the same transaction.
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 from slotwise import aws, errors
@@ -66,7 +68,24 @@ def _resource_item(resource: Resource) -> dict[str, Any]:
         "GSI1SK": f"RESOURCE#{resource.id}",
         "GSI2PK": "RESOURCES",
         "GSI2SK": f"{resource.type}#{resource.id}",
+        **_route_keys(resource),
         **resource.model_dump(mode="json", by_alias=True),
+    }
+
+
+def route_partition(origin: str, destination: str) -> str:
+    return f"ROUTE#{origin}#{destination}"
+
+
+def _route_keys(resource: Resource) -> dict[str, str]:
+    """GSI3 (sparse): an active resource with a route, by route and then local departure date and instant, so that
+    one route-day is one Query page. Archived resources drop out of the index with their next write."""
+    day, start = resource.departure_date, resource.policy.fixed_start
+    if resource.route is None or not resource.active or day is None or start is None:
+        return {}
+    return {
+        "GSI3PK": route_partition(resource.route.origin, resource.route.destination),
+        "GSI3SK": f"{day.isoformat()}#{iso(start)}#{resource.id}",
     }
 
 
@@ -391,6 +410,26 @@ def list_venues(
         limit=limit,
         cursor=cursor,
         select=lambda item: select(Venue.model_validate(item)),
+    )
+
+
+def list_on_route(
+    origin: str,
+    destination: str,
+    day: date | None,
+    *,
+    limit: int,
+    cursor: str | None,
+    select: Callable[[Resource], T | None],
+) -> tuple[list[T], str | None]:
+    """Active resources on a route, by departure (one local day, or every day from the earliest)."""
+    return query_selected(
+        "GSI3",
+        route_partition(origin, destination),
+        prefix=f"{day.isoformat()}#" if day else None,
+        limit=limit,
+        cursor=cursor,
+        select=lambda item: select(Resource.model_validate(item)),
     )
 
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 
 from slotwise import errors
 from slotwise.audit import log as audit
@@ -225,6 +226,27 @@ def _availability_filter(
     return lambda resource: is_free(resource, frm, to, now)
 
 
+@dataclass(frozen=True)
+class RouteSearch:
+    """Resources departing from `origin` to `destination`, on the local date `day` (of the origin) or any day."""
+
+    origin: str
+    destination: str
+    day: date | None = None
+
+    @classmethod
+    def of(cls, origin: str | None, destination: str | None, day: date | None) -> RouteSearch | None:
+        if origin is None and destination is None:
+            if day is not None:
+                raise errors.ValidationFailed(
+                    "`date` searches departures: name `origin` and `destination` too.", code="date_needs_route"
+                )
+            return None
+        if origin is None or destination is None:
+            raise errors.ValidationFailed("Search a route by `origin` and `destination` together.", code="half_route")
+        return cls(origin, destination, day)
+
+
 def list_resources(
     caller: Caller,
     *,
@@ -239,6 +261,7 @@ def list_resources(
     available_from: datetime | None = None,
     available_to: datetime | None = None,
     is_free: FreeCheck | None = None,
+    route: RouteSearch | None = None,
 ) -> ResourcePage:
     """Public listing; archived resources appear only to their owner and admins. `amenities` is "a,b": all of them.
 
@@ -260,6 +283,7 @@ def list_resources(
         keep = (
             (resource.active or _manages(caller, resource.owner_id))
             and (kind is None or resource.type == kind)
+            and (venue_id is None or resource.venue_id == venue_id)
             and (wanted_city is None or resource.city.casefold() == wanted_city)
             and (min_capacity is None or resource.capacity >= min_capacity)
             and wanted_amenities <= set(resource.amenities)
@@ -268,9 +292,15 @@ def list_resources(
         return resource if keep else None
 
     skip = (page - 1) * limit if page is not None else 0
-    found, next_cursor = repository.list_resources(
-        venue_id=venue_id, kind=kind, limit=skip + limit, cursor=cursor, select=select
-    )
+    if route is not None:
+        # The route index holds active resources only: it serves the public search, not an owner's archive.
+        found, next_cursor = repository.list_on_route(
+            route.origin, route.destination, route.day, limit=skip + limit, cursor=cursor, select=select
+        )
+    else:
+        found, next_cursor = repository.list_resources(
+            venue_id=venue_id, kind=kind, limit=skip + limit, cursor=cursor, select=select
+        )
     if page is None:
         return ResourcePage(resources=found, pagination=CursorPagination(limit=limit, next_cursor=next_cursor))
     return ResourcePage(

@@ -441,6 +441,9 @@ def test_openapi_documents_real_schemas() -> None:
         "page",
         "availableFrom",
         "availableTo",
+        "origin",
+        "destination",
+        "date",
     }
     created = spec["paths"]["/api/v1/venues"]["post"]["responses"]["201"]
     assert created["content"]["application/json"]["schema"]["$ref"].endswith("/Venue")
