@@ -379,6 +379,7 @@ SUCCESS: dict[str, tuple[int, str | None]] = {
     "GET /api/v1/resources/{resourceId}/slots": (200, "FreeSlots"),
     "GET /api/v1/conflicts": (200, "Conflicts"),
     "GET /api/v1/flights": (200, "FlightList"),
+    "POST /api/v1/resources/{resourceId}/schedule-change": (200, "Resource"),
     "POST /api/v1/webhooks/stripe": (200, "WebhookAccepted"),
     "DELETE /api/v1/venues/{venueId}": (204, None),
     "DELETE /api/v1/resources/{resourceId}": (204, None),

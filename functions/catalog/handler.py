@@ -17,6 +17,7 @@ from slotwise.catalog.models import (
     ResourcePage,
     ResourceType,
     ResourceUpdate,
+    ScheduleChangeRequest,
     Venue,
     VenueInput,
     VenuePage,
@@ -194,6 +195,19 @@ def get_resource(resourceId: str) -> Response[Resource]:
 )
 def update_resource(resourceId: str, body: ResourceUpdate) -> Response[Resource]:
     return _entity(service.update_resource(_caller(), resourceId, body, if_match=_if_match()))
+
+
+@app.post(
+    "/api/v1/resources/<resourceId>/schedule-change",
+    tags=RESOURCES,
+    summary="Move a fixed window (a departure) and every booking of it; customers are told and may cancel free",
+    description=route_doc("resource.update"),
+)
+def change_schedule(resourceId: str, body: ScheduleChangeRequest) -> Response[Resource]:
+    # Imported here: only this route needs the booking engine.
+    from slotwise.booking.schedule_change import change_schedule
+
+    return _entity(change_schedule(_caller(), resourceId, body))
 
 
 @app.delete(

@@ -56,6 +56,7 @@ TagKind = Literal[
     "refund",
     "wallet",
     "provider_event",
+    "resource",
     "other",
 ]
 

@@ -66,6 +66,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", f"{API_PREFIX}/resources/{{resourceId}}", "catalog"),
     Route("PUT", f"{API_PREFIX}/resources/{{resourceId}}", "catalog"),
     Route("DELETE", f"{API_PREFIX}/resources/{{resourceId}}", "catalog"),
+    Route("POST", f"{API_PREFIX}/resources/{{resourceId}}/schedule-change", "catalog"),
     # availability
     Route("GET", f"{API_PREFIX}/availability", "availability"),
     Route("POST", f"{API_PREFIX}/availability/bulk", "availability"),

@@ -16,13 +16,14 @@ from functools import partial
 
 from slotwise import errors, ratelimit
 from slotwise.audit import log as audit
-from slotwise.booking import access, claims, keys, policy, references, store
+from slotwise.booking import access, claims, keys, policy, references, resources, store
 from slotwise.booking.changes import add_claims, add_evictions, add_new_booking, charge_request
 from slotwise.booking.deadlines import expire_each
 from slotwise.booking.models import EXPIRING, Booking, BookingCreate, BookingStatus, HistoryEntry
 from slotwise.booking.pricing import price_of
 from slotwise.booking.resources import bookable_resource
 from slotwise.booking.windows import Window, now_utc, window_of
+from slotwise.catalog import repository as catalog_store
 from slotwise.catalog.models import Resource
 from slotwise.identity import permissions
 from slotwise.identity.models import Caller
@@ -137,6 +138,9 @@ def create_booking(
                 },
             )
         add_claims(tx, booking, booking.lock_keys, state, resource.capacity)
+        if resource.policy.unit == "fixed":
+            # Sold for the window read: a schedule change committed meanwhile fails this booking, never strands it.
+            tx.add(Tag("resource", resource.id), catalog_store.window_check(resource))
         evicted = add_evictions(tx, state, now)
         tx.audit(
             audit.entry(
@@ -173,6 +177,12 @@ def create_booking(
         failed = outcome.failed
         if idempotency_key and failed.of_kind("idempotency"):
             return Created(_replayed(caller, idempotency_key, hashed), replayed=True)
+        if failed.of_kind("resource"):
+            resources.forget(resource.id)  # so that the customer's next attempt sees the new times
+            raise errors.Conflict(
+                "The departure was rescheduled while you booked; look at the new times and book again.",
+                code="schedule_changed",
+            ) from failed
         if not failed.of_kind("reference"):
             claims.refuse(failed)
         booking = booking.model_copy(update={"reference": references.new_reference()})

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from slotwise.audit import log as audit
-from slotwise.booking import inventory, store, timers
+from slotwise.booking import inventory, schedule_change, store, timers
 from slotwise.booking.changes import add_status_change, charge_request, next_version
 from slotwise.booking.models import EXPIRING, SentReminder
 from slotwise.booking.settlement import settlement
@@ -92,11 +92,15 @@ def handle_timer(booking_id: str, now: datetime) -> str | None:
 
 
 def run_timers(now: datetime | None = None, limit: int = 100) -> dict[str, int]:
-    """The timers job: every confirmed booking whose next reminder or completion has come."""
+    """The timers job: every confirmed booking whose next reminder or completion has come, and every schedule
+    change still moving its bookings (`slotwise.booking.schedule_change`)."""
     now = now or now_utc()
     outcomes: dict[str, int] = {}
     for booking_id in store.due_timers(int(now.timestamp()), limit=limit):
         outcome = handle_timer(booking_id, now)
         if outcome is not None:
             outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    moves = schedule_change.resume_all(now)
+    if moves["moved"] or moves["finished"]:
+        outcomes.update(schedule_moved=moves["moved"], schedule_changes_finished=moves["finished"])
     return outcomes

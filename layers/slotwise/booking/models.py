@@ -126,6 +126,9 @@ class Booking(DomainModel):
     cancellation: Cancellation | None = None
     # The resource's cancellation policy when booked: later policy changes never change an existing booking's quote.
     cancellation_policy: CancellationPolicy | None = None
+    # Until then the customer may cancel with everything back, whatever the tier: the operator moved the booking
+    # (a schedule change).
+    full_refund_until: datetime | None = None
     payment: BookingPayment | None = None
     history: list[HistoryEntry] = Field(default_factory=list)
     created_at: datetime

@@ -18,3 +18,8 @@ def bookable_resource(resource_id: str) -> Resource:
     if resource is None:
         raise errors.NotFound(f"No resource {resource_id}.", code="resource_not_found")
     return resource
+
+
+def forget(resource_id: str) -> None:
+    """Drop the cached copy: the resource is known to have changed (a booking's window check failed on it)."""
+    _resources.forget(resource_id)

@@ -3,6 +3,9 @@
 One model sells every inventory: a hostel room or dorm (unit `night`, capacity = beds), a meeting room or advisor
 (unit `minutes`, a granule of 15/30/60 minutes, capacity 1), a hall (long `minutes` bookings with buffers), a cabin
 class on a flight (unit `fixed`: one departure window, capacity = seats).
+
+Longer than 400 lines because the policy, pricing, route and schedule-change models nest into one stored resource,
+and requests and stored items share them.
 """
 
 from __future__ import annotations
@@ -231,6 +234,36 @@ class Route(ApiModel):
         return self
 
 
+class ScheduleChangeRequest(ApiModel):
+    """`POST /resources/{id}/schedule-change`: the fixed window's new times and why (told to every passenger)."""
+
+    fixed_start: AwareDatetime
+    fixed_end: AwareDatetime
+    reason: Annotated[OneLine, Field(min_length=1, max_length=500)]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ScheduleChangeRequest:
+        if self.fixed_end <= self.fixed_start:
+            raise ValueError("fixedEnd comes after fixedStart")
+        return self
+
+
+class ScheduleChange(DomainModel):
+    """The latest move of a fixed window: `moving` while its bookings are being moved to it, then `done`."""
+
+    id: str
+    status: Literal["moving", "done"]
+    from_start: datetime
+    from_end: datetime
+    to_start: datetime
+    to_end: datetime
+    reason: str
+    requested_by: str | None
+    started_at: datetime
+    finished_at: datetime | None = None
+    moved: int = 0
+
+
 class VenueFields(ApiModel):
     """What a venue's owner may set; create and replace share it and differ only in `timezone`."""
 
@@ -328,6 +361,7 @@ class Resource(DomainModel):
     policy: BookingPolicy
     pricing: Pricing
     route: Route | None = None
+    schedule_change: ScheduleChange | None = None
     created_at: datetime
     updated_at: datetime
     version: int = 1

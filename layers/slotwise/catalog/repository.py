@@ -7,6 +7,7 @@ pages, the audited transactions that write them); the rules that use them live i
   RESOURCE#<id> / RESOURCE   GSI1: VENUE#<venue> / RESOURCE#<id> GSI2: RESOURCES / <type>#<id>
                              GSI3 (active resources with a route): ROUTE#<origin>#<destination> /
                                    <local departure date>#<departure UTC>#<id>
+                             GSI4 (a schedule change moving bookings): SCHEDULE_CHANGES / <started>#<id>
 
 Writes are conditional: creation on `attribute_not_exists`, updates on the version the caller read. A write that
 changes whether a resource is active also moves its venue's `activeResources` in the same transaction.
@@ -22,7 +23,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from slotwise import aws, errors
 from slotwise.audit import stats
@@ -32,6 +33,9 @@ from slotwise.data.codec import from_item, to_item, to_value
 from slotwise.data.dynamo import table_name, translate_errors
 from slotwise.data.pagination import decode_cursor, encode_cursor
 from slotwise.models import iso
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 T = TypeVar("T")
 
@@ -69,8 +73,71 @@ def _resource_item(resource: Resource) -> dict[str, Any]:
         "GSI2PK": "RESOURCES",
         "GSI2SK": f"{resource.type}#{resource.id}",
         **_route_keys(resource),
+        **_moving_keys(resource),
         **resource.model_dump(mode="json", by_alias=True),
     }
+
+
+MOVING = "SCHEDULE_CHANGES"
+
+
+def _moving_keys(resource: Resource) -> dict[str, str]:
+    """GSI4 (sparse): a resource whose bookings are being moved to a new window, for the job that resumes moves."""
+    change = resource.schedule_change
+    if change is None or change.status != "moving":
+        return {}
+    return {"GSI4PK": MOVING, "GSI4SK": f"{iso(change.started_at)}#{resource.id}"}
+
+
+def window_check(resource: Resource) -> TransactWriteItemTypeDef:
+    """A ConditionCheck that the resource's fixed window is still the one read: a booking made from a read taken
+    before a schedule change fails with it, instead of being left at the old time."""
+    fixed = resource.policy.model_dump(mode="json", by_alias=True)
+    return {
+        "ConditionCheck": {
+            "TableName": table_name(),
+            "Key": {"PK": {"S": f"RESOURCE#{resource.id}"}, "SK": {"S": "RESOURCE"}},
+            "ConditionExpression": "#policy.#start = :start AND #policy.#end = :end",
+            "ExpressionAttributeNames": {"#policy": "policy", "#start": "fixedStart", "#end": "fixedEnd"},
+            "ExpressionAttributeValues": {":start": {"S": fixed["fixedStart"]}, ":end": {"S": fixed["fixedEnd"]}},
+        }
+    }
+
+
+def moving_resources(limit: int = 25) -> list[str]:
+    """Resources with a schedule change still moving its bookings, oldest first."""
+    with translate_errors("Query"):
+        page = aws.dynamodb().query(
+            TableName=table_name(),
+            IndexName="GSI4",
+            KeyConditionExpression="GSI4PK = :pk",
+            ExpressionAttributeValues={":pk": {"S": MOVING}},
+            Limit=limit,
+        )
+    return [item["PK"]["S"].removeprefix("RESOURCE#") for item in page.get("Items", [])]
+
+
+def record_schedule_progress(resource_id: str, change_id: str, moved: int, now: datetime, *, done: bool) -> bool:
+    """Count `moved` more bookings on the change and, when `done`, mark it done (no new version: bookkeeping, not
+    a change of the resource); False if another change or another run got there first."""
+    finish = ", #c.#status = :done, #c.finishedAt = :now REMOVE GSI4PK, GSI4SK" if done else ""
+    values = {":moved": {"N": str(moved)}, ":id": {"S": change_id}, ":moving": {"S": "moving"}}
+    if done:
+        values |= {":done": {"S": "done"}, ":now": {"S": iso(now)}}
+    client = aws.dynamodb()
+    with translate_errors("UpdateItem"):
+        try:
+            client.update_item(
+                TableName=table_name(),
+                Key={"PK": {"S": f"RESOURCE#{resource_id}"}, "SK": {"S": "RESOURCE"}},
+                UpdateExpression=f"SET #c.moved = #c.moved + :moved{finish}",
+                ConditionExpression="#c.id = :id AND #c.#status = :moving",
+                ExpressionAttributeNames={"#c": "scheduleChange", "#status": "status"},
+                ExpressionAttributeValues=values,
+            )
+        except client.exceptions.ConditionalCheckFailedException:
+            return False
+    return True
 
 
 def route_partition(origin: str, destination: str) -> str:

@@ -5,6 +5,9 @@ catalog get 403 (401 anonymous), and vendors must be approved. Then the object l
 resource, and an archived resource the caller does not own, look exactly like missing ones (404): ids are not an
 oracle. Changes are conditional on the version read, or on the ETag the client sent, and each carries its audit
 entry in the same transaction.
+
+Longer than 400 lines because every catalog use case shares the same ownership and visibility checks (venues,
+resources, search by place, route and availability, schedule changes); splitting them would export those checks.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from slotwise import errors
 from slotwise.audit import log as audit
 from slotwise.catalog import bookable, repository
 from slotwise.catalog.models import (
+    BookingPolicy,
     CursorPagination,
     PagePagination,
     Resource,
@@ -25,6 +29,8 @@ from slotwise.catalog.models import (
     ResourcePage,
     ResourceType,
     ResourceUpdate,
+    ScheduleChange,
+    ScheduleChangeRequest,
     Venue,
     VenueInput,
     VenuePage,
@@ -32,6 +38,7 @@ from slotwise.catalog.models import (
 )
 from slotwise.identity import permissions
 from slotwise.identity.models import Caller
+from slotwise.models import iso
 
 # Page-number paging is implemented by reading and skipping; this bounds what one request may skip.
 MAX_PAGED_ITEMS = 1_000
@@ -327,6 +334,12 @@ def update_resource(
         raise _immutable("policy.unit")
     if data.policy.granule_minutes != current.policy.granule_minutes:
         raise _immutable("policy.granuleMinutes")
+    if (data.policy.fixed_start, data.policy.fixed_end) != (current.policy.fixed_start, current.policy.fixed_end):
+        # Its bookings were sold for that window: only the operation that moves them with it may change it.
+        raise errors.Conflict(
+            "A fixed window moves with its bookings: use POST /api/v1/resources/{id}/schedule-change.",
+            code="schedule_change_required",
+        )
     now = now or datetime.now(UTC)
     changes = data.model_dump(exclude={"venue_id"})
     updated = Resource.model_validate(
@@ -340,6 +353,73 @@ def update_resource(
         was_active=current.active,
         audit=audit.entry(
             caller, "resource.update", "resource", resource_id, at=now, detail={"version": updated.version}
+        ),
+    )
+    return updated
+
+
+def start_schedule_change(
+    caller: Caller, resource_id: str, data: ScheduleChangeRequest, now: datetime | None = None
+) -> Resource:
+    """Move a fixed window: the resource takes the new times and a `moving` schedule change in one conditional
+    write; its bookings follow (`slotwise.booking.schedule_change`). One change at a time."""
+    _require_writer(caller, "resource.update")
+    current = _owned_resource(caller, resource_id)
+    now = now or datetime.now(UTC)
+    policy = current.policy
+    if policy.unit != "fixed" or policy.fixed_start is None or policy.fixed_end is None:
+        raise errors.ValidationFailed(
+            "Only a fixed-window resource (a departure, a session) has a schedule to change.", code="not_fixed"
+        )
+    running = current.schedule_change
+    if running is not None and running.status == "moving":
+        raise errors.Conflict(
+            "The previous schedule change is still moving bookings; try again in a minute.",
+            code="schedule_change_running",
+        )
+    if data.fixed_start <= now:
+        raise errors.ValidationFailed("The new window starts in the future.", code="start_in_past")
+    if (data.fixed_start, data.fixed_end) == (policy.fixed_start, policy.fixed_end):
+        raise errors.ValidationFailed("That is the current window.", code="no_change")
+    change = ScheduleChange(
+        id=str(uuid.uuid4()),
+        status="moving",
+        from_start=policy.fixed_start,
+        from_end=policy.fixed_end,
+        to_start=data.fixed_start,
+        to_end=data.fixed_end,
+        reason=data.reason,
+        requested_by=caller.user_id,
+        started_at=now,
+    )
+    moved_policy = policy.model_copy(update={"fixed_start": data.fixed_start, "fixed_end": data.fixed_end})
+    updated = Resource.model_validate(
+        {
+            **current.model_dump(),
+            "policy": BookingPolicy.model_validate(moved_policy.model_dump()),
+            "schedule_change": change,
+            "updated_at": now,
+            "version": current.version + 1,
+        }
+    )
+    bookable.check_bookable(updated)
+    repository.replace_resource(
+        updated,
+        current.version,
+        0,
+        was_active=current.active,
+        audit=audit.entry(
+            caller,
+            "resource.schedule_change",
+            "resource",
+            resource_id,
+            at=now,
+            detail={
+                "changeId": change.id,
+                "fromStart": iso(change.from_start),
+                "toStart": iso(change.to_start),
+                "reason": change.reason,
+            },
         ),
     )
     return updated

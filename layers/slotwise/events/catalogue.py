@@ -11,6 +11,7 @@ BOOKING_EVENT_TYPES: tuple[str, ...] = (
     "booking.confirmed",
     "booking.cancelled",
     "booking.rescheduled",
+    "booking.schedule_changed",
     "booking.expired",
     "booking.rejected",
     "booking.payment_pending",

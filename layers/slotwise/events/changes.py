@@ -9,7 +9,8 @@ to clean up. The same holds for resources (catalog writes put the item with a ne
   booking INSERT                       booking.held | booking.requested | booking.confirmed   (by status)
   booking MODIFY, status changed       booking.<new status>  (confirmed, cancelled, expired, rejected, completed,
                                        no_show)
-  booking MODIFY, times changed        booking.rescheduled   (metadata.previous: the old startTime/endTime)
+  booking MODIFY, times changed        booking.rescheduled   (metadata.previous: the old startTime/endTime), or
+                                       booking.schedule_changed when the operator moved the window
   booking MODIFY, anything else        booking.updated
   booking MODIFY, same version,        booking.reminder      (the timers job marked a reminder sent; the event id
     new lastReminder                                         ends in `:reminder-<minutes>`)
@@ -60,7 +61,8 @@ def _booking_type(old: Booking | None, new: Booking) -> str:
     if new.status != old.status:
         return f"booking.{new.status}"
     if (new.start_time, new.end_time) != (old.start_time, old.end_time):
-        return "booking.rescheduled"
+        moved_by_operator = bool(new.history) and new.history[-1].action == "schedule_changed"
+        return "booking.schedule_changed" if moved_by_operator else "booking.rescheduled"
     return "booking.updated"
 
 
@@ -90,7 +92,7 @@ def _booking_event(old_image: dict[str, Any] | None, new_image: dict[str, Any]) 
     previous: dict[str, Any] = {}
     if old is not None:
         previous["status"] = old.status
-        if kind == "booking.rescheduled":
+        if kind in ("booking.rescheduled", "booking.schedule_changed"):
             old_public = old.public()
             previous.update(startTime=old_public["startTime"], endTime=old_public["endTime"])
     return DomainEvent(

@@ -89,6 +89,7 @@ CUSTOMER_PLANS: dict[str, Plan] = {
     "booking.requested": Plan("requested", email=False),
     "booking.confirmed": Plan("confirmed", email=True, calendar="REQUEST"),
     "booking.rescheduled": Plan("rescheduled", email=True, calendar="REQUEST"),
+    "booking.schedule_changed": Plan("schedule_changed", email=True, calendar="REQUEST"),
     "booking.updated": Plan("updated", email=True, calendar="REQUEST"),
     "booking.cancelled": Plan("cancelled", email=True, calendar="CANCEL"),
     "booking.expired": Plan("expired", email=True, calendar="CANCEL"),
@@ -102,6 +103,8 @@ CUSTOMER_PLANS: dict[str, Plan] = {
     "payment.refunded": Plan("refunded", email=True),
     "payment.refund_failed": Plan("refund_failed", email=False),
 }
+# What the operator changes is told to the agent who made the booking too (they answer to the customer).
+AGENT_EVENT_TYPES: frozenset[str] = frozenset({"booking.schedule_changed"})
 # Events of the "refund" aggregate the notifier reads (the others are booking events).
 REFUND_EVENT_TYPES: tuple[str, ...] = ("payment.refunded", "payment.refund_failed")
 # What attendees get (the customer's message and calendar, without a profile: English, no name).
@@ -144,6 +147,9 @@ class BookingFacts:
     title: str
     cancelled_by: str | None
     reason: str
+    # Who made the booking when it is not the customer's own (an agent's): told of what the operator changes.
+    created_by: str | None = None
+    change_note: str = ""
 
 
 @dataclass(frozen=True)
@@ -180,6 +186,8 @@ def _facts_of_booking(data: dict[str, Any], event: DomainEvent, *, default_versi
             title=str(data.get("title") or ""),
             cancelled_by=cancellation.get("by"),
             reason=str(cancellation.get("reason") or ""),
+            created_by=str(data["createdBy"]) if data.get("createdBy") else None,
+            change_note=str((data.get("history") or [{}])[-1].get("note") or ""),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise MalformedEvent(f"{event.type} {event.id}: {exc!r}") from exc
@@ -226,6 +234,9 @@ def recipients(event: DomainEvent, facts: BookingFacts) -> list[Recipient]:
     customer_plan = CUSTOMER_PLANS.get(event.type)
     if customer_plan is not None:
         found[facts.customer_id] = Recipient(facts.customer_id, customer_plan)
+    agent = facts.created_by
+    if event.type in AGENT_EVENT_TYPES and customer_plan is not None and agent and agent not in found:
+        found[agent] = Recipient(agent, customer_plan)
     provider_plan = PROVIDER_PLANS.get(event.type)
     if provider_plan is not None:
         for provider in (facts.vendor_id, _advisor_of(facts.resource_id)):
@@ -236,7 +247,11 @@ def recipients(event: DomainEvent, facts: BookingFacts) -> list[Recipient]:
 
 def _message_facts(event: DomainEvent, facts: BookingFacts, money: RefundMoney | None) -> MessageFacts:
     previous = event.previous
-    moved = event.type == "booking.rescheduled" and previous.get("startTime") and previous.get("endTime")
+    moved = (
+        event.type in ("booking.rescheduled", "booking.schedule_changed")
+        and previous.get("startTime")
+        and previous.get("endTime")
+    )
     reminder = _REMINDER_TAGS.get(int(previous.get("reminderMinutes") or 0))
     return MessageFacts(
         reference=facts.reference,
@@ -247,12 +262,18 @@ def _message_facts(event: DomainEvent, facts: BookingFacts, money: RefundMoney |
         title=facts.title,
         previous_start=_time(previous["startTime"]) if moved else None,
         previous_end=_time(previous["endTime"]) if moved else None,
-        reason=facts.reason if event.type in ("booking.cancelled", "booking.rejected") else "",
+        reason=_reason_of(event, facts),
         reminder=reminder,
         amount=money.amount if money else None,
         currency=money.currency if money else "",
         refund_to=money.destination if money else None,
     )
+
+
+def _reason_of(event: DomainEvent, facts: BookingFacts) -> str:
+    if event.type in ("booking.cancelled", "booking.rejected"):
+        return facts.reason
+    return facts.change_note if event.type == "booking.schedule_changed" else ""
 
 
 def calendar_for(

@@ -23,6 +23,7 @@ Kind = Literal[
     "approval_request",
     "confirmed",
     "rescheduled",
+    "schedule_changed",
     "updated",
     "cancelled",
     "expired",
@@ -57,6 +58,11 @@ TEXTS: dict[str, dict[str, tuple[str, str] | str]] = {
         "rescheduled": (
             "Booking changed: {resource}",
             "Your booking {reference} for {resource} has moved to a new time.",
+        ),
+        "schedule_changed": (
+            "Schedule change: {resource}",
+            "{resource} has a new time, and your booking {reference} moved with it. You may cancel it with a full "
+            "refund within 7 days.",
         ),
         "updated": (
             "Booking updated: {resource}",
@@ -125,6 +131,11 @@ TEXTS: dict[str, dict[str, tuple[str, str] | str]] = {
         "rescheduled": (
             "Reserva alterada: {resource}",
             "A sua reserva {reference} para {resource} passou para um novo horário.",
+        ),
+        "schedule_changed": (
+            "Alteração de horário: {resource}",
+            "{resource} tem um novo horário e a sua reserva {reference} acompanhou a alteração. Pode cancelá-la com "
+            "reembolso total nos próximos 7 dias.",
         ),
         "updated": (
             "Reserva atualizada: {resource}",

@@ -218,6 +218,7 @@ def cancellation_refund(
         start=booking.start_time,
         now=now,
         by_provider=by_provider,
+        full_refund_until=booking.full_refund_until,
     )
     if terms.amount <= 0:
         return summary

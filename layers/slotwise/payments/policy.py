@@ -3,7 +3,7 @@ applied to what was paid and not yet refunded. Pure functions; the services read
 
 Rules, in order:
 - the vendor, an advisor or an admin cancelling refunds everything still refundable, without a fee (the customer
-  did not cause it);
+  did not cause it); so does the customer cancelling before `fullRefundUntil` (the operator moved the booking);
 - a customer cancelling gets the percentage of the first tier whose `minHoursBefore` the time left before the start
   reaches (tiers are ordered largest first; none reached, or the start has passed: 0 %);
 - the percentage is of the amount paid, rounded down to the minor unit (a refund never exceeds what the tier says);
@@ -45,10 +45,14 @@ def refund_terms(
     start: datetime,
     now: datetime,
     by_provider: bool,
+    full_refund_until: datetime | None = None,
 ) -> RefundTerms:
     refundable = max(0, paid - refunded)
     if by_provider:
         return RefundTerms(percent=100, fee=0, amount=refundable, tier=None, valid_until=None)
+    if full_refund_until is not None and now < full_refund_until:
+        # The operator moved the booking (a schedule change): the customer may walk away whole for a while.
+        return RefundTerms(percent=100, fee=0, amount=refundable, tier=None, valid_until=full_refund_until)
     tier = tier_at(policy, start, now)
     percent = tier.percent if tier is not None else 0
     gross = paid * percent // 100

@@ -208,7 +208,13 @@ def cancellation_quote(caller: Caller, booking_id: str, *, now: datetime | None 
     paid = booking.payment.amount_paid if booking.payment else 0
     refunded = booking.payment.amount_refunded if booking.payment else 0
     terms = policy.refund_terms(
-        cancellation, paid=paid, refunded=refunded, start=booking.start_time, now=now, by_provider=by_provider
+        cancellation,
+        paid=paid,
+        refunded=refunded,
+        start=booking.start_time,
+        now=now,
+        by_provider=by_provider,
+        full_refund_until=booking.full_refund_until,
     )
     card_left = booking.payment.card_amount if booking.payment else 0
     return RefundQuote(

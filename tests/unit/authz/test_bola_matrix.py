@@ -211,6 +211,16 @@ CASES: dict[str, Case] = {
     f"DELETE {API}/resources/{{resourceId}}": Case(
         "resource.delete", lambda i: f"{API}/resources/{i['advisor_room']}", not_found="resource_not_found"
     ),
+    f"POST {API}/resources/{{resourceId}}/schedule-change": Case(
+        "resource.update",
+        lambda i: f"{API}/resources/{i['advisor_room']}/schedule-change",
+        lambda i: {
+            "fixedStart": (START + timedelta(days=2)).isoformat(),
+            "fixedEnd": (START + timedelta(days=2, hours=1)).isoformat(),
+            "reason": "Moved",
+        },
+        not_found="resource_not_found",
+    ),
     f"GET {API}/resources/{{resourceId}}/slots": Case(
         "availability.read",
         lambda i: f"{API}/resources/{i['archived']}/slots",

@@ -91,6 +91,20 @@ def test_a_move_is_a_reschedule_that_remembers_the_old_times() -> None:
     assert event.previous["startTime"] == old["startTime"] and event.previous["endTime"] == old["endTime"]
 
 
+def test_a_move_by_the_operator_is_a_schedule_change() -> None:
+    old = booking_json(version=1)
+    later = START + timedelta(hours=2)
+    new = booking_json(
+        version=2,
+        startTime=later.isoformat(),
+        endTime=(later + timedelta(hours=1)).isoformat(),
+        history=[{"at": later.isoformat(), "by": "airline", "action": "schedule_changed", "note": "Crew rest"}],
+    )
+    event = event_of(record("MODIFY", new, old))
+    assert event is not None and event.type == "booking.schedule_changed"
+    assert event.previous["startTime"] == old["startTime"]
+
+
 def test_other_changes_are_updates_and_unversioned_rewrites_are_nothing() -> None:
     old = booking_json(version=1)
     updated = event_of(record("MODIFY", booking_json(version=2, title="Board"), old))
