@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from slotwise.api.app import create_app, lambda_entrypoint
 from slotwise.api.context import caller
-from slotwise.booking import availability, series
+from slotwise.booking import availability, quotes, series
 from slotwise.booking.models import BookingTimes
 from slotwise.booking.requests import BulkAvailabilityRequest
 from slotwise.booking.windows import now_utc
@@ -68,6 +68,16 @@ def conflicts(
 ) -> Json:
     times = BookingTimes(start_time=start_time, end_time=end_time)
     return series.conflicts(caller(app), resource_id, times, recurrence_rule, now_utc())
+
+
+@app.post(
+    "/api/v1/quotes",
+    tags=["quotes"],
+    summary="Price a booking: lines with add-ons, cancellation deadlines, and whether it can be booked now",
+    description=route_doc("quote.create"),
+)
+def quote(body: quotes.QuoteRequest) -> quotes.Quote:
+    return quotes.quote(caller(app), body, now_utc())
 
 
 lambda_handler = lambda_entrypoint(app)

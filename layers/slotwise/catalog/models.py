@@ -257,12 +257,27 @@ class Venue(DomainModel):
         return f'"{self.version}"'
 
 
+CAPACITY_DESCRIPTION = (
+    "how many bookings may overlap one slot (beds of a dorm, seats of a departure, 1 for a hall): not a guest "
+    "count, see maxGuests"
+)
+MAX_GUESTS_DESCRIPTION = "the most guests one booking may bring (a hall's seated capacity); null: no limit"
+MIN_GUESTS_DESCRIPTION = "the fewest guests one booking may bring; null: no minimum"
+
+
+def check_guest_bounds(min_guests: int | None, max_guests: int | None) -> None:
+    if min_guests is not None and max_guests is not None and min_guests > max_guests:
+        raise ValueError("minGuests is at most maxGuests")
+
+
 class ResourceFields(ApiModel):
     """What a resource's owner may set; create and replace share it and differ only in `venueId`."""
 
     name: Name
     type: ResourceType
-    capacity: Annotated[int, Field(ge=1, le=10_000)] = 1
+    capacity: Annotated[int, Field(ge=1, le=10_000)] = Field(default=1, description=CAPACITY_DESCRIPTION)
+    max_guests: Annotated[int, Field(ge=1, le=100_000)] | None = Field(default=None, description=MAX_GUESTS_DESCRIPTION)
+    min_guests: Annotated[int, Field(ge=1, le=100_000)] | None = Field(default=None, description=MIN_GUESTS_DESCRIPTION)
     location: Annotated[str, Field(max_length=200)] = ""
     description: Annotated[str, Field(max_length=4000)] = ""
     amenities: list[Tag] = Field(default_factory=list, max_length=50)
@@ -270,6 +285,11 @@ class ResourceFields(ApiModel):
     active: bool = True
     policy: BookingPolicy = Field(default_factory=BookingPolicy)
     pricing: Pricing
+
+    @model_validator(mode="after")
+    def _guest_bounds(self) -> ResourceFields:
+        check_guest_bounds(self.min_guests, self.max_guests)
+        return self
 
 
 class ResourceInput(ResourceFields):
@@ -290,7 +310,9 @@ class Resource(DomainModel):
     owner_id: str
     name: str
     type: ResourceType
-    capacity: int
+    capacity: int = Field(description=CAPACITY_DESCRIPTION)
+    max_guests: int | None = Field(default=None, description=MAX_GUESTS_DESCRIPTION)
+    min_guests: int | None = Field(default=None, description=MIN_GUESTS_DESCRIPTION)
     timezone: str
     city: str
     location: str = ""

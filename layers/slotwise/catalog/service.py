@@ -232,6 +232,7 @@ def list_resources(
     venue_id: str | None = None,
     city: str | None = None,
     min_capacity: int | None = None,
+    min_guests: int | None = None,
     amenities: str | None = None,
     limit: int = 20,
     cursor: str | None = None,
@@ -241,6 +242,8 @@ def list_resources(
     is_free: FreeCheck | None = None,
 ) -> ResourcePage:
     """Public listing; archived resources appear only to their owner and admins. `amenities` is "a,b": all of them.
+    `minCapacity` counts overlapping bookings; `minGuests` keeps resources that seat that many (their maxGuests,
+    none meaning no limit, at least it, and their minGuests, if any, at most it).
 
     With availableFrom/availableTo, only resources that could take one booking covering that window are kept
     (one inventory Query per candidate that passes the other filters, so such pages are capped at 50).
@@ -262,6 +265,7 @@ def list_resources(
             and (kind is None or resource.type == kind)
             and (wanted_city is None or resource.city.casefold() == wanted_city)
             and (min_capacity is None or resource.capacity >= min_capacity)
+            and (min_guests is None or seats(resource, min_guests))
             and wanted_amenities <= set(resource.amenities)
             and (free is None or free(resource))
         )
@@ -275,6 +279,13 @@ def list_resources(
         return ResourcePage(resources=found, pagination=CursorPagination(limit=limit, next_cursor=next_cursor))
     return ResourcePage(
         resources=found[skip:], pagination=PagePagination(limit=limit, page=page, next_cursor=next_cursor)
+    )
+
+
+def seats(resource: Resource, guests: int) -> bool:
+    """Could one booking of this resource bring `guests`?"""
+    return (resource.max_guests is None or resource.max_guests >= guests) and (
+        resource.min_guests is None or resource.min_guests <= guests
     )
 
 
