@@ -27,7 +27,7 @@ from typing import Any
 
 from slotwise import errors, ratelimit
 from slotwise.audit import log as audit
-from slotwise.booking import access, availability, claims, recurrence, references, store
+from slotwise.booking import access, availability, claims, policy, recurrence, references, store
 from slotwise.booking.changes import (
     add_claims,
     add_evictions,
@@ -404,6 +404,14 @@ def create_series(
     permissions.require(caller, "booking.create")
     customer = access.customer_for(caller, data.customer_id, data.created_by)
     resource = access.resource_visible(caller, bookable_resource(data.resource_id), data.resource_id)
+    policy.check_guests(resource, data.guests)
+    if data.addons:
+        # Occurrences of a series are claimed in shared chunks; two of them on one day would touch one per-day
+        # stock item twice in a transaction. Until chunks merge such claims, add-ons are booked one by one.
+        raise errors.ValidationFailed(
+            "A recurring booking takes no add-ons; book the occurrences that need them singly.",
+            code="addons_not_on_series",
+        )
     hashed = request_hash(caller, data)
     if idempotency_key:
         # Before planning: the slots the first try booked would otherwise look taken.

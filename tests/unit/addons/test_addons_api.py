@@ -411,3 +411,36 @@ def test_a_quote_of_an_unseen_resource_is_404_and_a_broken_policy_a_reason(room:
     assert [r["code"] for r in misaligned.body["reasons"]] == ["misaligned"]
     assert call("POST", "/api/v1/quotes", body={"resourceId": room.id, "checkIn": "2027-03-01"}).status == 422
     assert call("POST", "/api/v1/quotes", body={"resourceId": room.id, "quantity": 0}).status == 422
+
+
+def test_a_recurring_booking_checks_guests_and_takes_no_addons(table: str, room: Resource) -> None:
+    projector = addon(room.id).body
+    body = {
+        "resourceId": room.id,
+        "startTime": START.isoformat(),
+        "endTime": (START + timedelta(hours=1)).isoformat(),
+        "recurrenceRule": "FREQ=WEEKLY;COUNT=2",
+    }
+    before = item_count(table)
+    crowd = call("POST", "/api/v1/bookings/recurring", body={**body, "guests": 31}, user="cust", role="customer")
+    assert crowd.status == 422 and crowd.code == "too_many_guests"
+    extras = {**body, "addons": [{"addonId": projector["id"], "quantity": 1}]}
+    refused = call("POST", "/api/v1/bookings/recurring", body=extras, user="cust", role="customer")
+    assert refused.status == 422 and refused.code == "addons_not_on_series"
+    assert item_count(table) == before
+    assert (
+        call("POST", "/api/v1/bookings/recurring", body={**body, "guests": 30}, user="cust", role="customer").status
+        == 201
+    )
+
+
+def test_the_demo_hall_seats_guests_and_sells_addons(table: str) -> None:
+    from infra.local import demo_data
+
+    demo_data.load()
+    halls = call("GET", "/api/v1/resources", query={"type": "hall", "minGuests": "300"}).body["resources"]
+    lotus = next(r for r in halls if r["name"] == "Lotus Hall")
+    assert (lotus["maxGuests"], lotus["minGuests"], lotus["capacity"]) == (400, 50, 1)
+    extras = call("GET", f"/api/v1/resources/{lotus['id']}/addons").body["addons"]
+    assert {a["name"]: (a["pricing"], a["stock"]) for a in extras}["Projector and screen"] == ("per_booking", 2)
+    assert all(a["currency"] == "INR" for a in extras)
