@@ -212,8 +212,8 @@ def test_reschedule_moves_stock_in_its_transaction(local_table: str) -> None:
     # The old day is free for someone else; the new day is not.
     create_booking(customer("b"), booking_request(room, DAY + timedelta(hours=11), projector))
     blocker = create_booking(customer("c"), booking_request(room, DAY + timedelta(days=2, hours=9), projector)).booking
+    target = DAY + timedelta(days=2, hours=11)
     with pytest.raises(Conflict) as refused:
-        target = DAY + timedelta(days=2, hours=11)
         reschedule.reschedule(
             customer("a"), moved.id, BookingTimes(start_time=target, end_time=target + timedelta(minutes=30))
         )
