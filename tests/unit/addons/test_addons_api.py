@@ -444,3 +444,17 @@ def test_the_demo_hall_seats_guests_and_sells_addons(table: str) -> None:
     extras = call("GET", f"/api/v1/resources/{lotus['id']}/addons").body["addons"]
     assert {a["name"]: (a["pricing"], a["stock"]) for a in extras}["Projector and screen"] == ("per_booking", 2)
     assert all(a["currency"] == "INR" for a in extras)
+
+
+def test_a_booking_over_the_transaction_budget_is_422_before_any_write(table: str) -> None:
+    """32 slots of 15 minutes plus 3 per-slot stocked add-ons (96 stock items) cannot fit in 100 items."""
+    long_hall = hall(policy={"granuleMinutes": 15, "maxUnits": 100})
+    wanted = [
+        {"addonId": addon(long_hall.id, name=f"Kit {n}", stock=5, stockScope="per_slot").body["id"], "quantity": 1}
+        for n in range(3)
+    ]
+    before = item_count(table)
+    refused = book(long_hall.id, minutes=8 * 60, addons=wanted)
+    assert refused.status == 422 and refused.code == "too_many_items", refused.body
+    assert item_count(table) == before
+    assert book(long_hall.id, minutes=8 * 60, addons=wanted[:1]).status == 201  # 32 + 32 items fit
