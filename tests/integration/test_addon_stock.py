@@ -262,3 +262,36 @@ def test_addon_records_are_created_once_and_replaced_on_the_version_read(local_t
     with pytest.raises(Conflict):  # version = :expected: a stale writer loses
         addon_store.save_addon(current.model_copy(update={"name": "Stale"}), expected_version=1, audit=entry)
     assert addon_store.get_addon(room.id, addon_id).name == "Beamer"  # type: ignore[union-attr]
+
+
+def test_a_series_that_runs_out_of_stock_in_a_later_chunk_rolls_back_every_stock_claim(local_table: str) -> None:
+    from slotwise.booking import series
+    from slotwise.booking.models import RecurringCreate
+
+    room = make_resource(capacity=1, kind="hall", policy={"maxHorizonDays": 1000})
+    projector = new_addon(room, stock=1)
+    # Someone else has the projector on the 30th day: the series' later chunk fails there.
+    blocker = create_booking(customer("b"), booking_request(room, DAY + timedelta(days=29, hours=15), projector))
+    request = RecurringCreate.model_validate(
+        {
+            "resourceId": room.id,
+            "startTime": (DAY + timedelta(hours=9)).isoformat(),
+            "endTime": (DAY + timedelta(hours=10)).isoformat(),
+            "recurrenceRule": "FREQ=DAILY;COUNT=40",
+            "addons": [{"addonId": projector, "quantity": 1}],
+        }
+    )
+    with pytest.raises(Conflict) as refused:
+        series.create_series(customer("a"), request)
+    assert refused.value.code == "addon_unavailable"
+    stock = items(room.id, "STOCK#")
+    # Only the blocker holds stock: the committed chunks were rolled back, their stock released with their slots.
+    assert {key for key, item in stock.items() if holders(item)} == {f"A#{projector}#D#2027-03-30"}
+    assert sum(int(item["used"]["N"]) for item in stock.values()) == 1
+    assert all(
+        not holders(item) for item in items(room.id, "SLOT#").values() if blocker.booking.id not in holders(item)
+    )
+    skipping = request.model_copy(update={"mode": "skip_conflicts"})
+    made = series.create_series(customer("a"), skipping)
+    assert len(made["created"]) == 39 and [c["date"] for c in made["conflicts"]] == ["2027-03-30"]
+    assert sum(int(item["used"]["N"]) for item in items(room.id, "STOCK#").values()) == 40

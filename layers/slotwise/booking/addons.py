@@ -109,13 +109,20 @@ def stock_claims(
     return result
 
 
+# The limit of a claim on an add-on whose stock was removed after the booking took it: unlimited now.
+UNLIMITED = 10**9
+
+
+def _stock_of(addon: Addon | None) -> int:
+    if addon is None:
+        return 0
+    return UNLIMITED if addon.stock is None else addon.stock
+
+
 def stock_limits(resource_id: str, wanted: Sequence[StockClaim]) -> dict[str, tuple[int, int]]:
     """(quantity, stock) per stock key, each add-on's stock read now (an archived one keeps its stock)."""
     addons = store.get_addons(resource_id, sorted({claim.addon_id for claim in wanted}))
-    return {
-        claim.key: (claim.quantity, addons[claim.addon_id].stock or 0 if claim.addon_id in addons else 0)
-        for claim in wanted
-    }
+    return {claim.key: (claim.quantity, _stock_of(addons.get(claim.addon_id))) for claim in wanted}
 
 
 def add_stock_claims(

@@ -413,25 +413,55 @@ def test_a_quote_of_an_unseen_resource_is_404_and_a_broken_policy_a_reason(room:
     assert call("POST", "/api/v1/quotes", body={"resourceId": room.id, "quantity": 0}).status == 422
 
 
-def test_a_recurring_booking_checks_guests_and_takes_no_addons(table: str, room: Resource) -> None:
-    projector = addon(room.id).body
+def recurring(resource_id: str, start: datetime, rule: str, minutes: int = 60, **extra: Any) -> ApiResponse:
     body = {
-        "resourceId": room.id,
-        "startTime": START.isoformat(),
-        "endTime": (START + timedelta(hours=1)).isoformat(),
-        "recurrenceRule": "FREQ=WEEKLY;COUNT=2",
+        "resourceId": resource_id,
+        "startTime": start.isoformat(),
+        "endTime": (start + timedelta(minutes=minutes)).isoformat(),
+        "recurrenceRule": rule,
+        **extra,
     }
+    return call("POST", "/api/v1/bookings/recurring", body=body, user="cust", role="customer")
+
+
+def test_a_recurring_booking_checks_guests_and_claims_each_occurrences_addons(table: str, room: Resource) -> None:
+    projector = addon(room.id, stock=1).body
+    wanted = [{"addonId": projector["id"], "quantity": 1}]
     before = item_count(table)
-    crowd = call("POST", "/api/v1/bookings/recurring", body={**body, "guests": 31}, user="cust", role="customer")
+    crowd = recurring(room.id, START, "FREQ=WEEKLY;COUNT=2", guests=31)
     assert crowd.status == 422 and crowd.code == "too_many_guests"
-    extras = {**body, "addons": [{"addonId": projector["id"], "quantity": 1}]}
-    refused = call("POST", "/api/v1/bookings/recurring", body=extras, user="cust", role="customer")
-    assert refused.status == 422 and refused.code == "addons_not_on_series"
-    assert item_count(table) == before
-    assert (
-        call("POST", "/api/v1/bookings/recurring", body={**body, "guests": 30}, user="cust", role="customer").status
-        == 201
+    assert recurring(room.id, START, "FREQ=WEEKLY;COUNT=2", addons=[{**wanted[0], "quantity": 2}]).code == (
+        "addon_quantity_above_stock"
     )
+    assert item_count(table) == before
+
+    made = recurring(room.id, START, "FREQ=WEEKLY;COUNT=2", guests=30, addons=wanted)
+    assert made.status == 201, made.body
+    assert [[line["addonId"] for line in b["price"]["lines"] if line["addonId"]] for b in made.body["created"]] == [
+        [projector["id"]],
+        [projector["id"]],
+    ]
+    # The same days, other hours: the projector is taken on both.
+    afternoon = START + timedelta(hours=5)
+    before = item_count(table)
+    refused = recurring(room.id, afternoon, "FREQ=WEEKLY;COUNT=2", addons=wanted)
+    assert refused.status == 409 and refused.code == "addon_unavailable"
+    assert item_count(table) == before  # all or nothing: what was claimed is rolled back
+    skipping = recurring(room.id, afternoon, "FREQ=WEEKLY;COUNT=3", addons=wanted, mode="skip_conflicts")
+    assert skipping.status == 201, skipping.body
+    assert len(skipping.body["created"]) == 1
+    assert [c["reasons"][0]["code"] for c in skipping.body["conflicts"]] == ["addon_unavailable"] * 2
+
+
+def test_a_series_whose_occurrences_share_a_day_cannot_share_per_day_stock(table: str, room: Resource) -> None:
+    projector = addon(room.id, stock=3).body
+    late = START + timedelta(hours=13)  # 22:00-02:00 every day: each occurrence touches two days
+    before = item_count(table)
+    refused = recurring(
+        room.id, late, "FREQ=DAILY;COUNT=2", minutes=240, addons=[{"addonId": projector["id"], "quantity": 1}]
+    )
+    assert refused.status == 422 and refused.code == "addon_stock_shared", refused.body
+    assert item_count(table) == before
 
 
 def test_the_demo_hall_seats_guests_and_sells_addons(table: str) -> None:
