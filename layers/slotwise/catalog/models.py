@@ -1,8 +1,9 @@
 """Venues and their bookable resources, with the rules that decide when and how a resource can be booked.
 
 One model sells every inventory: a hostel room or dorm (unit `night`, capacity = beds), a meeting room or advisor
-(unit `minutes`, a granule of 15/30/60 minutes, capacity 1), a hall (long `minutes` bookings with buffers), a cabin
-class on a flight (unit `fixed`: one departure window, capacity = seats).
+(unit `minutes`, a granule of 15/30/60 minutes, capacity 1), a hall (long `minutes` bookings with buffers, capacity
+1: its guests per booking are `maxGuests`), a cabin class on a flight (unit `fixed`: one departure window, capacity =
+seats). `capacity` always counts bookings that may overlap one slot, never people.
 """
 
 from __future__ import annotations
