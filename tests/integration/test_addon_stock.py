@@ -25,7 +25,6 @@ from slotwise.catalog.models import Resource
 from slotwise.errors import Conflict
 from slotwise.identity.models import Caller
 from tests.support.catalog import VENDOR, make_resource
-from tests.support.http import ApiResponse, call
 
 DAY = datetime(2027, 3, 1, tzinfo=UTC)  # Lisbon is UTC+0 in March
 VENDOR_CALLER = Caller(user_id=VENDOR, role="vendor", status="active")
@@ -43,21 +42,6 @@ def customer(name: str) -> Caller:
 def new_addon(resource: Resource, **fields: Any) -> str:
     body = AddonInput.model_validate({"name": "Projector", "price": 500, **fields})
     return addon_service.create_addon(VENDOR_CALLER, resource.id, body).id
-
-
-def book_http(resource_id: str, start: datetime, user: str, addon_id: str, minutes: int = 30) -> ApiResponse:
-    return call(
-        "POST",
-        "/api/v1/bookings",
-        user=user,
-        role="customer",
-        body={
-            "resourceId": resource_id,
-            "startTime": start.isoformat(),
-            "endTime": (start + timedelta(minutes=minutes)).isoformat(),
-            "addons": [{"addonId": addon_id, "quantity": 1}],
-        },
-    )
 
 
 def booking_request(resource: Resource, start: datetime, addon_id: str, quantity: int = 1) -> BookingCreate:
@@ -98,16 +82,31 @@ def used(resource_id: str, key: str) -> int:
 
 
 def test_50_racers_for_2_projectors_of_one_day_exactly_2_win_and_losers_leave_no_claims(local_table: str) -> None:
+    """Through the booking service from 50 threads (each its own request), as concurrent Lambdas would call it."""
     room = make_resource(capacity=1, kind="hall", policy={"granuleMinutes": 15})
     projector = new_addon(room, stock=2, stockScope="per_day")
     starts = [DAY + timedelta(hours=6, minutes=15 * i) for i in range(50)]  # 50 distinct slots of one day
     assert len(set(starts)) == 50 and all(s.date() == DAY.date() for s in starts)
+
+    def race(i: int) -> str:
+        request = BookingCreate.model_validate(
+            {
+                "resourceId": room.id,
+                "startTime": starts[i].isoformat(),
+                "endTime": (starts[i] + timedelta(minutes=15)).isoformat(),
+                "addons": [{"addonId": projector, "quantity": 1}],
+            }
+        )
+        try:
+            return create_booking(customer(f"u{i}"), request).booking.id
+        except Conflict as lost:
+            return lost.code
+
     with ThreadPoolExecutor(max_workers=25) as pool:
-        results = list(pool.map(lambda i: book_http(room.id, starts[i], f"u{i}", projector, minutes=15), range(50)))
-    statuses = Counter(r.status for r in results)
-    assert statuses == {201: 2, 409: 48}, statuses
-    assert {r.code for r in results if r.status == 409} <= {"addon_unavailable", "slot_contended"}
-    winners = {r.body["id"] for r in results if r.status == 201}
+        results = list(pool.map(race, range(50)))
+    outcomes = Counter(r if r in ("addon_unavailable", "slot_contended") else "won" for r in results)
+    assert outcomes["won"] == 2 and outcomes["addon_unavailable"] + outcomes["slot_contended"] == 48, outcomes
+    winners = {r for r in results if r not in ("addon_unavailable", "slot_contended")}
     slots = items(room.id, "SLOT#")
     # Only the winners' slots hold anyone; every loser's transaction left nothing behind.
     assert set().union(*(holders(item) for item in slots.values())) == winners
