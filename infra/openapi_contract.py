@@ -132,7 +132,7 @@ PROBLEM = obj(
 
 # Entities as `public()` shows them: the model's serialised shape without what `public()` leaves out.
 ENTITIES: dict[str, tuple[type[BaseModel], frozenset[str]]] = {
-    "Booking": (Booking, frozenset({"lockKeys", "requestId"})),
+    "Booking": (Booking, frozenset({"lockKeys", "stockClaims", "requestId"})),
     "User": (User, frozenset()),
     "Notification": (Notification, frozenset({"userId", "locale"})),
     "Payment": (Payment, frozenset({"events"})),
@@ -383,6 +383,7 @@ SUCCESS: dict[str, tuple[int, str | None]] = {
     "POST /api/v1/webhooks/stripe": (200, "WebhookAccepted"),
     "DELETE /api/v1/venues/{venueId}": (204, None),
     "DELETE /api/v1/resources/{resourceId}": (204, None),
+    "DELETE /api/v1/resources/{resourceId}/addons/{addonId}": (204, None),
 }
 
 # Routes whose success has more than one media type: route key → content.

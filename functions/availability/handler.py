@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from slotwise.api.app import create_app, lambda_entrypoint
 from slotwise.api.context import caller
-from slotwise.booking import availability, flights, series
+from slotwise.booking import availability, flights, quotes, series
 from slotwise.booking.models import BookingTimes
 from slotwise.booking.requests import BulkAvailabilityRequest
 from slotwise.booking.windows import now_utc
@@ -87,6 +87,14 @@ def search_flights(
 ) -> Json:
     query = flights.FlightSearch(origin=origin, destination=destination, day=date, passengers=passengers)
     return flights.search(caller(app), query, now_utc())
+@app.post(
+    "/api/v1/quotes",
+    tags=["quotes"],
+    summary="Price a booking: lines with add-ons, cancellation deadlines, and whether it can be booked now",
+    description=route_doc("quote.create"),
+)
+def quote(body: quotes.QuoteRequest) -> quotes.Quote:
+    return quotes.quote(caller(app), body, now_utc())
 
 
 lambda_handler = lambda_entrypoint(app)

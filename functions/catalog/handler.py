@@ -1,4 +1,5 @@
-"""Catalog: venues and their bookable resources (create, read, list with filters, replace, delete/archive)."""
+"""Catalog: venues and their bookable resources (create, read, list with filters, replace, delete/archive), and
+the resources' add-ons."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
+from slotwise.addons import service as addon_service
+from slotwise.addons.models import Addon, AddonInput, AddonList, AddonUpdate
 from slotwise.api.app import create_app, lambda_entrypoint
 from slotwise.api.context import caller
 from slotwise.catalog import service
@@ -142,6 +145,7 @@ def list_resources(
     ] = None,
     city: City = None,
     min_capacity: Annotated[int | None, Query(alias="minCapacity", ge=1, le=10_000)] = None,
+    min_guests: Annotated[int | None, Query(alias="minGuests", ge=1, le=100_000)] = None,
     amenities: AmenityList = None,
     limit: Limit = 20,
     cursor: Cursor = None,
@@ -159,6 +163,7 @@ def list_resources(
         venue_id=venue_id,
         city=city,
         min_capacity=min_capacity,
+        min_guests=min_guests,
         amenities=amenities,
         limit=limit,
         cursor=cursor,
@@ -219,6 +224,53 @@ def change_schedule(resourceId: str, body: ScheduleChangeRequest) -> Response[Re
 )
 def archive_resource(resourceId: str) -> Response[None]:
     service.archive_resource(_caller(), resourceId)
+    return Response(204)
+
+
+ADDONS = ["add-ons"]
+
+
+@app.get(
+    "/api/v1/resources/<resourceId>/addons",
+    tags=ADDONS,
+    summary="A resource's add-ons (archived ones only for its managers)",
+    description=route_doc("catalog.read"),
+)
+def list_addons(resourceId: str) -> AddonList:
+    return addon_service.list_addons(_caller(), resourceId)
+
+
+@app.post(
+    "/api/v1/resources/<resourceId>/addons",
+    tags=ADDONS,
+    summary="Add an add-on to your resource",
+    description=route_doc("addon.manage"),
+    responses=_created(Addon),
+)
+def create_addon(resourceId: str, body: AddonInput) -> Response[Addon]:
+    addon = addon_service.create_addon(_caller(), resourceId, body)
+    return Response(201, "application/json", addon, {"Location": f"/api/v1/resources/{resourceId}/addons/{addon.id}"})
+
+
+@app.put(
+    "/api/v1/resources/<resourceId>/addons/<addonId>",
+    tags=ADDONS,
+    summary="Replace an add-on (bookings made keep their terms)",
+    description=route_doc("addon.manage"),
+)
+def update_addon(resourceId: str, addonId: str, body: AddonUpdate) -> Addon:
+    return addon_service.update_addon(_caller(), resourceId, addonId, body)
+
+
+@app.delete(
+    "/api/v1/resources/<resourceId>/addons/<addonId>",
+    tags=ADDONS,
+    summary="Archive an add-on (bookings keep their lines)",
+    description=route_doc("addon.manage"),
+    responses=GONE,
+)
+def archive_addon(resourceId: str, addonId: str) -> Response[None]:
+    addon_service.archive_addon(_caller(), resourceId, addonId)
     return Response(204)
 
 

@@ -13,6 +13,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from slotwise import aws
+from slotwise.addons import service as addons
+from slotwise.addons.models import AddonInput
 from slotwise.catalog import service as catalog
 from slotwise.catalog.models import ResourceInput, VenueInput
 from slotwise.data.dynamo import table_name
@@ -182,8 +184,10 @@ def _catalog(departure: datetime) -> list[tuple[dict[str, Any], list[dict[str, A
                 {
                     "name": "Lotus Hall",
                     "type": "hall",
+                    # One event at a time (capacity counts bookings); up to 400 guests each, at least 50.
                     "capacity": 1,
-                    "attributes": {"guests": 400},
+                    "maxGuests": 400,
+                    "minGuests": 50,
                     "amenities": ["stage", "sound_system"],
                     "policy": {
                         "unit": "minutes",
@@ -214,6 +218,27 @@ def _catalog(departure: datetime) -> list[tuple[dict[str, Any], list[dict[str, A
     ]
 
 
+# Add-ons of the demo halls, by resource name: a stocked one (two projectors per venue-day), per guest, per booking.
+_ADDONS: dict[str, list[dict[str, Any]]] = {
+    "Lotus Hall": [
+        {
+            "name": "Projector and screen",
+            "price": 250000,
+            "pricing": "per_booking",
+            "stock": 2,
+            "stockScope": "per_day",
+        },
+        {
+            "name": "Veg buffet",
+            "description": "Per guest, served for the booked time.",
+            "price": 90000,
+            "pricing": "per_guest",
+        },
+        {"name": "Stage decoration", "price": 1500000, "pricing": "per_booking"},
+        {"name": "Extra sound engineer", "price": 200000, "pricing": "per_unit", "stock": 1, "stockScope": "per_slot"},
+    ],
+}
+
 _MARKER = {"PK": {"S": "DEMO"}, "SK": {"S": "SEEDED"}}
 
 
@@ -242,6 +267,10 @@ def load(now: datetime | None = None) -> dict[str, int]:
         venue = catalog.create_venue(VENDOR, VenueInput.model_validate(venue_data))
         counts["venues"] += 1
         for resource_data in resources:
-            catalog.create_resource(VENDOR, ResourceInput.model_validate({**resource_data, "venueId": venue.id}))
+            resource = catalog.create_resource(
+                VENDOR, ResourceInput.model_validate({**resource_data, "venueId": venue.id})
+            )
+            for addon_data in _ADDONS.get(resource.name, []):
+                addons.create_addon(VENDOR, resource.id, AddonInput.model_validate(addon_data))
             counts["resources"] += 1
     return counts

@@ -46,6 +46,7 @@ TagKind = Literal[
     "reference",
     "idempotency",
     "slot",
+    "stock",
     "evicted",
     "hold_cap",
     "audit",

@@ -46,6 +46,7 @@ ALLOWED: dict[str, tuple[str, str]] = {
     "slotwise/booking/store.py": ("store", "booking records: the booking, its reference and idempotency items"),
     "slotwise/booking/inventory.py": ("store", "inventory records: slot counters, holders and the users' hold caps"),
     "slotwise/catalog/repository.py": ("store", "venues, resources and their schedules"),
+    "slotwise/addons/store.py": ("store", "resources' add-ons (their stock counters are inventory items)"),
     "slotwise/identity/repository.py": ("store", "users, account statuses, sign-ins, login throttles"),
     "slotwise/notifications/store.py": ("store", "notifications, their counters and preferences"),
     "slotwise/payments/store.py": ("store", "payments, refunds and the ledger's reads"),

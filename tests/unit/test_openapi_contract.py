@@ -25,6 +25,7 @@ CREATIONS = {
     "POST /api/v1/resources",
     "POST /api/v1/webhook-subscriptions",
     "POST /api/v1/auth/register",
+    "POST /api/v1/resources/{resourceId}/addons",
 }
 NO_CONTENT = {
     "POST /api/v1/auth/logout",
@@ -32,6 +33,7 @@ NO_CONTENT = {
     "DELETE /api/v1/resources/{resourceId}",
     "DELETE /api/v1/notifications/{notificationId}",
     "DELETE /api/v1/webhook-subscriptions/{subscriptionId}",
+    "DELETE /api/v1/resources/{resourceId}/addons/{addonId}",
 }
 
 

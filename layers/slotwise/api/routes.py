@@ -67,12 +67,17 @@ ROUTES: tuple[Route, ...] = (
     Route("PUT", f"{API_PREFIX}/resources/{{resourceId}}", "catalog"),
     Route("DELETE", f"{API_PREFIX}/resources/{{resourceId}}", "catalog"),
     Route("POST", f"{API_PREFIX}/resources/{{resourceId}}/schedule-change", "catalog"),
+    Route("GET", f"{API_PREFIX}/resources/{{resourceId}}/addons", "catalog"),
+    Route("POST", f"{API_PREFIX}/resources/{{resourceId}}/addons", "catalog"),
+    Route("PUT", f"{API_PREFIX}/resources/{{resourceId}}/addons/{{addonId}}", "catalog"),
+    Route("DELETE", f"{API_PREFIX}/resources/{{resourceId}}/addons/{{addonId}}", "catalog"),
     # availability
     Route("GET", f"{API_PREFIX}/availability", "availability"),
     Route("POST", f"{API_PREFIX}/availability/bulk", "availability"),
     Route("GET", f"{API_PREFIX}/resources/{{resourceId}}/slots", "availability"),
     Route("GET", f"{API_PREFIX}/conflicts", "availability"),
     Route("GET", f"{API_PREFIX}/flights", "availability"),
+    Route("POST", f"{API_PREFIX}/quotes", "availability"),
     # bookings
     Route("POST", f"{API_PREFIX}/bookings", "bookings"),
     Route("GET", f"{API_PREFIX}/bookings", "bookings"),

@@ -81,7 +81,8 @@ def assess(
     }
 
 
-def _read(resource: Resource, windows: Sequence[Window]) -> dict[str, list[Holder]]:
+def read_inventory(resource: Resource, windows: Sequence[Window]) -> dict[str, list[Holder]]:
+    """Every slot item the windows cover, in one Query (a quote reads through it too)."""
     low, high = span_key_range(resource, windows)
     return slot_items(resource.id, low, high)
 
@@ -111,7 +112,7 @@ def _resource(caller: Caller, resource_id: str) -> Resource:
 def check(caller: Caller, resource_id: str, times: BookingTimes, quantity: int, now: datetime) -> dict[str, Any]:
     resource = _resource(caller, resource_id)
     window = window_of(resource, times)
-    report = assess(resource, window, quantity, _read(resource, [window]), now)
+    report = assess(resource, window, quantity, read_inventory(resource, [window]), now)
     _describe_conflicts(caller, resource, report)
     duration = int((window.end - window.start).total_seconds() // 60)
     return {
@@ -131,7 +132,7 @@ def check_many(
         raise errors.ValidationFailed(f"At most {MAX_BULK_SLOTS} time slots per request.", code="too_many_slots")
     resource = _resource(caller, resource_id)
     windows = [window_of(resource, slot) for slot in slots]
-    held = _read(resource, windows) if windows else {}
+    held = read_inventory(resource, windows) if windows else {}
     return {
         "resourceId": resource.id,
         "quantity": quantity,
@@ -148,7 +149,7 @@ def free_slots(
         raise errors.ValidationFailed(f"Ask for at most {MAX_GRID_DAYS} days at a time.", code="range_too_long")
     resource = _resource(caller, resource_id)
     windows = candidate_windows(resource, frm, to, now)
-    held = _read(resource, windows) if windows else {}
+    held = read_inventory(resource, windows) if windows else {}
     slots = []
     for window in windows:
         states = key_states(held, lock_keys(resource, window), int(now.timestamp()))
@@ -177,7 +178,7 @@ def is_free(resource: Resource, frm: datetime, to: datetime, now: datetime) -> b
                 return False
         else:
             window = window_for(resource, start=frm, end=to)
-        report = assess(resource, window, 1, _read(resource, [window]), now)
+        report = assess(resource, window, 1, read_inventory(resource, [window]), now)
     except errors.ValidationFailed:
         return False
     return bool(report["available"])

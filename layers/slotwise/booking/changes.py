@@ -89,8 +89,13 @@ def add_status_change(tx: Transaction, before: Booking, after_status: str | None
 
 
 def release_all(tx: Transaction, booking: Booking) -> None:
+    """Release every slot and add-on stock claim of a booking that holds them all (cancelled, deleted)."""
     for key in booking.lock_keys:
         inventory.release(tx, booking.resource_id, key, booking_id=booking.id, quantity=booking.quantity)
+    for claim in booking.stock_claims:
+        inventory.release(
+            tx, booking.resource_id, claim.key, booking_id=booking.id, quantity=claim.quantity, stock=True
+        )
 
 
 def commit(tx: Transaction, booking_id: str) -> None:

@@ -2,7 +2,9 @@
 can change the outcome (a lost race, a lapsed hold to evict).
 
 A failed condition on live inventory is final: it becomes a 409 naming the lock keys and the bookings that hold
-them. Nothing here reads inventory before writing; what the transaction saw is what it reports.
+them (`slot_unavailable`; `addon_unavailable` when what ran out is an add-on's stock, whose keys, quantities and
+stock the caller passes as `stock`: lapsed holders of stock are evicted exactly like those of slots). Nothing here
+reads inventory before writing; what the transaction saw is what it reports.
 
 A failed hold-cap condition (the claimant already has as many active holds as their tier allows) is final too:
 429 `active_holds_exceeded`. When evicting lapsed holds would take the transaction past DynamoDB's 100 items,
@@ -15,7 +17,7 @@ so the attempt budget is shared), or calls `refuse(...)`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import NoReturn
 
@@ -28,6 +30,14 @@ MAX_ATTEMPTS = 12
 
 class SlotUnavailable(errors.Conflict):
     code = "slot_unavailable"
+
+
+class AddonUnavailable(errors.Conflict):
+    code = "addon_unavailable"
+
+
+# Per add-on stock key a claim takes: (the quantity it takes, the add-on's stock).
+StockLimits = Mapping[str, tuple[int, int]]
 
 
 # How long to wait before a new hold may fit: holds lapse or get decided; the sweeper runs every minute.
@@ -61,8 +71,12 @@ class SlotConflict:
     lock_key: str
     booking_ids: tuple[str, ...]
     available: int
+    stock: bool = False
 
     def as_json(self) -> dict[str, object]:
+        if self.stock:
+            # Who else took an add-on is nobody's business; how many are left is.
+            return {"stock": self.lock_key, "available": max(self.available, 0)}
         return {"slot": self.lock_key, "bookingIds": list(self.booking_ids), "available": max(self.available, 0)}
 
 
@@ -121,6 +135,7 @@ def run(
     now_epoch: int,
     state: ClaimState | None = None,
     expire_separately: ExpireSeparately | None = None,
+    stock: StockLimits | None = None,
 ) -> Outcome:
     """Commit `build(state)`, retrying lost races and evictions; a failed condition on inventory raises
     SlotUnavailable, one on anything else comes back as `Refused`."""
@@ -144,18 +159,32 @@ def run(
                 continue
             # Who-we-are failures (idempotency key, reference) decide before inventory: a replay is not a conflict.
             if any(
-                f.tag.kind not in ("slot", "evicted") for f in failed.failures if f.code == "ConditionalCheckFailed"
+                f.tag.kind not in ("slot", "stock", "evicted")
+                for f in failed.failures
+                if f.code == "ConditionalCheckFailed"
             ):
                 return Refused(failed)
             conflicts = _learn(
-                failed, state, booking_id=booking_id, quantity=quantity, capacity=capacity, now_epoch=now_epoch
+                failed,
+                state,
+                booking_id=booking_id,
+                quantity=quantity,
+                capacity=capacity,
+                now_epoch=now_epoch,
+                stock=stock or {},
             )
-            if conflicts:
+            slots = [c for c in conflicts if not c.stock]
+            if slots:
                 raise SlotUnavailable(
-                    "The requested time is no longer available: " + ", ".join(c.lock_key for c in conflicts) + ".",
+                    "The requested time is no longer available: " + ", ".join(c.lock_key for c in slots) + ".",
+                    extra={"conflicts": [c.as_json() for c in slots]},
+                ) from failed
+            if conflicts:
+                raise AddonUnavailable(
+                    "Not enough of an add-on is left for this time: " + ", ".join(c.lock_key for c in conflicts) + ".",
                     extra={"conflicts": [c.as_json() for c in conflicts]},
                 ) from failed
-            if failed.of_kind("slot") or failed.of_kind("evicted"):
+            if failed.of_kind("slot") or failed.of_kind("stock") or failed.of_kind("evicted"):
                 continue
             # Only lost races (and no failed condition) remain.
             backoff(attempt)
@@ -171,15 +200,26 @@ def refuse(failed: TransactionFailed) -> NoReturn:
 
 
 def _learn(
-    failed: TransactionFailed, state: ClaimState, *, booking_id: str, quantity: int, capacity: int, now_epoch: int
+    failed: TransactionFailed,
+    state: ClaimState,
+    *,
+    booking_id: str,
+    quantity: int,
+    capacity: int,
+    now_epoch: int,
+    stock: StockLimits,
 ) -> list[SlotConflict]:
     conflicts: list[SlotConflict] = []
-    for failure in failed.of_kind("slot"):
+    for failure in [*failed.of_kind("slot"), *failed.of_kind("stock")]:
+        is_stock = failure.tag.kind == "stock"
+        wanted, limit = stock.get(failure.tag.key, (quantity, 0)) if is_stock else (quantity, capacity)
         others = [h for h in holders_of(failure.item) if h.booking_id != booking_id]
         live = [h for h in others if h.live(now_epoch)]
         taken = sum(h.quantity for h in live)
-        if taken + quantity > capacity:
-            conflicts.append(SlotConflict(failure.tag.key, tuple(sorted(h.booking_id for h in live)), capacity - taken))
+        if taken + wanted > limit:
+            conflicts.append(
+                SlotConflict(failure.tag.key, tuple(sorted(h.booking_id for h in live)), limit - taken, is_stock)
+            )
         else:
             state.evictions[failure.tag.key] = [h for h in others if not h.live(now_epoch)]
     for failure in failed.of_kind("evicted"):

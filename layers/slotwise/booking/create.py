@@ -15,8 +15,9 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from slotwise import errors, ratelimit
+from slotwise.addons.models import Addon
 from slotwise.audit import log as audit
-from slotwise.booking import access, claims, keys, policy, references, resources, store
+from slotwise.booking import access, addons, claims, keys, policy, references, resources, store
 from slotwise.booking.changes import add_claims, add_evictions, add_new_booking, charge_request
 from slotwise.booking.deadlines import expire_each
 from slotwise.booking.models import EXPIRING, Booking, BookingCreate, BookingStatus, HistoryEntry
@@ -52,10 +53,14 @@ def new_booking(
     now: datetime,
     series_id: str | None = None,
     request_id: str | None = None,
+    chosen_addons: list[Addon] | None = None,
 ) -> Booking:
+    """The booking `data` asks for; `chosen_addons` are the add-ons it names, as `addons.chosen` checked them."""
     status = initial_status(resource)
     expires = now + timedelta(seconds=resource.policy.hold_ttl_seconds) if status in EXPIRING else None
     start, end = window.start.astimezone(resource.zone), window.end.astimezone(resource.zone)
+    lock_keys = keys.lock_keys(resource, window)
+    booked_addons = addons.booked(chosen_addons or [], data.addons) if data.addons else []
     return Booking(
         id=str(uuid.uuid4()),
         reference=references.new_reference(),
@@ -72,10 +77,12 @@ def new_booking(
         check_in=window.check_in,
         check_out=window.check_out,
         quantity=data.quantity,
-        lock_keys=keys.lock_keys(resource, window),
+        lock_keys=lock_keys,
+        addons=booked_addons,
+        stock_claims=addons.stock_claims(resource, window, lock_keys, booked_addons),
         status=status,
         expires_at=expires,
-        price=price_of(resource, window, data.quantity),
+        price=price_of(resource, window, data.quantity, addons.choices(booked_addons), data.guests),
         title=data.title,
         description=data.description,
         attendees=data.attendees,
@@ -106,6 +113,7 @@ def create_booking(
     resource = access.resource_visible(caller, bookable_resource(data.resource_id), data.resource_id)
     window = window_of(resource, data)
     policy.check_policy(resource, window, data.quantity, now)
+    policy.check_guests(resource, data.guests)
     booking = new_booking(
         resource,
         window,
@@ -114,7 +122,9 @@ def create_booking(
         created_by=caller.user_id or customer,
         now=now,
         request_id=caller.request_id,
+        chosen_addons=addons.chosen(resource, data.addons) if data.addons else None,
     ).model_copy(update={"notify_attendees": notify_attendees})
+    limits = addons.stock_limits(resource.id, booking.stock_claims) if booking.stock_claims else {}
     hashed = request_hash(caller, data)
     cap = ratelimit.active_hold_cap(caller)
     if booking.status in EXPIRING:
@@ -138,6 +148,7 @@ def create_booking(
                 },
             )
         add_claims(tx, booking, booking.lock_keys, state, resource.capacity)
+        addons.add_stock_claims(tx, booking, booking.stock_claims, state, limits)
         if resource.policy.unit == "fixed":
             # Sold for the window read: a schedule change committed meanwhile fails this booking, never strands it.
             tx.add(Tag("resource", resource.id), catalog_store.window_check(resource))
@@ -171,6 +182,7 @@ def create_booking(
             now_epoch=int(now.timestamp()),
             state=state,
             expire_separately=lambda ids: expire_each(ids, now),
+            stock=limits,
         )
         if isinstance(outcome, claims.Committed):
             return Created(booking)

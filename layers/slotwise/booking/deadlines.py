@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from slotwise.audit import log as audit
-from slotwise.booking import inventory, schedule_change, store, timers
+from slotwise.booking import addons, inventory, schedule_change, store, timers
 from slotwise.booking.changes import add_status_change, charge_request, next_version
 from slotwise.booking.models import EXPIRING, SentReminder
 from slotwise.booking.settlement import settlement
@@ -33,6 +33,7 @@ def expire_one(booking_id: str, now: datetime, job: str = SWEEPER) -> bool:
     for key in booking.lock_keys:
         if key in holders:  # a claimant may already have evicted it from some keys
             inventory.release(tx, booking.resource_id, key, booking_id=booking.id, quantity=booking.quantity)
+    addons.release_held_stock(tx, booking)
     add_status_change(tx, booking, "expired")
     tx.audit(audit.system_entry(job, "booking.expire", "booking", booking.id, at=now, detail={"from": booking.status}))
     # Run ahead of a claim (`expire_each`), this is the API request's first transaction: it takes the quota token.

@@ -3,8 +3,12 @@
   RESOURCE#<id>  / SLOT#<lockkey> `used` and one `h_<bookingId>` = {q: quantity, x: expiry epoch, 0 = firm,
                                  and for a hold that can lapse u: who made it, s: its status}
 
-A claim is an Update per lock key conditioned on `used <= capacity - quantity` (plus the removal of holders
-seen expired, conditioned on their exact expiry), in the same TransactWriteItems as the booking's
+  RESOURCE#<id>  / STOCK#<stockkey> the same shape for an add-on's stock (`slotwise.booking.addons`): `used` and
+                                 one holder entry per booking, capped by the add-on's stock instead of the
+                                 resource's capacity
+
+A claim is an Update per lock key (or stock key) conditioned on `used <= capacity - quantity` (plus the removal of
+holders seen expired, conditioned on their exact expiry), in the same TransactWriteItems as the booking's
 `attribute_not_exists` Put. Nothing is ever checked first and written later.
 """
 
@@ -58,6 +62,19 @@ def slot_key(resource_id: str, lock_key: str) -> dict[str, Any]:
     return {"PK": {"S": f"RESOURCE#{resource_id}"}, "SK": {"S": f"SLOT#{lock_key}"}}
 
 
+def stock_key(resource_id: str, key: str) -> dict[str, Any]:
+    """An add-on's stock counter: beside the resource's slots, outside every `SLOT#` range a read covers."""
+    return {"PK": {"S": f"RESOURCE#{resource_id}"}, "SK": {"S": f"STOCK#{key}"}}
+
+
+def _item_key(resource_id: str, key: str, stock: bool) -> dict[str, Any]:
+    return stock_key(resource_id, key) if stock else slot_key(resource_id, key)
+
+
+def _tag(key: str, stock: bool) -> Tag:
+    return Tag("stock", key) if stock else Tag("slot", key)
+
+
 # ------------------------------------------------------------------------------------------------------- writes
 
 
@@ -73,8 +90,12 @@ def claim(
     evict: Sequence[Holder] = (),
     holder_user: str | None = None,
     holder_status: str | None = None,
+    stock: bool = False,
 ) -> None:
-    """Take `quantity` of this lock key, evicting holders that were seen expired (only if still so)."""
+    """Take `quantity` of this lock key, evicting holders that were seen expired (only if still so).
+
+    `stock`: the key is an add-on's stock key and `capacity` its stock; the condition and the evictions are the
+    same."""
     names = {"#mine": holder_attribute(booking_id)}
     hold: dict[str, Any] = {"q": {"N": str(quantity)}, "x": {"N": str(expires_epoch)}}
     if expires_epoch and holder_user is not None and holder_status is not None:
@@ -97,11 +118,11 @@ def claim(
     if removals:
         update += " REMOVE " + ", ".join(removals)
     tx.add(
-        Tag("slot", lock_key),
+        _tag(lock_key, stock),
         {
             "Update": {
                 "TableName": table_name(),
-                "Key": slot_key(resource_id, lock_key),
+                "Key": _item_key(resource_id, lock_key, stock),
                 "UpdateExpression": update,
                 "ConditionExpression": " AND ".join(conditions),
                 "ExpressionAttributeNames": names,
@@ -112,13 +133,15 @@ def claim(
     )
 
 
-def release(tx: Transaction, resource_id: str, lock_key: str, *, booking_id: str, quantity: int) -> None:
+def release(
+    tx: Transaction, resource_id: str, lock_key: str, *, booking_id: str, quantity: int, stock: bool = False
+) -> None:
     tx.add(
-        Tag("slot", lock_key),
+        _tag(lock_key, stock),
         {
             "Update": {
                 "TableName": table_name(),
-                "Key": slot_key(resource_id, lock_key),
+                "Key": _item_key(resource_id, lock_key, stock),
                 "UpdateExpression": "SET used = used - :q REMOVE #mine",
                 "ConditionExpression": "attribute_exists(#mine)",
                 "ExpressionAttributeNames": {"#mine": holder_attribute(booking_id)},
@@ -129,14 +152,16 @@ def release(tx: Transaction, resource_id: str, lock_key: str, *, booking_id: str
     )
 
 
-def set_expiry(tx: Transaction, resource_id: str, lock_key: str, *, booking_id: str, expires_epoch: int) -> None:
+def set_expiry(
+    tx: Transaction, resource_id: str, lock_key: str, *, booking_id: str, expires_epoch: int, stock: bool = False
+) -> None:
     """Change when this booking's claim on a lock key lapses (0 makes it firm: confirmed)."""
     tx.add(
-        Tag("slot", lock_key),
+        _tag(lock_key, stock),
         {
             "Update": {
                 "TableName": table_name(),
-                "Key": slot_key(resource_id, lock_key),
+                "Key": _item_key(resource_id, lock_key, stock),
                 "UpdateExpression": "SET #mine.x = :x",
                 "ConditionExpression": "attribute_exists(#mine)",
                 "ExpressionAttributeNames": {"#mine": holder_attribute(booking_id)},
@@ -174,12 +199,31 @@ def slot_items(resource_id: str, low: str, high: str) -> dict[str, list[Holder]]
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
-def slot_holders(resource_id: str, lock_keys: Sequence[str], booking_id: str) -> set[str]:
-    """The lock keys on which this booking still holds inventory (BatchGetItem, projected to its holder entry)."""
+def stock_items(resource_id: str, keys: Sequence[str]) -> dict[str, list[Holder]]:
+    """Holders of each of these stock keys (BatchGetItem, strongly consistent); a key never claimed is absent."""
+    client = aws.dynamodb()
+    result: dict[str, list[Holder]] = {}
+    pending: list[Any] = [stock_key(resource_id, key) for key in dict.fromkeys(keys)]
+    with translate_errors("BatchGetItem"):
+        while pending:
+            batch, pending = pending[:100], pending[100:]
+            request: dict[str, Any] = {table_name(): {"Keys": batch, "ConsistentRead": True}}
+            while request:
+                page = client.batch_get_item(RequestItems=request)
+                for item in page["Responses"].get(table_name(), []):
+                    result[item["SK"]["S"].removeprefix("STOCK#")] = holders_of(item)
+                request = page.get("UnprocessedKeys") or {}
+    return result
+
+
+def slot_holders(resource_id: str, lock_keys: Sequence[str], booking_id: str, *, stock: bool = False) -> set[str]:
+    """The lock keys (or, `stock`, stock keys) on which this booking still holds inventory (BatchGetItem,
+    projected to its holder entry)."""
     client = aws.dynamodb()
     attribute = holder_attribute(booking_id)
+    prefix = "STOCK#" if stock else "SLOT#"
     held: set[str] = set()
-    pending: list[Any] = [slot_key(resource_id, key) for key in lock_keys]
+    pending: list[Any] = [_item_key(resource_id, key, stock) for key in lock_keys]
     with translate_errors("BatchGetItem"):
         while pending:
             batch, pending = pending[:100], pending[100:]
@@ -195,7 +239,7 @@ def slot_holders(resource_id: str, lock_keys: Sequence[str], booking_id: str) ->
                 page = client.batch_get_item(RequestItems=request)
                 for item in page["Responses"].get(table_name(), []):
                     if attribute in item:
-                        held.add(item["SK"]["S"].removeprefix("SLOT#"))
+                        held.add(item["SK"]["S"].removeprefix(prefix))
                 request = page.get("UnprocessedKeys") or {}
     return held
 

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from slotwise import errors
 from slotwise.audit import log as audit
-from slotwise.booking import access, inventory, store
+from slotwise.booking import access, addons, inventory, policy, store
 from slotwise.booking.changes import (
     add_status_change,
     charge_request,
@@ -127,6 +127,10 @@ def decide(caller: Caller, booking_id: str, *, approve: bool, reason: str = "", 
             inventory.set_expiry(tx, booking.resource_id, key, booking_id=booking.id, expires_epoch=0)
         else:
             inventory.release(tx, booking.resource_id, key, booking_id=booking.id, quantity=booking.quantity)
+    if approve:
+        addons.firm_stock(tx, booking)
+    else:
+        addons.release_stock(tx, booking)
     add_status_change(tx, booking, target)
     tx.audit(
         audit.entry(
@@ -189,6 +193,8 @@ def update_details(
         raise errors.Conflict(f"A {booking.status} booking cannot be edited.", code="invalid_transition")
     # Only the fields the caller sent change; the others keep their values.
     changes = data.model_dump(exclude_unset=True)
+    if "guests" in changes:
+        _check_new_guests(booking, changes["guests"])
     after = next_version(booking, by=caller.user_id, request_id=caller.request_id, action="updated", now=now, **changes)
     tx = Transaction()
     store.replace_booking(tx, booking, after)
@@ -196,3 +202,17 @@ def update_details(
     charge_request(tx)
     commit(tx, booking_id)
     return after
+
+
+def _check_new_guests(booking: Booking, guests: int | None) -> None:
+    """New guests obey the resource's bounds; a booking priced per guest keeps its guests (its price was paid or
+    quoted on them): cancel and book again to change them."""
+    if guests == booking.guests:
+        return
+    if any(addon.pricing == "per_guest" for addon in booking.addons):
+        raise errors.ValidationFailed(
+            "This booking has add-ons priced per guest; its guests cannot change.", code="guests_priced"
+        )
+    resource = catalog.get_resource(booking.resource_id)
+    if resource is not None:
+        policy.check_guests(resource, guests)

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
+from slotwise.addons.models import AddonPricing, AddonRequests, StockScope, check_distinct
 from slotwise.catalog.models import AwareDatetime, CancellationPolicy
 from slotwise.models import ApiModel, BoundedDate, DomainModel, Id, OneLine
 
@@ -47,6 +48,27 @@ class PriceLineOut(DomainModel):
     unit_price: int
     units: int
     amount: int
+    # Set on an add-on's line (`slotwise.booking.pricing`): which add-on it prices.
+    addon_id: str | None = None
+
+
+class BookedAddon(DomainModel):
+    """An add-on as the booking took it: its terms then, so editing or archiving the add-on changes nothing here."""
+
+    addon_id: str
+    name: str
+    quantity: int
+    unit_price: int
+    pricing: AddonPricing
+    stock_scope: StockScope | None = None
+
+
+class StockClaim(DomainModel):
+    """One add-on stock key the booking holds (`slotwise.booking.addons`), and how many of it."""
+
+    addon_id: str
+    key: str
+    quantity: int
 
 
 class Price(DomainModel):
@@ -110,6 +132,9 @@ class Booking(DomainModel):
     check_out: date | None = None
     quantity: int
     lock_keys: list[str]
+    addons: list[BookedAddon] = Field(default_factory=list)
+    # The add-on stock keys held, like lock_keys the engine's business (claimed and released with them).
+    stock_claims: list[StockClaim] = Field(default_factory=list)
     status: BookingStatus
     version: int = 1
     expires_at: datetime | None = None
@@ -143,7 +168,7 @@ class Booking(DomainModel):
 
     def public(self) -> dict[str, object]:
         """The booking as the API shows it (lock keys and the request id are the engine's business)."""
-        return self.model_dump(mode="json", by_alias=True, exclude={"lock_keys", "request_id"})
+        return self.model_dump(mode="json", by_alias=True, exclude={"lock_keys", "stock_claims", "request_id"})
 
     @property
     def expires_epoch(self) -> int:
@@ -191,10 +216,17 @@ class BookingTimes(ApiModel):
 class BookingCreate(BookingTimes, BookingDetails):
     resource_id: Id
     quantity: Annotated[int, Field(ge=1, le=10_000)] = 1
+    # Each add-on once; stocked ones are claimed in the booking's own transaction.
+    addons: AddonRequests = Field(default_factory=list)
     # Agents and staff book on behalf of a customer; everyone else books for themselves.
     customer_id: Id | None = None
     # Documented by the resource-booking API; accepted only when it names the caller (never to act as someone else).
     created_by: Id | None = None
+
+    @model_validator(mode="after")
+    def _distinct_addons(self) -> BookingCreate:
+        check_distinct(self.addons)
+        return self
 
 
 class BookingUpdate(BookingDetails):

@@ -32,6 +32,27 @@ def check_policy(resource: Resource, window: Window, quantity: int, now: datetim
         raise problem
 
 
+def check_guests(resource: Resource, guests: int | None) -> None:
+    """A booking's guests within the resource's maxGuests/minGuests (`capacity` counts bookings, not guests).
+
+    A resource with a minimum needs the guests named; without bounds anything goes, as before they existed."""
+    problem = guests_problem(resource, guests)
+    if problem is not None:
+        raise problem
+
+
+def guests_problem(resource: Resource, guests: int | None) -> errors.ValidationFailed | None:
+    if resource.max_guests is not None and guests is not None and guests > resource.max_guests:
+        return _fail(f"{resource.name} seats at most {resource.max_guests} guests; got {guests}.", "too_many_guests")
+    if resource.min_guests is not None and (guests is None or guests < resource.min_guests):
+        return _fail(
+            f"{resource.name} is booked for at least {resource.min_guests} guests; "
+            f"got {guests if guests is not None else 'none'}.",
+            "too_few_guests",
+        )
+    return None
+
+
 class _Rules:
     """A resource's policy prepared once, so candidate_windows can test thousands of windows cheaply."""
 

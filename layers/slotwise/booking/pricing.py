@@ -1,6 +1,15 @@
-"""What a booking costs: each unit at the first matching price rule (or the base price), times the quantity.
+"""What a booking costs: each unit at the first matching price rule (or the base price), times the quantity, plus
+one line per add-on taken.
 
-Amounts are in minor units of the resource's currency.
+Amounts are in minor units of the resource's currency. `price_of` is the one pricing function: a booking stores
+its result and a quote (`slotwise.booking.quotes`) returns it, so a quote and the booking it becomes agree.
+
+An add-on line (`addonId` set) for `quantity` of an add-on priced `price`:
+  per_booking  units = quantity                         amount = price x units
+  per_unit     units = quantity x the priced units      amount = price x units
+               (granules of the booked time, nights, or 1 for a fixed window: the units of the base lines)
+  per_guest    units = quantity x guests                amount = price x units
+The booking's quantity does not multiply add-on lines.
 """
 
 from __future__ import annotations
@@ -11,6 +20,7 @@ from datetime import timedelta
 from typing import Any
 
 from slotwise import errors
+from slotwise.addons.models import AddonPricing
 from slotwise.booking.models import Price
 from slotwise.booking.windows import Window, nights_of, utc
 from slotwise.catalog.models import MINUTES_PER_DAY, WEEKDAYS, PriceRule, Resource, Weekday, parse_hhmm
@@ -20,12 +30,24 @@ STANDARD_RATE = "Standard rate"
 
 @dataclass(frozen=True)
 class PriceLine:
-    """Units sold at one unit price; `amount` = unit_price * units * quantity."""
+    """Units sold at one unit price; `amount` = unit_price * units * quantity (an add-on's: unit_price * units)."""
 
     description: str
     unit_price: int
     units: int
     amount: int
+    addon_id: str | None = None
+
+
+@dataclass(frozen=True)
+class AddonChoice:
+    """An add-on a booking takes, on the terms it takes it at (the add-on's now, or those a booking recorded)."""
+
+    addon_id: str
+    name: str
+    unit_price: int
+    pricing: AddonPricing
+    quantity: int
 
 
 @dataclass(frozen=True)
@@ -36,9 +58,33 @@ class PriceQuote:
     lines: tuple[PriceLine, ...]
 
 
-def price_of(resource: Resource, window: Window, quantity: int) -> Price:
-    """The quote as the booking records it."""
-    return Price.model_validate(_quote_json(quote(resource, window, quantity)))
+def price_of(
+    resource: Resource,
+    window: Window,
+    quantity: int,
+    addons: tuple[AddonChoice, ...] = (),
+    guests: int | None = None,
+) -> Price:
+    """The price as the booking records it and a quote shows it: the base lines, then one line per add-on."""
+    base = quote(resource, window, quantity)
+    priced_units = sum(line.units for line in base.lines)
+    lines = base.lines + tuple(addon_line(choice, priced_units, guests) for choice in addons)
+    total = PriceQuote(base.currency, sum(line.amount for line in lines), quantity, lines)
+    return Price.model_validate(_quote_json(total))
+
+
+def addon_line(choice: AddonChoice, priced_units: int, guests: int | None) -> PriceLine:
+    if choice.pricing == "per_guest":
+        if guests is None:
+            raise errors.ValidationFailed(
+                f"The add-on {choice.name!r} is priced per guest: name the booking's guests.", code="guests_required"
+            )
+        units = choice.quantity * guests
+    elif choice.pricing == "per_unit":
+        units = choice.quantity * priced_units
+    else:
+        units = choice.quantity
+    return PriceLine(choice.name, choice.unit_price, units, choice.unit_price * units, choice.addon_id)
 
 
 def _quote_json(quote: PriceQuote) -> dict[str, Any]:
@@ -47,7 +93,13 @@ def _quote_json(quote: PriceQuote) -> dict[str, Any]:
         "amount": quote.amount,
         "quantity": quote.quantity,
         "lines": [
-            {"description": line.description, "unitPrice": line.unit_price, "units": line.units, "amount": line.amount}
+            {
+                "description": line.description,
+                "unitPrice": line.unit_price,
+                "units": line.units,
+                "amount": line.amount,
+                "addonId": line.addon_id,
+            }
             for line in quote.lines
         ],
     }

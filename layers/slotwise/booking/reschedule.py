@@ -1,5 +1,6 @@
 """Moving a booking to new times: release what it no longer covers and claim what it newly covers, in one
-transaction conditioned on the booking being as it was read."""
+transaction conditioned on the booking being as it was read. Add-on stock moves the same way: the stock keys of
+the new times not held yet are claimed, those of the old times no longer needed released, in that transaction."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import datetime
 
 from slotwise import errors, ratelimit
 from slotwise.audit import log as audit
-from slotwise.booking import access, claims, inventory, keys, policy, store
+from slotwise.booking import access, addons, claims, inventory, keys, policy, store
 from slotwise.booking.changes import add_claims, add_evictions, charge_request
 from slotwise.booking.deadlines import expire_each
 from slotwise.booking.models import EXPIRING, HOLDING, Booking, BookingTimes, HistoryEntry
@@ -31,7 +32,14 @@ def reschedule(
     resource = bookable_resource(booking.resource_id)
     window = window_of(resource, times)
     policy.check_policy(resource, window, booking.quantity, now)
+    policy.check_guests(resource, booking.guests)
     new_keys = keys.lock_keys(resource, window)
+    new_stock = addons.stock_claims(resource, window, new_keys, booking.addons)
+    old_stock_keys = {claim.key for claim in booking.stock_claims}
+    to_claim = [claim for claim in new_stock if claim.key not in old_stock_keys]
+    kept = {claim.key for claim in new_stock}
+    to_release = [claim for claim in booking.stock_claims if claim.key not in kept]
+    limits = addons.stock_limits(resource.id, to_claim) if to_claim else {}
     if booking.status in EXPIRING:
         ratelimit.booking_write(caller)
     old, new = set(booking.lock_keys), set(new_keys)
@@ -53,7 +61,9 @@ def reschedule(
             "check_in": window.check_in,
             "check_out": window.check_out,
             "lock_keys": new_keys,
-            "price": price_of(resource, window, booking.quantity),
+            "stock_claims": new_stock,
+            # The add-ons keep the terms they were booked at; only what depends on the time (per unit) moves.
+            "price": price_of(resource, window, booking.quantity, addons.choices(booking.addons), booking.guests),
             "version": booking.version + 1,
             "updated_at": now,
             "history": [*booking.history, entry],
@@ -69,6 +79,8 @@ def reschedule(
         for key in sorted(old - new):
             inventory.release(tx, booking.resource_id, key, booking_id=booking.id, quantity=booking.quantity)
         add_claims(tx, after, sorted(new - old), state, resource.capacity)
+        addons.release_stock(tx, booking, to_release)
+        addons.add_stock_claims(tx, after, to_claim, state, limits)
         evicted = add_evictions(tx, state, now)
         tx.audit(
             audit.entry(
@@ -95,6 +107,7 @@ def reschedule(
         capacity=resource.capacity,
         now_epoch=int(now.timestamp()),
         expire_separately=lambda ids: expire_each(ids, now),
+        stock=limits,
     )
     if isinstance(outcome, claims.Refused):
         if outcome.failed.of_kind("booking"):

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from slotwise import errors
+from slotwise.addons import store as addon_store
 from slotwise.audit import log as audit
 from slotwise.booking import inventory, store
 from slotwise.booking.keys import FIXED_KEY
@@ -54,7 +56,7 @@ def change_schedule(
 ) -> Resource:
     """Move the window, then as many of its bookings as one call allows; the answer shows the change's state."""
     now = now or now_utc()
-    resource = catalog.start_schedule_change(caller, resource_id, data, now)
+    resource = catalog.start_schedule_change(caller, resource_id, data, now, can_move=_stock_can_follow)
     progress = move_bookings(resource, now)
     change = resource.schedule_change
     if change is None:  # pragma: no cover - start_schedule_change always sets it
@@ -64,6 +66,28 @@ def change_schedule(
         update={"moved": progress.moved} | ({"status": "done", "finished_at": now} if progress.done else {})
     )
     return resource.model_copy(update={"schedule_change": after})
+
+
+def _stock_can_follow(resource: Resource, data: ScheduleChangeRequest) -> None:
+    """Add-on stock counted per local day is claimed on the booked days: a move to other days would leave those
+    claims behind, so it is refused while such an add-on exists (per-slot stock follows the window's one key)."""
+    zone = resource.zone
+    old_start, old_end = resource.policy.fixed_start, resource.policy.fixed_end
+    if old_start is None or old_end is None:
+        return
+    days = {
+        (start.astimezone(zone).date(), end.astimezone(zone).date())
+        for start, end in ((old_start, old_end), (data.fixed_start, data.fixed_end))
+    }
+    if len(days) == 1:
+        return
+    by_day = [a.name for a in addon_store.list_addons(resource.id) if a.stock_scope == "per_day"]
+    if by_day:
+        raise errors.Conflict(
+            f"The new window is on other days and the add-ons {', '.join(sorted(by_day))} are counted per day; "
+            "change their stock to per slot first, or move within the same days.",
+            code="addon_stock_by_day",
+        )
 
 
 def resume_all(now: datetime | None = None) -> dict[str, int]:

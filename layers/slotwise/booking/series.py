@@ -1,7 +1,8 @@
 """Booking a recurring series: an RRULE expanded in the resource's wall-clock time, claimed all-or-nothing or
 skipping conflicts (per-date exceptions and cancellation from a date on: `slotwise.booking.series_changes`).
 
-A series larger than one transaction is claimed in chunks; all-or-nothing rolls committed chunks back if a later
+A series larger than one transaction is claimed in chunks (each occurrence's add-on stock with it: stock keys are
+claimed like slots, `slotwise.booking.addons`); all-or-nothing rolls committed chunks back if a later
 one loses a race, so a failed series leaves no booking behind.
 
 Audit: every transaction carries its entry, all on target `series:<id>`: `series.book` per committed chunk (with
@@ -23,11 +24,12 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from types import MappingProxyType
 from typing import Any
 
 from slotwise import errors, ratelimit
 from slotwise.audit import log as audit
-from slotwise.booking import access, availability, claims, recurrence, references, store
+from slotwise.booking import access, addons, availability, claims, policy, recurrence, references, store
 from slotwise.booking.changes import (
     add_claims,
     add_evictions,
@@ -53,6 +55,9 @@ from slotwise.identity import permissions
 from slotwise.identity.models import Caller
 from slotwise.models import iso
 from slotwise.transaction import MAX_TRANSACTION_ITEMS, Tag, Transaction, TransactionFailed, execute
+
+# No add-on stock to claim.
+NO_STOCK: claims.StockLimits = MappingProxyType({})
 
 # Items each chunk's transaction leaves free for evicting lapsed holds found on the way (one item each); the
 # chunk's size is what `Transaction.size()` counts, side items (hold counter, stats, audit, quota) included.
@@ -139,10 +144,16 @@ def _series_item(
 
 
 def _add_occurrence(
-    tx: Transaction, booking: Booking, capacity: int, hold_cap: int | None, state: claims.ClaimState
+    tx: Transaction,
+    booking: Booking,
+    capacity: int,
+    hold_cap: int | None,
+    state: claims.ClaimState,
+    stock: claims.StockLimits = NO_STOCK,
 ) -> None:
     add_new_booking(tx, booking, hold_cap=hold_cap)
     add_claims(tx, booking, booking.lock_keys, state, capacity)
+    addons.add_stock_claims(tx, booking, booking.stock_claims, state, stock)
 
 
 class _Replay(Exception):
@@ -157,6 +168,7 @@ def _book_chunk(
     hold_cap: int | None,
     now: datetime,
     idempotency: dict[str, Any] | None = None,
+    stock: claims.StockLimits = NO_STOCK,
 ) -> claims.Build:
     """The transaction that books one chunk, given what earlier attempts learned (and the key's record, if it is
     the first chunk to commit)."""
@@ -166,7 +178,7 @@ def _book_chunk(
         if idempotency is not None:
             tx.put_new(Tag("idempotency", idempotency["key"]), idempotency["item"])
         for booking in chunk:
-            _add_occurrence(tx, booking, capacity, hold_cap, state)
+            _add_occurrence(tx, booking, capacity, hold_cap, state, stock)
         evicted = add_evictions(tx, state, now)
         tx.audit(
             audit.entry(
@@ -192,6 +204,7 @@ def _chunks(
     hold_cap: int | None,
     now: datetime,
     key: dict[str, Any] | None = None,
+    stock: claims.StockLimits = NO_STOCK,
 ) -> list[list[Booking]]:
     """Consecutive bookings per transaction: as many as the transaction's own count allows with EVICTION_ROOM
     to spare (a booking too big for that alone still gets a chunk; `execute` refuses anything over 100)."""
@@ -199,14 +212,16 @@ def _chunks(
     trial = Transaction()
     for booking in bookings:
         if chunks:
-            _add_occurrence(trial, booking, capacity, hold_cap, claims.ClaimState())
+            _add_occurrence(trial, booking, capacity, hold_cap, claims.ClaimState(), stock)
             if trial.size() <= MAX_TRANSACTION_ITEMS - EVICTION_ROOM:
                 chunks[-1].append(booking)
                 continue
         # The booking opens a chunk: a transaction with it alone and the side items every chunk carries.
         # The first chunk also carries the Idempotency-Key's record.
         first_key = key if not chunks else None
-        trial = _book_chunk(caller, series_id, [booking], capacity, hold_cap, now, first_key)(claims.ClaimState())
+        trial = _book_chunk(caller, series_id, [booking], capacity, hold_cap, now, first_key, stock)(
+            claims.ClaimState()
+        )
         chunks.append([booking])
     return chunks
 
@@ -219,12 +234,13 @@ def _claim_chunk(
     hold_cap: int | None,
     now: datetime,
     idempotency: dict[str, Any] | None = None,
+    stock: claims.StockLimits = NO_STOCK,
 ) -> None:
     """Book one chunk; a reference that collided is drawn again (in place) and the claim goes on."""
     state = claims.ClaimState()
     while True:
         outcome = claims.run(
-            _book_chunk(caller, series_id, chunk, capacity, hold_cap, now, idempotency),
+            _book_chunk(caller, series_id, chunk, capacity, hold_cap, now, idempotency, stock),
             booking_id="",
             quantity=chunk[0].quantity,
             capacity=capacity,
@@ -350,6 +366,19 @@ def _distinct_references(bookings: list[Booking]) -> None:
         seen.add(bookings[index].reference)
 
 
+def _stock_limits(resource: Resource, bookings: list[Booking]) -> claims.StockLimits:
+    """The stock every occurrence claims. Two occurrences holding one stock key (a per-day add-on on a series whose
+    occurrences share a local day) are refused: one transaction may not touch an item twice."""
+    wanted = [claim for booking in bookings for claim in booking.stock_claims]
+    if len({claim.key for claim in wanted}) != len(wanted):
+        raise errors.ValidationFailed(
+            "Two occurrences of this series share a day, so they would share a per-day add-on's stock; "
+            "book them separately or choose per-slot add-ons.",
+            code="addon_stock_shared",
+        )
+    return addons.stock_limits(resource.id, wanted) if wanted else NO_STOCK
+
+
 def _claim_all(
     caller: Caller,
     series_id: str,
@@ -360,34 +389,35 @@ def _claim_all(
     now: datetime,
     key: dict[str, Any] | None,
     skipped: list[dict[str, Any]],
+    stock: claims.StockLimits = NO_STOCK,
 ) -> list[list[Booking]]:
     """Claim chunk after chunk: the committed chunks; occurrences lost meanwhile are added to `skipped`
     (skip_conflicts) or roll everything back (all_or_nothing). The key's record goes with the first commit."""
     committed: list[list[Booking]] = []
-    for planned_chunk in _chunks(caller, series_id, bookings, resource.capacity, hold_cap, now, key):
+    for planned_chunk in _chunks(caller, series_id, bookings, resource.capacity, hold_cap, now, key, stock):
         chunk = planned_chunk
         while chunk:
             pending_key = key if not committed else None
             try:
-                _claim_chunk(caller, series_id, chunk, resource.capacity, hold_cap, now, pending_key)
+                _claim_chunk(caller, series_id, chunk, resource.capacity, hold_cap, now, pending_key, stock)
                 committed.append(chunk)
                 break
             except claims.ActiveHoldsExceeded:
                 _roll_back(caller, series_id, committed, now, key)
                 raise
-            except claims.SlotUnavailable as lost:
+            except (claims.SlotUnavailable, claims.AddonUnavailable) as lost:
                 if mode == "all_or_nothing":
                     _roll_back(caller, series_id, committed, now, key)
                     raise
-                taken = {c["slot"] for c in lost.extra["conflicts"]}
-                losers = [b for b in chunk if taken & set(b.lock_keys)]
+                taken = {c.get("slot") or c.get("stock") for c in lost.extra["conflicts"]}
+                losers = [b for b in chunk if taken & {*b.lock_keys, *(c.key for c in b.stock_claims)}]
                 skipped.extend(
                     {
                         "date": str(b.occurrence_date),
                         "available": False,
                         "startTime": iso(b.start_time),
                         "endTime": iso(b.end_time),
-                        "reasons": [{"code": "slot_unavailable", "detail": "taken meanwhile"}],
+                        "reasons": [{"code": lost.code, "detail": "taken meanwhile"}],
                     }
                     for b in losers
                 )
@@ -404,6 +434,8 @@ def create_series(
     permissions.require(caller, "booking.create")
     customer = access.customer_for(caller, data.customer_id, data.created_by)
     resource = access.resource_visible(caller, bookable_resource(data.resource_id), data.resource_id)
+    policy.check_guests(resource, data.guests)
+    chosen = addons.chosen(resource, data.addons) if data.addons else None
     hashed = request_hash(caller, data)
     if idempotency_key:
         # Before planning: the slots the first try booked would otherwise look taken.
@@ -423,7 +455,6 @@ def create_series(
         raise claims.SlotUnavailable(
             "No occurrence of the series can be booked.", extra={"conflicts": [p.as_json() for p in blocked]}
         )
-    ratelimit.booking_write(caller)
     series_id = str(uuid.uuid4())
     key = _idempotency(caller, idempotency_key, series_id, hashed, now)
     bookings = [
@@ -436,13 +467,16 @@ def create_series(
             now=now,
             series_id=series_id,
             request_id=caller.request_id,
+            chosen_addons=chosen,
         )
         for p in usable
     ]
     _distinct_references(bookings)
+    stock = _stock_limits(resource, bookings)
+    ratelimit.booking_write(caller)  # after every refusal that needs no write
     skipped: list[dict[str, Any]] = [p.as_json() for p in blocked]
     try:
-        committed = _claim_all(caller, series_id, bookings, resource, data.mode, hold_cap, now, key, skipped)
+        committed = _claim_all(caller, series_id, bookings, resource, data.mode, hold_cap, now, key, skipped, stock)
     except _Replay:
         # Another try of this key committed its first chunk meanwhile; nothing of ours was committed.
         return _replayed_or_in_flight(caller, idempotency_key, hashed)

@@ -1,8 +1,9 @@
 """Venues and their bookable resources, with the rules that decide when and how a resource can be booked.
 
 One model sells every inventory: a hostel room or dorm (unit `night`, capacity = beds), a meeting room or advisor
-(unit `minutes`, a granule of 15/30/60 minutes, capacity 1), a hall (long `minutes` bookings with buffers), a cabin
-class on a flight (unit `fixed`: one departure window, capacity = seats).
+(unit `minutes`, a granule of 15/30/60 minutes, capacity 1), a hall (long `minutes` bookings with buffers, capacity
+1: its guests per booking are `maxGuests`), a cabin class on a flight (unit `fixed`: one departure window, capacity =
+seats). `capacity` always counts bookings that may overlap one slot, never people.
 
 Longer than 400 lines because the policy, pricing, route and schedule-change models nest into one stored resource,
 and requests and stored items share them.
@@ -310,12 +311,27 @@ class Venue(DomainModel):
         return f'"{self.version}"'
 
 
+CAPACITY_DESCRIPTION = (
+    "how many bookings may overlap one slot (beds of a dorm, seats of a departure, 1 for a hall): not a guest "
+    "count, see maxGuests"
+)
+MAX_GUESTS_DESCRIPTION = "the most guests one booking may bring (a hall's seated capacity); null: no limit"
+MIN_GUESTS_DESCRIPTION = "the fewest guests one booking may bring; null: no minimum"
+
+
+def check_guest_bounds(min_guests: int | None, max_guests: int | None) -> None:
+    if min_guests is not None and max_guests is not None and min_guests > max_guests:
+        raise ValueError("minGuests is at most maxGuests")
+
+
 class ResourceFields(ApiModel):
     """What a resource's owner may set; create and replace share it and differ only in `venueId`."""
 
     name: Name
     type: ResourceType
-    capacity: Annotated[int, Field(ge=1, le=10_000)] = 1
+    capacity: Annotated[int, Field(ge=1, le=10_000)] = Field(default=1, description=CAPACITY_DESCRIPTION)
+    max_guests: Annotated[int, Field(ge=1, le=100_000)] | None = Field(default=None, description=MAX_GUESTS_DESCRIPTION)
+    min_guests: Annotated[int, Field(ge=1, le=100_000)] | None = Field(default=None, description=MIN_GUESTS_DESCRIPTION)
     location: Annotated[str, Field(max_length=200)] = ""
     description: Annotated[str, Field(max_length=4000)] = ""
     amenities: list[Tag] = Field(default_factory=list, max_length=50)
@@ -329,6 +345,11 @@ class ResourceFields(ApiModel):
     def _route_has_a_departure(self) -> ResourceFields:
         if self.route is not None and self.policy.unit != "fixed":
             raise ValueError("a route belongs to a fixed-window resource (policy.unit 'fixed'): it departs once")
+        return self
+
+    @model_validator(mode="after")
+    def _guest_bounds(self) -> ResourceFields:
+        check_guest_bounds(self.min_guests, self.max_guests)
         return self
 
 
@@ -350,7 +371,9 @@ class Resource(DomainModel):
     owner_id: str
     name: str
     type: ResourceType
-    capacity: int
+    capacity: int = Field(description=CAPACITY_DESCRIPTION)
+    max_guests: int | None = Field(default=None, description=MAX_GUESTS_DESCRIPTION)
+    min_guests: int | None = Field(default=None, description=MIN_GUESTS_DESCRIPTION)
     timezone: str
     city: str
     location: str = ""

@@ -261,6 +261,7 @@ def list_resources(
     venue_id: str | None = None,
     city: str | None = None,
     min_capacity: int | None = None,
+    min_guests: int | None = None,
     amenities: str | None = None,
     limit: int = 20,
     cursor: str | None = None,
@@ -271,6 +272,8 @@ def list_resources(
     route: RouteSearch | None = None,
 ) -> ResourcePage:
     """Public listing; archived resources appear only to their owner and admins. `amenities` is "a,b": all of them.
+    `minCapacity` counts overlapping bookings; `minGuests` keeps resources that seat that many (their maxGuests,
+    none meaning no limit, at least it, and their minGuests, if any, at most it).
 
     With availableFrom/availableTo, only resources that could take one booking covering that window are kept
     (one inventory Query per candidate that passes the other filters, so such pages are capped at 50).
@@ -293,6 +296,7 @@ def list_resources(
             and (venue_id is None or resource.venue_id == venue_id)
             and (wanted_city is None or resource.city.casefold() == wanted_city)
             and (min_capacity is None or resource.capacity >= min_capacity)
+            and (min_guests is None or seats(resource, min_guests))
             and wanted_amenities <= set(resource.amenities)
             and (free is None or free(resource))
         )
@@ -312,6 +316,13 @@ def list_resources(
         return ResourcePage(resources=found, pagination=CursorPagination(limit=limit, next_cursor=next_cursor))
     return ResourcePage(
         resources=found[skip:], pagination=PagePagination(limit=limit, page=page, next_cursor=next_cursor)
+    )
+
+
+def seats(resource: Resource, guests: int) -> bool:
+    """Could one booking of this resource bring `guests`?"""
+    return (resource.max_guests is None or resource.max_guests >= guests) and (
+        resource.min_guests is None or resource.min_guests <= guests
     )
 
 
@@ -359,10 +370,16 @@ def update_resource(
 
 
 def start_schedule_change(
-    caller: Caller, resource_id: str, data: ScheduleChangeRequest, now: datetime | None = None
+    caller: Caller,
+    resource_id: str,
+    data: ScheduleChangeRequest,
+    now: datetime | None = None,
+    *,
+    can_move: Callable[[Resource, ScheduleChangeRequest], None] | None = None,
 ) -> Resource:
     """Move a fixed window: the resource takes the new times and a `moving` schedule change in one conditional
-    write; its bookings follow (`slotwise.booking.schedule_change`). One change at a time."""
+    write; its bookings follow (`slotwise.booking.schedule_change`). One change at a time. `can_move` raises when
+    what the bookings hold cannot follow (asked once the caller is known to own the resource)."""
     _require_writer(caller, "resource.update")
     current = _owned_resource(caller, resource_id)
     now = now or datetime.now(UTC)
@@ -381,6 +398,8 @@ def start_schedule_change(
         raise errors.ValidationFailed("The new window starts in the future.", code="start_in_past")
     if (data.fixed_start, data.fixed_end) == (policy.fixed_start, policy.fixed_end):
         raise errors.ValidationFailed("That is the current window.", code="no_change")
+    if can_move is not None:
+        can_move(current, data)
     change = ScheduleChange(
         id=str(uuid.uuid4()),
         status="moving",

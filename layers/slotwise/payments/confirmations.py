@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from slotwise.booking import inventory
+from slotwise.booking import addons, inventory
 from slotwise.booking import store as bookings
 from slotwise.booking.changes import add_status_change, next_version
 from slotwise.booking.models import Booking, Cancellation
@@ -47,6 +47,7 @@ def confirm_paid(
     bookings.replace_booking(tx, booking, after)
     for key in booking.lock_keys:
         inventory.set_expiry(tx, booking.resource_id, key, booking_id=booking.id, expires_epoch=0)
+    addons.firm_stock(tx, booking)
     add_status_change(tx, booking, "confirmed")
     return after
 
@@ -57,6 +58,7 @@ def keep_pending(tx: Transaction, booking: Booking, now: datetime) -> Booking:
     bookings.replace_booking(tx, booking, after)
     for key in booking.lock_keys:
         inventory.set_expiry(tx, booking.resource_id, key, booking_id=booking.id, expires_epoch=0)
+    addons.firm_stock(tx, booking)
     add_status_change(tx, booking, "payment_pending")
     return after
 
@@ -78,6 +80,7 @@ def release_unpaid(tx: Transaction, booking: Booking, reason: str, now: datetime
     for key in booking.lock_keys:
         if key in holders:
             inventory.release(tx, booking.resource_id, key, booking_id=booking.id, quantity=booking.quantity)
+    addons.release_held_stock(tx, booking)
     add_status_change(tx, booking, "cancelled")
     return after
 

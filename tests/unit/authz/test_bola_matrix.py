@@ -89,6 +89,9 @@ def world(module_table: str) -> World:
         )
     )
     plain_room = ok(call("POST", f"{API}/resources", body=resource_body(venue["id"], name="Desk"), **owner))
+    addon = ok(
+        call("POST", f"{API}/resources/{advisor_room['id']}/addons", body={"name": "Notes", "price": 100}, **owner)
+    )
     archived = ok(call("POST", f"{API}/resources", body=resource_body(venue["id"], name="Old"), **owner))
     assert call("DELETE", f"{API}/resources/{archived['id']}", **owner).status == 204
     hidden_venue = Venue.model_validate(
@@ -162,6 +165,7 @@ def world(module_table: str) -> World:
         "venue": venue["id"],
         "hidden_venue": hidden_venue.id,
         "advisor_room": advisor_room["id"],
+        "addon": addon["id"],
         "archived": archived["id"],
         "booking": booking["id"],
         "reference": booking["reference"],
@@ -219,6 +223,26 @@ CASES: dict[str, Case] = {
             "fixedEnd": (START + timedelta(days=2, hours=1)).isoformat(),
             "reason": "Moved",
         },
+        not_found="resource_not_found",
+    ),
+    f"GET {API}/resources/{{resourceId}}/addons": Case(
+        "catalog.read", lambda i: f"{API}/resources/{i['archived']}/addons", not_found="resource_not_found"
+    ),
+    f"POST {API}/resources/{{resourceId}}/addons": Case(
+        "addon.manage",
+        lambda i: f"{API}/resources/{i['advisor_room']}/addons",
+        lambda i: {"name": "Mine now", "price": 1},
+        not_found="resource_not_found",
+    ),
+    f"PUT {API}/resources/{{resourceId}}/addons/{{addonId}}": Case(
+        "addon.manage",
+        lambda i: f"{API}/resources/{i['advisor_room']}/addons/{i['addon']}",
+        lambda i: {"name": "Mine now", "price": 1},
+        not_found="resource_not_found",
+    ),
+    f"DELETE {API}/resources/{{resourceId}}/addons/{{addonId}}": Case(
+        "addon.manage",
+        lambda i: f"{API}/resources/{i['advisor_room']}/addons/{i['addon']}",
         not_found="resource_not_found",
     ),
     f"GET {API}/resources/{{resourceId}}/slots": Case(

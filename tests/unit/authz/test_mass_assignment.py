@@ -43,6 +43,11 @@ BODIES: dict[str, Callable[[], dict[str, Any]]] = {
         "fixedEnd": "2027-03-01T12:00:00Z",
         "reason": "Crew rest",
     },
+    # An add-on's `price` is its vendor's own field (like a resource's pricing): refused here only as "x" is no
+    # amount; its other server-owned fields (status, version, owner) are refused as extra fields.
+    f"POST {API_PREFIX}/resources/{{resourceId}}/addons": lambda: {"name": "Projector", "price": 500},
+    f"PUT {API_PREFIX}/resources/{{resourceId}}/addons/{{addonId}}": lambda: {"name": "Projector", "price": 500},
+    f"POST {API_PREFIX}/quotes": lambda: {"resourceId": "r-1", **TIMES},
     f"POST {API_PREFIX}/availability/bulk": lambda: {"resourceId": "r-1", "timeSlots": [TIMES]},
     f"POST {API_PREFIX}/bookings": lambda: {"resourceId": "r-1", **TIMES},
     f"POST {API_PREFIX}/bookings/recurring": lambda: {
@@ -70,7 +75,7 @@ BODIES: dict[str, Callable[[], dict[str, Any]]] = {
 
 
 def concrete(path: str) -> str:
-    for name in ("venueId", "resourceId", "bookingId", "userId", "subscriptionId", "paymentId", "outcome"):
+    for name in ("venueId", "resourceId", "addonId", "bookingId", "userId", "subscriptionId", "paymentId", "outcome"):
         path = path.replace(f"{{{name}}}", "some-id")
     return path
 

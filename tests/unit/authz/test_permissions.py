@@ -30,10 +30,11 @@ def test_the_table_is_complete() -> None:
     assert set(permissions.OBJECT_RULES) <= set(permissions.ACTIONS)
     for action, roles in permissions.PERMISSIONS.items():
         assert roles <= set(ROLES), action
-    # Guests only browse; only admins administer.
+    # Guests only browse (a quote is a read: it writes nothing); only admins administer.
     assert {a for a, roles in permissions.PERMISSIONS.items() if "guest" in roles} == {
         "catalog.read",
         "availability.read",
+        "quote.create",
     }
     assert all(roles == {"admin"} for a, roles in permissions.PERMISSIONS.items() if a.startswith("admin."))
 

@@ -435,6 +435,7 @@ def test_openapi_documents_real_schemas() -> None:
         "venueId",
         "city",
         "minCapacity",
+        "minGuests",
         "amenities",
         "limit",
         "cursor",

@@ -258,3 +258,17 @@ def test_a_moved_customer_cancels_with_everything_back_for_seven_days() -> None:
         full_refund_until=now + timedelta(days=7),
     )
     assert late.amount == 0
+
+
+def test_day_counted_add_on_stock_keeps_a_move_within_its_days(table: str) -> None:
+    seats = cabin()
+    bag = as_vendor(
+        "POST",
+        f"/api/v1/resources/{seats['id']}/addons",
+        body={"name": "Extra bag", "price": 3000, "stock": 20, "stockScope": "per_day"},
+    )
+    assert bag.status == 201, bag.body
+    book(seats["id"], "alice", addons=[{"addonId": bag.body["id"], "quantity": 1}])
+    next_day = change(seats["id"], DEPARTURE + timedelta(days=1))
+    assert (next_day.status, next_day.code) == (409, "addon_stock_by_day")
+    assert change(seats["id"], LATER).status == 200  # same day: the claims stay right
