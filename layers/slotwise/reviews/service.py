@@ -35,7 +35,8 @@ def author_name(user_id: str) -> str | None:
     return f"{first} {rest[-1][0]}." if rest else first
 
 
-def _reviewable(booking_status: str, end: datetime, now: datetime) -> None:
+def check_reviewable(booking_status: str, end: datetime, now: datetime) -> None:
+    """A booking that took place: completed, or confirmed and over (the timers job may not have run yet)."""
     if booking_status == "completed" or (booking_status == "confirmed" and end <= now):
         return
     if booking_status in ("confirmed", "held", "awaiting_approval", "payment_pending"):
@@ -62,7 +63,7 @@ def create_review(caller: Caller, booking_id: str, data: ReviewInput, now: datet
     if booking.customer_id != caller.user_id:
         raise errors.PermissionDenied("Only the booking's customer may review it.", code="not_the_customer")
     now = now or datetime.now(UTC)
-    _reviewable(booking.status, booking.end_time, now)
+    check_reviewable(booking.status, booking.end_time, now)
     review = Review(
         id=str(uuid.uuid4()),
         resource_id=booking.resource_id,
