@@ -68,6 +68,8 @@ def test_the_customer_reviews_a_completed_booking_once(room: Resource, completed
     assert after.body["rating"] == {"average": 4.0, "count": 1}
     # A review is not the owner's change: the ETag a vendor edits against stays.
     assert after.headers["etag"] == before.headers["etag"]
+    searched = call("GET", f"{API}/resources", query={"venueId": room.venue_id})
+    assert [r["rating"] for r in searched.body["resources"]] == [{"average": 4.0, "count": 1}]
     listed = call("GET", f"{API}/resources/{room.id}/reviews")
     assert listed.status == 200 and [r["id"] for r in listed.body["reviews"]] == [made.body["id"]]
     again = review(completed["id"], {"rating": 1})
