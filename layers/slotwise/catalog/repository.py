@@ -6,10 +6,10 @@ pages, the audited transactions that write them); the rules that use them live i
   VENUE#<id>    / VENUE      GSI1: VENUES / <city>#<id>         GSI2: OWNER#<owner> / VENUE#<id>
   RESOURCE#<id> / RESOURCE   GSI1: VENUE#<venue> / RESOURCE#<id> GSI2: RESOURCES / <type>#<id>
 
-Writes are conditional: creation on `attribute_not_exists`, updates on the version the caller read. A resource's
+Writes are conditional: creation on `attribute_not_exists`, updates on the version the caller read. A write that
+changes whether a resource is active also moves its venue's `activeResources` in the same transaction. A resource's
 replace is an Update of the owner's fields, so the review counters on the same item (`ratingSum`, `ratingCount`,
-moved by `slotwise.reviews`) survive it. A write that
-changes whether a resource is active also moves its venue's `activeResources` in the same transaction.
+moved by `slotwise.reviews`) survive it.
 
 Every write is one TransactWriteItems that also carries the audit entry the service passes (`slotwise.audit.log`)
 and the platform counters it moves (`slotwise.audit.stats`: venues, active and archived resources), so the entry
