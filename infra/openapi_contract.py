@@ -20,11 +20,14 @@ from http import HTTPStatus
 from typing import Any
 
 from pydantic import BaseModel
+from pydantic.alias_generators import to_camel
 
 from slotwise.booking.models import Booking
+from slotwise.favourites.models import Favourite
 from slotwise.identity.models import TokenPair, User
 from slotwise.notifications.models import Notification
 from slotwise.payments.models import Payment, Refund, RefundQuote, WalletEntry
+from slotwise.reviews.models import PRIVATE_FIELDS, Review
 from slotwise.webhooks.models import Subscription
 
 Schema = dict[str, Any]
@@ -141,6 +144,8 @@ ENTITIES: dict[str, tuple[type[BaseModel], frozenset[str]]] = {
     "RefundQuote": (RefundQuote, frozenset()),
     "Subscription": (Subscription, frozenset()),
     "TokenPair": (TokenPair, frozenset()),
+    "Review": (Review, frozenset(to_camel(name) for name in PRIVATE_FIELDS)),
+    "Favourite": (Favourite, frozenset()),
 }
 
 # Envelopes and hand-built answers, by name.
@@ -323,6 +328,7 @@ SCHEMAS: dict[str, Schema] = {
             ),
         }
     ),
+    "ReviewList": page("reviews", ref("Review")),
 }
 
 # Route key → (success code, schema name or None for no content). Routes not named keep Powertools' answer
@@ -384,6 +390,12 @@ SUCCESS: dict[str, tuple[int, str | None]] = {
     "DELETE /api/v1/venues/{venueId}": (204, None),
     "DELETE /api/v1/resources/{resourceId}": (204, None),
     "DELETE /api/v1/resources/{resourceId}/addons/{addonId}": (204, None),
+    "POST /api/v1/bookings/{bookingId}/review": (201, "Review"),
+    "GET /api/v1/resources/{resourceId}/reviews": (200, "ReviewList"),
+    "POST /api/v1/reviews/{reviewId}/reply": (200, "Review"),
+    "DELETE /api/v1/reviews/{reviewId}": (204, None),
+    "PUT /api/v1/users/me/favourites/{resourceId}": (201, "Favourite"),
+    "DELETE /api/v1/users/me/favourites/{resourceId}": (204, None),
 }
 
 # Routes whose success has more than one media type: route key → content.
@@ -397,6 +409,8 @@ CONTENT: dict[str, Schema] = {
 ALSO: dict[str, list[tuple[int, str | None]]] = {
     # an open payment asked for again answers 200 with the same shape
     "POST /api/v1/bookings/{bookingId}/payment": [(200, "PaymentStarted")],
+    # a favourite saved already answers 200 with the same shape (idempotent)
+    "PUT /api/v1/users/me/favourites/{resourceId}": [(200, "Favourite")],
 }
 
 # Routes outside the problem rules (they answer no problem of their own or none at all).

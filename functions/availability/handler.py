@@ -87,6 +87,8 @@ def search_flights(
 ) -> Json:
     query = flights.FlightSearch(origin=origin, destination=destination, day=date, passengers=passengers)
     return flights.search(caller(app), query, now_utc())
+
+
 @app.post(
     "/api/v1/quotes",
     tags=["quotes"],

@@ -25,6 +25,8 @@ from slotwise.booking.reschedule import reschedule as reschedule_booking
 from slotwise.identity.permissions import route_doc
 from slotwise.models import ID_PATTERN, MAX_ID_LENGTH, BoundedDatetime, check_period, idempotency_key
 from slotwise.payments import settlement
+from slotwise.reviews import service as reviews
+from slotwise.reviews.models import ReviewInput
 from slotwise.settings import require_settings
 
 # The resources this function uses: required outside local/test (the stack sets them; tests/infra checks it).
@@ -223,6 +225,17 @@ def add_exception(bookingId: str, body: ExceptionCreate) -> Response[Json]:
     result = series_changes.add_exception(_caller(), bookingId, body)
     result["booking"] = result["booking"].public()
     return Response(201, "application/json", result)
+
+
+@app.post(
+    "/api/v1/bookings/<bookingId>/review",
+    tags=["reviews"],
+    summary="Review your booking once it is over (one review per booking)",
+    description=route_doc("review.create"),
+)
+def review_booking(bookingId: str, body: ReviewInput) -> Response[Json]:
+    review = reviews.create_review(_caller(), bookingId, body)
+    return Response(201, "application/json", review.public())
 
 
 lambda_handler = lambda_entrypoint(app)

@@ -26,16 +26,20 @@ from slotwise.catalog.models import (
     VenuePage,
     VenueUpdate,
 )
+from slotwise.favourites import service as favourites
+from slotwise.favourites.models import Favourite, FavouritePage
 from slotwise.identity.models import Caller
 from slotwise.identity.permissions import route_doc
 from slotwise.models import ID_PATTERN, MAX_ID_LENGTH, BoundedDate, BoundedDatetime, check_period
+from slotwise.reviews import service as reviews
+from slotwise.reviews.models import ReplyInput, ReviewPage
 from slotwise.settings import require_settings
 
 # The resources this function uses: required outside local/test (the stack sets them; tests/infra checks it).
 REQUIRED_SETTINGS = require_settings("table_name")
 
 app = create_app()
-VENUES, RESOURCES = ["venues"], ["resources"]
+VENUES, RESOURCES, REVIEWS, FAVOURITES = ["venues"], ["resources"], ["reviews"], ["favourites"]
 Limit = Annotated[int, Query(ge=1, le=100)]
 Cursor = Annotated[str | None, Query(max_length=2000)]
 City = Annotated[str | None, Query(min_length=1, max_length=100)]
@@ -271,6 +275,71 @@ def update_addon(resourceId: str, addonId: str, body: AddonUpdate) -> Addon:
 )
 def archive_addon(resourceId: str, addonId: str) -> Response[None]:
     addon_service.archive_addon(_caller(), resourceId, addonId)
+    return Response(204)
+
+
+@app.get(
+    "/api/v1/resources/<resourceId>/reviews",
+    tags=REVIEWS,
+    summary="A resource's reviews, newest first (public)",
+    description=route_doc("catalog.read"),
+)
+def list_reviews(resourceId: str, limit: Limit = 20, cursor: Cursor = None) -> ReviewPage:
+    return reviews.list_reviews(_caller(), resourceId, limit=limit, cursor=cursor)
+
+
+@app.post(
+    "/api/v1/reviews/<reviewId>/reply",
+    tags=REVIEWS,
+    summary="Reply to a review of your resource (once)",
+    description=route_doc("review.reply"),
+)
+def reply_to_review(reviewId: str, body: ReplyInput) -> Response[dict[str, Any]]:
+    return Response(200, "application/json", reviews.reply(_caller(), reviewId, body).public())
+
+
+@app.delete(
+    "/api/v1/reviews/<reviewId>",
+    tags=REVIEWS,
+    summary="Remove a review (audited; it leaves the resource's rating)",
+    description=route_doc("review.delete"),
+    responses=GONE,
+)
+def delete_review(reviewId: str) -> Response[None]:
+    reviews.delete_review(_caller(), reviewId)
+    return Response(204)
+
+
+@app.get(
+    "/api/v1/users/me/favourites",
+    tags=FAVOURITES,
+    summary="Your favourite resources, newest first",
+    description=route_doc("favourite.manage"),
+)
+def list_favourites(limit: Limit = 20, cursor: Cursor = None) -> FavouritePage:
+    return favourites.list_favourites(_caller(), limit=limit, cursor=cursor)
+
+
+@app.put(
+    "/api/v1/users/me/favourites/<resourceId>",
+    tags=FAVOURITES,
+    summary="Save a resource as a favourite (idempotent: 201 saved, 200 already saved)",
+    description=route_doc("favourite.manage"),
+)
+def add_favourite(resourceId: str) -> Response[Favourite]:
+    favourite, created = favourites.add_favourite(_caller(), resourceId)
+    return Response(201 if created else 200, "application/json", favourite)
+
+
+@app.delete(
+    "/api/v1/users/me/favourites/<resourceId>",
+    tags=FAVOURITES,
+    summary="Remove a favourite (idempotent)",
+    description=route_doc("favourite.manage"),
+    responses=GONE,
+)
+def remove_favourite(resourceId: str) -> Response[None]:
+    favourites.remove_favourite(_caller(), resourceId)
     return Response(204)
 
 

@@ -26,6 +26,8 @@ CREATIONS = {
     "POST /api/v1/webhook-subscriptions",
     "POST /api/v1/auth/register",
     "POST /api/v1/resources/{resourceId}/addons",
+    "POST /api/v1/bookings/{bookingId}/review",
+    "PUT /api/v1/users/me/favourites/{resourceId}",
 }
 NO_CONTENT = {
     "POST /api/v1/auth/logout",
@@ -34,6 +36,8 @@ NO_CONTENT = {
     "DELETE /api/v1/notifications/{notificationId}",
     "DELETE /api/v1/webhook-subscriptions/{subscriptionId}",
     "DELETE /api/v1/resources/{resourceId}/addons/{addonId}",
+    "DELETE /api/v1/reviews/{reviewId}",
+    "DELETE /api/v1/users/me/favourites/{resourceId}",
 }
 
 

@@ -22,6 +22,7 @@ NOT_FOUND_CODES: dict[str, tuple[str, str]] = {
     "subscriptionId": ("webhook subscription", "webhook_subscription_not_found"),
     "userId": ("user", "user_not_found"),
     "seriesId": ("recurring booking", "series_not_found"),
+    "reviewId": ("review", "review_not_found"),
 }
 
 

@@ -71,6 +71,13 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", f"{API_PREFIX}/resources/{{resourceId}}/addons", "catalog"),
     Route("PUT", f"{API_PREFIX}/resources/{{resourceId}}/addons/{{addonId}}", "catalog"),
     Route("DELETE", f"{API_PREFIX}/resources/{{resourceId}}/addons/{{addonId}}", "catalog"),
+    # reviews and favourites (slotwise.reviews, slotwise.favourites; reviewing a booking is in `bookings`)
+    Route("GET", f"{API_PREFIX}/resources/{{resourceId}}/reviews", "catalog"),
+    Route("POST", f"{API_PREFIX}/reviews/{{reviewId}}/reply", "catalog"),
+    Route("DELETE", f"{API_PREFIX}/reviews/{{reviewId}}", "catalog"),
+    Route("GET", f"{API_PREFIX}/users/me/favourites", "catalog"),
+    Route("PUT", f"{API_PREFIX}/users/me/favourites/{{resourceId}}", "catalog"),
+    Route("DELETE", f"{API_PREFIX}/users/me/favourites/{{resourceId}}", "catalog"),
     # availability
     Route("GET", f"{API_PREFIX}/availability", "availability"),
     Route("POST", f"{API_PREFIX}/availability/bulk", "availability"),
@@ -93,6 +100,7 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", f"{API_PREFIX}/bookings/{{bookingId}}/reject", "bookings"),
     Route("POST", f"{API_PREFIX}/bookings/{{bookingId}}/no-show", "bookings"),
     Route("POST", f"{API_PREFIX}/bookings/{{bookingId}}/exceptions", "bookings"),
+    Route("POST", f"{API_PREFIX}/bookings/{{bookingId}}/review", "bookings"),
     # payments (slotwise.payments): paying for a hold, refund quotes, payments, the wallet (the simulated provider's
     # outcome switch is a development route: devstack.routes, served by the local runtime only, never deployed)
     Route("POST", f"{API_PREFIX}/bookings/{{bookingId}}/payment", "payments"),

@@ -30,7 +30,19 @@ if TYPE_CHECKING:
     from slotwise.identity.models import Caller
 
 TARGET_TYPES = frozenset(
-    {"venue", "resource", "addon", "booking", "series", "user", "webhook", "notification", "payment", "refund"}
+    {
+        "venue",
+        "resource",
+        "addon",
+        "booking",
+        "series",
+        "user",
+        "webhook",
+        "notification",
+        "payment",
+        "refund",
+        "review",
+    }
 )
 SYSTEM_ROLE = "system"
 MAX_PAGE = 100

@@ -16,7 +16,7 @@ from itertools import pairwise
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, Field, computed_field, model_validator
 
 from slotwise.models import ApiModel, BoundedDate, BoundedDatetime, DomainModel, Id, OneLine
 
@@ -365,6 +365,13 @@ class ResourceUpdate(ResourceFields):
     venue_id: Id | None = None
 
 
+class Rating(DomainModel):
+    """A resource's reviews in two numbers (`slotwise.reviews`)."""
+
+    average: float | None = Field(description="mean of the ratings (1-5), two decimals; null before the first review")
+    count: int = Field(description="published reviews")
+
+
 class Resource(DomainModel):
     id: str
     venue_id: str
@@ -388,6 +395,18 @@ class Resource(DomainModel):
     created_at: datetime
     updated_at: datetime
     version: int = 1
+    # Moved only by the review transactions (ADD on this item, `slotwise.reviews.store`), never by the owner's
+    # writes, and without a new version: a review neither changes the ETag a vendor edits against nor is wiped by
+    # their PUT (`repository.replace_resource` updates the owner's fields and leaves these alone).
+    rating_sum: int = Field(default=0, exclude=True)
+    rating_count: int = Field(default=0, exclude=True)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def rating(self) -> Rating:
+        if self.rating_count <= 0:
+            return Rating(average=None, count=0)
+        return Rating(average=round(self.rating_sum / self.rating_count, 2), count=self.rating_count)
 
     @property
     def etag(self) -> str:

@@ -10,7 +10,9 @@ pages, the audited transactions that write them); the rules that use them live i
                              GSI4 (a schedule change moving bookings): SCHEDULE_CHANGES / <started>#<id>
 
 Writes are conditional: creation on `attribute_not_exists`, updates on the version the caller read. A write that
-changes whether a resource is active also moves its venue's `activeResources` in the same transaction.
+changes whether a resource is active also moves its venue's `activeResources` in the same transaction. A resource's
+replace is an Update of the owner's fields, so the review counters on the same item (`ratingSum`, `ratingCount`,
+moved by `slotwise.reviews`) survive it.
 
 Every write is one TransactWriteItems that also carries the audit entry the service passes (`slotwise.audit.log`)
 and the platform counters it moves (`slotwise.audit.stats`: venues, active and archived resources), so the entry
@@ -24,6 +26,8 @@ import time
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
+
+from pydantic.alias_generators import to_camel
 
 from slotwise import aws, errors
 from slotwise.audit import stats
@@ -74,7 +78,53 @@ def _resource_item(resource: Resource) -> dict[str, Any]:
         "GSI2SK": f"{resource.type}#{resource.id}",
         **_route_keys(resource),
         **_moving_keys(resource),
-        **resource.model_dump(mode="json", by_alias=True),
+        # `rating` is derived from the review counters, which only the review transactions write.
+        **resource.model_dump(mode="json", by_alias=True, exclude={"rating"}),
+    }
+
+
+# Attributes a resource's replace leaves alone: the keys, and the review counters that only the review transactions
+# move (ADD, `slotwise.reviews.store`), so an owner's PUT can neither reset them nor lose a review committed between
+# its read and its write.
+_KEPT_ON_REPLACE = frozenset({"PK", "SK", "ratingSum", "ratingCount"})
+
+
+# Sparse index keys a resource may drop (archived: off the route index; a schedule change done), so a replace
+# removes them when the new item has none.
+_DROPPABLE_KEYS = frozenset({"GSI3PK", "GSI3SK", "GSI4PK", "GSI4SK"})
+
+
+def _resource_attributes() -> frozenset[str]:
+    return (frozenset(to_camel(name) for name in Resource.model_fields) | _DROPPABLE_KEYS) - _KEPT_ON_REPLACE
+
+
+def _replace_resource_step(item: dict[str, Any], expected_version: int) -> dict[str, Any]:
+    """Replace the owner's fields of the resource read at `expected_version`: an Update that SETs every attribute
+    of the new item and REMOVEs the model's attributes it no longer has (a Put would drop the review counters)."""
+    stored = to_item(item)
+    names: dict[str, str] = {}
+    values: dict[str, Any] = {":expected": to_value(expected_version)}
+    sets: list[str] = []
+    for position, (attribute, value) in enumerate(sorted(stored.items())):
+        if attribute in _KEPT_ON_REPLACE:
+            continue
+        names[f"#a{position}"] = attribute
+        values[f":a{position}"] = value
+        sets.append(f"#a{position} = :a{position}")
+    removed = sorted(_resource_attributes() - stored.keys())
+    names.update({f"#r{position}": attribute for position, attribute in enumerate(removed)})
+    expression = "SET " + ", ".join(sets)
+    if removed:
+        expression += " REMOVE " + ", ".join(f"#r{position}" for position in range(len(removed)))
+    return {
+        "Update": {
+            "TableName": table_name(),
+            "Key": {"PK": {"S": item["PK"]}, "SK": {"S": item["SK"]}},
+            "UpdateExpression": expression,
+            "ConditionExpression": "version = :expected",
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+        }
     }
 
 
@@ -231,7 +281,8 @@ def save_venue(venue: Venue, expected_version: int | None = None, *, audit: Audi
 
 
 def save_resource(resource: Resource, expected_version: int | None = None) -> None:
-    """Write a resource alone. The API goes through create_resource/replace_resource, which keep the venue's count."""
+    """Write a resource alone (a Put: seeds and tests). The API goes through create_resource/replace_resource, which
+    keep the venue's count and the review counters."""
     _put(_resource_item(resource), expected_version)
 
 
@@ -285,7 +336,9 @@ def _write_resource(
     counters: dict[str, int],
     audit: AuditEntry | None,
 ) -> None:
-    steps = [_put_step(_resource_item(resource), expected_version)] + ([venue] if venue is not None else [])
+    item = _resource_item(resource)
+    write = _put_step(item, None) if expected_version is None else _replace_resource_step(item, expected_version)
+    steps = [write] + ([venue] if venue is not None else [])
     failed = _transact(steps, audit=audit, counters=counters, seed=f"resource:{resource.id}")
     if failed is None:
         return

@@ -356,6 +356,8 @@ def update_resource(
     updated = Resource.model_validate(
         {**current.model_dump(), **changes, "updated_at": now, "version": current.version + 1}
     )
+    # The answer shows the rating as read (the write leaves the review counters alone).
+    updated = updated.model_copy(update={"rating_sum": current.rating_sum, "rating_count": current.rating_count})
     bookable.check_bookable(updated)
     repository.replace_resource(
         updated,

@@ -37,6 +37,28 @@ def get_item(key: dict[str, Any]) -> dict[str, Any] | None:
     return item
 
 
+def get_items(keys: list[dict[str, Any]], *, attempts: int = 5) -> list[dict[str, Any]]:
+    """Up to 100 items by key in their raw form, in no particular order (missing ones are simply absent): one
+    BatchGetItem, and again for the keys DynamoDB left unprocessed (with jittered backoff)."""
+    import random
+    import time
+
+    found: list[dict[str, Any]] = []
+    pending: dict[str, Any] = {table_name(): {"Keys": keys}} if keys else {}
+    for attempt in range(attempts + 1):
+        if not pending:
+            return found
+        if attempt:
+            time.sleep(random.uniform(0, min(0.5, 0.02 * 2**attempt)))  # noqa: S311 - jitter, not security
+        with translate_errors("BatchGetItem"):
+            answer = aws.dynamodb().batch_get_item(RequestItems=pending)
+        found.extend(answer.get("Responses", {}).get(table_name(), []))
+        pending = answer.get("UnprocessedKeys") or {}
+    if pending:
+        raise errors.DependencyUnavailable("DynamoDB BatchGetItem left keys unprocessed.")
+    return found
+
+
 @contextmanager
 def translate_errors(operation: str, service: str = "DynamoDB") -> Iterator[None]:
     """Turn transport failures into DependencyUnavailable; anything else is a bug and propagates.

@@ -28,4 +28,6 @@ PAYMENT_EVENT_TYPES: tuple[str, ...] = (
     "payment.refunded",
     "payment.refund_failed",
 )
-EVENT_TYPES: tuple[str, ...] = BOOKING_EVENT_TYPES + RESOURCE_EVENT_TYPES + PAYMENT_EVENT_TYPES
+# A review is published, answered by the vendor, or removed by an admin (`slotwise.reviews`).
+REVIEW_EVENT_TYPES: tuple[str, ...] = ("review.created", "review.replied", "review.deleted")
+EVENT_TYPES: tuple[str, ...] = BOOKING_EVENT_TYPES + RESOURCE_EVENT_TYPES + PAYMENT_EVENT_TYPES + REVIEW_EVENT_TYPES

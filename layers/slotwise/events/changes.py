@@ -20,6 +20,8 @@ to clean up. The same holds for resources (catalog writes put the item with a ne
                                        payment.succeeded then, by its refund, payment.refunded
   refund INSERT / MODIFY, status       payment.refunded (the money is back: a wallet refund at once, a card refund
     changed to succeeded / failed      when the provider says so) | payment.refund_failed
+  review INSERT / MODIFY               review.created / review.deleted (removed by an admin) / review.replied
+                                       (`data`: the review as the API shows it, with its `vendorId`)
 
 Other records whose version did not move (timer bookkeeping, index-only rewrites) and REMOVE records are not
 domain events.
@@ -34,6 +36,7 @@ from slotwise.booking.models import Booking, SentReminder
 from slotwise.catalog.models import Resource
 from slotwise.data.codec import from_item
 from slotwise.events.envelope import DomainEvent
+from slotwise.reviews.models import Review
 
 _CREATED_AS = {"held": "booking.held", "awaiting_approval": "booking.requested", "confirmed": "booking.confirmed"}
 
@@ -169,6 +172,31 @@ def _refund_event(old_image: dict[str, Any] | None, new_image: dict[str, Any]) -
     return _status_event("refund", _REFUND_TYPES, old_image, new_image)
 
 
+def _review_event(old_image: dict[str, Any] | None, new_image: dict[str, Any]) -> DomainEvent | None:
+    new = Review.model_validate(new_image)
+    old = Review.model_validate(old_image) if old_image else None
+    if old is not None and old.version == new.version:
+        return None
+    if old is None:
+        kind = "review.created"
+    elif new.status == "removed" and old.status != "removed":
+        kind = "review.deleted"
+    elif new.reply is not None and old.reply is None:
+        kind = "review.replied"
+    else:
+        return None
+    return DomainEvent(
+        type=kind,
+        aggregate="review",
+        aggregate_id=new.id,
+        aggregate_version=new.version,
+        occurred_at=new.updated_at,
+        data=new.public(),
+        correlation_id=new.request_id,
+        previous={"status": old.status} if old is not None else {},
+    )
+
+
 # Aggregates by their item's sort key (an item's `type` attribute is not enough: a resource's own field `type`,
 # its kind such as `meeting_room`, is stored under the same name).
 _AGGREGATES = {
@@ -176,6 +204,7 @@ _AGGREGATES = {
     "RESOURCE": _resource_event,
     "PAYMENT": _payment_event,
     "REFUND": _refund_event,
+    "REVIEW": _review_event,
 }
 
 

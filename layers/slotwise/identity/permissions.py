@@ -61,6 +61,10 @@ Action = Literal[
     "admin.suspend",
     "admin.stats",
     "admin.audit",
+    "review.create",
+    "review.reply",
+    "review.delete",
+    "favourite.manage",
 ]
 ACTIONS: tuple[Action, ...] = get_args(Action)
 
@@ -104,6 +108,10 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     "admin.suspend": frozenset(_ADMIN),
     "admin.stats": frozenset(_ADMIN),
     "admin.audit": frozenset(_ADMIN),
+    "review.create": frozenset(_USERS),
+    "review.reply": frozenset(_CATALOG),
+    "review.delete": frozenset(_ADMIN),
+    "favourite.manage": frozenset(_USERS),
 }
 
 # Actions that need an account an admin approved and nobody suspended (checked against the stored profile).
@@ -123,6 +131,8 @@ NEEDS_ACTIVE_ACCOUNT: frozenset[Action] = frozenset(
         "admin.suspend",
         "admin.stats",
         "admin.audit",
+        "review.reply",
+        "review.delete",
     }
 )
 
@@ -161,6 +171,10 @@ DESCRIPTIONS: dict[Action, str] = {
     "admin.suspend": "suspend or reinstate users",
     "admin.stats": "read platform counters",
     "admin.audit": "read the audit log",
+    "review.create": "review a booking of yours once it is over",
+    "review.reply": "reply once to a review of a resource",
+    "review.delete": "remove a review (it leaves the resource's rating)",
+    "favourite.manage": "save, list and remove your favourite resources",
 }
 
 # Which objects a permitted role may act on (the services enforce these; others get 404, or 403 when visible).
@@ -188,6 +202,10 @@ OBJECT_RULES: dict[Action, str] = {
     "(vendor); a booking's quote for whoever may cancel it",
     "payment.simulate": "payments of the caller's bookings, only with the simulated provider outside AWS",
     "wallet.read": "the caller's own wallet only",
+    "review.create": "bookings where the caller is the customer, once completed (or confirmed and over); one "
+    "review per booking",
+    "review.reply": "reviews of own resources (admin: any); one reply per review",
+    "favourite.manage": "the caller's own favourites, of resources visible under catalog.read",
 }
 
 
