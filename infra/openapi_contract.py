@@ -24,7 +24,7 @@ from pydantic import BaseModel
 from slotwise.booking.models import Booking
 from slotwise.identity.models import TokenPair, User
 from slotwise.notifications.models import Notification
-from slotwise.payments.models import Payment, Refund, RefundQuote, WalletEntry
+from slotwise.payments.models import Payment, Refund, RefundQuote, TopUp, WalletEntry
 from slotwise.webhooks.models import Subscription
 
 Schema = dict[str, Any]
@@ -102,6 +102,7 @@ ENTITIES: dict[str, tuple[type[BaseModel], frozenset[str]]] = {
     "Payment": (Payment, frozenset({"events"})),
     "Refund": (Refund, frozenset()),
     "WalletEntry": (WalletEntry, frozenset({"userId"})),
+    "TopUp": (TopUp, frozenset({"userId", "day", "version"})),
     "RefundQuote": (RefundQuote, frozenset()),
     "Subscription": (Subscription, frozenset()),
     "TokenPair": (TokenPair, frozenset()),
@@ -148,6 +149,12 @@ SCHEMAS: dict[str, Schema] = {
     "PaymentList": page("payments", ref("Payment")),
     "Wallet": obj({"balances": array(obj({"currency": STR, "balance": INT}))}),
     "WalletTransactions": page("transactions", ref("WalletEntry")),
+    "TopUpStarted": {
+        "allOf": [ref("TopUp")],
+        "properties": {"clientSecret": nullable(STR), "checkoutUrl": nullable(STR)},
+        "required": ["clientSecret", "checkoutUrl"],
+    },
+    "TopUpList": page("topUps", ref("TopUp")),
     "NotificationList": {**page("notifications", ref("Notification")), "additionalProperties": True},
     "UnreadCount": obj({"unread": INT}),
     "ReadAll": obj({"marked": INT, "unread": INT}),
@@ -239,6 +246,9 @@ SUCCESS: dict[str, tuple[int, str | None]] = {
     "GET /api/v1/payments/{paymentId}": (200, "PaymentDetail"),
     "GET /api/v1/wallet": (200, "Wallet"),
     "GET /api/v1/wallet/transactions": (200, "WalletTransactions"),
+    "POST /api/v1/wallet/top-ups": (201, "TopUpStarted"),
+    "GET /api/v1/wallet/top-ups": (200, "TopUpList"),
+    "GET /api/v1/wallet/top-ups/{topUpId}": (200, "TopUp"),
     "GET /api/v1/notifications": (200, "NotificationList"),
     "GET /api/v1/notifications/unread-count": (200, "UnreadCount"),
     "POST /api/v1/notifications/read-all": (200, "ReadAll"),
@@ -279,12 +289,18 @@ CONTENT: dict[str, Schema] = {
     "GET /api/v1/openapi.json": {"application/json": {"schema": ANY_OBJECT}},
     # Swagger UI, or the document itself with `?format=json`
     "GET /api/v1/docs": {"text/html": {"schema": STR}, "application/json": {"schema": ANY_OBJECT}},
+    # the booking's confirmation, binary
+    "GET /api/v1/bookings/{bookingId}/confirmation.pdf": {
+        "application/pdf": {"schema": {"type": "string", "format": "binary"}}
+    },
 }
 
 # A route answering more than one success code: (extra code, schema name).
 ALSO: dict[str, list[tuple[int, str | None]]] = {
     # an open payment asked for again answers 200 with the same shape
     "POST /api/v1/bookings/{bookingId}/payment": [(200, "PaymentStarted")],
+    # the same Idempotency-Key again: the top-up it made
+    "POST /api/v1/wallet/top-ups": [(200, "TopUpStarted")],
 }
 
 # Routes outside the problem rules (they answer no problem of their own or none at all).

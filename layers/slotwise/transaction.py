@@ -56,6 +56,8 @@ TagKind = Literal[
     "refund",
     "wallet",
     "provider_event",
+    "top_up",
+    "top_up_limit",
     "other",
 ]
 

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from slotwise.identity.models import Caller
 
 TARGET_TYPES = frozenset(
-    {"venue", "resource", "booking", "series", "user", "webhook", "notification", "payment", "refund"}
+    {"venue", "resource", "booking", "series", "user", "webhook", "notification", "payment", "refund", "top_up"}
 )
 SYSTEM_ROLE = "system"
 MAX_PAGE = 100

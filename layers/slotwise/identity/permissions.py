@@ -52,6 +52,7 @@ Action = Literal[
     "payment.view_any",
     "payment.simulate",
     "wallet.read",
+    "wallet.top_up",
     "webhook.manage",
     "webhook.manage_any",
     "admin.users",
@@ -93,6 +94,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     "payment.view_any": frozenset(_ADMIN),
     "payment.simulate": frozenset(_USERS),
     "wallet.read": frozenset(_USERS),
+    "wallet.top_up": frozenset(_USERS),
     "webhook.manage": frozenset({"admin", "vendor"}),
     "webhook.manage_any": frozenset(_ADMIN),
     "admin.users": frozenset(_ADMIN),
@@ -147,6 +149,7 @@ DESCRIPTIONS: dict[Action, str] = {
     "payment.view_any": "list and read every payment",
     "payment.simulate": "make the simulated provider succeed or fail a payment (local runtime only)",
     "wallet.read": "read your wallet balance and its transactions",
+    "wallet.top_up": "add money to your wallet through the payment provider (within per-top-up and daily limits)",
     "webhook.manage": "register, change, rotate and delete webhook subscriptions and read their deliveries",
     "webhook.manage_any": "manage any owner's webhook subscriptions",
     "admin.users": "list users by role and status",
@@ -179,6 +182,7 @@ OBJECT_RULES: dict[Action, str] = {
     "(vendor); a booking's quote for whoever may cancel it",
     "payment.simulate": "payments of the caller's bookings, only with the simulated provider outside AWS",
     "wallet.read": "the caller's own wallet only",
+    "wallet.top_up": "the caller's own wallet only; another user's top-up is a 404",
 }
 
 
