@@ -221,6 +221,8 @@ SCHEMAS: dict[str, Schema] = {
     "FreeSlots": obj({"resourceId": STR, "timezone": STR, "quantity": INT, "slots": array(ANY_OBJECT)}),
     "Conflicts": obj({"resourceId": STR, "occurrences": INT, "hasConflicts": BOOL, "conflicts": array(ANY_OBJECT)}),
     "WebhookAccepted": obj({"received": BOOL, "id": STR}),
+    # a binary document (API Gateway delivers the bytes: the function sends them base64 with isBase64Encoded)
+    "PdfDocument": {"type": "string", "format": "binary", "contentMediaType": "application/pdf"},
 }
 
 # Route key → (success code, schema name or None for no content). Routes not named keep Powertools' answer
@@ -290,9 +292,7 @@ CONTENT: dict[str, Schema] = {
     # Swagger UI, or the document itself with `?format=json`
     "GET /api/v1/docs": {"text/html": {"schema": STR}, "application/json": {"schema": ANY_OBJECT}},
     # the booking's confirmation, binary
-    "GET /api/v1/bookings/{bookingId}/confirmation.pdf": {
-        "application/pdf": {"schema": {"type": "string", "format": "binary"}}
-    },
+    "GET /api/v1/bookings/{bookingId}/confirmation.pdf": {"application/pdf": {"schema": ref("PdfDocument")}},
 }
 
 # A route answering more than one success code: (extra code, schema name).

@@ -25,6 +25,7 @@ CREATIONS = {
     "POST /api/v1/resources",
     "POST /api/v1/webhook-subscriptions",
     "POST /api/v1/auth/register",
+    "POST /api/v1/wallet/top-ups",
 }
 NO_CONTENT = {
     "POST /api/v1/auth/logout",
