@@ -8,6 +8,8 @@ import time
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from devstack import stripe_events
 from slotwise.payments import processor, reconcile, store
@@ -272,3 +274,26 @@ def test_a_simulated_failure_credits_nothing(table: str) -> None:
     assert call("POST", f"/api/v1/dev/payments/{made['id']}/fail", body={}, user="cust").status == 200
     assert call("GET", f"{TOP_UPS}/{made['id']}", user="cust").body["status"] == "failed"
     assert balance() == 0
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(amounts=st.lists(st.integers(min_value=-5, max_value=130_000), min_size=1, max_size=6))
+def test_the_limits_combine_as_a_running_total_of_the_accepted(provider: FakeProvider, amounts: list[int]) -> None:
+    """Whatever the sequence: a top-up is accepted exactly when it is positive, at most the per-top-up limit, and
+    keeps the day's accepted total within the daily limit; the stored total is the sum of the accepted ones."""
+    import uuid
+
+    user = f"prop-{uuid.uuid4().hex[:8]}"
+    accepted_total = 0
+    for amount in amounts:
+        answer = top_up(amount, user=user)
+        allowed = 0 < amount <= 100_000 and accepted_total + amount <= 300_000
+        assert (answer.status == 201) == allowed, (amount, accepted_total, answer.body)
+        if allowed:
+            accepted_total += amount
+        else:
+            assert answer.code in ("validation_failed", "top_up_limit")
+    found, _ = store.query_top_ups(user, limit=100, start_key=None)
+    assert sum(t.amount for t in found) == accepted_total
+    day = found[0].day if found else "none"
+    assert store.top_up_day_total(user, day) == accepted_total
