@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import tomllib
+from collections.abc import Iterable
 from pathlib import Path
 
 from slotwise.aws import SERVICES
@@ -25,6 +26,14 @@ PACKAGE_DIR = ROOT / "layers" / "slotwise"
 DEFAULT_OUT = ROOT / "build" / "layer"
 DEFAULT_PLATFORM = "manylinux2014_aarch64"
 LAMBDA_PYTHON = (3, 11)
+# Distributions pip installs as dependencies that the functions never import, removed from the layer (each file its
+# RECORD lists), with why. Pillow: fpdf2 needs it only for images, and the PDF confirmations draw none (fpdf2
+# imports it optionally); it and its bundled libraries are about 7 MB of the zipped layer's 35 MB budget.
+NOT_SHIPPED: dict[str, str] = {"pillow": "fpdf2 uses it for images only; the PDF confirmations have none"}
+# Files left out by pattern, with why. fontTools' Cython builds (17 MB unzipped, about 5 MB zipped) each sit beside
+# the pure-Python module of the same name, which Python imports when the extension is absent: they speed up curve
+# maths (bezier, cu2qu) that embedding a font subset in a PDF does not do.
+FILES_NOT_SHIPPED: dict[str, str] = {"fontTools/**/*.so": "optional Cython twins of pure-Python fontTools modules"}
 
 
 def runtime_dependencies(pyproject: Path = PYPROJECT) -> list[str]:
@@ -72,6 +81,43 @@ def prune_service_models(target: Path, keep: frozenset[str]) -> None:
                 shutil.rmtree(service)
 
 
+def prune_distributions(target: Path, names: Iterable[str]) -> list[str]:
+    """Remove the installed distributions `names` (every file their RECORD lists, then their emptied folders);
+    returns the ones found."""
+    removed = []
+    wanted = {name.lower().replace("-", "_") for name in names}
+    for info in sorted(target.glob("*.dist-info")):
+        name = info.name.split("-", 1)[0].lower()  # <name>-<version>.dist-info; the name has no "-"
+        if name not in wanted:
+            continue
+        record = info / "RECORD"
+        listed = [line.split(",", 1)[0] for line in record.read_text().splitlines() if line.strip()]
+        folders = set()
+        for relative in listed:
+            path = (target / relative).resolve()
+            if target.resolve() not in path.parents:
+                continue  # RECORD may name scripts outside the target (../../bin): never touch those
+            folders.add(path.parent)
+            path.unlink(missing_ok=True)
+        for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):
+            if folder.is_dir() and folder != target.resolve() and not any(folder.iterdir()):
+                folder.rmdir()
+        shutil.rmtree(info, ignore_errors=True)
+        removed.append(name)
+    return removed
+
+
+def prune_files(target: Path, patterns: Iterable[str]) -> list[str]:
+    """Remove the files matching `patterns` (globs relative to `target`); returns them, relative."""
+    removed = []
+    for pattern in patterns:
+        for path in sorted(target.glob(pattern)):
+            if path.is_file():
+                path.unlink()
+                removed.append(path.relative_to(target).as_posix())
+    return removed
+
+
 def copy_package(source: Path, target: Path) -> None:
     shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
 
@@ -103,6 +149,8 @@ def build_layer(out: Path, platform: str = DEFAULT_PLATFORM) -> None:
     target.mkdir(parents=True)
     install_dependencies(target, platform, runtime_dependencies())
     prune_service_models(target, SERVICES)
+    prune_distributions(target, NOT_SHIPPED)
+    prune_files(target, FILES_NOT_SHIPPED)
     copy_package(PACKAGE_DIR, target / PACKAGE_DIR.name)
     compile_tree(target)
 

@@ -26,7 +26,7 @@ from slotwise.booking.models import Booking
 from slotwise.favourites.models import Favourite
 from slotwise.identity.models import TokenPair, User
 from slotwise.notifications.models import Notification
-from slotwise.payments.models import Payment, Refund, RefundQuote, WalletEntry
+from slotwise.payments.models import Payment, Refund, RefundQuote, TopUp, WalletEntry
 from slotwise.reviews.models import PRIVATE_FIELDS, Review
 from slotwise.webhooks.models import Subscription
 
@@ -141,6 +141,7 @@ ENTITIES: dict[str, tuple[type[BaseModel], frozenset[str]]] = {
     "Payment": (Payment, frozenset({"events"})),
     "Refund": (Refund, frozenset()),
     "WalletEntry": (WalletEntry, frozenset({"userId"})),
+    "TopUp": (TopUp, frozenset({"userId", "day", "version"})),
     "RefundQuote": (RefundQuote, frozenset()),
     "Subscription": (Subscription, frozenset()),
     "TokenPair": (TokenPair, frozenset()),
@@ -189,6 +190,12 @@ SCHEMAS: dict[str, Schema] = {
     "PaymentList": page("payments", ref("Payment")),
     "Wallet": obj({"balances": array(obj({"currency": STR, "balance": INT}))}),
     "WalletTransactions": page("transactions", ref("WalletEntry")),
+    "TopUpStarted": {
+        "allOf": [ref("TopUp")],
+        "properties": {"clientSecret": nullable(STR), "checkoutUrl": nullable(STR)},
+        "required": ["clientSecret", "checkoutUrl"],
+    },
+    "TopUpList": page("topUps", ref("TopUp")),
     "NotificationList": {**page("notifications", ref("Notification")), "additionalProperties": True},
     "UnreadCount": obj({"unread": INT}),
     "ReadAll": obj({"marked": INT, "unread": INT}),
@@ -329,6 +336,8 @@ SCHEMAS: dict[str, Schema] = {
         }
     ),
     "ReviewList": page("reviews", ref("Review")),
+    # a binary document (API Gateway delivers the bytes: the function sends them base64 with isBase64Encoded)
+    "PdfDocument": {"type": "string", "format": "binary", "contentMediaType": "application/pdf"},
 }
 
 # Route key → (success code, schema name or None for no content). Routes not named keep Powertools' answer
@@ -354,6 +363,9 @@ SUCCESS: dict[str, tuple[int, str | None]] = {
     "GET /api/v1/payments/{paymentId}": (200, "PaymentDetail"),
     "GET /api/v1/wallet": (200, "Wallet"),
     "GET /api/v1/wallet/transactions": (200, "WalletTransactions"),
+    "POST /api/v1/wallet/top-ups": (201, "TopUpStarted"),
+    "GET /api/v1/wallet/top-ups": (200, "TopUpList"),
+    "GET /api/v1/wallet/top-ups/{topUpId}": (200, "TopUp"),
     "GET /api/v1/notifications": (200, "NotificationList"),
     "GET /api/v1/notifications/unread-count": (200, "UnreadCount"),
     "POST /api/v1/notifications/read-all": (200, "ReadAll"),
@@ -403,6 +415,8 @@ CONTENT: dict[str, Schema] = {
     "GET /api/v1/openapi.json": {"application/json": {"schema": ANY_OBJECT}},
     # Swagger UI, or the document itself with `?format=json`
     "GET /api/v1/docs": {"text/html": {"schema": STR}, "application/json": {"schema": ANY_OBJECT}},
+    # the booking's confirmation, binary
+    "GET /api/v1/bookings/{bookingId}/confirmation.pdf": {"application/pdf": {"schema": ref("PdfDocument")}},
 }
 
 # A route answering more than one success code: (extra code, schema name).
@@ -411,6 +425,8 @@ ALSO: dict[str, list[tuple[int, str | None]]] = {
     "POST /api/v1/bookings/{bookingId}/payment": [(200, "PaymentStarted")],
     # a favourite saved already answers 200 with the same shape (idempotent)
     "PUT /api/v1/users/me/favourites/{resourceId}": [(200, "Favourite")],
+    # the same Idempotency-Key again: the top-up it made
+    "POST /api/v1/wallet/top-ups": [(200, "TopUpStarted")],
 }
 
 # Routes outside the problem rules (they answer no problem of their own or none at all).

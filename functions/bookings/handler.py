@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -24,6 +25,7 @@ from slotwise.booking.models import (
 from slotwise.booking.reschedule import reschedule as reschedule_booking
 from slotwise.identity.permissions import route_doc
 from slotwise.models import ID_PATTERN, MAX_ID_LENGTH, BoundedDatetime, check_period, idempotency_key
+from slotwise.notifications import pdf
 from slotwise.payments import settlement
 from slotwise.reviews import service as reviews
 from slotwise.reviews.models import ReviewInput
@@ -139,6 +141,22 @@ def by_reference(code: str) -> Json:
 @app.get("/api/v1/bookings/<bookingId>", tags=TAGS, summary="A booking", description=route_doc("booking.read"))
 def get(bookingId: str) -> Json:
     return queries.get_booking(_caller(), bookingId).public()
+
+
+@app.get(
+    "/api/v1/bookings/<bookingId>/confirmation.pdf",
+    tags=TAGS,
+    summary="The booking's confirmation as a PDF (times in the venue's time zone, price lines, payments, terms)",
+    description=route_doc("booking.read"),
+)
+def confirmation_pdf(bookingId: str) -> Response[str]:
+    name, document = pdf.for_caller(_caller(), bookingId)
+    headers = {"Content-Disposition": f'inline; filename="{name}"', "Cache-Control": "no-store"}
+    # Binary through API Gateway: a base64 body flagged isBase64Encoded, which API Gateway decodes for the client.
+    # Encoded here, not by Powertools from bytes, because response validation would first read bytes as UTF-8.
+    response = Response(200, pdf.MEDIA_TYPE, base64.b64encode(document).decode("ascii"), headers)
+    response.base64_encoded = True
+    return response
 
 
 @app.put(

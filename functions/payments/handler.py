@@ -1,4 +1,5 @@
-"""Payments: pay for a held booking, quote a cancellation, list and read payments, the caller's wallet. (The
+"""Payments: pay for a held booking, quote a cancellation, list and read payments, the caller's wallet and its
+top-ups. (The
 simulated provider's outcome switch is the development stack's: `devstack/handler.py`, never deployed.)"""
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from slotwise.api.app import BEARER, create_app, lambda_entrypoint
 from slotwise.api.context import caller
 from slotwise.identity.permissions import route_doc
-from slotwise.models import ID_PATTERN, MAX_ID_LENGTH, BoundedDatetime, check_period
-from slotwise.payments import service
-from slotwise.payments.models import PaymentCreate, PaymentStatus
+from slotwise.models import ID_PATTERN, MAX_ID_LENGTH, BoundedDatetime, check_period, idempotency_key
+from slotwise.payments import service, topups
+from slotwise.payments.models import PaymentCreate, PaymentStatus, TopUpCreate
 from slotwise.settings import require_settings
 
 # The resources this function uses: required outside local/test (the stack sets them; tests/infra checks it).
@@ -102,6 +103,47 @@ def wallet() -> Json:
 def wallet_transactions(limit: Limit = 20, cursor: Cursor = None) -> Json:
     entries, next_cursor = service.wallet_transactions(caller(app), limit=limit, cursor=cursor)
     return {"transactions": [e.public() for e in entries], "pagination": {"limit": limit, "nextCursor": next_cursor}}
+
+
+@app.post(
+    "/api/v1/wallet/top-ups",
+    tags=TAGS,
+    summary="Top up your wallet: a client secret or checkout URL to pay it (honours Idempotency-Key)",
+    description=route_doc("wallet.top_up"),
+    security=BEARER,
+)
+def top_up(body: TopUpCreate) -> Response[Json]:
+    key = idempotency_key(app.current_event.headers.get("idempotency-key"))
+    started = topups.start_top_up(caller(app), body, idempotency_key=key)
+    return Response(
+        200 if started.replayed else 201,
+        "application/json",
+        started.public(),
+        {"Location": f"/api/v1/wallet/top-ups/{started.top_up.id}"},
+    )
+
+
+@app.get(
+    "/api/v1/wallet/top-ups",
+    tags=TAGS,
+    summary="Your wallet top-ups, newest first",
+    description=route_doc("wallet.read"),
+    security=BEARER,
+)
+def list_top_ups(limit: Limit = 20, cursor: Cursor = None) -> Json:
+    found, next_cursor = topups.list_top_ups(caller(app), limit=limit, cursor=cursor)
+    return {"topUps": [t.public() for t in found], "pagination": {"limit": limit, "nextCursor": next_cursor}}
+
+
+@app.get(
+    "/api/v1/wallet/top-ups/<topUpId>",
+    tags=TAGS,
+    summary="One of your wallet top-ups",
+    description=route_doc("wallet.read"),
+    security=BEARER,
+)
+def get_top_up(topUpId: str) -> Json:
+    return topups.get_top_up(caller(app), topUpId).public()
 
 
 lambda_handler = lambda_entrypoint(app)

@@ -76,6 +76,14 @@ class Settings(BaseModel):
     )
     # Where the simulated provider posts the signed webhook events it makes (the local runtime's own API).
     simulated_webhook_url: str | None = Field(default=None, alias="SLOTWISE_SIMULATED_WEBHOOK_URL")
+    # Wallet top-ups (slotwise.payments.topups): the currencies a wallet can be topped up in (comma-separated ISO
+    # 4217 codes with two-decimal minor units, so the limits below mean the same everywhere), the most one top-up
+    # may add, and the most one user may top up per UTC day (minor units, counted atomically with each top-up).
+    wallet_currencies: str = Field(
+        default="EUR,GBP,USD,CHF,INR", alias="SLOTWISE_WALLET_CURRENCIES", pattern=r"^[A-Z]{3}(,[A-Z]{3})*$"
+    )
+    top_up_max_amount: int = Field(default=100_000, alias="SLOTWISE_TOP_UP_MAX_AMOUNT", ge=1, le=10**9)
+    top_up_daily_limit: int = Field(default=300_000, alias="SLOTWISE_TOP_UP_DAILY_LIMIT", ge=1, le=10**10)
 
     # Identity. `own`: Slotwise issues HS256 access tokens itself; `oidc`: an external provider's tokens (JWKS).
     auth_mode: AuthMode = Field(default="own", alias="SLOTWISE_AUTH_MODE")

@@ -58,6 +58,8 @@ TagKind = Literal[
     "wallet",
     "provider_event",
     "resource",
+    "top_up",
+    "top_up_limit",
     "other",
 ]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import signal
 import socket
 import subprocess
@@ -276,3 +277,46 @@ def test_a_hostel_booking_is_held_paid_confirmed_by_webhook_and_refunded(runtime
     assert paid.status_code == 201 and paid.json()["booking"]["status"] == "confirmed", paid.text
     wallet = requests.get(f"{runtime.base}/api/v1/wallet", headers=headers, timeout=10).json()
     assert wallet["balances"] == [{"currency": "EUR", "balance": 12500 - 6500}]
+
+
+def test_a_wallet_top_up_is_paid_through_the_simulated_provider_and_credited_once(runtime: Runtime) -> None:
+    """Top-up -> client secret (simulated provider) -> signed webhook -> stripe-events queue -> processor -> one
+    ledger credit; the booking's PDF confirmation comes back as application/pdf through the HTTP front."""
+    headers = {"x-slotwise-user-id": "top-up-e2e", "x-slotwise-role": "customer"}
+    made = requests.post(
+        f"{runtime.base}/api/v1/wallet/top-ups", json={"amount": 2500, "currency": "EUR"}, headers=headers, timeout=10
+    )
+    assert made.status_code == 201, made.text
+    assert made.json()["status"] == "pending" and made.json()["clientSecret"]
+    top_up_id = made.json()["id"]
+    outcome = requests.post(
+        f"{runtime.base}/api/v1/dev/payments/{top_up_id}/succeed", json={}, headers=headers, timeout=10
+    )
+    assert outcome.status_code == 200, outcome.text
+    deadline = time.monotonic() + 45
+    while (
+        requests.get(f"{runtime.base}/api/v1/wallet/top-ups/{top_up_id}", headers=headers, timeout=10).json()["status"]
+        != "succeeded"
+    ):
+        assert time.monotonic() < deadline, "the top-up did not settle"
+        time.sleep(0.5)
+    wallet = requests.get(f"{runtime.base}/api/v1/wallet", headers=headers, timeout=10).json()
+    assert wallet["balances"] == [{"currency": "EUR", "balance": 2500}]
+    entries = requests.get(f"{runtime.base}/api/v1/wallet/transactions", headers=headers, timeout=10).json()
+    assert [(e["kind"], e["amount"]) for e in entries["transactions"]] == [("top_up", 2500)]
+
+    rooms = requests.get(f"{runtime.base}/api/v1/resources", params={"type": "room"}, timeout=10).json()
+    room = next(r for r in rooms["resources"] if r["name"] == "Private double")
+    body = {"resourceId": room["id"], "checkIn": "2027-06-07", "checkOut": "2027-06-08"}
+    booked = requests.post(f"{runtime.base}/api/v1/bookings", json=body, headers=headers, timeout=10)
+    assert booked.status_code == 201, booked.text
+    document = requests.get(
+        f"{runtime.base}/api/v1/bookings/{booked.json()['id']}/confirmation.pdf", headers=headers, timeout=30
+    )
+    assert document.status_code == 200
+    assert document.headers["content-type"] == "application/pdf"
+    assert document.content.startswith(b"%PDF-")
+    from pypdf import PdfReader
+
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(document.content)).pages)
+    assert booked.json()["reference"] in text

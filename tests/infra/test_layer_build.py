@@ -157,3 +157,64 @@ def test_the_built_layer_ships_no_test_or_bench_code(built_layer: Path) -> None:
         if p.name == "conftest.py" or p.name.startswith(("test_", "bench")) or p.name in ("tests", "bench")
     ]
     assert stray == []
+
+
+# The issue's budget for the layer, zipped (Lambda's own limit is 50 MB zipped for a direct upload).
+LAYER_BUDGET_BYTES = 35 * 1000 * 1000
+
+
+def test_prune_distributions_removes_every_file_its_record_lists(tmp_path: Path) -> None:
+    (tmp_path / "PIL").mkdir()
+    (tmp_path / "PIL" / "Image.py").write_text("")
+    (tmp_path / "pillow.libs").mkdir()
+    (tmp_path / "pillow.libs" / "libjpeg.so").write_bytes(b"")
+    info = tmp_path / "pillow-12.2.0.dist-info"
+    info.mkdir()
+    record = ["PIL/Image.py,sha256=x,1", "pillow.libs/libjpeg.so,,", "pillow-12.2.0.dist-info/RECORD,,"]
+    record.append("../../bin/x,,")  # a script outside the target: never touched
+    (info / "RECORD").write_text("\n".join(record) + "\n")
+    (tmp_path / "fpdf").mkdir()
+    (tmp_path / "fpdf" / "fpdf.py").write_text("")
+    (tmp_path / "fpdf2-2.8.9.dist-info").mkdir()
+
+    assert layer_build.prune_distributions(tmp_path, ["Pillow"]) == ["pillow"]
+
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fpdf", "fpdf2-2.8.9.dist-info"]
+    assert layer_build.prune_distributions(tmp_path, ["pillow"]) == []
+
+
+def test_prune_files_removes_fonttools_compiled_twins_only(tmp_path: Path) -> None:
+    misc = tmp_path / "fontTools" / "misc"
+    misc.mkdir(parents=True)
+    for name in ("bezierTools.py", "bezierTools.cpython-311-aarch64-linux-gnu.so"):
+        (misc / name).write_bytes(b"")
+    (tmp_path / "cryptography").mkdir()
+    (tmp_path / "cryptography" / "_rust.abi3.so").write_bytes(b"")
+
+    removed = layer_build.prune_files(tmp_path, layer_build.FILES_NOT_SHIPPED)
+
+    assert removed == ["fontTools/misc/bezierTools.cpython-311-aarch64-linux-gnu.so"]
+    assert (misc / "bezierTools.py").is_file() and (tmp_path / "cryptography" / "_rust.abi3.so").is_file()
+
+
+def test_the_built_layer_ships_the_pdf_stack_without_pillow_within_the_budget(
+    built_layer: Path, tmp_path: Path
+) -> None:
+    """fpdf2 with fontTools and the bundled fonts ship; Pillow and fontTools' Cython builds do not (the PDF renders
+    without them: tests/unit/notifications/test_confirmation_pdf.py); the zipped layer stays within 35 MB."""
+    import zipfile
+
+    top = {p.name for p in built_layer.iterdir()}
+    assert {"fpdf", "fontTools", "defusedxml"} <= top
+    assert not top & {"PIL", "pillow.libs"} and not any(name.startswith("pillow-") for name in top)
+    assert list((built_layer / "fontTools").rglob("*.so")) == []
+    fonts = built_layer / "slotwise" / "notifications" / "fonts"
+    assert {"DejaVuSans.ttf", "DroidSansFallbackFull.ttf", "LICENSES.md"} <= {p.name for p in fonts.iterdir()}
+    archive = tmp_path / "layer.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
+        for path in sorted(built_layer.rglob("*")):
+            if path.is_file():
+                zipped.write(path, Path("python") / path.relative_to(built_layer))
+    size = archive.stat().st_size
+    print(f"zipped layer: {size / 1e6:.1f} MB")
+    assert size <= LAYER_BUDGET_BYTES, f"the zipped layer is {size / 1e6:.1f} MB"

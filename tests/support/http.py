@@ -3,6 +3,7 @@ function's real `lambda_handler`. The caller is named by the local runtime's ide
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -59,7 +60,11 @@ def call(
     result = invoke(group, event)
     response_headers = {k.lower(): v for k, v in (result.get("headers") or {}).items()}
     text = result.get("body") or ""
-    parsed = json.loads(text) if text and "json" in response_headers.get("content-type", "") else text
+    parsed: Any
+    if result.get("isBase64Encoded"):
+        parsed = base64.b64decode(text)  # a binary body (a PDF), as API Gateway hands it to the client
+    else:
+        parsed = json.loads(text) if text and "json" in response_headers.get("content-type", "") else text
     if group in _DOCUMENTED_GROUPS:
         contract.check(event["routeKey"], result["statusCode"], response_headers.get("content-type", ""), parsed)
     return ApiResponse(result["statusCode"], response_headers, parsed)

@@ -28,6 +28,7 @@ CREATIONS = {
     "POST /api/v1/resources/{resourceId}/addons",
     "POST /api/v1/bookings/{bookingId}/review",
     "PUT /api/v1/users/me/favourites/{resourceId}",
+    "POST /api/v1/wallet/top-ups",
 }
 NO_CONTENT = {
     "POST /api/v1/auth/logout",

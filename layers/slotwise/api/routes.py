@@ -92,6 +92,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", f"{API_PREFIX}/bookings/series/{{seriesId}}", "bookings"),
     Route("GET", f"{API_PREFIX}/bookings/by-reference/{{code}}", "bookings"),
     Route("GET", f"{API_PREFIX}/bookings/{{bookingId}}", "bookings"),
+    Route("GET", f"{API_PREFIX}/bookings/{{bookingId}}/confirmation.pdf", "bookings"),
     Route("PUT", f"{API_PREFIX}/bookings/{{bookingId}}", "bookings"),
     Route("DELETE", f"{API_PREFIX}/bookings/{{bookingId}}", "bookings"),
     Route("POST", f"{API_PREFIX}/bookings/{{bookingId}}/reschedule", "bookings"),
@@ -109,6 +110,9 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", f"{API_PREFIX}/payments/{{paymentId}}", "payments"),
     Route("GET", f"{API_PREFIX}/wallet", "payments"),
     Route("GET", f"{API_PREFIX}/wallet/transactions", "payments"),
+    Route("POST", f"{API_PREFIX}/wallet/top-ups", "payments"),
+    Route("GET", f"{API_PREFIX}/wallet/top-ups", "payments"),
+    Route("GET", f"{API_PREFIX}/wallet/top-ups/{{topUpId}}", "payments"),
     # Stripe's webhook calls: signature-verified and queued (its own function; no bearer token, the signature is
     # the authentication)
     Route("POST", f"{API_PREFIX}/webhooks/stripe", "stripe_webhooks"),

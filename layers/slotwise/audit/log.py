@@ -42,6 +42,7 @@ TARGET_TYPES = frozenset(
         "payment",
         "refund",
         "review",
+        "top_up",
     }
 )
 SYSTEM_ROLE = "system"

@@ -54,6 +54,7 @@ Action = Literal[
     "payment.view_any",
     "payment.simulate",
     "wallet.read",
+    "wallet.top_up",
     "webhook.manage",
     "webhook.manage_any",
     "admin.users",
@@ -101,6 +102,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     "payment.view_any": frozenset(_ADMIN),
     "payment.simulate": frozenset(_USERS),
     "wallet.read": frozenset(_USERS),
+    "wallet.top_up": frozenset(_USERS),
     "webhook.manage": frozenset({"admin", "vendor"}),
     "webhook.manage_any": frozenset(_ADMIN),
     "admin.users": frozenset(_ADMIN),
@@ -164,6 +166,7 @@ DESCRIPTIONS: dict[Action, str] = {
     "payment.view_any": "list and read every payment",
     "payment.simulate": "make the simulated provider succeed or fail a payment (local runtime only)",
     "wallet.read": "read your wallet balance and its transactions",
+    "wallet.top_up": "add money to your wallet through the payment provider (within per-top-up and daily limits)",
     "webhook.manage": "register, change, rotate and delete webhook subscriptions and read their deliveries",
     "webhook.manage_any": "manage any owner's webhook subscriptions",
     "admin.users": "list users by role and status",
@@ -206,6 +209,7 @@ OBJECT_RULES: dict[Action, str] = {
     "review per booking",
     "review.reply": "reviews of own resources (admin: any); one reply per review",
     "favourite.manage": "the caller's own favourites, of resources visible under catalog.read",
+    "wallet.top_up": "the caller's own wallet only; another user's top-up is a 404",
 }
 
 

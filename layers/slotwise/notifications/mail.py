@@ -1,8 +1,10 @@
 """E-mail as one raw MIME message through SES `SendRawEmail`: text and HTML alternatives, plus the booking's
-`.ics` as a `text/calendar` part (with its iTIP method, so mail clients offer to add, update or remove the event)."""
+`.ics` as a `text/calendar` part (with its iTIP method, so mail clients offer to add, update or remove the event)
+and, for a confirmation, the booking's PDF (`application/pdf`, slotwise.notifications.pdf)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import formataddr, formatdate
@@ -19,8 +21,20 @@ def sender() -> str:
     return formataddr((SENDER_NAME, get_settings().email_from))
 
 
+@dataclass(frozen=True)
+class PdfAttachment:
+    filename: str
+    content: bytes
+
+
 def build_message(
-    *, to_address: str, to_name: str | None, rendered: Rendered, calendar: str | None, method: Method | None
+    *,
+    to_address: str,
+    to_name: str | None,
+    rendered: Rendered,
+    calendar: str | None,
+    method: Method | None,
+    pdf: PdfAttachment | None = None,
 ) -> EmailMessage:
     message = EmailMessage(policy=SMTP)
     message["From"] = sender()
@@ -37,6 +51,8 @@ def build_message(
             filename="booking.ics",
             params={"method": method, "charset": "UTF-8"},
         )
+    if pdf is not None:
+        message.add_attachment(pdf.content, maintype="application", subtype="pdf", filename=pdf.filename)
     # After the content: set_content() drops every Content-* header already there.
     message["Content-Language"] = rendered.locale
     return message

@@ -64,7 +64,7 @@ from slotwise.events.envelope import DomainEvent
 from slotwise.identity import permissions
 from slotwise.identity.models import Caller
 from slotwise.identity.repository import get_user
-from slotwise.notifications import ics, mail, store
+from slotwise.notifications import ics, mail, pdf, store
 from slotwise.notifications.models import Notification, notification_id
 from slotwise.notifications.templates import Kind, MessageFacts, Rendered, render
 from slotwise.observability import logger, metrics
@@ -397,7 +397,12 @@ def _deliver(
     method = recipient.plan.calendar
     calendar = calendar_for(facts, rendered, method, attendee=user.email, stamp=now) if method else None
     message = mail.build_message(
-        to_address=user.email, to_name=user.name, rendered=rendered, calendar=calendar, method=method
+        to_address=user.email,
+        to_name=user.name,
+        rendered=rendered,
+        calendar=calendar,
+        method=method,
+        pdf=confirmation_pdf(facts) if recipient.plan.kind == "confirmed" else None,
     )
     try:
         message_id = mail.send(message)
@@ -407,6 +412,15 @@ def _deliver(
     store.email_sent(user.id, notification.id, message_id=message_id, now=clock())
     metrics.add_metric(name="EmailsSent", unit=MetricUnit.Count, value=1)
     return int(created)
+
+
+def confirmation_pdf(facts: BookingFacts) -> mail.PdfAttachment | None:
+    """The customer's confirmation e-mail carries the booking's PDF (attendees get the .ics alone: the PDF shows
+    payments). The booking as it is now: the event may be a little older, the PDF says what holds."""
+    booking = bookings.get_booking(facts.id)
+    if booking is None:
+        return None
+    return mail.PdfAttachment(pdf.filename(booking), pdf.of_booking(booking))
 
 
 # --- the caller's own notifications (API) ----------------------------------------------------------------------

@@ -47,7 +47,7 @@ def wallet_entry(
             "currency": payment_or_refund.currency,
             "amount": amount,
             "kind": kind,
-            "booking_id": payment_or_refund.booking_id,
+            "booking_id": payment_or_refund.booking_id or None,  # a top-up's refund has no booking
             "payment_id": payment_id,
             "refund_id": refund.id if refund is not None else None,
             "note": note,

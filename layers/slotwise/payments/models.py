@@ -25,7 +25,11 @@ PaymentStatus = Literal[
 OPEN_PAYMENT: frozenset[str] = frozenset({"requires_payment", "processing"})
 RefundStatus = Literal["requested", "pending", "succeeded", "failed", "canceled"]
 RefundDestination = Literal["card", "wallet"]
-WalletEntryKind = Literal["payment", "payment_returned", "refund"]
+WalletEntryKind = Literal["payment", "payment_returned", "refund", "top_up"]
+# A wallet top-up: `pending` until the provider's event says `succeeded` (the wallet is credited then, once) or
+# `failed` / `cancelled` (nothing credited). `refunded`: the money arrived after the top-up had failed, and went back
+# to the card, as a booking payment that succeeds too late is refunded (docs/payments.md).
+TopUpStatus = Literal["pending", "succeeded", "failed", "cancelled", "refunded"]
 
 
 class PaymentCreate(ApiModel):
@@ -96,7 +100,8 @@ class WalletEntry(DomainModel):
     currency: str
     amount: int  # + credit, - debit
     kind: WalletEntryKind
-    booking_id: str
+    booking_id: str | None = None  # None: not a booking's money (a top-up)
+    top_up_id: str | None = None
     payment_id: str | None = None
     refund_id: str | None = None
     note: str = ""
@@ -122,3 +127,31 @@ class RefundQuote(DomainModel):
     by: Literal["customer", "provider"]
     refund_to: list[RefundDestination]
     default_refund_to: RefundDestination
+
+
+class TopUpCreate(ApiModel):
+    """Add money to your wallet through the payment provider. Limits per top-up and per day are the server's."""
+
+    amount: Annotated[int, Field(gt=0, le=10**9, description="minor units (cents), more than 0")]
+    currency: Annotated[str, Field(min_length=3, max_length=3, pattern=r"^[A-Z]{3}$", description="ISO 4217")]
+
+
+class TopUp(DomainModel):
+    id: str
+    user_id: str
+    amount: int
+    currency: str
+    status: TopUpStatus
+    provider: str
+    flow: str | None = None
+    provider_ref: str | None = None  # pi_... / cs_...
+    payment_intent_id: str | None = None
+    failure_reason: str | None = None
+    # The UTC day whose limit this top-up counts against (YYYY-MM-DD).
+    day: str
+    version: int = 1
+    created_at: datetime
+    updated_at: datetime
+
+    def public(self) -> dict[str, object]:
+        return self.model_dump(mode="json", by_alias=True, exclude={"user_id", "day", "version"})

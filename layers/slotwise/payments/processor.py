@@ -17,6 +17,7 @@ the versions read, so two events racing for one payment serialise: the loser re-
         open payment -> failed, wallet share returned, booking (held / payment_pending) cancelled and released
         a payment already succeeded -> nothing (a late failure of an earlier try)
   refund.updated, charge.refunded                -> the refund's state; a failed card refund goes to the wallet
+  any payment event of a wallet top-up (metadata `slotwise_top_up_id`) -> slotwise.payments.topups
 """
 
 from __future__ import annotations
@@ -28,9 +29,9 @@ from slotwise.audit import log as audit
 from slotwise.booking import store as bookings
 from slotwise.booking.models import Booking
 from slotwise.observability import logger
-from slotwise.payments import confirmations, ledger, store
+from slotwise.payments import confirmations, ledger, store, topups
 from slotwise.payments.models import OPEN_PAYMENT, Payment, Refund
-from slotwise.payments.provider import PAYMENT_ID_KEY, REFUND_ID_KEY
+from slotwise.payments.provider import PAYMENT_ID_KEY, REFUND_ID_KEY, TOP_UP_ID_KEY
 from slotwise.transaction import Transaction, TransactionFailed, backoff, execute
 
 JOB = "stripe-events"
@@ -65,6 +66,16 @@ def handle(event: dict[str, Any], now: datetime | None = None) -> str:
             if kind in _REFUNDS:
                 return _refund_event(event, obj, now)
             if kind in _SUCCEEDED or kind in _FAILED or kind == "payment_intent.processing":
+                top_up_id = (obj.get("metadata") or {}).get(TOP_UP_ID_KEY)
+                if top_up_id:
+                    return topups.apply_event(
+                        kind,
+                        obj,
+                        str(top_up_id),
+                        succeeded=kind in _SUCCEEDED,
+                        commit=lambda tx: _commit(tx, event, now),
+                        now=now,
+                    )
                 return _payment_event(event, kind, obj, now)
             return "ignored"
         except _Retry:

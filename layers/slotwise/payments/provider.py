@@ -30,6 +30,9 @@ FlowKind = Literal["payment_intent", "checkout_session"]
 PAYMENT_ID_KEY = "slotwise_payment_id"
 BOOKING_ID_KEY = "slotwise_booking_id"
 REFUND_ID_KEY = "slotwise_refund_id"
+# A wallet top-up's provider objects carry its id under this key (and no payment or booking id): the processor
+# routes their events to the top-ups (slotwise.payments.topups), never to a booking's payment.
+TOP_UP_ID_KEY = "slotwise_top_up_id"
 # Slotwise's own refund reason, kept on the refund beside the ids (`refund_metadata`).
 REFUND_REASON_KEY = "slotwise_refund_reason"
 # DependencyUnavailable codes every provider uses (503 to the API's client).
@@ -48,13 +51,20 @@ class PaymentRequest:
     description: str
     customer_id: str
     expires_at: datetime | None  # the hold's deadline: a checkout session should not outlive it
+    # Set for a wallet top-up (then booking_id/payment_id are the top-up's id and attempt is 1): its own
+    # idempotency key and metadata, so its events credit the wallet and never touch a booking.
+    top_up_id: str | None = None
 
     @property
     def idempotency_key(self) -> str:
+        if self.top_up_id is not None:
+            return f"slotwise-top-up-{self.top_up_id}"
         return f"slotwise-payment-{self.booking_id}-{self.attempt}"
 
     @property
     def metadata(self) -> dict[str, str]:
+        if self.top_up_id is not None:
+            return {TOP_UP_ID_KEY: self.top_up_id}
         return {PAYMENT_ID_KEY: self.payment_id, BOOKING_ID_KEY: self.booking_id}
 
 

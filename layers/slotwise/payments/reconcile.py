@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from slotwise.audit import log as audit
 from slotwise.booking import store as bookings
 from slotwise.booking.deadlines import expire_one
-from slotwise.payments import confirmations, ledger, store
+from slotwise.payments import confirmations, ledger, store, topups
 from slotwise.payments.models import OPEN_PAYMENT
 from slotwise.transaction import Transaction, TransactionFailed, execute
 
@@ -68,9 +68,13 @@ def retry_refund(refund_id: str, now: datetime) -> str:
     payment = store.get_payment(refund.payment_id)
     if payment is not None and ledger.send_card_refund(refund, payment, now) is not None:
         return "refund_sent"
+    # A refund of a top-up paid after it had ended (slotwise.payments.topups) has a top-up, not a payment, behind it.
+    top_up = store.get_top_up(refund.payment_id) if payment is None else None
+    if top_up is not None and topups.send_refund(refund, top_up, now) is not None:
+        return "refund_sent"
     attempts = refund.attempts + 1
     tx = Transaction()
-    if attempts >= MAX_REFUND_ATTEMPTS or payment is None:
+    if attempts >= MAX_REFUND_ATTEMPTS or (payment is None and top_up is None):
         after = refund.model_copy(
             update={
                 "status": "failed",

@@ -11,6 +11,9 @@
                                                       has not accepted yet: the reconciler retries it)
   WALLET#<user>     / BALANCE#<CUR>  a wallet balance in one currency (never negative: debits are conditional)
   WALLET#<user>     / ENTRY#<at>#<id> a ledger entry (+ credit, - debit), each linked to its booking
+  TOPUP#<id>        / TOPUP          a wallet top-up   GSI1 TOPUPS#<user>/<created>#<id>  (a user's top-ups)
+  TOPUPDAY#<user>#<UTC day> / TOTAL  what a user topped up that day: one conditional ADD per top-up, in its
+                                     transaction, so the daily limit holds however many race (TTL 3 days)
   PROVIDEREVENT#<id> / EVENT         a Stripe event whose effect committed (TTL 90 days): written in the same
                                      transaction as the effect, so an event applies at most once
 
@@ -29,10 +32,11 @@ from slotwise import aws
 from slotwise.data.codec import from_item, to_item
 from slotwise.data.due import SHARDS, due_ids, sort_time
 from slotwise.data.dynamo import index_page, table_name, translate_errors
-from slotwise.payments.models import OPEN_PAYMENT, Payment, Refund, WalletEntry
+from slotwise.payments.models import OPEN_PAYMENT, Payment, Refund, TopUp, WalletEntry
 from slotwise.transaction import Tag, Transaction
 
 PROVIDER_EVENT_TTL = timedelta(days=90)
+TOP_UP_DAY_TTL = timedelta(days=3)
 ALL_PAYMENTS = "PAYMENTS"
 
 
@@ -183,6 +187,89 @@ def wallet_change(tx: Transaction, entry: WalletEntry) -> None:
         **entry.model_dump(mode="json", by_alias=True),
     }
     tx.add(Tag("other", entry.id), _put(item, "attribute_not_exists(PK)"))
+
+
+# ----------------------------------------------------------------------------------------------------------- top-ups
+
+
+def top_up_item(top_up: TopUp) -> dict[str, Any]:
+    return {
+        "PK": f"TOPUP#{top_up.id}",
+        "SK": "TOPUP",
+        "type": "top_up",
+        "GSI1PK": f"TOPUPS#{top_up.user_id}",
+        "GSI1SK": moment_key(top_up.created_at, top_up.id),
+        **top_up.model_dump(mode="json", by_alias=True),
+    }
+
+
+def _day_ttl(day: str) -> str:
+    return str(int((datetime.fromisoformat(day).replace(tzinfo=UTC) + TOP_UP_DAY_TTL).timestamp()))
+
+
+def add_top_up(tx: Transaction, top_up: TopUp, *, daily_limit: int) -> None:
+    """A new top-up and its share of the user's daily total, which may not pass `daily_limit` (the ADD and its
+    condition are one item of the transaction: racing top-ups cannot both slip under the limit)."""
+    tx.add(Tag("top_up", top_up.id), _put(top_up_item(top_up), "attribute_not_exists(PK)"))
+    update: dict[str, Any] = {
+        "TableName": table_name(),
+        "Key": {"PK": {"S": f"TOPUPDAY#{top_up.user_id}#{top_up.day}"}, "SK": {"S": "TOTAL"}},
+        "UpdateExpression": "SET #type = :type, #ttl = :ttl ADD toppedUp :amount",
+        "ConditionExpression": "attribute_not_exists(toppedUp) OR toppedUp <= :room",
+        "ExpressionAttributeNames": {"#type": "type", "#ttl": "ttl"},
+        "ExpressionAttributeValues": {
+            ":type": {"S": "top_up_day"},
+            ":ttl": {"N": _day_ttl(top_up.day)},
+            ":amount": {"N": str(top_up.amount)},
+            ":room": {"N": str(daily_limit - top_up.amount)},
+        },
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+    }
+    tx.add(Tag("top_up_limit", top_up.user_id), {"Update": update})  # type: ignore[typeddict-item]
+
+
+def release_top_up_share(tx: Transaction, top_up: TopUp) -> None:
+    """Give a top-up's share of its day's total back (it failed: nothing arrived)."""
+    update: dict[str, Any] = {
+        "TableName": table_name(),
+        "Key": {"PK": {"S": f"TOPUPDAY#{top_up.user_id}#{top_up.day}"}, "SK": {"S": "TOTAL"}},
+        # No condition: the day's item may be gone (TTL) when a late failure arrives, and a failure must apply.
+        "UpdateExpression": "SET #type = :type, #ttl = :ttl ADD toppedUp :amount",
+        "ExpressionAttributeNames": {"#type": "type", "#ttl": "ttl"},
+        "ExpressionAttributeValues": {
+            ":type": {"S": "top_up_day"},
+            ":ttl": {"N": _day_ttl(top_up.day)},
+            ":amount": {"N": str(-top_up.amount)},
+        },
+    }
+    tx.add(Tag("top_up_limit", top_up.user_id), {"Update": update})  # type: ignore[typeddict-item]
+
+
+def replace_top_up(tx: Transaction, before: TopUp, after: TopUp) -> None:
+    """The top-up's next state, only if nobody moved it since `before` was read."""
+    tx.add(
+        Tag("top_up", after.id),
+        _put(top_up_item(after), "version = :version", {":version": {"N": str(before.version)}}),
+    )
+
+
+def get_top_up(top_up_id: str) -> TopUp | None:
+    item = _get(f"TOPUP#{top_up_id}", "TOPUP")
+    return TopUp.model_validate(item) if item else None
+
+
+def top_up_day_total(user_id: str, day: str) -> int:
+    item = _get(f"TOPUPDAY#{user_id}#{day}", "TOTAL")
+    return int(item.get("toppedUp", 0)) if item else 0
+
+
+def query_top_ups(
+    user_id: str, *, limit: int, start_key: dict[str, Any] | None
+) -> tuple[list[TopUp], dict[str, Any] | None]:
+    items, last = index_page(
+        "GSI1", f"TOPUPS#{user_id}", low=None, high=None, limit=limit, start_key=start_key, newest_first=True
+    )
+    return [TopUp.model_validate(i) for i in items], last
 
 
 # ------------------------------------------------------------------------------------------------------------ reads

@@ -160,9 +160,11 @@ def world(module_table: str) -> World:
     )
     held = ok(call("POST", f"{API}/bookings", body={"resourceId": paid_room["id"], **times(6)}, user="cust-own"))
     payment = ok(call("POST", f"{API}/bookings/{held['id']}/payment", body={}, user="cust-own"))["payment"]
+    top_up = ok(call("POST", f"{API}/wallet/top-ups", body={"amount": 1000, "currency": "EUR"}, user="cust-own"))
     found.ids = {
         "held": held["id"],
         "payment": payment["id"],
+        "top_up": top_up["id"],
         "webhook": webhook["id"],
         "venue": venue["id"],
         "hidden_venue": hidden_venue.id,
@@ -376,6 +378,12 @@ CASES: dict[str, Case] = {
     ),
     f"DELETE {API}/users/me/favourites/{{resourceId}}": Case(
         "favourite.manage", lambda i: f"{API}/users/me/favourites/{i['archived']}", own=(204, None)
+    ),
+    f"GET {API}/wallet/top-ups/{{topUpId}}": Case(
+        "wallet.read", lambda i: f"{API}/wallet/top-ups/{i['top_up']}", not_found="top_up_not_found"
+    ),
+    f"GET {B}/confirmation.pdf": Case(
+        "booking.read", lambda i: f"{API}/bookings/{i['booking']}/confirmation.pdf", not_found="booking_not_found"
     ),
     f"POST {U}/approve": Case("admin.approve", lambda i: f"{API}/admin/users/pending-v/approve", lambda i: {}),
     f"POST {U}/reject": Case("admin.approve", lambda i: f"{API}/admin/users/pending-v/reject", lambda i: {}),

@@ -73,6 +73,7 @@ BODIES: dict[str, Callable[[], dict[str, Any]]] = {
     f"POST {W}/{{subscriptionId}}/rotate-secret": lambda: {},
     f"POST {B}/payment": lambda: {"walletAmount": 0},
     f"POST {API_PREFIX}/dev/payments/{{paymentId}}/{{outcome}}": lambda: {},
+    f"POST {API_PREFIX}/wallet/top-ups": lambda: {"amount": 1000, "currency": "EUR"},
 }
 
 
