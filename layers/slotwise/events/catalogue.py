@@ -28,3 +28,12 @@ PAYMENT_EVENT_TYPES: tuple[str, ...] = (
     "payment.refund_failed",
 )
 EVENT_TYPES: tuple[str, ...] = BOOKING_EVENT_TYPES + RESOURCE_EVENT_TYPES + PAYMENT_EVENT_TYPES
+
+# Pushed to WebSocket clients (slotwise.live, docs/live.md): every change of a booking's or a payment's state and of
+# a resource. Not `booking.reminder` (a notice, not a change: the notifier's). A schedule change, once it is an event
+# of the catalogue, is pushed as well.
+LIVE_EVENT_TYPES: tuple[str, ...] = tuple(
+    name
+    for name in (*BOOKING_EVENT_TYPES, "booking.schedule_changed", *RESOURCE_EVENT_TYPES, *PAYMENT_EVENT_TYPES)
+    if name in EVENT_TYPES and name != "booking.reminder"
+)
