@@ -128,7 +128,7 @@ def _open_transaction(record: ConnectionRecord, cap: int) -> Transaction:
                 "TableName": table_name(),
                 "Key": _key(user_pk(record.user_id), USER_SK),
                 "UpdateExpression": "SET #open.#id = :expires, #ttl = :expires",
-                "ConditionExpression": "size(#open) < :cap",
+                "ConditionExpression": "attribute_exists(#open) AND size(#open) < :cap",
                 "ExpressionAttributeNames": {"#open": "open", "#id": record.connection_id, "#ttl": "ttl"},
                 "ExpressionAttributeValues": {
                     ":expires": {"N": str(record.expires_at)},
@@ -220,70 +220,52 @@ def _execute(tx: Transaction) -> None:
             backoff(attempt)
 
 
+def _close_transaction(record: ConnectionRecord, *, uncount: bool) -> Transaction:
+    tx = Transaction()
+    tx.add(
+        Tag("other", f"live_connection:{record.connection_id}"),
+        {
+            "Delete": {
+                "TableName": table_name(),
+                "Key": _key(connection_pk(record.connection_id), CONNECTION_SK),
+                "ConditionExpression": "attribute_exists(PK)",
+            }
+        },
+    )
+    if uncount:
+        tx.add(
+            Tag("other", f"live_user:{record.user_id}"),
+            {
+                "Update": {
+                    "TableName": table_name(),
+                    "Key": _key(user_pk(record.user_id), USER_SK),
+                    "UpdateExpression": "REMOVE #open.#id",
+                    # Without the map there is nothing to remove (and REMOVE of a path in a missing map is invalid).
+                    "ConditionExpression": "attribute_exists(#open)",
+                    "ExpressionAttributeNames": {"#open": "open", "#id": record.connection_id},
+                }
+            },
+        )
+    for topic in sorted(record.subscriptions):
+        tx.delete_key(Tag("other", f"live_subscription:{topic}"), topic_pk(topic), record.connection_id)
+    return tx
+
+
 def close_connection(record: ConnectionRecord) -> bool:
     """Delete the connection, its entry in the user's map and its subscriptions, in one transaction; False when it
     was already gone (another close won)."""
-    tx = Transaction()
-    tx.add(
-        Tag("other", f"live_connection:{record.connection_id}"),
-        {
-            "Delete": {
-                "TableName": table_name(),
-                "Key": _key(connection_pk(record.connection_id), CONNECTION_SK),
-                "ConditionExpression": "attribute_exists(PK)",
-            }
-        },
-    )
-    tx.add(
-        Tag("other", f"live_user:{record.user_id}"),
-        {
-            "Update": {
-                "TableName": table_name(),
-                "Key": _key(user_pk(record.user_id), USER_SK),
-                "UpdateExpression": "REMOVE #open.#id",
-                # Without the map there is nothing to remove (and REMOVE of a path in a missing map is invalid).
-                "ConditionExpression": "attribute_exists(#open)",
-                "ExpressionAttributeNames": {"#open": "open", "#id": record.connection_id},
-            }
-        },
-    )
-    for topic in sorted(record.subscriptions):
-        tx.delete_key(Tag("other", f"live_subscription:{topic}"), topic_pk(topic), record.connection_id)
-    try:
-        _execute(tx)
-    except TransactionFailed as failed:
-        if any(f.tag.key.startswith("live_user:") for f in failed.of_kind("other")) and not any(
-            f.tag.key.startswith("live_connection:") for f in failed.of_kind("other")
-        ):
-            # The user's map is gone (its TTL passed): delete the connection alone.
-            return _delete_connection_only(record)
-        if failed.of_kind("other"):
-            return False
-        raise
-    return True
-
-
-def _delete_connection_only(record: ConnectionRecord) -> bool:
-    tx = Transaction()
-    tx.add(
-        Tag("other", f"live_connection:{record.connection_id}"),
-        {
-            "Delete": {
-                "TableName": table_name(),
-                "Key": _key(connection_pk(record.connection_id), CONNECTION_SK),
-                "ConditionExpression": "attribute_exists(PK)",
-            }
-        },
-    )
-    for topic in sorted(record.subscriptions):
-        tx.delete_key(Tag("other", f"live_subscription:{topic}"), topic_pk(topic), record.connection_id)
-    try:
-        _execute(tx)
-    except TransactionFailed as failed:
-        if failed.of_kind("other"):
-            return False
-        raise
-    return True
+    for uncount in (True, False):
+        try:
+            _execute(_close_transaction(record, uncount=uncount))
+        except TransactionFailed as failed:
+            refused = {f.tag.key.split(":", 1)[0] for f in failed.of_kind("other")}
+            if "live_connection" in refused:
+                return False
+            if "live_user" in refused and uncount:
+                continue  # the user's map is gone (its TTL passed): delete the connection alone
+            raise
+        return True
+    return False
 
 
 def add_subscription(record: ConnectionRecord, topic: str, cap: int) -> bool:
