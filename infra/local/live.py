@@ -26,6 +26,7 @@ import os
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -158,7 +159,10 @@ class LiveGateway:
         self._log = log
         self._access_log = access_log
         self._open: dict[str, _Open] = {}
-        self._pending: dict[ServerConnection, tuple[str, int, str, str | None]] = {}
+        # Accepted by $connect, handshake not finished: weak, so a handshake that fails later leaves nothing behind.
+        self._pending: weakref.WeakKeyDictionary[ServerConnection, tuple[str, int, str, str | None]] = (
+            weakref.WeakKeyDictionary()
+        )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: Server | None = None
         self._thread: threading.Thread | None = None

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, get_args
 
@@ -101,7 +102,7 @@ def connect(request: LiveRequest) -> dict[str, Any]:
     assert caller.user_id is not None  # tokens and identity headers always name a user
     status = get_user_status(caller.user_id) or caller.status
     if status in _REFUSED_STATUSES or caller.status == "suspended":
-        raise errors.PermissionDenied(f"This account is {status}.", code="account_suspended")
+        raise errors.PermissionDenied("This account is suspended or was not approved.", code="account_suspended")
     connected = datetime.now(UTC)
     record = store.ConnectionRecord(
         connection_id=request.connection_id,
@@ -235,46 +236,49 @@ def unknown_action(request: LiveRequest) -> dict[str, Any]:
 # --- delivery ----------------------------------------------------------------------------------------------------
 
 
-def recipients(audience: messages.Audience, now_epoch: int) -> dict[str, dict[str, Any]]:
-    """Connection id -> the message it gets. The personal message wins over availability for one connection."""
-    found: dict[str, dict[str, Any]] = {}
+@dataclass(frozen=True)
+class Recipient:
+    """One connection an event reaches: the message, and the topic it was found through (None: its user's)."""
+
+    message: dict[str, Any]
+    topic: str | None = None
+
+
+def recipients(audience: messages.Audience, now_epoch: int) -> dict[str, Recipient]:
+    """Connection id -> what it gets. The personal message wins over availability for one connection."""
+    found: dict[str, Recipient] = {}
     if audience.availability is not None:
         for topic in sorted(audience.availability_topics):
             for connection_id, _ in store.subscribers(topic, now_epoch):
-                found[connection_id] = audience.availability
+                found[connection_id] = Recipient(audience.availability, topic)
     if audience.personal is not None:
         for topic in sorted(audience.topics):
             for connection_id, _ in store.subscribers(topic, now_epoch):
-                found[connection_id] = audience.personal
+                found[connection_id] = Recipient(audience.personal, topic)
         for connection_id in store.connections_of(audience.users, now_epoch):
-            found[connection_id] = audience.personal
+            found[connection_id] = Recipient(audience.personal)
     return found
 
 
 def deliver(event: DomainEvent) -> dict[str, int]:
     """Post the event to every connection allowed to see it: counts of `sent` and `gone` connections."""
     sent = gone = 0
-    for connection_id, message in sorted(recipients(messages.audience(event), _now()).items()):
+    for connection_id, recipient in sorted(recipients(messages.audience(event), _now()).items()):
         try:
-            push.post(connection_id, message)
+            push.post(connection_id, recipient.message)
         except push.Gone:
             gone += 1
-            _forget_gone(connection_id, message)
+            _forget_gone(connection_id, recipient.topic)
             continue
         sent += 1
     logger.debug("live event pushed", extra={"eventId": event.id, "sent": sent, "gone": gone})
     return {"sent": sent, "gone": gone}
 
 
-def _forget_gone(connection_id: str, message: dict[str, Any]) -> None:
+def _forget_gone(connection_id: str, topic: str | None) -> None:
     record = store.get_connection(connection_id)
     if record is not None:
         store.close_connection(record)
-        return
-    # The connection's own item expired before its subscriber items: drop the ones this event reached.
-    data = message.get("data") or {}
-    for topic in (
-        messages.booking_topic(str(data.get("id", ""))),
-        messages.resource_topic(str(data.get("resourceId", ""))),
-    ):
+    elif topic is not None:
+        # The connection's own item expired before the subscriber item that led here.
         store.delete_subscription(topic, connection_id)

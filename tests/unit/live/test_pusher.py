@@ -227,3 +227,20 @@ def test_without_an_endpoint_the_adapter_refuses_plainly(monkeypatch: pytest.Mon
     get_settings.cache_clear()
     with pytest.raises(push.NotConfigured, match="SLOTWISE_LIVE_ENDPOINT_URL"):
         push.post("abc=", {})
+
+
+def test_a_gone_subscriber_whose_connection_item_expired_first_is_dropped(
+    table: str, pushed: FakeManagementApi
+) -> None:
+    watcher = open_as(STRANGER)
+    watching = store.get_connection(watcher)
+    assert watching is not None
+    topic = messages.resource_topic("r-room-3")
+    store.add_subscription(watching, topic, 20)
+    # TTL removed the connection's item but not yet its subscriber item.
+    aws.dynamodb().delete_item(
+        TableName=table, Key={"PK": {"S": store.connection_pk(watcher)}, "SK": {"S": store.CONNECTION_SK}}
+    )
+    pushed.gone.add(watcher)
+    assert run(booking_event()) == {"batchItemFailures": []}
+    assert store.subscribers(topic, int(datetime.now(UTC).timestamp())) == []
