@@ -201,4 +201,6 @@ def test_500_connections_are_held_open_and_the_eleventh_of_a_user_is_refused(run
     print(f"500 connections opened in {opened:.1f} s; the whole test took {total:.1f} s")
     assert total < 30
     log = (Path(runtime.state_dir).parent / "runtime.log").read_text(encoding="utf-8")
-    assert "Traceback" not in log and "failed" not in log, log[-3000:]
+    # The WebSocket endpoint reports a handler that raised as `WS <route> -> live failed: …`.
+    failures = [line for line in log.splitlines() if line.startswith("WS ") and "failed" in line]
+    assert not failures and "Traceback" not in log, log[-3000:]

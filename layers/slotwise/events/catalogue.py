@@ -34,6 +34,8 @@ EVENT_TYPES: tuple[str, ...] = BOOKING_EVENT_TYPES + RESOURCE_EVENT_TYPES + PAYM
 # of the catalogue, is pushed as well.
 LIVE_EVENT_TYPES: tuple[str, ...] = tuple(
     name
-    for name in (*BOOKING_EVENT_TYPES, "booking.schedule_changed", *RESOURCE_EVENT_TYPES, *PAYMENT_EVENT_TYPES)
+    for name in dict.fromkeys(
+        (*BOOKING_EVENT_TYPES, "booking.schedule_changed", *RESOURCE_EVENT_TYPES, *PAYMENT_EVENT_TYPES)
+    )
     if name in EVENT_TYPES and name != "booking.reminder"
 )

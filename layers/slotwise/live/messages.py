@@ -4,8 +4,8 @@ Every message has one shape: `{"type", "id", "occurredAt", "data"}`. `id` is the
 `availability.changed`, a digest of it that does not name the booking): a client that sees one id twice has seen
 one change, as pushes are at least once.
 
-- The parties of a booking or a payment (its customer, whoever made it (`createdBy`, an agent), and the vendor)
-  get the event itself on every connection of theirs, with the booking's or payment's public fields.
+- The parties of a booking, a payment or a refund (its customer, whoever made it (`createdBy`, an agent), and the
+  vendor) get the event itself on every connection of theirs, with its public fields.
 - Subscribers of the booking (`booking#<id>`, who may see it: checked when they subscribed) get the booking events.
 - Subscribers of a resource (`resource#<id>`) get `availability.changed` for events that take or release its
   inventory: resource id and times, no personal data.
@@ -76,6 +76,18 @@ PUBLIC_PAYMENT_FIELDS = (
     "walletAmount",
     "cardAmount",
     "amountRefunded",
+    "version",
+    "createdAt",
+    "updatedAt",
+)
+PUBLIC_REFUND_FIELDS = (
+    "id",
+    "paymentId",
+    "bookingId",
+    "currency",
+    "amount",
+    "destination",
+    "status",
     "version",
     "createdAt",
     "updatedAt",
@@ -154,9 +166,10 @@ def audience(event: DomainEvent) -> Audience:
             availability=availability_message(event, str(resource_id)) if reaches_resource else None,
             availability_topics=frozenset({resource_topic(str(resource_id))}) if reaches_resource else frozenset(),
         )
-    if event.aggregate == "payment":
+    if event.aggregate in ("payment", "refund"):
+        fields = PUBLIC_PAYMENT_FIELDS if event.aggregate == "payment" else PUBLIC_REFUND_FIELDS
         return Audience(
-            personal=message(event, event.type, _pick(data, PUBLIC_PAYMENT_FIELDS)),
+            personal=message(event, event.type, _pick(data, fields)),
             users=_ids(data.get("customerId"), data.get("createdBy"), data.get("vendorId")),
         )
     if event.aggregate == "resource":
