@@ -33,9 +33,9 @@ java: ## install a headless Java for DynamoDB Local, only if `java` is missing
 
 install: $(VENV)/.installed infra/node_modules/.installed java ## venv with dev extras, DynamoDB Local, Java
 
-dev: install ## start DynamoDB Local, moto, demo data, the API on :3000 and the workers (PERSIST=1 keeps data)
+dev: install ## start DynamoDB Local, moto, demo data, the API on :3000 (WebSocket :3001) and the workers (PERSIST=1 keeps data)
 	POWERTOOLS_METRICS_DISABLED=true $(PY) -m infra.local serve --api-port $(API_PORT) \
-	  --dynamodb-port $(DYNAMODB_PORT) --moto-port $(MOTO_PORT) $(if $(PERSIST),--persist)
+	  --dynamodb-port $(DYNAMODB_PORT) --moto-port $(MOTO_PORT) $(if $(WS_PORT),--ws-port $(WS_PORT)) $(if $(PERSIST),--persist)
 
 tick: ## run every scheduled job once against the running `make dev`
 	$(PY) -m infra.local tick

@@ -174,7 +174,7 @@ class SlotwiseHttpApi(Construct):
             stage_name=DEFAULT_ROUTE_KEY,
             auto_deploy=True,
             throttle=apigwv2.ThrottleSettings(rate_limit=THROTTLE.rate, burst_limit=THROTTLE.burst),
-            access_log_settings=_AccessLogSettings(self.access_logs),
+            access_log_settings=AccessLogSettings(self.access_logs),
         )
         self._throttle_routes(route_throttles)
 
@@ -237,14 +237,15 @@ def _check_throttles(routes: tuple[Route, ...], route_throttles: Mapping[str, Th
 
 
 @jsii.implements(apigwv2.IAccessLogSettings)
-class _AccessLogSettings:
+class AccessLogSettings:
     """JSON access logs to a log group.
 
     `IAccessLogSettings` is a jsii interface, not a struct: a plain dict (as in the CDK docs) fails to deserialize.
     """
 
-    def __init__(self, log_group: logs.ILogGroup) -> None:
+    def __init__(self, log_group: logs.ILogGroup, log_format: str = _ACCESS_LOG_FORMAT) -> None:
         self._destination = apigwv2.LogGroupLogDestination(log_group)
+        self._format = log_format
 
     @property
     def destination(self) -> apigwv2.IAccessLogDestination:
@@ -252,4 +253,4 @@ class _AccessLogSettings:
 
     @property
     def format(self) -> apigw.AccessLogFormat:
-        return apigw.AccessLogFormat.custom(_ACCESS_LOG_FORMAT)
+        return apigw.AccessLogFormat.custom(self._format)

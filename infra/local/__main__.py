@@ -18,6 +18,8 @@ from infra.local.adapter import HttpApiAdapter
 from infra.local.dynamodb_local import DynamoDBLocal, DynamoDBLocalMissing, JavaMissing
 from infra.local.environment import STATE_FILE, Endpoints
 from infra.local.functions import invoke
+from infra.local.live import PATH as LIVE_PATH
+from infra.local.live import LiveGateway
 from infra.local.ports import PortInUse, ensure_free
 from infra.local.provision import provision
 from infra.local.streams import stream_pollers
@@ -32,6 +34,24 @@ def _say(message: str) -> None:
     print(message, flush=True)
 
 
+def _check_ports(args: argparse.Namespace) -> int:
+    """Every port the runtime listens on must be free; returns the WebSocket endpoint's (default: API port + 1)."""
+    ws_port: int = args.ws_port or args.api_port + 1
+    ports = ((args.api_port, "api"), (ws_port, "ws"), (args.dynamodb_port, "dynamodb"), (args.moto_port, "moto"))
+    for port, what in ports:
+        ensure_free(port, what, args.host)
+    return ws_port
+
+
+def _start_live(stack: contextlib.ExitStack, args: argparse.Namespace, ws_port: int) -> LiveGateway:
+    """The WebSocket API (slotwise.live) on its own port; its Management API rides on the API's (/@connections)."""
+    assert TOPOLOGY.websocket is not None
+    live = LiveGateway(invoke, TOPOLOGY.websocket, log=_say, access_log=args.access_log)
+    live.start(args.host, ws_port)
+    stack.callback(live.stop)
+    return live
+
+
 def serve(args: argparse.Namespace) -> int:
     import logging
 
@@ -41,8 +61,7 @@ def serve(args: argparse.Namespace) -> int:
     # The adapter logs each request with the function that served it; werkzeug's own lines would double them.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
-    for port, what in ((args.api_port, "api"), (args.dynamodb_port, "dynamodb"), (args.moto_port, "moto")):
-        ensure_free(port, what, args.host)
+    ws_port = _check_ports(args)
 
     endpoints = Endpoints(
         api=f"http://{args.host}:{args.api_port}",
@@ -94,7 +113,8 @@ def serve(args: argparse.Namespace) -> int:
         stack.callback(workers.stop)
 
         adapter = HttpApiAdapter(invoke, log=_say if args.access_log else None)
-        server = make_server(args.host, args.api_port, adapter, threaded=True)
+        live = _start_live(stack, args, ws_port)
+        server = make_server(args.host, args.api_port, live.management(adapter), threaded=True)
         stack.callback(server.server_close)
         endpoints.save(state_file)
         stack.callback(lambda: state_file.unlink(missing_ok=True))
@@ -113,6 +133,7 @@ def serve(args: argparse.Namespace) -> int:
             f"  Health         {endpoints.api}/api/v1/health\n"
             f"  Swagger UI     {endpoints.api}/api/v1/docs\n"
             f"  OpenAPI        {endpoints.api}/api/v1/openapi.json\n"
+            f"  WebSocket      ws://{args.host}:{ws_port}{LIVE_PATH}?token=<access token>  (docs/live.md)\n"
             f"  DynamoDB Local {endpoints.dynamodb}  ({f'persisted in {db_path}' if db_path else 'in memory'})\n"
             f"  moto server    {endpoints.moto}  (EventBridge, SQS, SES, Scheduler)\n"
             f"  queues         {', '.join(resources.queue_urls) or 'none yet'}\n"
@@ -185,6 +206,7 @@ def parser() -> argparse.ArgumentParser:
     run = commands.add_parser("serve", help="start DynamoDB Local, moto, the API and the workers")
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument("--api-port", type=int, default=3000)
+    run.add_argument("--ws-port", type=int, default=None, help="WebSocket endpoint (default: the API port + 1)")
     run.add_argument("--dynamodb-port", type=int, default=8000)
     run.add_argument("--moto-port", type=int, default=5050)
     run.add_argument("--persist", action="store_true", help="keep DynamoDB data in <state-dir>/dynamodb")

@@ -27,6 +27,13 @@ class Endpoints:
         host = "127.0.0.1" if parts.hostname in (None, "", "0.0.0.0", "::") else parts.hostname
         return f"http://{host}:{parts.port}{API_PREFIX}/webhooks/stripe"
 
+    @property
+    def live_management_url(self) -> str:
+        """The WebSocket Management API's endpoint (`/@connections/{id}` on the API port, infra/local/live.py)."""
+        parts = urlsplit(self.api)
+        host = "127.0.0.1" if parts.hostname in (None, "", "0.0.0.0", "::") else parts.hostname
+        return f"http://{host}:{parts.port}"
+
     def as_env(self, table_name: str = "slotwise", bus_name: str = "slotwise") -> dict[str, str]:
         return {
             "AWS_ACCESS_KEY_ID": "local",
@@ -42,6 +49,7 @@ class Endpoints:
             "SLOTWISE_EVENT_BUS_NAME": bus_name,
             "SLOTWISE_TRUST_IDENTITY_HEADERS": "true",
             "SLOTWISE_SIMULATED_WEBHOOK_URL": self.stripe_webhook_url,
+            "SLOTWISE_LIVE_ENDPOINT_URL": self.live_management_url,
             "POWERTOOLS_SERVICE_NAME": "slotwise",
             "POWERTOOLS_METRICS_NAMESPACE": "Slotwise",
             # EMF lines would drown the request log locally; metrics are checked in tests instead.

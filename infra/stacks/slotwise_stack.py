@@ -8,6 +8,7 @@ and `slotwise.api.routes.ROUTES` so nothing here can drift from the code:
     auth       own issuer or external OIDC, for api + functions   infra/components/auth.py
     ops        alarm topic, alarms, dashboard                     infra/components/ops.py
     payments   Stripe webhook ingress, Stripe secrets, provider   infra/components/payments.py
+    live       WebSocket API, routes, stage, the pusher's grant   infra/components/websocket_api.py
 
 The stack is environment-agnostic: it makes no AWS call at synth time and works offline.
 """
@@ -31,6 +32,7 @@ from infra.components.naming import stage_name
 from infra.components.ops import Monitored, SlotwiseOps
 from infra.components.payments import PROVIDER_CALL_TIMEOUT, PROVIDER_CALLING_API_GROUPS, wire_payments
 from infra.components.webhooks import wire_webhook_delivery
+from infra.components.websocket_api import wire_live
 from slotwise.api import routes as api_routes
 from slotwise.topology import TOPOLOGY, Topology
 
@@ -41,7 +43,8 @@ FUNCTIONS_DIR = Path(__file__).resolve().parents[2] / "functions"
 
 
 def function_groups(topology: Topology, routes: tuple[api_routes.Route, ...], fallback_group: str) -> list[str]:
-    """Every group that needs a function: API routes, the API fallback, queue and stream consumers, scheduled jobs."""
+    """Every group that needs a function: API routes, the API fallback, queue and stream consumers, scheduled jobs,
+    the WebSocket API's routes."""
     return sorted(
         {
             *api_routes.groups(routes),
@@ -49,6 +52,7 @@ def function_groups(topology: Topology, routes: tuple[api_routes.Route, ...], fa
             *(queue.consumer_group for queue in topology.queues),
             *(schedule.group for schedule in topology.schedules),
             *(consumer.consumer_group for consumer in topology.stream_consumers),
+            *((topology.websocket.group,) if topology.websocket is not None else ()),
         }
     )
 
@@ -111,6 +115,14 @@ class SlotwiseStack(Stack):
             removal_policy=removal_policy,
             cors_origins=cors_origins,
             oidc=oidc,
+        )
+        self.live = wire_live(
+            self,
+            topology=topology,
+            async_=self.async_,
+            functions=self.functions,
+            stage=stage,
+            removal_policy=removal_policy,
         )
         self.ops = SlotwiseOps(
             self,

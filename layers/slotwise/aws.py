@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.parameters import SecretsProvider
+    from mypy_boto3_apigatewaymanagementapi import ApiGatewayManagementApiClient
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_events import EventBridgeClient
     from mypy_boto3_ses import SESClient
@@ -22,11 +23,13 @@ if TYPE_CHECKING:
 
 # Every AWS service the functions call. The Lambda layer ships only these services' botocore models (the rest of
 # botocore's data is about 15 MB of the zipped layer), so a client of any other service must be added here first.
-SERVICES = frozenset({"dynamodb", "dynamodbstreams", "events", "secretsmanager", "ses", "sqs", "sts"})
+SERVICES = frozenset(
+    {"apigatewaymanagementapi", "dynamodb", "dynamodbstreams", "events", "secretsmanager", "ses", "sqs", "sts"}
+)
 
 
 @cache
-def _client(service: str) -> Any:
+def _client(service: str, endpoint_url: str | None = None) -> Any:
     if service not in SERVICES:
         raise ValueError(f"add {service!r} to slotwise.aws.SERVICES: the Lambda layer ships only those models")
     import boto3
@@ -40,7 +43,9 @@ def _client(service: str) -> Any:
         retries={"mode": "standard", "max_attempts": 3},
         tcp_keepalive=True,
     )
-    return boto3.session.Session().client(service, region_name=get_settings().region, config=config)  # type: ignore[call-overload]
+    return boto3.session.Session().client(  # type: ignore[call-overload]
+        service, region_name=get_settings().region, config=config, endpoint_url=endpoint_url
+    )
 
 
 def dynamodb() -> DynamoDBClient:
@@ -60,6 +65,13 @@ def events() -> EventBridgeClient:
 
 def ses() -> SESClient:
     client: SESClient = _client("ses")
+    return client
+
+
+def management_api(endpoint_url: str) -> ApiGatewayManagementApiClient:
+    """The API Gateway Management API of one WebSocket API stage (`post_to_connection`): its endpoint is the stage's
+    callback URL, so the client is built per endpoint (one per process in practice)."""
+    client: ApiGatewayManagementApiClient = _client("apigatewaymanagementapi", endpoint_url)
     return client
 
 

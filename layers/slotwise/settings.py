@@ -24,7 +24,12 @@ LOCAL_STAGES: frozenset[str] = frozenset({"local", "test"})
 # The settings that name an AWS resource a function uses. Their defaults serve the local and test stages only: a
 # function declares the ones it uses with `require_settings` at import, and refuses to start elsewhere without them.
 ResourceSetting = Literal[
-    "table_name", "event_bus_name", "webhook_queue_url", "webhook_dlq_url", "stripe_events_queue_url"
+    "table_name",
+    "event_bus_name",
+    "webhook_queue_url",
+    "webhook_dlq_url",
+    "stripe_events_queue_url",
+    "live_endpoint_url",
 ]
 MIN_SECRET_BYTES = 32
 
@@ -84,6 +89,10 @@ class Settings(BaseModel):
     )
     top_up_max_amount: int = Field(default=100_000, alias="SLOTWISE_TOP_UP_MAX_AMOUNT", ge=1, le=10**9)
     top_up_daily_limit: int = Field(default=300_000, alias="SLOTWISE_TOP_UP_DAILY_LIMIT", ge=1, le=10**10)
+    # Live push (slotwise.live): the WebSocket API's connection-management endpoint, where `post_to_connection` goes
+    # (deployed: https://<api id>.execute-api.<region>.amazonaws.com/<stage>, set by the CDK stack; locally the
+    # runtime's own `/@connections` endpoint).
+    live_endpoint_url: str | None = Field(default=None, alias="SLOTWISE_LIVE_ENDPOINT_URL")
 
     # Identity. `own`: Slotwise issues HS256 access tokens itself; `oidc`: an external provider's tokens (JWKS).
     auth_mode: AuthMode = Field(default="own", alias="SLOTWISE_AUTH_MODE")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from slotwise.events.catalogue import BOOKING_EVENT_TYPES, EVENT_TYPES
+from slotwise.events.catalogue import BOOKING_EVENT_TYPES, EVENT_TYPES, LIVE_EVENT_TYPES
 
 StreamView = Literal["NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY"]
 
@@ -95,6 +95,18 @@ class StreamConsumerSpec:
 
 
 @dataclass(frozen=True)
+class WebSocketSpec:
+    """The WebSocket API (slotwise.live): one function group serves its routes, picked by the message's `action`."""
+
+    name: str
+    group: str
+    routes: tuple[str, ...] = ("$connect", "$disconnect", "subscribe", "unsubscribe", "$default")
+    route_selection_expression: str = "$request.body.action"
+    # Routes whose function's answer API Gateway sends back to the client (a route response).
+    answered_routes: tuple[str, ...] = ("subscribe", "unsubscribe", "$default")
+
+
+@dataclass(frozen=True)
 class Topology:
     table: TableSpec
     event_bus_name: str
@@ -102,6 +114,7 @@ class Topology:
     rules: tuple[EventRuleSpec, ...] = field(default=())
     schedules: tuple[ScheduleSpec, ...] = field(default=())
     stream_consumers: tuple[StreamConsumerSpec, ...] = field(default=())
+    websocket: WebSocketSpec | None = None
 
     def queue(self, name: str) -> QueueSpec:
         for queue in self.queues:
@@ -143,6 +156,9 @@ TOPOLOGY = Topology(
         # that keeps failing is kept 14 days in the DLQ for a replay.
         # A batch is small because an event may call Stripe (a refund, a void) within the consumer's 30 s.
         QueueSpec(name="stripe-events", consumer_group="payment_events", max_receive_count=8, batch_size=5),
+        # Live push (slotwise.live): each event posted to the WebSocket connections allowed to see it. Pushes are
+        # worth little late, so a message that keeps failing goes to the DLQ after 3 receives.
+        QueueSpec(name="live", consumer_group="live_push", max_receive_count=3),
     ),
     # The transactional outbox: every committed booking/resource change is one stream record, one domain event.
     stream_consumers=(StreamConsumerSpec(consumer_group="publisher"),),
@@ -158,7 +174,9 @@ TOPOLOGY = Topology(
             detail_types=EVENT_TYPES,
             target_queue="webhooks",
         ),
+        EventRuleSpec(name="events-to-live", detail_types=LIVE_EVENT_TYPES, target_queue="live"),
     ),
+    websocket=WebSocketSpec(name="live", group="live"),
     schedules=(
         ScheduleSpec(
             name="hold-expiry",

@@ -26,6 +26,12 @@ class Runtime:
     dynamodb_port: int
     moto_port: int
     state_dir: Path
+    ws_port: int = 0
+
+    @property
+    def ws(self) -> str:
+        """The WebSocket endpoint (docs/live.md)."""
+        return f"ws://127.0.0.1:{self.ws_port}/ws"
 
 
 def runtime_env() -> dict[str, str]:
@@ -35,7 +41,7 @@ def runtime_env() -> dict[str, str]:
 
 
 def start(tmp_path: Path, *extra: str) -> Runtime:
-    api, ddb, moto = free_port(), free_port(), free_port()
+    api, ddb, moto, ws = free_port(), free_port(), free_port(), free_port()
     command = [
         sys.executable,
         "-m",
@@ -45,6 +51,8 @@ def start(tmp_path: Path, *extra: str) -> Runtime:
         "serve",
         "--api-port",
         str(api),
+        "--ws-port",
+        str(ws),
         "--dynamodb-port",
         str(ddb),
         "--moto-port",
@@ -53,7 +61,7 @@ def start(tmp_path: Path, *extra: str) -> Runtime:
     ]
     log = (tmp_path / "runtime.log").open("w")
     process = subprocess.Popen(command, cwd=ROOT, env=runtime_env(), stdout=log, stderr=subprocess.STDOUT, text=True)
-    return Runtime(process, f"http://127.0.0.1:{api}", ddb, moto, tmp_path / "state")
+    return Runtime(process, f"http://127.0.0.1:{api}", ddb, moto, tmp_path / "state", ws)
 
 
 def wait_healthy(runtime: Runtime, timeout: float = 90) -> requests.Response:

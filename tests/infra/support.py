@@ -117,3 +117,23 @@ def alarms_on(template: Template, metric_name: str) -> list[dict[str, Any]]:
 def dimension(alarm: dict[str, Any], name: str) -> Any:
     (value,) = [d["Value"] for d in alarm["Dimensions"] if d["Name"] == name]
     return value
+
+
+def http_api_resources(template: Template, kind: str) -> Resources:
+    """The HTTP API's resources of `kind` (`AWS::ApiGatewayV2::Api`, `Route`, `Stage`…): the stack also holds the
+    WebSocket API, whose resources tests/infra/test_live_infra.py checks."""
+    apis = resources(template, "AWS::ApiGatewayV2::Api")
+    http_ids = {key for key, api in apis.items() if api["Properties"].get("ProtocolType") == "HTTP"}
+    if kind == "AWS::ApiGatewayV2::Api":
+        return {key: apis[key] for key in http_ids}
+    return {
+        key: found
+        for key, found in resources(template, kind).items()
+        if (found["Properties"].get("ApiId") or {}).get("Ref") in http_ids
+    }
+
+
+def only_http_api(template: Template, kind: str) -> tuple[str, dict[str, Any]]:
+    found = http_api_resources(template, kind)
+    assert len(found) == 1, f"expected one {kind} of the HTTP API, found {sorted(found)}"
+    return next(iter(found.items()))

@@ -14,7 +14,7 @@ from infra.app import build_app, oidc_from, string_list_from
 from infra.components.auth import OidcSettings
 from infra.components.http_api import PUBLIC_ROUTES, ROUTE_THROTTLES, THROTTLE, SlotwiseHttpApi, Throttle
 from slotwise.api.routes import API_PREFIX, ROUTES
-from tests.infra.support import only, resources
+from tests.infra.support import http_api_resources, only, only_http_api, resources
 
 ISSUER = "https://login.example.com/realms/slotwise"
 AUDIENCE = "slotwise-api"
@@ -41,11 +41,11 @@ def oidc(layer_dir: Path, no_cdk_context: None) -> Template:
 
 
 def _routes(template: Template) -> dict[str, dict[str, Any]]:
-    return {r["Properties"]["RouteKey"]: r for r in resources(template, "AWS::ApiGatewayV2::Route").values()}
+    return {r["Properties"]["RouteKey"]: r for r in http_api_resources(template, "AWS::ApiGatewayV2::Route").values()}
 
 
 def _stage(template: Template) -> dict[str, Any]:
-    _, stage = only(template, "AWS::ApiGatewayV2::Stage")
+    _, stage = only_http_api(template, "AWS::ApiGatewayV2::Stage")
     return stage
 
 
@@ -125,12 +125,12 @@ def test_no_oidc_context_is_no_oidc_mode() -> None:
 
 
 def test_no_cors_unless_origins_are_named(plain: Template) -> None:
-    _, api = only(plain, "AWS::ApiGatewayV2::Api")
+    _, api = only_http_api(plain, "AWS::ApiGatewayV2::Api")
     assert "CorsConfiguration" not in api["Properties"]
 
 
 def test_cors_allows_exactly_the_named_origins(oidc: Template) -> None:
-    _, api = only(oidc, "AWS::ApiGatewayV2::Api")
+    _, api = only_http_api(oidc, "AWS::ApiGatewayV2::Api")
     cors = api["Properties"]["CorsConfiguration"]
     assert cors["AllowOrigins"] == list(ORIGINS)
     assert set(cors["AllowMethods"]) == {"GET", "POST", "PUT", "DELETE"}
@@ -176,7 +176,7 @@ def test_booking_writes_are_throttled_below_reads(plain: Template, path: str) ->
 def test_route_settings_wait_for_their_routes(plain: Template) -> None:
     route_ids = {
         logical_id: r["Properties"]["RouteKey"]
-        for logical_id, r in resources(plain, "AWS::ApiGatewayV2::Route").items()
+        for logical_id, r in http_api_resources(plain, "AWS::ApiGatewayV2::Route").items()
     }
     stage = _stage(plain)
     depends_on = {route_ids[d] for d in stage.get("DependsOn", []) if d in route_ids}

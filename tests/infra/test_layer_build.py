@@ -16,7 +16,17 @@ from slotwise import aws
 # Never in the layer: the development stack, the local runtime's and the tests' own dependencies, our test and bench
 # code. Module names are grepped in every shipped Python file (imports) and searched as file and folder names.
 DEV_MODULES = ("devstack", "simulated_provider", "stripe_events", "payment_outcomes")
-DEV_ONLY_DISTRIBUTIONS = ("moto", "flask", "flask_cors", "werkzeug", "pytest", "hypothesis", "responses", "aws_cdk")
+DEV_ONLY_DISTRIBUTIONS = (
+    "moto",
+    "flask",
+    "flask_cors",
+    "werkzeug",
+    "websockets",
+    "pytest",
+    "hypothesis",
+    "responses",
+    "aws_cdk",
+)
 OUR_NON_RUNTIME_CODE = ("tests", "bench", "infra", "functions", "events", "devstack")
 IMPORTS_A_DEV_MODULE = re.compile(rf"^\s*(from|import)\s+[\w.]*\b({'|'.join(DEV_MODULES)})\b", re.M)
 IMPORTS_A_DEV_DEPENDENCY = re.compile(rf"^\s*(from|import)\s+({'|'.join(DEV_ONLY_DISTRIBUTIONS)})\b", re.M)
@@ -93,7 +103,7 @@ def test_only_the_models_of_services_the_functions_call_ship(tmp_path: Path) -> 
 def test_every_client_the_code_builds_is_a_shipped_service() -> None:
     """Clients are built only by slotwise.aws, by service name; each name it uses must be in SERVICES."""
     source = (layer_build.PACKAGE_DIR / "aws.py").read_text()
-    used = set(re.findall(r'_client\("([a-z0-9-]+)"\)', source))
+    used = set(re.findall(r'_client\("([a-z0-9-]+)"[,)]', source))
     assert used, "the factory builds clients by literal service name"
     assert used <= aws.SERVICES
     builds_clients = re.compile(r"^\s*(import boto3|from boto3 import)|boto3\.(client|resource|session)", re.M)

@@ -23,7 +23,9 @@ from tests.infra.support import (
     actions_of_role,
     as_list,
     functions_by_group,
+    http_api_resources,
     only,
+    only_http_api,
     queue_by_name,
     resources,
     role_of,
@@ -185,10 +187,10 @@ def test_writer_groups_may_write_and_publish(extended: Template) -> None:
 
 def _route_groups(template: Template) -> dict[str, str]:
     """Route key -> group of the function its integration invokes."""
-    integrations = resources(template, "AWS::ApiGatewayV2::Integration")
+    integrations = http_api_resources(template, "AWS::ApiGatewayV2::Integration")
     group_of_function = {logical_id: group for group, (logical_id, _) in functions_by_group(template).items()}
     routes = {}
-    for route in resources(template, "AWS::ApiGatewayV2::Route").values():
+    for route in http_api_resources(template, "AWS::ApiGatewayV2::Route").values():
         target = route["Properties"]["Target"]["Fn::Join"][1]
         assert target[0] == "integrations/"
         integration = integrations[target[1]["Ref"]]["Properties"]
@@ -208,7 +210,7 @@ def test_routes_are_exactly_the_route_table_plus_default(dev: Template) -> None:
 
 
 def test_default_stage_is_throttled_and_logged(dev: Template) -> None:
-    _, stage = only(dev, "AWS::ApiGatewayV2::Stage")
+    _, stage = only_http_api(dev, "AWS::ApiGatewayV2::Stage")
     props = stage["Properties"]
     assert props["StageName"] == "$default"
     assert props["AutoDeploy"] is True

@@ -52,6 +52,7 @@ ALLOWED: dict[str, tuple[str, str]] = {
     "slotwise/payments/store.py": ("store", "payments, refunds and the ledger's reads"),
     "slotwise/ratelimit/store.py": ("store", "request-quota windows and booking-write token buckets"),
     "slotwise/webhooks/repository.py": ("store", "webhook subscriptions and deliveries"),
+    "slotwise/live/store.py": ("store", "WebSocket connections, the per-user counts and subscriptions"),
     "slotwise/events/publisher.py": ("adapter", "event bus: EventBridge PutEvents (and the local health probe)"),
     "slotwise/notifications/mail.py": ("adapter", "mail sender: SES SendRawEmail"),
     "slotwise/webhooks/queue.py": ("adapter", "queue sender: the webhook delivery queue and its DLQ (SQS)"),
@@ -59,11 +60,12 @@ ALLOWED: dict[str, tuple[str, str]] = {
     "slotwise/identity/keys.py": ("adapter", "secret reader: the JWT signing secret (Secrets Manager)"),
     "slotwise/payments/signatures.py": ("adapter", "secret reader: Stripe webhook secrets (Secrets Manager)"),
     "slotwise/payments/stripe_provider.py": ("adapter", "secret reader: the Stripe API key (Secrets Manager)"),
+    "slotwise/live/push.py": ("adapter", "connection push: API Gateway Management API PostToConnection"),
 }
 # The one domain with two stores, and why: bookings and the slot inventory they claim are different records with
 # different readers (availability reads the inventory alone, never a booking).
 EXTRA_STORES = {"slotwise/booking/inventory.py"}
-ADAPTER_NAMES = frozenset({"publisher", "mail", "queue", "inbox", "keys", "signatures", "stripe_provider"})
+ADAPTER_NAMES = frozenset({"publisher", "mail", "queue", "inbox", "keys", "signatures", "stripe_provider", "push"})
 
 
 def _allowed(relative: str) -> tuple[str, str] | None:
