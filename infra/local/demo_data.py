@@ -9,18 +9,23 @@ Each demo user signs in with `POST /api/v1/auth/login` as `<role>@demo.slotwise.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from slotwise import aws
 from slotwise.addons import service as addons
 from slotwise.addons.models import AddonInput
+from slotwise.booking.changes import add_new_booking
+from slotwise.booking.create import new_booking
+from slotwise.booking.models import BookingCreate
+from slotwise.booking.windows import window_for
 from slotwise.catalog import service as catalog
-from slotwise.catalog.models import ResourceInput, VenueInput
+from slotwise.catalog.models import Resource, ResourceInput, VenueInput
 from slotwise.data.dynamo import table_name
 from slotwise.identity import passwords
 from slotwise.identity.models import ROLES, Caller, User
 from slotwise.identity.repository import get_user, put_user, set_password_hash
+from slotwise.transaction import Transaction, execute
 
 DEMO_PASSWORD = "slotwise-demo-{role}"  # noqa: S105 - known on purpose: local demo accounts only
 
@@ -272,5 +277,27 @@ def load(now: datetime | None = None) -> dict[str, int]:
             )
             for addon_data in _ADDONS.get(resource.name, []):
                 addons.create_addon(VENDOR, resource.id, AddonInput.model_validate(addon_data))
+            if resource.name == PAST_EVENT_AT:
+                _past_event(resource, now)
             counts["resources"] += 1
     return counts
+
+
+# The demo customer's event that already took place, so that reviewing works on a fresh `make dev`.
+PAST_EVENT_AT = "Lotus Hall"
+
+
+def _past_event(resource: Resource, now: datetime) -> None:
+    """A completed booking of the demo customer, three weeks ago. Written as history (no API makes a booking in
+    the past): the booking and its reference in one transaction, its inventory long released."""
+    local_day = (now - timedelta(days=21)).astimezone(resource.zone).date()
+    start = datetime.combine(local_day, time(18, 0), resource.zone)
+    window = window_for(resource, start=start, end=start + timedelta(hours=5))
+    data = BookingCreate.model_validate({"resourceId": resource.id, "guests": 180, "title": "Anniversary dinner"})
+    made = new_booking(resource, window, data, customer_id="demo-customer", created_by="demo-customer", now=now)
+    booking = made.model_copy(
+        update={"status": "completed", "expires_at": None, "created_at": start - timedelta(days=60), "updated_at": now}
+    )
+    tx = Transaction()
+    add_new_booking(tx, booking)
+    execute(tx)

@@ -17,22 +17,33 @@ so the attempt budget is shared), or calls `refuse(...)`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from slotwise import errors
 from slotwise.booking.inventory import Holder, holders_of
+from slotwise.booking.keys import key_span, keys_text
+from slotwise.catalog.models import Resource
 from slotwise.transaction import TooManyItems, Transaction, TransactionFailed, backoff, execute
 
 MAX_ATTEMPTS = 12
 
 
-class SlotUnavailable(errors.Conflict):
+class Unavailable(errors.Conflict):
+    """Inventory ran out: the conflicts name times in the resource's time; `keys` keeps the storage keys for
+    callers that match them to bookings (a series), never shown."""
+
+    def __init__(self, detail: str, *, keys: Sequence[str] = (), **kwargs: Any) -> None:
+        super().__init__(detail, **kwargs)
+        self.keys: frozenset[str] = frozenset(keys)
+
+
+class SlotUnavailable(Unavailable):
     code = "slot_unavailable"
 
 
-class AddonUnavailable(errors.Conflict):
+class AddonUnavailable(Unavailable):
     code = "addon_unavailable"
 
 
@@ -73,11 +84,35 @@ class SlotConflict:
     available: int
     stock: bool = False
 
-    def as_json(self) -> dict[str, object]:
+    def as_json(self, resource: Resource) -> dict[str, object]:
+        """The conflict in the resource's own time (never the storage key)."""
         if self.stock:
             # Who else took an add-on is nobody's business; how many are left is.
-            return {"stock": self.lock_key, "available": max(self.available, 0)}
-        return {"slot": self.lock_key, "bookingIds": list(self.booking_ids), "available": max(self.available, 0)}
+            addon_id, period = stock_period(self.lock_key)
+            return {"addonId": addon_id, **period_span(resource, period), "available": max(self.available, 0)}
+        return {
+            **key_span(resource, self.lock_key),
+            "bookingIds": list(self.booking_ids),
+            "available": max(self.available, 0),
+        }
+
+
+def stock_period(stock_key: str) -> tuple[str, str]:
+    """`A#<addonId>#D#<date>` or `A#<addonId>#<lock key>` -> (addonId, the period part)."""
+    addon_id, _, period = stock_key.removeprefix("A#").partition("#")
+    return addon_id, period
+
+
+def period_span(resource: Resource, period: str) -> dict[str, str]:
+    return {"date": period[2:]} if period.startswith("D#") else key_span(resource, period)
+
+
+def _times_text(resource: Resource, conflicts: Sequence[SlotConflict]) -> str:
+    slots = [c.lock_key for c in conflicts if not c.stock]
+    days = sorted({p[2:] for _, p in (stock_period(c.lock_key) for c in conflicts if c.stock) if p.startswith("D#")})
+    slots += [p for _, p in (stock_period(c.lock_key) for c in conflicts if c.stock) if not p.startswith("D#")]
+    parts = ([keys_text(resource, sorted(set(slots)))] if slots else []) + [f"on {day}" for day in days]
+    return ", ".join(parts)
 
 
 @dataclass
@@ -129,6 +164,7 @@ ExpireSeparately = Callable[[list[str]], None]
 def run(
     build: Build,
     *,
+    resource: Resource,
     booking_id: str,
     quantity: int,
     capacity: int,
@@ -176,13 +212,15 @@ def run(
             slots = [c for c in conflicts if not c.stock]
             if slots:
                 raise SlotUnavailable(
-                    "The requested time is no longer available: " + ", ".join(c.lock_key for c in slots) + ".",
-                    extra={"conflicts": [c.as_json() for c in slots]},
+                    f"The requested time is no longer available: {_times_text(resource, slots)}.",
+                    keys=[c.lock_key for c in slots],
+                    extra={"conflicts": [c.as_json(resource) for c in slots]},
                 ) from failed
             if conflicts:
                 raise AddonUnavailable(
-                    "Not enough of an add-on is left for this time: " + ", ".join(c.lock_key for c in conflicts) + ".",
-                    extra={"conflicts": [c.as_json() for c in conflicts]},
+                    f"Not enough of an add-on is left for this time: {_times_text(resource, conflicts)}.",
+                    keys=[c.lock_key for c in conflicts],
+                    extra={"conflicts": [c.as_json(resource) for c in conflicts]},
                 ) from failed
             if failed.of_kind("slot") or failed.of_kind("stock") or failed.of_kind("evicted"):
                 continue

@@ -176,6 +176,7 @@ def create_booking(
     while True:
         outcome = claims.run(
             partial(build, booking),
+            resource=resource,
             booking_id=booking.id,
             quantity=booking.quantity,
             capacity=resource.capacity,

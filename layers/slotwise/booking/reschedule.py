@@ -102,6 +102,7 @@ def reschedule(
 
     outcome = claims.run(
         build,
+        resource=resource,
         booking_id=booking.id,
         quantity=booking.quantity,
         capacity=resource.capacity,

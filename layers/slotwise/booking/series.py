@@ -230,7 +230,7 @@ def _claim_chunk(
     caller: Caller,
     series_id: str,
     chunk: list[Booking],
-    capacity: int,
+    resource: Resource,
     hold_cap: int | None,
     now: datetime,
     idempotency: dict[str, Any] | None = None,
@@ -238,15 +238,18 @@ def _claim_chunk(
 ) -> None:
     """Book one chunk; a reference that collided is drawn again (in place) and the claim goes on."""
     state = claims.ClaimState()
+    capacity = resource.capacity
     while True:
         outcome = claims.run(
             _book_chunk(caller, series_id, chunk, capacity, hold_cap, now, idempotency, stock),
+            resource=resource,
             booking_id="",
             quantity=chunk[0].quantity,
             capacity=capacity,
             now_epoch=int(now.timestamp()),
             state=state,
             expire_separately=lambda ids: expire_each(ids, now),
+            stock=stock,
         )
         if isinstance(outcome, claims.Committed):
             return
@@ -399,7 +402,7 @@ def _claim_all(
         while chunk:
             pending_key = key if not committed else None
             try:
-                _claim_chunk(caller, series_id, chunk, resource.capacity, hold_cap, now, pending_key, stock)
+                _claim_chunk(caller, series_id, chunk, resource, hold_cap, now, pending_key, stock)
                 committed.append(chunk)
                 break
             except claims.ActiveHoldsExceeded:
@@ -409,7 +412,7 @@ def _claim_all(
                 if mode == "all_or_nothing":
                     _roll_back(caller, series_id, committed, now, key)
                     raise
-                taken = {c.get("slot") or c.get("stock") for c in lost.extra["conflicts"]}
+                taken = lost.keys
                 losers = [b for b in chunk if taken & {*b.lock_keys, *(c.key for c in b.stock_claims)}]
                 skipped.extend(
                     {

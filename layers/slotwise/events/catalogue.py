@@ -32,13 +32,11 @@ PAYMENT_EVENT_TYPES: tuple[str, ...] = (
 REVIEW_EVENT_TYPES: tuple[str, ...] = ("review.created", "review.replied", "review.deleted")
 EVENT_TYPES: tuple[str, ...] = BOOKING_EVENT_TYPES + RESOURCE_EVENT_TYPES + PAYMENT_EVENT_TYPES + REVIEW_EVENT_TYPES
 
-# Pushed to WebSocket clients (slotwise.live, docs/live.md): every change of a booking's or a payment's state and of
-# a resource. Not `booking.reminder` (a notice, not a change: the notifier's). A schedule change, once it is an event
-# of the catalogue, is pushed as well.
+# Pushed to WebSocket clients (slotwise.live, docs/live.md): every change of a booking's or a payment's state, of a
+# resource and of a review (to the resource's vendor). Not `booking.reminder` (a notice, not a change: the
+# notifier's).
 LIVE_EVENT_TYPES: tuple[str, ...] = tuple(
     name
-    for name in dict.fromkeys(
-        (*BOOKING_EVENT_TYPES, "booking.schedule_changed", *RESOURCE_EVENT_TYPES, *PAYMENT_EVENT_TYPES)
-    )
-    if name in EVENT_TYPES and name != "booking.reminder"
+    for name in (*BOOKING_EVENT_TYPES, *RESOURCE_EVENT_TYPES, *PAYMENT_EVENT_TYPES, *REVIEW_EVENT_TYPES)
+    if name != "booking.reminder"
 )

@@ -93,6 +93,8 @@ PUBLIC_REFUND_FIELDS = (
     "updatedAt",
 )
 PUBLIC_RESOURCE_FIELDS = ("id", "venueId", "ownerId", "name", "type", "active", "version", "updatedAt")
+# A review as the public listing shows it (never the booking or the customer behind it).
+PUBLIC_REVIEW_FIELDS = ("id", "resourceId", "venueId", "rating", "title", "comment", "authorName", "reply", "createdAt")
 
 
 def booking_topic(booking_id: str) -> str:
@@ -185,5 +187,11 @@ def audience(event: DomainEvent) -> Audience:
             if changes_calendar
             else None,
             availability_topics=frozenset({resource_topic(event.aggregate_id)}) if changes_calendar else frozenset(),
+        )
+    if event.aggregate == "review":
+        # The vendor hears of reviews of their resources as they come (and of replies and removals).
+        return Audience(
+            personal=message(event, event.type, _pick(data, PUBLIC_REVIEW_FIELDS)),
+            users=_ids(data.get("vendorId")),
         )
     return Audience()

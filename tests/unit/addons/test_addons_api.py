@@ -286,7 +286,8 @@ def test_stock_sold_out_is_409_and_cancel_gives_it_back(room: Resource) -> None:
     first = book(room.id, addons=wanted).body
     later_same_day = book(room.id, start=START + timedelta(hours=3), addons=wanted, user="other")
     assert later_same_day.status == 409 and later_same_day.code == "addon_unavailable"
-    assert later_same_day.body["conflicts"] == [{"stock": f"A#{projector['id']}#D#2027-03-01", "available": 0}]
+    assert later_same_day.body["conflicts"] == [{"addonId": projector["id"], "date": "2027-03-01", "available": 0}]
+    assert "on 2027-03-01" in later_same_day.body["detail"] and "#" not in later_same_day.body["detail"]
     assert book(room.id, start=START + timedelta(days=1), addons=wanted, user="other").status == 201
     assert call("POST", f"/api/v1/bookings/{first['id']}/cancel", body={}, user="cust").status == 200
     assert book(room.id, start=START + timedelta(hours=3), addons=wanted, user="other").status == 201

@@ -62,6 +62,11 @@ def test_conflict_names_the_slot_and_booking_and_buffer_counts(room: Any) -> Non
     clash = book(room.id, start=START + timedelta(minutes=60), user="other")  # inside the 30-min buffer
     assert clash.status == 409 and clash.code == "slot_unavailable"
     assert clash.body["conflicts"][0]["bookingIds"] == [first["id"]]
+    # Named in the room's time (Lisbon, UTC+0 in March): the first booking's buffer 10:00-10:30, never a storage key.
+    assert clash.body["conflicts"][0]["startTime"] == "2027-03-01T10:00:00+00:00"
+    assert clash.body["conflicts"][0]["endTime"] == "2027-03-01T10:30:00+00:00"
+    assert "2027-03-01 10:00 to 10:30 Europe/Lisbon time" in clash.body["detail"]
+    assert "#" not in str(clash.body)
     assert book(room.id, start=START + timedelta(minutes=90), user="other").status == 201
 
 

@@ -19,6 +19,7 @@ PUBLIC = {
     "payment": set(messages.PUBLIC_PAYMENT_FIELDS),
     "refund": set(messages.PUBLIC_REFUND_FIELDS),
     "resource": set(messages.PUBLIC_RESOURCE_FIELDS),
+    "review": set(messages.PUBLIC_REVIEW_FIELDS),
 }
 
 
