@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from slotwise.events.envelope import DomainEvent, UnknownEnvelope
+from slotwise.events.intake import queued_event
 from slotwise.live import service
 from slotwise.observability import logger, metrics
 from slotwise.settings import require_settings
@@ -23,13 +23,8 @@ processor = BatchProcessor(event_type=EventType.SQS)
 
 
 def record_handler(record: SQSRecord) -> None:
-    try:
-        event = DomainEvent.from_sqs_body(record.body)
-    except (UnknownEnvelope, ValueError, KeyError, TypeError) as exc:  # json.JSONDecodeError is a ValueError
-        logger.warning(
-            "not a Slotwise event: dropped", extra={"messageId": record.message_id, "error": repr(exc)[:500]}
-        )
-        metrics.add_metric(name="LiveEventsDropped", unit=MetricUnit.Count, value=1)
+    event = queued_event(record, dropped_metric="LiveEventsDropped")
+    if event is None:
         return
     counts = service.deliver(event)
     metrics.add_metric(name="LivePushSent", unit=MetricUnit.Count, value=counts["sent"])

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from slotwise.events.envelope import DomainEvent, UnknownEnvelope
+from slotwise.events.intake import queued_event
 from slotwise.notifications import service
 from slotwise.observability import logger, metrics
 from slotwise.settings import require_settings
@@ -28,13 +27,8 @@ processor = BatchProcessor(event_type=EventType.SQS)
 
 
 def record_handler(record: SQSRecord) -> None:
-    try:
-        event = DomainEvent.from_sqs_body(record.body)
-    except (UnknownEnvelope, ValueError, KeyError, TypeError) as exc:  # json.JSONDecodeError is a ValueError
-        logger.warning(
-            "not a Slotwise event: dropped", extra={"messageId": record.message_id, "error": repr(exc)[:500]}
-        )
-        metrics.add_metric(name="NotificationEventsDropped", unit=MetricUnit.Count, value=1)
+    event = queued_event(record, dropped_metric="NotificationEventsDropped")
+    if event is None:
         return
     logger.append_keys(eventId=event.id, eventType=event.type)
     try:
