@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
 from typing import Any, cast
 from urllib.parse import parse_qsl, urlencode
@@ -10,6 +11,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.event_handler.api_gateway import ResponseBuilder, Route
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from slotwise import errors
@@ -59,6 +61,9 @@ def unsupported_media_type(event: Mapping[str, Any]) -> errors.UnsupportedMediaT
     return errors.UnsupportedMediaType(f"Send the body as application/json (got {content_type or 'no content-type'}).")
 
 
+_this_request = threading.local()
+
+
 class SlotwiseResolver(APIGatewayHttpResolver):
     """Powertools' HTTP API resolver with the request rules that run before its validation, in this order: bodies
     are JSON (else 415); path ids are ids (`slotwise.api.ids`, else the missing object's 404); JSON that Powertools
@@ -76,11 +81,24 @@ class SlotwiseResolver(APIGatewayHttpResolver):
         # Whether the per-caller request quota runs (429): the OpenAPI document says so (`infra.openapi`).
         self.request_quota = False
 
+    # Powertools keeps the request being resolved on the `BaseRouter` class, shared by every resolver in the process:
+    # two requests served at once by threads of one process (the local runtime, threaded tests) would read each
+    # other's event, caller included. Each thread reads its own here (Lambda serves one request at a time anyway).
+    @property  # type: ignore[override]
+    def current_event(self) -> APIGatewayProxyEventV2:
+        event: APIGatewayProxyEventV2 = _this_request.event
+        return event
+
+    @current_event.setter
+    def current_event(self, value: APIGatewayProxyEventV2) -> None:
+        _this_request.event = value
+
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
         try:
             event = self._admitted(event)
         except errors.SlotwiseError as error:
             return self._refusal(event, error)
+        self.current_event = APIGatewayProxyEventV2(dict(event))
         return super().resolve(event, context)
 
     def _admitted(self, event: Mapping[str, Any]) -> Mapping[str, Any]:

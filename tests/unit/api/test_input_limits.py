@@ -237,7 +237,7 @@ def test_a_transaction_cancelled_for_validation_is_not_retried(monkeypatch: pyte
         return tx
 
     with pytest.raises(InvalidWrite) as refused:
-        claims.run(build, booking_id="b", quantity=1, capacity=1, now_epoch=0)
+        claims.run(build, resource=make_resource(store=False), booking_id="b", quantity=1, capacity=1, now_epoch=0)
     assert refused.value.code == "invalid_write"
     assert len(sent) == 1
 
