@@ -299,6 +299,25 @@ SCHEMAS: dict[str, Schema] = {
         {"resourceId": STR, "occurrences": INT, "hasConflicts": BOOL, "conflicts": array(OCCURRENCE_CONFLICT)}
     ),
     "WebhookAccepted": obj({"received": BOOL, "id": STR}),
+    "HoursChanged": obj(
+        {
+            "resource": ref("Resource"),
+            # kept, with their claims: the calendar decides new bookings only
+            "bookingsOutsideHours": array(
+                obj(
+                    {
+                        "id": STR,
+                        "reference": STR,
+                        "status": STR,
+                        "startTime": STR,
+                        "endTime": STR,
+                        "reason": STR,
+                    }
+                )
+            ),
+            "complete": {"type": "boolean", "description": "false: more future bookings exist than were checked"},
+        }
+    ),
     "FlightList": obj(
         {
             "origin": STR,
@@ -397,6 +416,7 @@ SUCCESS: dict[str, tuple[int, str | None]] = {
     "GET /api/v1/resources/{resourceId}/slots": (200, "FreeSlots"),
     "GET /api/v1/conflicts": (200, "Conflicts"),
     "GET /api/v1/flights": (200, "FlightList"),
+    "PUT /api/v1/resources/{resourceId}/availability": (200, "HoursChanged"),
     "POST /api/v1/resources/{resourceId}/schedule-change": (200, "Resource"),
     "POST /api/v1/webhooks/stripe": (200, "WebhookAccepted"),
     "DELETE /api/v1/venues/{venueId}": (204, None),

@@ -8,10 +8,11 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from slotwise.api.app import create_app, lambda_entrypoint
 from slotwise.api.context import caller
-from slotwise.booking import availability, flights, quotes, series
+from slotwise.booking import availability, flights, hours, quotes, series
 from slotwise.booking.models import BookingTimes
 from slotwise.booking.requests import BulkAvailabilityRequest
 from slotwise.booking.windows import now_utc
+from slotwise.catalog.models import HoursUpdate
 from slotwise.identity.permissions import route_doc
 from slotwise.models import ID_PATTERN, MAX_ID_LENGTH, BoundedDate, BoundedDatetime, check_period
 from slotwise.settings import require_settings
@@ -97,6 +98,16 @@ def search_flights(
 )
 def quote(body: quotes.QuoteRequest) -> quotes.Quote:
     return quotes.quote(caller(app), body, now_utc())
+
+
+@app.put(
+    "/api/v1/resources/<resourceId>/availability",
+    tags=TAGS,
+    summary="Replace a resource's opening hours, date overrides and blackout dates (vendor or its advisor)",
+    description=route_doc("resource.availability"),
+)
+def change_hours(resourceId: str, body: HoursUpdate) -> Json:
+    return hours.change_hours(caller(app), resourceId, body, if_match=app.current_event.headers.get("if-match"))
 
 
 lambda_handler = lambda_entrypoint(app)

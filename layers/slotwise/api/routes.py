@@ -84,6 +84,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", f"{API_PREFIX}/resources/{{resourceId}}/slots", "availability"),
     Route("GET", f"{API_PREFIX}/conflicts", "availability"),
     Route("GET", f"{API_PREFIX}/flights", "availability"),
+    Route("PUT", f"{API_PREFIX}/resources/{{resourceId}}/availability", "availability"),
     Route("POST", f"{API_PREFIX}/quotes", "availability"),
     # bookings
     Route("POST", f"{API_PREFIX}/bookings", "bookings"),

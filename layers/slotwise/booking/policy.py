@@ -32,6 +32,12 @@ def check_policy(resource: Resource, window: Window, quantity: int, now: datetim
         raise problem
 
 
+def calendar_problems(resource: Resource, windows: Sequence[Window]) -> list[errors.ValidationFailed | None]:
+    """Per window, whether the resource's calendar (blackout dates, opening hours, date overrides) refuses it."""
+    rules = _Rules(resource)
+    return [rules.calendar_problem(window) for window in windows]
+
+
 def check_guests(resource: Resource, guests: int | None) -> None:
     """A booking's guests within the resource's maxGuests/minGuests (`capacity` counts bookings, not guests).
 

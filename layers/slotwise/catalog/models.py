@@ -235,6 +235,15 @@ class Route(ApiModel):
         return self
 
 
+class HoursUpdate(ApiModel):
+    """`PUT /resources/{id}/availability`: a resource's calendar, replaced whole; nothing else of the resource."""
+
+    # None: open around the clock. A weekday missing from the map is closed.
+    opening_hours: dict[Weekday, list[TimeRange]] | None
+    date_overrides: list[DateOverride] = Field(default_factory=list, max_length=366)
+    blackout_dates: list[BoundedDate] = Field(default_factory=list, max_length=366)
+
+
 class ScheduleChangeRequest(ApiModel):
     """`POST /resources/{id}/schedule-change`: the fixed window's new times and why (told to every passenger)."""
 

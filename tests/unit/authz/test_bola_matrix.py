@@ -231,6 +231,12 @@ CASES: dict[str, Case] = {
     f"DELETE {API}/resources/{{resourceId}}": Case(
         "resource.delete", lambda i: f"{API}/resources/{i['advisor_room']}", not_found="resource_not_found"
     ),
+    f"PUT {API}/resources/{{resourceId}}/availability": Case(
+        "resource.availability",
+        lambda i: f"{API}/resources/{i['advisor_room']}/availability",
+        lambda i: {"openingHours": None},
+        not_found="resource_not_found",
+    ),
     f"POST {API}/resources/{{resourceId}}/schedule-change": Case(
         "resource.update",
         lambda i: f"{API}/resources/{i['advisor_room']}/schedule-change",

@@ -38,6 +38,7 @@ BODIES: dict[str, Callable[[], dict[str, Any]]] = {
     f"PUT {API_PREFIX}/venues/{{venueId}}": lambda: dict(VENUE),
     f"POST {API_PREFIX}/resources": lambda: dict(RESOURCE),
     f"PUT {API_PREFIX}/resources/{{resourceId}}": lambda: dict(RESOURCE),
+    f"PUT {API_PREFIX}/resources/{{resourceId}}/availability": lambda: {"openingHours": None},
     f"POST {API_PREFIX}/resources/{{resourceId}}/schedule-change": lambda: {
         "fixedStart": "2027-03-01T11:00:00Z",
         "fixedEnd": "2027-03-01T12:00:00Z",

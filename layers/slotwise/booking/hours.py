@@ -1,0 +1,104 @@
+"""A resource's own calendar: opening hours, date overrides and blackout dates, changed by its vendor or by the
+advisor who is the resource (`PUT /resources/{id}/availability`), and nothing else of the resource.
+
+A change never strands a booking: hours only decide which new bookings are taken, so the bookings already made
+keep their times and their claim. Those now outside the calendar are reported with the change
+(`bookingsOutsideHours`), so the advisor or vendor can move or cancel them deliberately.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from slotwise import errors
+from slotwise.audit import log as audit
+from slotwise.booking import access, policy, resources, store
+from slotwise.booking.models import HOLDING
+from slotwise.booking.windows import now_utc, window_for
+from slotwise.catalog import bookable
+from slotwise.catalog import repository as catalog_store
+from slotwise.catalog.models import BookingPolicy, HoursUpdate, Resource
+from slotwise.data.due import sort_range
+from slotwise.identity import permissions
+from slotwise.identity.models import Caller
+from slotwise.models import iso
+
+# Future bookings a change reads to report those outside the new calendar (one resource's next months).
+MAX_CHECKED = 500
+# A booking that started up to this long ago may still be running.
+_RUNNING = timedelta(days=1)
+
+
+def change_hours(
+    caller: Caller, resource_id: str, data: HoursUpdate, *, if_match: str | None = None, now: datetime | None = None
+) -> dict[str, Any]:
+    """Replace the resource's calendar (conditional on the version read); answer it with the bookings now outside."""
+    now = now or now_utc()
+    permissions.require(caller, "resource.availability")
+    resource = catalog_store.get_resource(resource_id)
+    if resource is None or not (access.manages_resource(caller, resource) or access.advises(caller, resource)):
+        raise errors.NotFound(f"No resource {resource_id}.", code="resource_not_found")
+    if if_match is not None and resource.etag not in {t.strip().removeprefix("W/") for t in if_match.split(",")}:
+        raise errors.Conflict(
+            f"If-Match {if_match} does not match the current ETag {resource.etag}; fetch it again and retry.",
+            code="version_conflict",
+            extra={"currentETag": resource.etag},
+        )
+    calendar = data.model_dump()
+    changed_policy = BookingPolicy.model_validate({**resource.policy.model_dump(), **calendar})
+    updated = resource.model_copy(update={"policy": changed_policy, "updated_at": now, "version": resource.version + 1})
+    bookable.check_bookable(updated)
+    catalog_store.replace_resource(
+        updated,
+        resource.version,
+        0,
+        was_active=resource.active,
+        audit=audit.entry(
+            caller,
+            "resource.availability",
+            "resource",
+            resource_id,
+            at=now,
+            detail={"version": updated.version, "blackoutDates": len(data.blackout_dates)},
+        ),
+    )
+    # This instance books by the new calendar at once; others within the resource cache's few seconds.
+    resources.forget(resource_id)
+    outside, complete = _outside(updated, now)
+    return {
+        "resource": updated.model_dump(mode="json", by_alias=True),
+        "bookingsOutsideHours": outside,
+        "complete": complete,
+    }
+
+
+def _outside(resource: Resource, now: datetime) -> tuple[list[dict[str, Any]], bool]:
+    """Active bookings still to end that the new calendar would refuse (read: up to MAX_CHECKED of them)."""
+    low, high = sort_range(now - _RUNNING, None)
+    bookings, last = store.query_bookings(
+        "GSI2", f"RESBOOK#{resource.id}", low=low, high=high, limit=MAX_CHECKED, start_key=None
+    )
+    live = [b for b in bookings if b.status in HOLDING and b.end_time > now]
+    windows = [
+        window_for(resource, start=b.start_time, end=b.end_time)
+        if resource.policy.unit == "minutes"
+        else window_for(resource, check_in=b.check_in, check_out=b.check_out)
+        if resource.policy.unit == "night"
+        else window_for(resource)
+        for b in live
+    ]
+    problems = policy.calendar_problems(resource, windows)
+    found = [
+        {
+            "id": booking.id,
+            "reference": booking.reference,
+            "status": booking.status,
+            "startTime": iso(booking.start_time),
+            "endTime": iso(booking.end_time),
+            "reason": problem.detail,
+        }
+        for booking, problem in zip(live, problems, strict=True)
+        if problem is not None
+    ]
+    return found, last is None
