@@ -11,16 +11,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from slotwise import errors
-from slotwise.audit import log as audit
-from slotwise.booking import access, policy, resources, store
+from slotwise.booking import policy, resources, store
 from slotwise.booking.models import HOLDING
 from slotwise.booking.windows import now_utc, window_for
-from slotwise.catalog import bookable
-from slotwise.catalog import repository as catalog_store
-from slotwise.catalog.models import BookingPolicy, HoursUpdate, Resource
+from slotwise.catalog import service as catalog
+from slotwise.catalog.models import HoursUpdate, Resource
 from slotwise.data.due import sort_range
-from slotwise.identity import permissions
 from slotwise.identity.models import Caller
 from slotwise.models import iso
 
@@ -35,34 +31,7 @@ def change_hours(
 ) -> dict[str, Any]:
     """Replace the resource's calendar (conditional on the version read); answer it with the bookings now outside."""
     now = now or now_utc()
-    permissions.require(caller, "resource.availability")
-    resource = catalog_store.get_resource(resource_id)
-    if resource is None or not (access.manages_resource(caller, resource) or access.advises(caller, resource)):
-        raise errors.NotFound(f"No resource {resource_id}.", code="resource_not_found")
-    if if_match is not None and resource.etag not in {t.strip().removeprefix("W/") for t in if_match.split(",")}:
-        raise errors.Conflict(
-            f"If-Match {if_match} does not match the current ETag {resource.etag}; fetch it again and retry.",
-            code="version_conflict",
-            extra={"currentETag": resource.etag},
-        )
-    calendar = data.model_dump()
-    changed_policy = BookingPolicy.model_validate({**resource.policy.model_dump(), **calendar})
-    updated = resource.model_copy(update={"policy": changed_policy, "updated_at": now, "version": resource.version + 1})
-    bookable.check_bookable(updated)
-    catalog_store.replace_resource(
-        updated,
-        resource.version,
-        0,
-        was_active=resource.active,
-        audit=audit.entry(
-            caller,
-            "resource.availability",
-            "resource",
-            resource_id,
-            at=now,
-            detail={"version": updated.version, "blackoutDates": len(data.blackout_dates)},
-        ),
-    )
+    updated = catalog.replace_calendar(caller, resource_id, data, if_match=if_match, now=now)
     # This instance books by the new calendar at once; others within the resource cache's few seconds.
     resources.forget(resource_id)
     outside, complete = _outside(updated, now)

@@ -23,6 +23,7 @@ from slotwise.catalog import bookable, repository
 from slotwise.catalog.models import (
     BookingPolicy,
     CursorPagination,
+    HoursUpdate,
     PagePagination,
     Resource,
     ResourceInput,
@@ -366,6 +367,42 @@ def update_resource(
         was_active=current.active,
         audit=audit.entry(
             caller, "resource.update", "resource", resource_id, at=now, detail={"version": updated.version}
+        ),
+    )
+    return updated
+
+
+def replace_calendar(
+    caller: Caller, resource_id: str, data: HoursUpdate, *, if_match: str | None = None, now: datetime | None = None
+) -> Resource:
+    """Replace a resource's opening hours, date overrides and blackout dates, and nothing else: for its owner, an
+    admin, or the advisor who is the resource (`attributes.advisorUserId`); conditional on the version read."""
+    permissions.require(caller, "resource.availability")
+    current = repository.get_resource(resource_id)
+    advisor = (
+        current is not None
+        and caller.role == "advisor"
+        and current.attributes.get("advisorUserId") == (caller.user_id or "")
+    )
+    if current is None or not (advisor or _manages(caller, current.owner_id)):
+        raise errors.NotFound(f"No resource {resource_id}.", code="resource_not_found")
+    _require_match(if_match, current.etag)
+    now = now or datetime.now(UTC)
+    policy = BookingPolicy.model_validate({**current.policy.model_dump(), **data.model_dump()})
+    updated = current.model_copy(update={"policy": policy, "updated_at": now, "version": current.version + 1})
+    bookable.check_bookable(updated)
+    repository.replace_resource(
+        updated,
+        current.version,
+        0,
+        was_active=current.active,
+        audit=audit.entry(
+            caller,
+            "resource.availability",
+            "resource",
+            resource_id,
+            at=now,
+            detail={"version": updated.version, "blackoutDates": len(data.blackout_dates)},
         ),
     )
     return updated
