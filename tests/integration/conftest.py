@@ -30,8 +30,10 @@ def dynamodb_local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture
-def local_table(dynamodb_local: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    """A fresh single table on DynamoDB Local; settings and clients point at it for this test."""
+def local_table(dynamodb_local: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A fresh single table on DynamoDB Local; settings and clients point at it for this test. Dropped afterwards:
+    the engine is shared by the session and keeps every table in memory (one test loads 10,000 items), and a
+    heavier engine answers the racing tests more slowly."""
     from slotwise.aws import reset_clients
     from slotwise.settings import get_settings
 
@@ -40,5 +42,7 @@ def local_table(dynamodb_local: str, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("SLOTWISE_TABLE_NAME", name)
     get_settings.cache_clear()
     reset_clients()
-    ensure_table(boto3.client("dynamodb", endpoint_url=dynamodb_local), TABLE, name)
-    return name
+    client = boto3.client("dynamodb", endpoint_url=dynamodb_local)
+    ensure_table(client, TABLE, name)
+    yield name
+    client.delete_table(TableName=name)
