@@ -13,7 +13,7 @@ from typing import Any
 
 from slotwise.booking import policy, resources, store
 from slotwise.booking.models import HOLDING
-from slotwise.booking.windows import now_utc, window_for
+from slotwise.booking.windows import booked_window, now_utc
 from slotwise.catalog import service as catalog
 from slotwise.catalog.models import HoursUpdate, Resource
 from slotwise.data.due import sort_range
@@ -49,14 +49,7 @@ def _outside(resource: Resource, now: datetime) -> tuple[list[dict[str, Any]], b
         "GSI2", f"RESBOOK#{resource.id}", low=low, high=high, limit=MAX_CHECKED, start_key=None
     )
     live = [b for b in bookings if b.status in HOLDING and b.end_time > now]
-    windows = [
-        window_for(resource, start=b.start_time, end=b.end_time)
-        if resource.policy.unit == "minutes"
-        else window_for(resource, check_in=b.check_in, check_out=b.check_out)
-        if resource.policy.unit == "night"
-        else window_for(resource)
-        for b in live
-    ]
+    windows = [booked_window(b) for b in live]
     problems = policy.calendar_problems(resource, windows)
     found = [
         {

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from slotwise import errors
-from slotwise.booking.models import BookingTimes
+from slotwise.booking.models import Booking, BookingTimes
 from slotwise.catalog.models import BookingPolicy, Resource, parse_hhmm
 from slotwise.wording import local_text
 
@@ -33,6 +33,11 @@ class Window:
 def now_utc() -> datetime:
     """The clock every booking use case reads when the caller names no `now`."""
     return datetime.now(UTC)
+
+
+def booked_window(booking: Booking) -> Window:
+    """The window a stored booking holds (its times were checked when it was made)."""
+    return Window(utc(booking.start_time), utc(booking.end_time), booking.check_in, booking.check_out)
 
 
 def window_of(resource: Resource, times: BookingTimes) -> Window:

@@ -28,7 +28,7 @@ def as_vendor(method: str, path: str, user: str = VENDOR, **kwargs: Any) -> ApiR
     return call(method, path, user=user, role="vendor", **kwargs)
 
 
-def cabin(capacity: int = 10) -> dict[str, Any]:
+def cabin(capacity: int = 10, cancellation: dict[str, Any] | None = None) -> dict[str, Any]:
     venue = as_vendor("POST", "/api/v1/venues", body={"name": "Air", "city": "Lisbon", "timezone": "Europe/Lisbon"})
     created = as_vendor(
         "POST",
@@ -42,6 +42,7 @@ def cabin(capacity: int = 10) -> dict[str, Any]:
                 "unit": "fixed",
                 "fixedStart": DEPARTURE.isoformat(),
                 "fixedEnd": (DEPARTURE + timedelta(hours=3)).isoformat(),
+                **({"cancellation": cancellation} if cancellation else {}),
             },
             "pricing": {"currency": "EUR", "unitPrice": 9900},
             "route": {"origin": "LIS", "destination": "FNC"},
@@ -272,3 +273,17 @@ def test_day_counted_add_on_stock_keeps_a_move_within_its_days(table: str) -> No
     next_day = change(seats["id"], DEPARTURE + timedelta(days=1))
     assert (next_day.status, next_day.code) == (409, "addon_stock_by_day")
     assert change(seats["id"], LATER).status == 200  # same day: the claims stay right
+
+
+def test_after_a_move_the_customer_is_quoted_everything_back(table: str) -> None:
+    """Through the API: a non-refundable fare (no tiers) becomes fully refundable once the operator moved it."""
+    seats = cabin(cancellation={"tiers": [], "fee": 500})
+    made = book(seats["id"], "alice")
+    quote = f"/api/v1/bookings/{made['id']}/cancellation-quote"
+    before = call("GET", quote, user="alice")
+    assert before.status == 200, before.body
+    assert before.body["percent"] == 0
+    assert change(seats["id"]).status == 200
+    after = call("GET", quote, user="alice")
+    assert (after.body["percent"], after.body["fee"]) == (100, 0)
+    assert after.body["validUntil"] is not None
