@@ -258,6 +258,8 @@ SCHEMAS: dict[str, Schema] = {
     "SignedIn": {"allOf": [ref("TokenPair")], "properties": {"user": ref("User")}, "required": ["user"]},
     # GET /users/me of an external provider's user with no stored profile: what the token says
     "Me": {"anyOf": [ref("User"), obj({"id": STR, "role": STR, "status": STR})]},
+    # POST /auth/password/forgot: the one answer, whether or not an account uses the address.
+    "ForgotAccepted": obj({"detail": STR}),
     "WindowReport": obj(
         {
             "available": BOOL,
@@ -411,6 +413,10 @@ SUCCESS: dict[str, tuple[int, str | None]] = {
     "GET /api/v1/users/me": (200, "Me"),
     "PUT /api/v1/users/me": (200, "User"),
     "POST /api/v1/users/me/password": (200, "SignedIn"),
+    "POST /api/v1/auth/password/set": (204, None),
+    "POST /api/v1/auth/password/forgot": (202, "ForgotAccepted"),
+    "POST /api/v1/auth/password/reset": (204, None),
+    "POST /api/v1/admin/users": (201, "User"),
     "GET /api/v1/availability": (200, "Availability"),
     "POST /api/v1/availability/bulk": (200, "BulkAvailability"),
     "GET /api/v1/resources/{resourceId}/slots": (200, "FreeSlots"),

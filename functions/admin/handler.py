@@ -1,16 +1,19 @@
-"""Admin console: users by role and status, approvals and suspensions, platform counters, the audit log."""
+"""Admin console: users by role and status, accounts made for others, approvals and suspensions, platform counters,
+the audit log."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from slotwise import admin
+from slotwise.accounts import invitations
 from slotwise.admin import AccountStatus, StatusChange
 from slotwise.api.app import create_app, lambda_entrypoint
 from slotwise.api.context import caller
-from slotwise.identity.models import Role
+from slotwise.identity.models import InviteRequest, Role
 from slotwise.identity.permissions import route_doc
 from slotwise.models import BoundedDatetime, check_period
 from slotwise.settings import require_settings
@@ -34,6 +37,17 @@ def list_users(
     cursor: Cursor = None,
 ) -> Json:
     return admin.list_users(caller(app), role=role, status=status, limit=limit, cursor=cursor)
+
+
+@app.post(
+    "/api/v1/admin/users",
+    tags=TAGS,
+    summary="Make an account (any role) and e-mail its set-password link",
+    description=route_doc("user.invite"),
+    responses={201: {"description": "The account (never its link)"}},
+)
+def create_user(body: InviteRequest) -> Response[Json]:
+    return Response(201, "application/json", invitations.create_user(caller(app), body).public())
 
 
 @app.post(f"{UserId}/approve", tags=TAGS, summary="Approve a vendor or advisor", description=route_doc("admin.approve"))

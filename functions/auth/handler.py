@@ -6,10 +6,19 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
+from slotwise.accounts import recovery
 from slotwise.api.app import BEARER, create_app, lambda_entrypoint
 from slotwise.api.context import caller
 from slotwise.identity import auth_service
-from slotwise.identity.models import LoginRequest, PasswordChange, ProfileUpdate, RefreshRequest, RegisterRequest
+from slotwise.identity.models import (
+    ForgotRequest,
+    LoginRequest,
+    PasswordChange,
+    PasswordTokenRequest,
+    ProfileUpdate,
+    RefreshRequest,
+    RegisterRequest,
+)
 from slotwise.settings import require_settings
 
 # The resources this function uses: required outside local/test (the stack sets them; tests/infra checks it).
@@ -85,6 +94,43 @@ def update_me(body: ProfileUpdate) -> Json:
 def change_password(body: PasswordChange) -> Response[Json]:
     tokens = auth_service.change_password(caller(app), body, source_ip=_source_ip())
     return Response(200, "application/json", tokens, NO_STORE)
+
+
+@app.post(
+    "/api/v1/auth/password/set",
+    tags=AUTH,
+    summary="Choose the password of an account made for you, with the e-mailed link's token (single use, 24 h)",
+    description="Answers 204 and signs nobody in: sign in with the new password. Every link refusal is 400 "
+    "`invalid_password_token`; a weak password is 422 `weak_password` and leaves the link usable.",
+    responses={204: {"description": "The password is set"}},
+)
+def set_password(body: PasswordTokenRequest) -> Response[None]:
+    recovery.set_password(body, source_ip=_source_ip(), request_id=_request_id())
+    return Response(204, headers=NO_STORE)
+
+
+@app.post(
+    "/api/v1/auth/password/forgot",
+    tags=AUTH,
+    summary="E-mail a link to choose a new password (the answer is the same whether or not the account exists)",
+    responses={202: {"description": "Accepted; a link is e-mailed if an account uses the address"}},
+)
+def forgot_password(body: ForgotRequest) -> Response[Json]:
+    answer = recovery.forgot(body, source_ip=_source_ip(), request_id=_request_id())
+    return Response(202, "application/json", answer, NO_STORE)
+
+
+@app.post(
+    "/api/v1/auth/password/reset",
+    tags=AUTH,
+    summary="Choose a new password with the forgot-password link's token (single use, 24 h; signs out everywhere)",
+    description="Answers 204 and signs nobody in; every sign-in of the account is revoked. Every link refusal is "
+    "400 `invalid_password_token`; a weak password is 422 `weak_password` and leaves the link usable.",
+    responses={204: {"description": "The password is reset"}},
+)
+def reset_password(body: PasswordTokenRequest) -> Response[None]:
+    recovery.reset_password(body, source_ip=_source_ip(), request_id=_request_id())
+    return Response(204, headers=NO_STORE)
 
 
 lambda_handler = lambda_entrypoint(app)

@@ -27,8 +27,10 @@ TABLE_ACTIONS_OF_READ_ONLY_GROUPS: Mapping[str, tuple[str, ...]] = {"health": ("
 ISOLATED_GROUPS: frozenset[str] = frozenset({"stripe_webhooks"})
 POWERTOOLS_LOG_LEVEL = "INFO"
 # Groups that send e-mail through SES (SendRawEmail), only from the configured sender (SLOTWISE_EMAIL_FROM's
-# default unless the environment says otherwise): its address identity or its domain identity.
-EMAIL_SENDING_GROUPS: frozenset[str] = frozenset({"notifier"})
+# default unless the environment says otherwise): its address identity or its domain identity. The notifier sends
+# booking mail; `auth` and `admin` send set-password and reset links at once (their raw token is never stored, so
+# it cannot travel through the outbox: slotwise.accounts.messages).
+EMAIL_SENDING_GROUPS: frozenset[str] = frozenset({"notifier", "auth", "admin"})
 
 
 def settings_environment(**values: str) -> dict[str, str]:

@@ -55,6 +55,13 @@ class Settings(BaseModel):
     # The notifier's sender: an address (or an address in a domain) verified in SES; the local runtime verifies it
     # in moto. Deployed stacks must verify it in SES before e-mail goes out.
     email_from: str = Field(default="bookings@slotwise.example", alias="SLOTWISE_EMAIL_FROM", min_length=3)
+    # Where a set-password or reset link points (the app's page that posts the token to /auth/password/set or
+    # /reset): {PURPOSE} becomes `set` or `reset`, {TOKEN} the link's token (slotwise.identity.account_links).
+    account_link_url: str = Field(
+        default="http://localhost:3000/account/password?purpose={PURPOSE}&token={TOKEN}",
+        alias="SLOTWISE_ACCOUNT_LINK_URL",
+        pattern=r"^https?://[^\s]*\{TOKEN\}",
+    )
 
     # Payments (slotwise.payments). `stripe` calls Stripe with the secret key; `simulated` (the development stack's,
     # local and test stages only: dev/prod refuse any provider the layer does not ship) fakes it. The flow: a

@@ -54,11 +54,12 @@ def test_every_booking_event_reaches_the_notifications_queue(dev: Template) -> N
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
 
 
-def test_only_the_notifier_sends_email_and_only_as_the_sender(dev: Template) -> None:
+def test_only_the_mail_senders_send_email_and_only_as_the_sender(dev: Template) -> None:
+    """The notifier (booking mail), and auth and admin (set-password and reset links, sent from the request)."""
     sender = Settings.model_fields["email_from"].default
     for group in functions_by_group(dev):
         ses = [s for s in statements_of_role(dev, role_of(dev, group)) if "ses:SendRawEmail" in as_list(s["Action"])]
-        if group != "notifier":
+        if group not in ("notifier", "auth", "admin"):
             assert ses == [], group
             continue
         (statement,) = ses

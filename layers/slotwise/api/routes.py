@@ -55,6 +55,9 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", f"{API_PREFIX}/users/me", "auth"),
     Route("PUT", f"{API_PREFIX}/users/me", "auth"),
     Route("POST", f"{API_PREFIX}/users/me/password", "auth"),
+    Route("POST", f"{API_PREFIX}/auth/password/set", "auth"),
+    Route("POST", f"{API_PREFIX}/auth/password/forgot", "auth"),
+    Route("POST", f"{API_PREFIX}/auth/password/reset", "auth"),
     # catalog
     Route("GET", f"{API_PREFIX}/venues", "catalog"),
     Route("POST", f"{API_PREFIX}/venues", "catalog"),
@@ -125,6 +128,7 @@ ROUTES: tuple[Route, ...] = (
     Route("DELETE", f"{API_PREFIX}/notifications/{{notificationId}}", "notifications"),
     # admin
     Route("GET", f"{API_PREFIX}/admin/users", "admin"),
+    Route("POST", f"{API_PREFIX}/admin/users", "admin"),
     Route("POST", f"{API_PREFIX}/admin/users/{{userId}}/approve", "admin"),
     Route("POST", f"{API_PREFIX}/admin/users/{{userId}}/reject", "admin"),
     Route("POST", f"{API_PREFIX}/admin/users/{{userId}}/suspend", "admin"),

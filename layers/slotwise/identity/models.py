@@ -137,3 +137,46 @@ class TokenPair(DomainModel):
     expires_in: int
     refresh_token: str = Field(repr=False)
     refresh_expires_in: int
+
+
+# --- accounts made by others, set-password and reset links (slotwise.accounts) -----------------------------------
+
+# The roles an admin may give an account it makes (every role but the anonymous `guest`).
+InvitableRole = Literal["staff", "agent", "advisor", "vendor", "customer", "admin"]
+# An organisation's id as the organisations domain mints them (shape only: membership is that domain's business).
+_ORGANISATION_ID = r"^[A-Za-z0-9_-]{1,64}$"
+
+
+class InviteRequest(ApiModel):
+    """POST /admin/users. The account is made active and without a password; status, id, owner or a password are
+    not fields (422): the invitee chooses the password through the e-mailed link."""
+
+    email: str = Field(max_length=254)
+    name: str = Field(min_length=1, max_length=100)
+    role: InvitableRole
+    organisation_id: str | None = Field(default=None, pattern=_ORGANISATION_ID)
+    locale: str = Field(default="en", max_length=35)
+
+    @field_validator("email")
+    @classmethod
+    def _check_email(cls, value: str) -> str:
+        return _email(value)
+
+    @field_validator("locale")
+    @classmethod
+    def _check_locale(cls, value: str) -> str:
+        return _locale(value)
+
+
+class PasswordTokenRequest(ApiModel):
+    """POST /auth/password/set and /auth/password/reset: the link's token and the new password."""
+
+    token: str = Field(min_length=1, max_length=200, repr=False)
+    password: str = Field(min_length=1, max_length=256, repr=False)
+
+
+class ForgotRequest(ApiModel):
+    """POST /auth/password/forgot. Any string up to an e-mail's length: a malformed address is answered like an
+    unknown one (202), so the answer never tells which addresses exist."""
+
+    email: str = Field(min_length=1, max_length=254)

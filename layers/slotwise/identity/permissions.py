@@ -67,6 +67,7 @@ Action = Literal[
     "review.reply",
     "review.delete",
     "favourite.manage",
+    "user.invite",
 ]
 ACTIONS: tuple[Action, ...] = get_args(Action)
 
@@ -116,6 +117,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     "review.reply": frozenset(_CATALOG),
     "review.delete": frozenset(_ADMIN),
     "favourite.manage": frozenset(_USERS),
+    "user.invite": frozenset(_ADMIN),
 }
 
 # Actions that need an account an admin approved and nobody suspended (checked against the stored profile).
@@ -138,6 +140,7 @@ NEEDS_ACTIVE_ACCOUNT: frozenset[Action] = frozenset(
         "admin.audit",
         "review.reply",
         "review.delete",
+        "user.invite",
     }
 )
 
@@ -182,6 +185,7 @@ DESCRIPTIONS: dict[Action, str] = {
     "review.reply": "reply once to a review of a resource",
     "review.delete": "remove a review (it leaves the resource's rating)",
     "favourite.manage": "save, list and remove your favourite resources",
+    "user.invite": "make an account of any role, which the invitee activates with an e-mailed set-password link",
 }
 
 # Which objects a permitted role may act on (the services enforce these; others get 404, or 403 when visible).
@@ -215,6 +219,7 @@ OBJECT_RULES: dict[Action, str] = {
     "review.reply": "reviews of own resources (admin: any); one reply per review",
     "favourite.manage": "the caller's own favourites, of resources visible under catalog.read",
     "wallet.top_up": "the caller's own wallet only; another user's top-up is a 404",
+    "user.invite": "a new account for an e-mail address no account uses (409 otherwise); never an existing one",
 }
 
 

@@ -1,7 +1,8 @@
 """The identity domain's items in the single table, and its only DynamoDB calls.
 
 Longer than 400 lines because it is identity's one store module (users, account statuses, sign-ins, login
-throttles); the rules that use them live in `auth_service`, `status`, `sessions` and `throttle`.
+throttles, set-password and reset links); the rules that use them live in `auth_service`, `status`, `sessions`,
+`throttle` and `account_links`, and in `slotwise.accounts`.
 
   USER#<id>     / PROFILE      the user (password hash included; GSI1 ROLE#<role>/USER#<id>)
   EMAIL#<email> / EMAIL        e-mail -> user id; written with the profile in one transaction, so e-mails are unique
@@ -9,6 +10,8 @@ throttles); the rules that use them live in `auth_service`, `status`, `sessions`
   USER#<user id> / FAMILY#<family id>           status active|revoked, ttl (the newest token's expiry)
   THROTTLE#<limit>#<sha256 of the subject> / W#<window start epoch>    count, ttl (window end + 1 min)
   THROTTLE#login-pair#<sha256 of e-mail and address> / STATE       count, next, ttl (the sign-in gates)
+  PWTOKEN#<sha256 of the link's token> / PWTOKEN   userId, purpose set|reset, userVersion, status active|used,
+                                                   expiresEpoch, ttl (slotwise.identity.account_links)
 
 Every change of a profile is conditioned on the version read, never check-then-write.
 """
@@ -51,8 +54,11 @@ def _profile_item(user: User) -> dict[str, Any]:
     }
 
 
-def put_user(user: User, *, audit: AuditEntry | None = None, attempts: int = 5) -> bool:
-    """Store a new user (and its audit entry, in the same transaction); False when the id or e-mail is taken.
+def put_user(
+    user: User, *, audit: AuditEntry | None = None, extra: Sequence[dict[str, Any]] = (), attempts: int = 5
+) -> bool:
+    """Store a new user (and its audit entry and `extra` items, such as an invitation's set-password token, in the
+    same transaction); False when the id or e-mail is taken.
 
     A transaction cancelled only because another one touched the same keys at the same moment is run again:
     it then either succeeds or fails its condition (the other one took the e-mail).
@@ -71,6 +77,7 @@ def put_user(user: User, *, audit: AuditEntry | None = None, attempts: int = 5) 
     ]
     if audit is not None:
         items.append(audit.put())
+    items.extend(extra)
     for attempt in range(attempts):
         with translate_errors("TransactWriteItems"):
             try:
@@ -717,3 +724,97 @@ def forget_login_pair(digest: str) -> None:
     """Delete the source's failures at the account (a password change; a login does it in its transaction)."""
     with translate_errors("DeleteItem"):
         aws.dynamodb().delete_item(TableName=table_name(), Key=login_pair_key(digest))
+
+
+# --- set-password and reset links (slotwise.identity.account_links, invitations, recovery) ------------------------
+#   PWTOKEN#<sha256 of the token> / PWTOKEN   userId, purpose, userVersion, status active|used, expiresEpoch, ttl
+
+PasswordTokenOutcome = Literal["redeemed", "refused", "contention"]
+
+
+def _password_token_key(hashed: str) -> dict[str, Any]:
+    return _key(f"PWTOKEN#{hashed}", "PWTOKEN")
+
+
+def password_token_put(
+    hashed: str, *, user_id: str, purpose: str, user_version: int, now: int, expires: int, keep_until: int
+) -> dict[str, Any]:
+    """The Put (one TransactWriteItems item) of a new link token: only its hash is stored, never the token."""
+    item = to_item(
+        {
+            "PK": f"PWTOKEN#{hashed}",
+            "SK": "PWTOKEN",
+            "type": "password_token",
+            "userId": user_id,
+            "purpose": purpose,
+            "userVersion": user_version,
+            "status": "active",
+            "createdAt": _iso(now),
+            "expiresEpoch": expires,
+            "ttl": keep_until,
+        }
+    )
+    return {"Put": {"TableName": table_name(), "Item": item, "ConditionExpression": "attribute_not_exists(PK)"}}
+
+
+def put_password_token(put: dict[str, Any], audit: AuditEntry) -> None:
+    """Store a link token (a `password_token_put`) with its audit entry, in one TransactWriteItems."""
+    with translate_errors("TransactWriteItems"):
+        aws.dynamodb().transact_write_items(TransactItems=[put, audit.put()])  # type: ignore[list-item]
+
+
+def get_password_token(hashed: str) -> dict[str, Any] | None:
+    """The link token stored under this hash, as plain data (a strongly consistent GetItem), or None."""
+    with translate_errors("GetItem"):
+        found = aws.dynamodb().get_item(TableName=table_name(), Key=_password_token_key(hashed), ConsistentRead=True)
+    item = found.get("Item")
+    return from_item(item) if item is not None else None
+
+
+def redeem_password_token(
+    hashed: str,
+    user: User,
+    password_hash: str,
+    *,
+    purpose: str,
+    now: int,
+    audit: AuditEntry,
+) -> PasswordTokenOutcome:
+    """Use the token up and set the user's password, in one TransactWriteItems with the audit entry.
+
+    The token must still be `active`, unexpired, of this purpose, of this user and issued at the profile's version
+    as read; the profile must still be at that version. So of two concurrent redemptions exactly one commits, and
+    any change of the account since the link was made (another link used, a password change) voids the link.
+    `refused`: a condition failed; `contention`: only a concurrent transaction got in the way (read again).
+    """
+    token_update: dict[str, Any] = {
+        "TableName": table_name(),
+        "Key": _password_token_key(hashed),
+        "UpdateExpression": "SET #status = :used, usedAt = :at",
+        "ConditionExpression": "#status = :active AND expiresEpoch > :now AND purpose = :purpose "
+        "AND userId = :user AND userVersion = :version",
+        "ExpressionAttributeNames": {"#status": "status"},
+        "ExpressionAttributeValues": {
+            ":used": {"S": "used"},
+            ":active": {"S": "active"},
+            ":at": {"S": _iso(now)},
+            ":now": {"N": str(now)},
+            ":purpose": {"S": purpose},
+            ":user": {"S": user.id},
+            ":version": {"N": str(user.version)},
+        },
+    }
+    profile_update = _versioned_update_item(user, {"passwordHash": password_hash}, datetime.fromtimestamp(now, UTC))
+    client = aws.dynamodb()
+    with translate_errors("TransactWriteItems"):
+        try:
+            items: list[Any] = [{"Update": token_update}, {"Update": profile_update}, audit.put()]
+            client.transact_write_items(TransactItems=items)
+        except client.exceptions.TransactionCanceledException as exc:
+            codes = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+            if "ConditionalCheckFailed" in codes:
+                return "refused"
+            if "TransactionConflict" in codes:
+                return "contention"
+            raise
+    return "redeemed"

@@ -14,7 +14,8 @@ however many guesses race, none passes a gate it should not:
   password spray or credential stuffing (metric `LoginSpraySuspected`, alarm `LoginSpraySuspected`).
 
 Every refusal counts in the EMF metric `LoginsRefused` (and its gate's own metric). Subjects are hashed: no e-mail
-or address is stored in a key. `take`/`clear` are plain fixed windows (registrations per address).
+or address is stored in a key. `take`/`clear` are plain fixed windows (registrations per address; forgot-password
+requests per e-mail and per address; set/reset with a link per address).
 
 Self-contained on purpose: the general rate limiter of the booking routes lives elsewhere. The items and every call
 to the table are `slotwise.identity.repository`'s.
@@ -55,6 +56,12 @@ LOGIN_SLOW_SECONDS = 10
 # Attempts from one address, across accounts (password spraying, credential stuffing).
 LOGIN_PER_IP = Limit("login-ip", limit=20, window_seconds=60)
 REGISTER_PER_IP = Limit("register-ip", limit=20, window_seconds=60)
+# Forgot-password requests: per address asked about (whether or not it has an account, so a refusal tells
+# nothing), and per source address across addresses. Set/reset with a link's token: per source address (each
+# attempt with a valid token costs a password hash).
+FORGOT_PER_EMAIL = Limit("forgot-email", limit=5, window_seconds=3600)
+FORGOT_PER_IP = Limit("forgot-ip", limit=20, window_seconds=3600)
+PASSWORD_LINK_PER_IP = Limit("password-link-ip", limit=20, window_seconds=60)
 
 _RESERVE_ATTEMPTS = 3
 

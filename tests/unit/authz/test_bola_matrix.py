@@ -498,3 +498,26 @@ def test_the_objects_exist_for_their_owners(world: World) -> None:
     assert (
         call("GET", f"{API}/admin/users", query={"status": "pending_approval"}, user="root", role="admin").status == 200
     )
+
+
+# --- accounts made by others (POST /admin/users takes no id in its path, so it is outside CASES) ---------------
+
+INVITE = {"email": "new-staff@x.test", "name": "New", "role": "admin"}
+
+
+@pytest.mark.parametrize(("user", "role"), FOREIGN, ids=[r or "anonymous" for _, r in FOREIGN])
+def test_a_foreign_caller_cannot_make_accounts(
+    world: World, module_table: str, user: str | None, role: str | None
+) -> None:
+    response = call("POST", f"{API}/admin/users", body=INVITE, user=user, role=role)
+    assert (response.status, response.code) == expected("user.invite", role, ""), response.body
+    assert snapshot(module_table) == world.baseline
+
+
+@pytest.mark.parametrize("address", ["c@x.test", "S@X.test", " p@x.test"])
+def test_an_invitation_never_reaches_an_existing_account(world: World, module_table: str, address: str) -> None:
+    """Even an admin cannot take over someone's account by inviting its e-mail: 409, nothing written."""
+    body = {**INVITE, "email": address}
+    response = call("POST", f"{API}/admin/users", body=body, user="root", role="admin")
+    assert (response.status, response.code) == (409, "email_taken"), response.body
+    assert snapshot(module_table) == world.baseline

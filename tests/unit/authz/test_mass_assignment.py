@@ -65,6 +65,8 @@ BODIES: dict[str, Callable[[], dict[str, Any]]] = {
     f"POST {B}/exceptions": lambda: {"exceptionType": "cancelled", "exceptionDate": "2027-03-01"},
     f"POST {B}/review": lambda: {"rating": 5},
     f"POST {API_PREFIX}/reviews/{{reviewId}}/reply": lambda: {"text": "Thanks"},
+    # `role` is a field of this body: refused above only because "x" is no role (and a guest is nobody's account).
+    f"POST {API_PREFIX}/admin/users": lambda: {"email": "new@x.test", "name": "New", "role": "staff"},
     f"POST {U}/approve": lambda: {},
     f"POST {U}/reject": lambda: {},
     f"POST {U}/suspend": lambda: {},
