@@ -1,5 +1,5 @@
 """`python -m infra.local mail` (`make mail`) against a running local runtime: a booking made over HTTP becomes the
-notifier's e-mail in moto's SES, and the viewer lists it, shows it and saves its `.ics`."""
+notifier's e-mail in moto's SES, and the viewer lists it, shows it and saves its `.ics`; an invitation's link too."""
 
 from __future__ import annotations
 
@@ -61,3 +61,23 @@ def test_a_confirmation_email_is_listed_shown_and_saved(runtime: Runtime, tmp_pa
     ics = (tmp_path / "001" / "booking.ics").read_text(encoding="utf-8")
     assert "METHOD:REQUEST" in ics and f"UID:{made.json()['id']}@slotwise" in ics
     assert (tmp_path / "001" / "message.eml").exists()
+
+
+def test_an_invitations_link_is_shown_and_sets_the_password(runtime: Runtime) -> None:
+    """POST /admin/users e-mails a set-password link (sent by the admin function itself, not the notifier); the
+    viewer shows it, and its token sets the password once."""
+    admin = {"x-slotwise-user-id": "demo-admin", "x-slotwise-role": "admin"}
+    body = {"email": "sam@hostel.test", "name": "Sam Staff", "role": "staff"}
+    made = requests.post(f"{runtime.base}/api/v1/admin/users", json=body, headers=admin, timeout=10)
+    assert made.status_code == 201, made.text
+    line = re.search(r"^(\d+) .*sam@hostel\.test.*choose a password", mail(runtime), re.M)
+    assert line, "the invitation e-mail was not captured"
+    shown = mail(runtime, "--show", line.group(1))
+    token = re.search(r"token=([\w.-]+)", shown)
+    assert token and token.group(1).startswith(made.json()["id"] + ".")
+    chosen = {"token": token.group(1), "password": "Another-pony-77"}
+    assert requests.post(f"{runtime.base}/api/v1/auth/password/set", json=chosen, timeout=30).status_code == 204
+    again = requests.post(f"{runtime.base}/api/v1/auth/password/set", json=chosen, timeout=30)
+    assert (again.status_code, again.json()["code"]) == (400, "invalid_password_token")
+    login = {"email": "sam@hostel.test", "password": "Another-pony-77"}
+    assert requests.post(f"{runtime.base}/api/v1/auth/login", json=login, timeout=30).status_code == 200
