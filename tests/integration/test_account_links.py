@@ -12,6 +12,8 @@ from typing import Any, TypeVar
 
 import boto3
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from slotwise import errors
 from slotwise.accounts import invitations, recovery
@@ -204,3 +206,44 @@ def test_an_invitation_link_sets_the_password_once(monkeypatch: pytest.MonkeyPat
         recovery.set_password(body, source_ip="203.0.113.1")
     user = repository.get_user_by_email("sam@hostel.test")
     assert user is not None and passwords.verify_password("Another-pony-77", user.password_hash)
+
+
+_counter = iter(range(10**6))
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    issued_for=st.sampled_from(["set", "reset"]),
+    used_at=st.sampled_from(["set", "reset"]),
+    same_account=st.booleans(),
+    used_before=st.booleans(),
+    profile_changed=st.booleans(),
+    seconds_after=st.sampled_from([0, 1, account_links.TOKEN_SECONDS - 1, account_links.TOKEN_SECONDS, 10**6]),
+)
+def test_the_service_check_and_the_transactions_conditions_agree(
+    issued_for: Purpose,
+    used_at: Purpose,
+    same_account: bool,
+    used_before: bool,
+    profile_changed: bool,
+    seconds_after: int,
+) -> None:
+    """However the rules combine, the check made before hashing (`account_links.refusal`) refuses exactly what the
+    redeeming transaction's conditions refuse: the pre-check can never let through what DynamoDB would not, nor
+    refuse a link DynamoDB would accept."""
+    n = next(_counter)
+    owner = _user(f"p-{n}", f"owner{n}@example.test")
+    other = _user(f"q-{n}", f"other{n}@example.test")
+    minted = _link(owner, issued_for)
+    if used_before:
+        assert _redeem(minted, owner, purpose=issued_for) == "redeemed"
+    current = repository.get_user(owner.id)
+    assert current is not None
+    if profile_changed:
+        current = repository.update_profile(current, name="Renamed", locale=None)
+    presenter = current if same_account else other
+    now = NOW + seconds_after
+    stored = account_links.find(minted.token)
+    why = account_links.refusal(stored, user_id=presenter.id, purpose=used_at, user_version=presenter.version, now=now)
+    outcome = _redeem(minted, presenter, purpose=used_at, now=now)
+    assert (outcome == "redeemed") == (why == ""), (why, outcome)
