@@ -67,6 +67,8 @@ Action = Literal[
     "review.reply",
     "review.delete",
     "favourite.manage",
+    "report.read",
+    "report.view_any",
 ]
 ACTIONS: tuple[Action, ...] = get_args(Action)
 
@@ -116,6 +118,8 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     "review.reply": frozenset(_CATALOG),
     "review.delete": frozenset(_ADMIN),
     "favourite.manage": frozenset(_USERS),
+    "report.read": frozenset({*_CATALOG, "advisor"}),
+    "report.view_any": frozenset(_ADMIN),
 }
 
 # Actions that need an account an admin approved and nobody suspended (checked against the stored profile).
@@ -138,6 +142,7 @@ NEEDS_ACTIVE_ACCOUNT: frozenset[Action] = frozenset(
         "admin.audit",
         "review.reply",
         "review.delete",
+        "report.read",
     }
 )
 
@@ -182,6 +187,8 @@ DESCRIPTIONS: dict[Action, str] = {
     "review.reply": "reply once to a review of a resource",
     "review.delete": "remove a review (it leaves the resource's rating)",
     "favourite.manage": "save, list and remove your favourite resources",
+    "report.read": "read occupancy and revenue reports (JSON or CSV)",
+    "report.view_any": "read reports of every resource",
 }
 
 # Which objects a permitted role may act on (the services enforce these; others get 404, or 403 when visible).
@@ -215,6 +222,8 @@ OBJECT_RULES: dict[Action, str] = {
     "review.reply": "reviews of own resources (admin: any); one reply per review",
     "favourite.manage": "the caller's own favourites, of resources visible under catalog.read",
     "wallet.top_up": "the caller's own wallet only; another user's top-up is a 404",
+    "report.read": "own resources and venues (admin: any), or the resources whose advisor the caller is; another's "
+    "resource or venue is a 404",
 }
 
 
