@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any, Literal
 
@@ -37,15 +37,13 @@ def _months(days: list[date]) -> list[str]:
     return sorted({day.isoformat()[:7] for day in days})
 
 
-def _read(
-    resource: Resource, days: list[date], on_page: Callable[[int], None] | None
-) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
+def _read(resource: Resource, days: list[date]) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
     """A resource's sold units per day and money per `day#currency` over the days (one Query per month)."""
     wanted = {day.isoformat() for day in days}
     units: dict[str, int] = {}
     money: dict[str, dict[str, int]] = {}
     for month in _months(days):
-        for item in store.month_items(resource.id, month, on_page=on_page):
+        for item in store.month_items(resource.id, month):
             sk = str(item["SK"])
             if sk == store.UNITS_SK:
                 for name, value in item.items():
@@ -54,8 +52,10 @@ def _read(
                         units[day] = int(value)
             elif sk.startswith("DAY#"):
                 _, dd, currency = sk.split("#", 2)
-                if f"{month}-{dd}" in wanted:
-                    money[f"{month}-{dd}#{currency}"] = {name: int(item.get(name, 0)) for name in figures.MONEY_FIELDS}
+                values = {name: int(item.get(name, 0)) for name in figures.MONEY_FIELDS}
+                # A day whose bookings all moved away (a reschedule) keeps an item of zeros: not a row.
+                if f"{month}-{dd}" in wanted and any(values.values()):
+                    money[f"{month}-{dd}#{currency}"] = values
     return units, money
 
 
@@ -97,7 +97,6 @@ def occupancy(
     frm: date,
     to: date,
     granularity: Granularity,
-    on_page: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
     """Sold vs sellable units per period for each resource of a venue, or for one resource."""
     if venue_id is None and resource_id is None:
@@ -107,7 +106,7 @@ def occupancy(
     rows = []
     for resource in resources:
         unit = resource.policy.unit
-        units, _ = _read(resource, days, on_page)
+        units, _ = _read(resource, days)
         sellable = _sellable(resource, days)
         periods: dict[str, dict[str, Any]] = {}
         for day in days:
@@ -168,7 +167,6 @@ def revenue(
     frm: date,
     to: date,
     group_by: GroupBy,
-    on_page: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
     """Gross, refunds, wallet credits, net and counts per group and currency (advisor: advised resources only)."""
     days = check_range(frm, to)
@@ -178,7 +176,7 @@ def revenue(
     for resource in resources:
         if group_by == "advisor" and not resource.attributes.get("advisorUserId"):
             continue
-        _, money = _read(resource, days, on_page)
+        _, money = _read(resource, days)
         for key, values in money.items():
             day, currency = key.split("#", 1)
             group = _group_of(resource, day, group_by)

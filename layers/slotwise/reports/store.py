@@ -12,7 +12,6 @@ it with one Query (one page: at most 1 + 31 x currencies small items).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -107,7 +106,7 @@ def _add(pk: str, sk: str, fields: dict[str, int]) -> Any:
     }
 
 
-def month_items(resource_id: str, month: str, *, on_page: Callable[[int], None] | None = None) -> list[dict[str, Any]]:
+def month_items(resource_id: str, month: str) -> list[dict[str, Any]]:
     """Every period item of one resource-month: one Query page (followed should DynamoDB ever split it)."""
     found: list[dict[str, Any]] = []
     request: dict[str, Any] = {
@@ -118,10 +117,7 @@ def month_items(resource_id: str, month: str, *, on_page: Callable[[int], None] 
     while True:
         with translate_errors("Query"):
             page = aws.dynamodb().query(**request)
-        items = page.get("Items", [])
-        if on_page is not None:
-            on_page(len(items))
-        found.extend(from_item(item) for item in items)
+        found.extend(from_item(item) for item in page.get("Items", []))
         last = page.get("LastEvaluatedKey")
         if not last:
             return found

@@ -96,8 +96,9 @@ def test_nights_sold_against_beds_per_day_week_and_month(dorm: str) -> None:
 def test_replayed_and_older_versions_count_once_and_the_newest_wins(dorm: str) -> None:
     first = booking(dorm, quantity=1, checkIn="2027-03-01", checkOut="2027-03-02", payment=paid(5000))
     moved = {**first, "checkIn": "2027-03-05", "checkOut": "2027-03-07"}
-    assert apply(moved, 2)
-    assert not apply(first, 1)  # older, arriving late
+    assert apply(first, 1)
+    assert apply(moved, 2)  # rescheduled: its night and its money move to the new days
+    assert not apply(first, 1)  # older, arriving again late
     assert not apply(moved, 2)  # replayed
     days = vendor("GET", OCCUPANCY, query={"resourceId": dorm, "from": "2027-03-01", "to": "2027-03-07"}).body
     sold = {p["period"]: p["sold"] for p in days["resources"][0]["periods"] if p["sold"]}
