@@ -71,9 +71,9 @@ BOOL: Schema = {"type": "boolean"}
 COUNTS: Schema = {"type": "object", "additionalProperties": {"type": "integer"}}
 NUMBER: Schema = {"type": "number"}
 # A revenue row's figures: money in minor units of the row's currency, counts of bookings.
-REVENUE_FIGURES: dict[str, Schema] = {
-    name: INT for name in ("gross", "refunds", "walletCredits", "net", "bookings", "cancellations", "noShows")
-}
+REVENUE_FIGURES: dict[str, Schema] = dict.fromkeys(
+    ("gross", "refunds", "walletCredits", "net", "bookings", "cancellations", "noShows"), INT
+)
 REASON: Schema = obj({"code": STR, "detail": STR})
 # One inventory slot in the way, in the resource's time: a granule or the fixed window (startTime/endTime with
 # offset) or a night (its date); never the storage key.
@@ -389,7 +389,9 @@ SCHEMAS: dict[str, Schema] = {
                         ),
                         "sold": NUMBER,
                         "sellable": NUMBER,
-                        "rate": nullable({"type": "number", "description": "sold / sellable; null when nothing sellable"}),
+                        "rate": nullable(
+                            {"type": "number", "description": "sold / sellable; null when nothing sellable"}
+                        ),
                     }
                 )
             ),

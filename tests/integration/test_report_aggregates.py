@@ -262,7 +262,10 @@ def test_every_report_figure_equals_a_recount_of_the_stored_bookings(
     _deliver_like_sqs(events, rng)
     units, money = _recount(resources, booking_ids)
     assert len(booking_ids) >= 7, "the workload made too few bookings to prove anything"
-    span = {"from": (FIRST_DAY - timedelta(days=1)).isoformat(), "to": (FIRST_DAY + timedelta(days=DAYS + 3)).isoformat()}
+    span = {
+        "from": (FIRST_DAY - timedelta(days=1)).isoformat(),
+        "to": (FIRST_DAY + timedelta(days=DAYS + 3)).isoformat(),
+    }
     for resource in resources:
         occupancy = _report("/api/v1/reports/occupancy", {"resourceId": resource.id, **span})
         (row,) = occupancy["resources"]

@@ -26,7 +26,9 @@ ATTEMPTS = 5
 _units: TtlCache[str] = TtlCache(300.0)
 
 
-def _unit_of(resource_id: str) -> str:
+def unit_of(resource_id: str) -> str:
+    """How the resource's bookings count (its policy's unit), read once and cached."""
+
     def read() -> str | None:
         resource = catalog.get_resource(resource_id)
         return resource.policy.unit if resource is not None else None
@@ -40,7 +42,7 @@ def handle(event: DomainEvent, now: datetime | None = None) -> bool:
         return False
     booking = event.data
     booking_id, resource_id = str(booking["id"]), str(booking["resourceId"])
-    new = figures.contribution(booking, _unit_of(resource_id))
+    new = figures.contribution(booking, unit_of(resource_id))
     for attempt in range(ATTEMPTS):
         applied = store.applied_state(booking_id)
         if applied is not None and applied[0] >= event.aggregate_version:

@@ -56,7 +56,9 @@ def _all_reachable(caller: Caller) -> list[Resource]:
         return _collect(None, "advisor", caller)
     venues, found, cursor = [], [], None
     while True:
-        page, cursor = catalog.list_venues(owner_id=caller.user_id, city=None, limit=_PAGE, cursor=cursor, select=lambda v: v)
+        page, cursor = catalog.list_venues(
+            owner_id=caller.user_id, city=None, limit=_PAGE, cursor=cursor, select=lambda v: v
+        )
         venues.extend(page)
         if cursor is None:
             break
@@ -70,7 +72,11 @@ def resources_for(caller: Caller, venue_id: str | None, resource_id: str | None)
     permissions.require(caller, "report.read")
     if resource_id is not None:
         resource = catalog.get_resource(resource_id)
-        if resource is None or not _reaches(caller, resource) or (venue_id is not None and resource.venue_id != venue_id):
+        if (
+            resource is None
+            or not _reaches(caller, resource)
+            or (venue_id is not None and resource.venue_id != venue_id)
+        ):
             raise errors.NotFound(f"No resource {resource_id}.", code="resource_not_found")
         return [resource]
     if venue_id is not None:

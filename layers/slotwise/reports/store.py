@@ -87,7 +87,9 @@ def apply_change(
         tx.add(Tag("report", f"units:{month}"), _add(month_key(resource_id, month), UNITS_SK, days))
     for key, fields in sorted(money.items()):
         day, currency = key.split("#", 1)
-        tx.add(Tag("report", f"money:{key}"), _add(month_key(resource_id, day[:7]), f"DAY#{day[8:10]}#{currency}", fields))
+        tx.add(
+            Tag("report", f"money:{key}"), _add(month_key(resource_id, day[:7]), f"DAY#{day[8:10]}#{currency}", fields)
+        )
     execute(tx)
 
 

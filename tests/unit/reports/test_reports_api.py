@@ -85,7 +85,9 @@ def test_nights_sold_against_beds_per_day_week_and_month(dorm: str) -> None:
     assert (row["sold"], row["sellable"], row["rate"]) == (4, 28, round(4 / 28, 4))
     weekly = vendor("GET", OCCUPANCY, query={**query, "granularity": "week"}).body["resources"][0]["periods"]
     # 2027-03-01 is a Monday: one ISO week, Monday to Sunday.
-    assert [(p["period"], p["from"], p["to"], p["sold"]) for p in weekly] == [("2027-W09", "2027-03-01", "2027-03-07", 4)]
+    assert [(p["period"], p["from"], p["to"], p["sold"]) for p in weekly] == [
+        ("2027-W09", "2027-03-01", "2027-03-07", 4)
+    ]
     monthly = vendor("GET", OCCUPANCY, query={**query, "to": "2027-04-02", "granularity": "month"}).body
     assert [(p["period"], p["sold"], p["sellable"]) for p in monthly["resources"][0]["periods"]] == [
         ("2027-03", 4, 124),
@@ -124,7 +126,7 @@ def test_revenue_nets_refunds_and_counts_cancellations_and_no_shows(dorm: str) -
     apply(booking(dorm, "b-4", payment=paid(700, currency="USD"), **stay), 2)
     answer = vendor("GET", REVENUE, query={"from": "2027-03-01", "to": "2027-03-31", "groupBy": "month"})
     assert answer.status == 200, answer.body
-    eur = {k: v for k, v in answer.body["rows"][0].items()}
+    eur = answer.body["rows"][0]
     assert eur == {
         "group": "2027-03",
         "currency": "EUR",
@@ -136,7 +138,10 @@ def test_revenue_nets_refunds_and_counts_cancellations_and_no_shows(dorm: str) -
         "cancellations": 1,
         "noShows": 1,
     }
-    assert [(t["currency"], t["net"], t["bookings"]) for t in answer.body["totals"]] == [("EUR", 14000, 2), ("USD", 700, 1)]
+    assert [(t["currency"], t["net"], t["bookings"]) for t in answer.body["totals"]] == [
+        ("EUR", 14000, 2),
+        ("USD", 700, 1),
+    ]
 
 
 def test_hours_sold_against_opening_hours_split_at_local_midnight(table: str) -> None:
@@ -178,7 +183,17 @@ def test_csv_on_request_with_formula_cells_neutralised(table: str, monkeypatch: 
     assert rows[0]["resourceName"] == "'=HYPERLINK(1)"
     money = vendor("GET", REVENUE, query={**query, "groupBy": "resource"}, headers={"accept": "text/csv"})
     lines = list(csv.reader(io.StringIO(money.body)))
-    assert lines[0] == ["group", "currency", "gross", "refunds", "walletCredits", "bookings", "cancellations", "noShows", "net"]
+    assert lines[0] == [
+        "group",
+        "currency",
+        "gross",
+        "refunds",
+        "walletCredits",
+        "bookings",
+        "cancellations",
+        "noShows",
+        "net",
+    ]
     assert lines[1] == [resource.id, "EUR", "900", "0", "0", "1", "0", "0", "900"]
 
 
