@@ -13,25 +13,16 @@ SCAN_NAMES = frozenset({"scan", "parallel_scan"})
 
 
 def scan_calls(source: str, name: str) -> list[str]:
-    """`<anything>.scan(...)`, a `scan` paginator, or the operation named as a string `"Scan"`."""
+    """`<anything>.scan(...)`, or the operation named to a call as a string (`get_paginator("scan")`)."""
     found: list[str] = []
     for node in ast.walk(ast.parse(source, filename=name)):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in SCAN_NAMES:
+        if not isinstance(node, ast.Call):
+            continue
+        if isinstance(node.func, ast.Attribute) and node.func.attr in SCAN_NAMES:
             found.append(f"{name}:{node.lineno} calls .{node.func.attr}()")
-        if isinstance(node, ast.Constant) and node.value in ("Scan", "scan") and _is_call_argument(node, source):
+        if any(isinstance(arg, ast.Constant) and arg.value in ("Scan", "scan") for arg in node.args):
             found.append(f"{name}:{node.lineno} names the Scan operation")
     return found
-
-
-def _is_call_argument(node: ast.Constant, source: str) -> bool:
-    tree = ast.parse(source)
-    for parent in ast.walk(tree):
-        if isinstance(parent, ast.Call) and any(
-            isinstance(arg, ast.Constant) and arg.value == node.value and arg.lineno == node.lineno
-            for arg in parent.args
-        ):
-            return True
-    return False
 
 
 def _sources() -> list[Path]:
