@@ -179,8 +179,12 @@ TOPOLOGY = Topology(
         EventRuleSpec(name="events-to-live", detail_types=LIVE_EVENT_TYPES, target_queue="live"),
         EventRuleSpec(
             name="booking-events-to-reports",
-            # Every change of a booking (a reminder changes nothing the reports count).
-            detail_types=tuple(name for name in BOOKING_EVENT_TYPES if name != "booking.reminder"),
+            # Every change of a booking (a reminder changes nothing the reports count), and a card refund that went
+            # to the wallet instead (its booking is not rewritten for it).
+            detail_types=(
+                *(name for name in BOOKING_EVENT_TYPES if name != "booking.reminder"),
+                "payment.refund_failed",
+            ),
             target_queue="reports",
         ),
     ),

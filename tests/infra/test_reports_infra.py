@@ -26,6 +26,7 @@ def test_every_booking_change_reaches_the_report_aggregator(dev: Template) -> No
         RULE.detail_types
     )
     assert "booking.reminder" not in RULE.detail_types
+    assert "payment.refund_failed" in RULE.detail_types  # a card refund credited to the wallet instead
     queue_id, queue = queue_by_name(dev, f"{QUEUE.name}-dev")
     dlq_id, _ = queue_by_name(dev, f"{QUEUE.dlq_name}-dev")
     assert queue["Properties"]["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": [dlq_id, "Arn"]}

@@ -37,7 +37,7 @@ from slotwise.reports import aggregator, store
 from slotwise.transaction import TransactionFailed
 from tests.support.catalog import VENDOR, make_resource
 from tests.support.http import call
-from tests.support.payments import FakeProvider, credit, intent_event
+from tests.support.payments import FakeProvider, credit, intent_event, refund_event
 
 pytestmark = pytest.mark.dynamodb_local
 
@@ -115,7 +115,14 @@ def _afterwards(customer: Caller, resource: Resource, booking_id: str, rng: rand
         return
     end = rng.choice(["keep", "cancel_card", "cancel_wallet", "cancel_by_vendor", "no_show"])
     if end == "cancel_card":
-        lifecycle.cancel_booking(customer, booking_id, refund_to="card")
+        cancelled = lifecycle.cancel_booking(customer, booking_id, refund_to="card")
+        if cancelled.payment is not None and rng.random() < 0.5:
+            # The bank refuses the card refund: the money goes to the wallet instead.
+            payment = payment_store.get_payment(cancelled.payment.payment_id)
+            assert payment is not None
+            for refund in payment_store.refunds_of(payment.id):
+                if refund.destination == "card":
+                    processor.handle(refund_event(refund, payment, status="failed"))
     elif end == "cancel_wallet":
         lifecycle.cancel_booking(customer, booking_id, refund_to="wallet")
     elif end == "cancel_by_vendor":
@@ -148,8 +155,9 @@ def _workload(resources: list[Resource], rng: random.Random, count: int) -> list
     return made
 
 
-def _events(endpoint: str, table: str, resource_ids: set[str]) -> list[DomainEvent]:
-    """Every booking event of these resources, derived from the table's stream as the publisher derives them."""
+def _events(endpoint: str, table: str, resource_ids: set[str], booking_ids: set[str]) -> list[DomainEvent]:
+    """Every booking event of these resources and every refund event of these bookings, derived from the table's
+    stream as the publisher derives them."""
     arn = boto3.client("dynamodb", endpoint_url=endpoint).describe_table(TableName=table)["Table"]["LatestStreamArn"]
     streams = boto3.client("dynamodbstreams", endpoint_url=endpoint)
     found: list[DomainEvent] = []
@@ -162,7 +170,11 @@ def _events(endpoint: str, table: str, resource_ids: set[str]) -> list[DomainEve
             page = streams.get_records(ShardIterator=iterator, Limit=1000)
             for record in page["Records"]:
                 event = event_of(record)  # type: ignore[arg-type]
-                if event is not None and event.aggregate == "booking" and event.data["resourceId"] in resource_ids:
+                if event is None:
+                    continue
+                if (event.aggregate == "booking" and event.data["resourceId"] in resource_ids) or (
+                    event.aggregate == "refund" and event.data.get("bookingId") in booking_ids
+                ):
                     found.append(event)
             if not page["Records"]:
                 break
@@ -231,10 +243,11 @@ def _recount(resources: list[Resource], booking_ids: list[str]) -> tuple[dict[An
         assert payment is not None and payment.currency == booking.price.currency
         if payment.status != "succeeded":
             continue
-        refunds = [r for r in payment_store.refunds_of(payment.id) if r.status not in ("failed", "canceled")]
+        # A failed card refund's money went to the wallet instead: still refunded, and a wallet credit.
+        refunds = [r for r in payment_store.refunds_of(payment.id) if r.status != "canceled"]
         figures["gross"] += payment.amount
         figures["refunds"] += sum(r.amount for r in refunds)
-        figures["walletCredits"] += sum(r.amount for r in refunds if r.destination == "wallet")
+        figures["walletCredits"] += sum(r.amount for r in refunds if r.destination == "wallet" or r.status == "failed")
     return units, money
 
 
@@ -258,7 +271,7 @@ def test_every_report_figure_equals_a_recount_of_the_stored_bookings(
     use_provider(FakeProvider())
     resources = _resources()
     booking_ids = _workload(resources, rng, count=14)
-    events = _events(dynamodb_local, local_table, {r.id for r in resources})
+    events = _events(dynamodb_local, local_table, {r.id for r in resources}, set(booking_ids))
     _deliver_like_sqs(events, rng)
     units, money = _recount(resources, booking_ids)
     assert len(booking_ids) >= 7, "the workload made too few bookings to prove anything"

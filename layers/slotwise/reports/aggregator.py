@@ -8,12 +8,16 @@ and the event's marker (only if new). So:
 - a replayed event finds its version applied (or its marker written) and counts nothing;
 - an event older than the one applied (out of order) is skipped: the newer version already holds the truth;
 - two events of one booking applied at once: one transaction wins, the other re-reads and tries again.
+
+One other event counts: `payment.refund_failed` of a card refund, whose money the payments domain credits to the
+wallet instead without rewriting the booking; it adds to the booking's wallet credits once (its marker).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from slotwise.booking import store as booking_store
 from slotwise.cache import TtlCache
 from slotwise.catalog import repository as catalog
 from slotwise.events.envelope import DomainEvent
@@ -37,7 +41,9 @@ def unit_of(resource_id: str) -> str:
 
 
 def handle(event: DomainEvent, now: datetime | None = None) -> bool:
-    """Apply one event; True when it changed the aggregates (False: not a booking event, stale or replayed)."""
+    """Apply one event; True when it changed the aggregates (False: not a report's event, stale or replayed)."""
+    if event.type == "payment.refund_failed":
+        return _card_refund_to_wallet(event, now or datetime.now(UTC))
     if event.aggregate != "booking" or event.qualifier:
         return False
     booking = event.data
@@ -67,3 +73,30 @@ def handle(event: DomainEvent, now: datetime | None = None) -> bool:
             logger.info("report state moved meanwhile; reading it again", extra={"bookingId": booking_id})
             backoff(attempt)
     raise RuntimeError(f"could not apply {event.id} after {ATTEMPTS} attempts")
+
+
+def _card_refund_to_wallet(event: DomainEvent, now: datetime) -> bool:
+    """A card refund that failed was credited to the wallet instead (slotwise.payments): the booking's refunds do
+    not change, its wallet credits grow by the amount. The booking is not rewritten for it, so this event adds
+    it, once (its marker), on the booking's day. A refund of a payment the booking never kept (one that arrived
+    after the hold lapsed) belongs to no sale and counts nothing, like that payment."""
+    refund = event.data
+    if refund.get("destination") != "card" or not refund.get("bookingId"):  # a top-up's refund has no booking
+        return False
+    found = booking_store.get_booking(str(refund["bookingId"]))
+    if found is None or found.payment is None or found.payment.payment_id != refund.get("paymentId"):
+        return False
+    key = f"{figures.first_day(found.public())}#{found.payment.currency}"
+    try:
+        store.add_once(
+            resource_id=found.resource_id,
+            event_id=event.id,
+            key=key,
+            fields={"walletCredits": int(refund["amount"])},
+            now=now,
+        )
+    except TransactionFailed as failed:
+        if failed.of_kind("report"):
+            return False  # applied already
+        raise
+    return True

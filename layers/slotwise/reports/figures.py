@@ -10,7 +10,8 @@ figures are therefore a function of each booking's latest version, whatever orde
   money, counts    on the booking's first local day (check-in date, or the start's date), in its currency:
     gross          what was paid (the payment summary's `amountPaid`; nothing while unpaid or for a failed payment)
     refunds        what was given back (`amountRefunded`, card and wallet together)
-    walletCredits  the part of `refunds` credited to the customer's wallet (`walletRefunded`)
+    walletCredits  the part of `refunds` credited to the customer's wallet (`walletRefunded`; a card refund that
+                   fails later is added by its own event, `slotwise.reports.aggregator`)
     bookings       1 when confirmed, completed, no-show, or counted as a cancellation
     cancellations  1 when cancelled by a person (the customer, an agent or the operator); a booking the system
                    cancelled because its payment failed is neither a booking nor a cancellation

@@ -93,6 +93,19 @@ def apply_change(
     execute(tx)
 
 
+def add_once(*, resource_id: str, event_id: str, key: str, fields: dict[str, int], now: datetime) -> None:
+    """Add `fields` to one `day#currency` item, once per event (TransactionFailed when the marker exists)."""
+    tx = Transaction()
+    expires = int((now + timedelta(days=MARKER_DAYS)).timestamp())
+    tx.put_new(
+        Tag("report", f"event:{event_id}"),
+        {"PK": f"AGGEVENT#{event_id}", "SK": "AGGEVENT", "type": "report_event", "ttl": expires},
+    )
+    day, currency = key.split("#", 1)
+    tx.add(Tag("report", f"money:{key}"), _add(month_key(resource_id, day[:7]), f"DAY#{day[8:10]}#{currency}", fields))
+    execute(tx)
+
+
 def _add(pk: str, sk: str, fields: dict[str, int]) -> Any:
     names = {f"#f{n}": name for n, name in enumerate(sorted(fields))}
     values = {f":f{n}": to_value(fields[name]) for n, name in enumerate(sorted(fields))}
