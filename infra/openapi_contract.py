@@ -69,6 +69,11 @@ STR: Schema = {"type": "string"}
 INT: Schema = {"type": "integer"}
 BOOL: Schema = {"type": "boolean"}
 COUNTS: Schema = {"type": "object", "additionalProperties": {"type": "integer"}}
+NUMBER: Schema = {"type": "number"}
+# A revenue row's figures: money in minor units of the row's currency, counts of bookings.
+REVENUE_FIGURES: dict[str, Schema] = dict.fromkeys(
+    ("gross", "refunds", "walletCredits", "net", "bookings", "cancellations", "noShows"), INT
+)
 REASON: Schema = obj({"code": STR, "detail": STR})
 # One inventory slot in the way, in the resource's time: a granule or the fixed window (startTime/endTime with
 # offset) or a night (its date); never the storage key.
@@ -359,6 +364,51 @@ SCHEMAS: dict[str, Schema] = {
     "ReviewList": page("reviews", ref("Review")),
     # a binary document (API Gateway delivers the bytes: the function sends them base64 with isBase64Encoded)
     "PdfDocument": {"type": "string", "format": "binary", "contentMediaType": "application/pdf"},
+    # reports (slotwise.reports, docs/reports.md): hours are numbers with two decimals, nights and seats integers
+    "OccupancyReport": obj(
+        {
+            "from": STR,
+            "to": STR,
+            "granularity": {"enum": ["day", "week", "month"]},
+            "resources": array(
+                obj(
+                    {
+                        "resourceId": STR,
+                        "resourceName": STR,
+                        "venueId": STR,
+                        "unit": {"enum": ["nights", "seats", "hours"]},
+                        "periods": array(
+                            obj(
+                                {
+                                    "period": {"type": "string", "description": "YYYY-MM-DD, YYYY-Www or YYYY-MM"},
+                                    "from": STR,
+                                    "to": STR,
+                                    "sold": NUMBER,
+                                    "sellable": NUMBER,
+                                    "rate": nullable(NUMBER),
+                                }
+                            )
+                        ),
+                        "sold": NUMBER,
+                        "sellable": NUMBER,
+                        "rate": nullable(
+                            {"type": "number", "description": "sold / sellable; null when nothing sellable"}
+                        ),
+                    }
+                )
+            ),
+        }
+    ),
+    "RevenueReport": obj(
+        {
+            "from": STR,
+            "to": STR,
+            "groupBy": {"enum": ["day", "month", "resource", "venue", "advisor"]},
+            "rows": array(obj({"group": STR, "currency": STR, **REVENUE_FIGURES})),
+            "totals": array(obj({"currency": STR, **REVENUE_FIGURES})),
+        }
+    ),
+    "CsvDocument": {"type": "string", "contentMediaType": "text/csv", "description": "a header row, then one row each"},
 }
 
 # Route key → (success code, schema name or None for no content). Routes not named keep Powertools' answer
@@ -443,6 +493,15 @@ CONTENT: dict[str, Schema] = {
     "GET /api/v1/docs": {"text/html": {"schema": STR}, "application/json": {"schema": ANY_OBJECT}},
     # the booking's confirmation, binary
     "GET /api/v1/bookings/{bookingId}/confirmation.pdf": {"application/pdf": {"schema": ref("PdfDocument")}},
+    # reports: JSON, or CSV with `Accept: text/csv`
+    "GET /api/v1/reports/occupancy": {
+        "application/json": {"schema": ref("OccupancyReport")},
+        "text/csv": {"schema": ref("CsvDocument")},
+    },
+    "GET /api/v1/reports/revenue": {
+        "application/json": {"schema": ref("RevenueReport")},
+        "text/csv": {"schema": ref("CsvDocument")},
+    },
 }
 
 # A route answering more than one success code: (extra code, schema name).

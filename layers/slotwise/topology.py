@@ -159,6 +159,8 @@ TOPOLOGY = Topology(
         # Live push (slotwise.live): each event posted to the WebSocket connections allowed to see it. Pushes are
         # worth little late, so a message that keeps failing goes to the DLQ after 3 receives.
         QueueSpec(name="live", consumer_group="live_push", max_receive_count=3),
+        # Report aggregates (slotwise.reports): each booking event's difference added to the period items once.
+        QueueSpec(name="reports", consumer_group="report_aggregates"),
     ),
     # The transactional outbox: every committed booking/resource change is one stream record, one domain event.
     stream_consumers=(StreamConsumerSpec(consumer_group="publisher"),),
@@ -175,6 +177,16 @@ TOPOLOGY = Topology(
             target_queue="webhooks",
         ),
         EventRuleSpec(name="events-to-live", detail_types=LIVE_EVENT_TYPES, target_queue="live"),
+        EventRuleSpec(
+            name="booking-events-to-reports",
+            # Every change of a booking (a reminder changes nothing the reports count), and a card refund that went
+            # to the wallet instead (its booking is not rewritten for it).
+            detail_types=(
+                *(name for name in BOOKING_EVENT_TYPES if name != "booking.reminder"),
+                "payment.refund_failed",
+            ),
+            target_queue="reports",
+        ),
     ),
     websocket=WebSocketSpec(name="live", group="live"),
     schedules=(

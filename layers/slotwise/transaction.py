@@ -60,6 +60,8 @@ TagKind = Literal[
     "resource",
     "top_up",
     "top_up_limit",
+    # the report aggregates (slotwise.reports.store): applied state, event marker, period items
+    "report",
     "other",
 ]
 

@@ -135,6 +135,9 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", f"{API_PREFIX}/admin/users/{{userId}}/reinstate", "admin"),
     Route("GET", f"{API_PREFIX}/admin/stats", "admin"),
     Route("GET", f"{API_PREFIX}/admin/audit", "admin"),
+    # occupancy and revenue reports from the stream's aggregates (slotwise.reports)
+    Route("GET", f"{API_PREFIX}/reports/occupancy", "reports"),
+    Route("GET", f"{API_PREFIX}/reports/revenue", "reports"),
     # outbound webhooks: vendors' and admins' subscriptions (delivery is the `webhooks` queue consumer)
     Route("POST", f"{API_PREFIX}/webhook-subscriptions", "webhook_subscriptions"),
     Route("GET", f"{API_PREFIX}/webhook-subscriptions", "webhook_subscriptions"),

@@ -108,6 +108,8 @@ class BookingPayment(DomainModel):
     card_amount: int = 0
     wallet_amount: int = 0
     amount_refunded: int = 0
+    # The part of amount_refunded credited to the customer's wallet (the rest went back to the card).
+    wallet_refunded: int = 0
 
 
 class SentReminder(DomainModel):

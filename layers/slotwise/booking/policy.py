@@ -198,6 +198,12 @@ class _Rules:
         return None
 
 
+def open_minutes(resource: Resource, days: Sequence[date]) -> dict[date, int]:
+    """Wall-clock minutes the resource is open on each local date (its weekly hours, overrides and blackouts)."""
+    rules = _Rules(resource)
+    return {day: 0 if day in rules.blackouts else sum(high - low for low, high in rules.hours_on(day)) for day in days}
+
+
 def _merged(ranges: Sequence[TimeRange]) -> list[Interval]:
     """Opening intervals with touching ones joined, so a booking may run across 12:00 in 09-12 + 12-17."""
     merged: list[Interval] = []

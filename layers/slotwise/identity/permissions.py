@@ -68,6 +68,8 @@ Action = Literal[
     "review.delete",
     "favourite.manage",
     "user.invite",
+    "report.read",
+    "report.view_any",
 ]
 ACTIONS: tuple[Action, ...] = get_args(Action)
 
@@ -118,6 +120,8 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     "review.delete": frozenset(_ADMIN),
     "favourite.manage": frozenset(_USERS),
     "user.invite": frozenset(_ADMIN),
+    "report.read": frozenset({*_CATALOG, "advisor"}),
+    "report.view_any": frozenset(_ADMIN),
 }
 
 # Actions that need an account an admin approved and nobody suspended (checked against the stored profile).
@@ -141,6 +145,7 @@ NEEDS_ACTIVE_ACCOUNT: frozenset[Action] = frozenset(
         "review.reply",
         "review.delete",
         "user.invite",
+        "report.read",
     }
 )
 
@@ -186,6 +191,8 @@ DESCRIPTIONS: dict[Action, str] = {
     "review.delete": "remove a review (it leaves the resource's rating)",
     "favourite.manage": "save, list and remove your favourite resources",
     "user.invite": "make an account of any role, which the invitee activates with an e-mailed set-password link",
+    "report.read": "read occupancy and revenue reports (JSON or CSV)",
+    "report.view_any": "read reports of every resource",
 }
 
 # Which objects a permitted role may act on (the services enforce these; others get 404, or 403 when visible).
@@ -220,6 +227,8 @@ OBJECT_RULES: dict[Action, str] = {
     "favourite.manage": "the caller's own favourites, of resources visible under catalog.read",
     "wallet.top_up": "the caller's own wallet only; another user's top-up is a 404",
     "user.invite": "a new account for an e-mail address no account uses (409 otherwise); never an existing one",
+    "report.read": "own resources and venues (admin: any), or the resources whose advisor the caller is; another's "
+    "resource or venue is a 404",
 }
 
 

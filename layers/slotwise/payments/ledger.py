@@ -232,7 +232,8 @@ def cancellation_refund(
     after = changed_payment(payment, now, amount_refunded=payment.amount_refunded + terms.amount)
     store.replace_payment(tx, payment, after)
     state = "refunded" if refunded >= summary.amount_paid else "partially_refunded"
-    return summary.model_copy(update={"amount_refunded": refunded, "state": state})
+    wallet_refunded = summary.wallet_refunded + wallet
+    return summary.model_copy(update={"amount_refunded": refunded, "state": state, "wallet_refunded": wallet_refunded})
 
 
 def _card_refunded(payment: Payment) -> int:

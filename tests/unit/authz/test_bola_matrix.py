@@ -521,3 +521,40 @@ def test_an_invitation_never_reaches_an_existing_account(world: World, module_ta
     response = call("POST", f"{API}/admin/users", body=body, user="root", role="admin")
     assert (response.status, response.code) == (409, "email_taken"), response.body
     assert snapshot(module_table) == world.baseline
+# Reports name their objects in the query (`venueId`, `resourceId`), so the route matrix above does not reach them:
+# another's venue or resource is a 404 for every role that may read reports, and reading writes nothing.
+REPORT_QUERIES: list[tuple[str, Callable[[dict[str, str]], dict[str, str]], str]] = [
+    ("occupancy", lambda i: {"venueId": i["venue"]}, "venue_not_found"),
+    ("occupancy", lambda i: {"resourceId": i["advisor_room"]}, "resource_not_found"),
+    ("revenue", lambda i: {"venueId": i["venue"]}, "venue_not_found"),
+    ("revenue", lambda i: {"resourceId": i["archived"]}, "resource_not_found"),
+]
+REPORT_MATRIX = [(n, user, role) for n in range(len(REPORT_QUERIES)) for user, role in FOREIGN]
+
+
+@pytest.mark.parametrize(
+    ("n", "user", "role"), REPORT_MATRIX, ids=[f"report {n} as {r or 'anonymous'}" for n, _, r in REPORT_MATRIX]
+)
+def test_a_foreign_caller_reads_no_report_of_anothers_venue_or_resource(
+    world: World, module_table: str, n: int, user: str | None, role: str | None
+) -> None:
+    report, scope, not_found = REPORT_QUERIES[n]
+    query = {**scope(world.ids), "from": "2027-03-01", "to": "2027-03-31"}
+    response = call("GET", f"{API}/reports/{report}", query=query, user=user, role=role)
+    assert (response.status, response.code) == expected("report.read", role, not_found), response.body
+    assert snapshot(module_table) == world.baseline
+
+
+def test_the_owner_and_the_advisor_read_their_reports(world: World) -> None:
+    days = {"from": "2027-03-01", "to": "2027-03-31"}
+    owner = call(
+        "GET", f"{API}/reports/occupancy", query={"venueId": world.ids["venue"], **days}, user=OWNER, role="vendor"
+    )
+    assert owner.status == 200
+    assert world.ids["archived"] in [r["resourceId"] for r in owner.body["resources"]]  # its past still counts
+    advisor = {"user": "adv-own", "role": "advisor"}
+    mine = call("GET", f"{API}/reports/occupancy", query={"resourceId": world.ids["advisor_room"], **days}, **advisor)
+    assert mine.status == 200
+    # Their venue holds other resources of the vendor: the advisor's venue report shows only theirs.
+    venue = call("GET", f"{API}/reports/occupancy", query={"venueId": world.ids["venue"], **days}, **advisor)
+    assert [r["resourceId"] for r in venue.body["resources"]] == [world.ids["advisor_room"]]
