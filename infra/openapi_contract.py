@@ -25,6 +25,7 @@ from pydantic.alias_generators import to_camel
 from slotwise.booking.models import Booking
 from slotwise.favourites.models import Favourite
 from slotwise.identity.models import TokenPair, User
+from slotwise.messages.models import Message
 from slotwise.notifications.models import Notification
 from slotwise.payments.models import Payment, Refund, RefundQuote, TopUp, WalletEntry
 from slotwise.reviews.models import PRIVATE_FIELDS, Review
@@ -147,6 +148,7 @@ ENTITIES: dict[str, tuple[type[BaseModel], frozenset[str]]] = {
     "TokenPair": (TokenPair, frozenset()),
     "Review": (Review, frozenset(to_camel(name) for name in PRIVATE_FIELDS)),
     "Favourite": (Favourite, frozenset()),
+    "Message": (Message, frozenset()),
 }
 
 # Envelopes and hand-built answers, by name.
@@ -357,6 +359,10 @@ SCHEMAS: dict[str, Schema] = {
     "ReviewList": page("reviews", ref("Review")),
     # a binary document (API Gateway delivers the bytes: the function sends them base64 with isBase64Encoded)
     "PdfDocument": {"type": "string", "format": "binary", "contentMediaType": "application/pdf"},
+    # advisors and their clients (issue 15)
+    "MessageList": page("messages", ref("Message")),
+    "NotificationsDeleted": obj({"deleted": INT, "more": BOOL}),
+    "AdminNotice": obj({"id": STR, "target": STR, "recipients": INT}, required=["id", "target"]),
 }
 
 # Route key → (success code, schema name or None for no content). Routes not named keep Powertools' answer
@@ -428,6 +434,12 @@ SUCCESS: dict[str, tuple[int, str | None]] = {
     "DELETE /api/v1/reviews/{reviewId}": (204, None),
     "PUT /api/v1/users/me/favourites/{resourceId}": (201, "Favourite"),
     "DELETE /api/v1/users/me/favourites/{resourceId}": (204, None),
+    # advisors and their clients (issue 15)
+    "GET /api/v1/bookings/{bookingId}/messages": (200, "MessageList"),
+    "POST /api/v1/bookings/{bookingId}/messages": (201, "Message"),
+    "DELETE /api/v1/bookings/{bookingId}/messages/{messageId}": (204, None),
+    "DELETE /api/v1/notifications": (200, "NotificationsDeleted"),
+    "POST /api/v1/admin/notifications": (202, "AdminNotice"),
 }
 
 # Routes whose success has more than one media type: route key → content.

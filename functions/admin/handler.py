@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from slotwise import admin
@@ -13,6 +14,8 @@ from slotwise.api.context import caller
 from slotwise.identity.models import Role
 from slotwise.identity.permissions import route_doc
 from slotwise.models import BoundedDatetime, check_period
+from slotwise.notifications import notices
+from slotwise.notifications.models import NoticeInput
 from slotwise.settings import require_settings
 
 # The resources this function uses: required outside local/test (the stack sets them; tests/infra checks it).
@@ -74,6 +77,17 @@ def audit_log(
 ) -> Json:
     check_period(frm, to)
     return admin.audit_log(caller(app), target=target, actor=actor, frm=frm, to=to, limit=limit, cursor=cursor)
+
+
+@app.post(
+    "/api/v1/admin/notifications",
+    tags=TAGS,
+    summary="Send an in-app notification to one user or to every user of a role (a role's: delivered by the queue)",
+    description=route_doc("admin.notify"),
+    responses={202: {"description": "Accepted"}},
+)
+def notify(body: NoticeInput) -> Response[Json]:
+    return Response(202, "application/json", notices.send_notice(caller(app), body))
 
 
 lambda_handler = lambda_entrypoint(app)

@@ -67,6 +67,10 @@ Action = Literal[
     "review.reply",
     "review.delete",
     "favourite.manage",
+    "message.read",
+    "message.create",
+    "message.delete",
+    "admin.notify",
 ]
 ACTIONS: tuple[Action, ...] = get_args(Action)
 
@@ -116,6 +120,10 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     "review.reply": frozenset(_CATALOG),
     "review.delete": frozenset(_ADMIN),
     "favourite.manage": frozenset(_USERS),
+    "message.read": frozenset(_USERS),
+    "message.create": frozenset(_USERS),
+    "message.delete": frozenset(_ADMIN),
+    "admin.notify": frozenset(_ADMIN),
 }
 
 # Actions that need an account an admin approved and nobody suspended (checked against the stored profile).
@@ -138,6 +146,8 @@ NEEDS_ACTIVE_ACCOUNT: frozenset[Action] = frozenset(
         "admin.audit",
         "review.reply",
         "review.delete",
+        "message.delete",
+        "admin.notify",
     }
 )
 
@@ -182,6 +192,10 @@ DESCRIPTIONS: dict[Action, str] = {
     "review.reply": "reply once to a review of a resource",
     "review.delete": "remove a review (it leaves the resource's rating)",
     "favourite.manage": "save, list and remove your favourite resources",
+    "message.read": "read a booking's messages",
+    "message.create": "send a message about a booking",
+    "message.delete": "delete a message (its text goes, a tombstone stays; audited)",
+    "admin.notify": "send an in-app notification to one user or to every user of a role",
 }
 
 # Which objects a permitted role may act on (the services enforce these; others get 404, or 403 when visible).
@@ -215,6 +229,9 @@ OBJECT_RULES: dict[Action, str] = {
     "review.reply": "reviews of own resources (admin: any); one reply per review",
     "favourite.manage": "the caller's own favourites, of resources visible under catalog.read",
     "wallet.top_up": "the caller's own wallet only; another user's top-up is a 404",
+    "message.read": "bookings where the caller is the customer, the resource's advisor or the vendor (admin: any)",
+    "message.create": "bookings where the caller is the customer, the resource's advisor or the vendor (admin: any)",
+    "message.delete": "any booking's messages",
 }
 
 

@@ -60,11 +60,12 @@ from slotwise.booking import store as bookings
 from slotwise.catalog.repository import get_resource
 from slotwise.data.codec import from_item
 from slotwise.data.pagination import decode_cursor, encode_cursor
+from slotwise.events.catalogue import NOTICE_PAGE
 from slotwise.events.envelope import DomainEvent
 from slotwise.identity import permissions
 from slotwise.identity.models import Caller
 from slotwise.identity.repository import get_user
-from slotwise.notifications import ics, mail, pdf, store
+from slotwise.notifications import ics, mail, notices, pdf, store
 from slotwise.notifications.models import Notification, notification_id
 from slotwise.notifications.templates import Kind, MessageFacts, Rendered, render
 from slotwise.observability import logger, metrics
@@ -301,6 +302,8 @@ def handle(event: DomainEvent, *, now: Now | None = None) -> int:
     """Notify everyone this event concerns; returns how many new in-app notifications it made. Raises when a
     recipient's delivery failed (after trying every recipient), so the SQS record is retried."""
     clock = now or (lambda: datetime.now(UTC))
+    if event.type == NOTICE_PAGE:
+        return notices.deliver_page(event, now=clock())
     money: RefundMoney | None = None
     try:
         if event.aggregate == "booking" and event.type.startswith("booking."):
@@ -483,3 +486,16 @@ def delete(caller: Caller, notification_id: str, *, now: datetime | None = None)
     entry = audit.entry(caller, "notification.delete", "notification", notification_id, at=at)
     if not store.delete(user, notification_id, now=at, audit=entry):
         raise _not_found(notification_id)
+
+
+def delete_all(caller: Caller, *, now: datetime | None = None) -> dict[str, int | bool]:
+    """Delete the caller's notifications (tombstones, as one by one), in bounded transactions; `more` says some
+    are left for another call (one call deletes at most `store.READ_ALL_MAX_CHUNKS` chunks)."""
+    user = _user(caller, "notification.update")
+    at = now or datetime.now(UTC)
+
+    def entry(count: int) -> audit.AuditEntry:
+        return audit.entry(caller, "notification.delete_all", "user", user, at=at, detail={"deleted": count})
+
+    deleted, more = store.delete_all(user, now=at, audit=entry)
+    return {"deleted": deleted, "more": more}
