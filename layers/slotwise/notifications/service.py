@@ -5,7 +5,9 @@ completed (`payment.refunded`) or of a card refund that failed (`payment.refund_
 the wallet instead). A refund event carries the Refund, which names its booking but not the booking's reference,
 resource or time zone: those are read from the booking itself. The vendor (`vendorId`) and, when the resource
 names one (`attributes.advisorUserId`), the advisor are told of a request that waits for their approval
-(`booking.requested`) and of cancellations, unless they cancelled it themselves. Each recipient's language and
+(`booking.requested`) and of cancellations, unless they cancelled it themselves; the advisor alone is told when a
+session of theirs is paid (`booking.confirmed` from `held` or `payment_pending`). Messages about a booking and an
+admin's notices are written elsewhere (`slotwise.messages`, `slotwise.notifications.notices`). Each recipient's language and
 address come from their profile; a user with no profile gets the in-app notification only.
 
 **What they get.** An in-app notification for every event, and an e-mail for confirmation, change (reschedule or
@@ -120,6 +122,11 @@ PROVIDER_PLANS: dict[str, Plan] = {
     "booking.requested": Plan("approval_request", email=True),
     "booking.cancelled": Plan("cancelled", email=True),
 }
+
+# The advisor's alone: a session they are the resource of was paid (confirmed from a hold awaiting payment). Not the
+# vendor's: a venue's every paid booking would be noise there, and the vendor has the payments listing.
+ADVISOR_PLANS: dict[str, Plan] = {"booking.confirmed": Plan("payment_received", email=True)}
+_PAID_FROM = frozenset({"held", "payment_pending"})
 
 
 class MalformedEvent(ValueError):
@@ -243,6 +250,11 @@ def recipients(event: DomainEvent, facts: BookingFacts) -> list[Recipient]:
         for provider in (facts.vendor_id, _advisor_of(facts.resource_id)):
             if provider and provider not in found and provider != facts.cancelled_by:
                 found[provider] = Recipient(provider, provider_plan)
+    advisor_plan = ADVISOR_PLANS.get(event.type)
+    if advisor_plan is not None and event.previous.get("status") in _PAID_FROM:
+        advisor = _advisor_of(facts.resource_id)
+        if advisor and advisor not in found:
+            found[advisor] = Recipient(advisor, advisor_plan)
     return list(found.values())
 
 

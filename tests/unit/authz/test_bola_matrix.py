@@ -411,6 +411,10 @@ CASES: dict[str, Case] = {
     f"DELETE {B}/messages/{{messageId}}": Case(
         "message.delete", lambda i: f"{API}/bookings/{i['booking']}/messages/{i['message']}"
     ),
+    # the world's advisor has no approved account: not in the directory, to anyone
+    f"GET {API}/advisors/{{advisorId}}": Case(
+        "catalog.read", lambda i: f"{API}/advisors/adv-own", not_found="advisor_not_found"
+    ),
 }
 
 
