@@ -7,8 +7,8 @@ resource or time zone: those are read from the booking itself. The vendor (`vend
 names one (`attributes.advisorUserId`), the advisor are told of a request that waits for their approval
 (`booking.requested`) and of cancellations, unless they cancelled it themselves; the advisor alone is told when a
 session of theirs is paid (`booking.confirmed` from `held` or `payment_pending`). Messages about a booking and an
-admin's notices are written elsewhere (`slotwise.messages`, `slotwise.notifications.notices`). Each recipient's language and
-address come from their profile; a user with no profile gets the in-app notification only.
+admin's notices are written elsewhere (`slotwise.messages`, `slotwise.notifications.notices`). Each recipient's
+language and address come from their profile; a user with no profile gets the in-app notification only.
 
 **What they get.** An in-app notification for every event, and an e-mail for confirmation, change (reschedule or
 details), cancellation, expiry, rejection, reminder, approval request and completed refund; the customer's e-mails

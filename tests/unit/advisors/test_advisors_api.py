@@ -255,3 +255,13 @@ def test_an_advisor_lists_the_bookings_of_all_their_resources(directory: dict[st
     first = call("GET", f"{API}/bookings", query={"limit": 2}, **advisor).body["pagination"]["nextCursor"]
     stolen = call("GET", f"{API}/bookings", query={"cursor": first}, user="adv-2", role="advisor")
     assert (stolen.status, stolen.code) == (422, "invalid_cursor")
+
+
+def test_the_demo_advisor_is_in_the_directory(table: str) -> None:
+    from infra.local import demo_data
+
+    demo_data.load()
+    (found,) = listed(expertise="tax").body["advisors"]
+    assert found["advisorId"] == "demo-advisor" and found["languages"] == ["en", "es"]
+    assert found["price"] == {"currency": "USD", "amount": 7500, "unitMinutes": 30}
+    assert call("GET", f"{API}/advisors/demo-advisor").status == 200
