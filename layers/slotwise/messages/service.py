@@ -142,4 +142,4 @@ def delete_message(caller: Caller, booking_id: str, message_id: str, now: dateti
         return
     at = now or datetime.now(UTC)
     entry = audit.entry(caller, "message.delete", "message", message_id, at=at, detail={"bookingId": booking.id})
-    store.tombstone(booking.id, message_id, now=at, audit=entry)
+    store.tombstone(booking.id, message_id, now=at, audit=entry, charge=_charge)

@@ -93,7 +93,14 @@ def get(booking_id: str, message_id: str) -> Message | None:
     return Message.model_validate(from_item(item)) if item else None
 
 
-def tombstone(booking_id: str, message_id: str, *, now: datetime, audit: AuditEntry) -> bool:
+def tombstone(
+    booking_id: str,
+    message_id: str,
+    *,
+    now: datetime,
+    audit: AuditEntry,
+    charge: Callable[[Transaction], None] = lambda tx: None,
+) -> bool:
     """Remove the text and mark the message deleted, with the audit entry; False when it was deleted already (or
     meanwhile): nothing written."""
     update = {
@@ -107,6 +114,7 @@ def tombstone(booking_id: str, message_id: str, *, now: datetime, audit: AuditEn
     tx = Transaction()
     tx.add(Tag("other", _MESSAGE), {"Update": update})  # type: ignore[typeddict-item]
     tx.audit(audit)
+    charge(tx)
     try:
         _run(tx)
     except TransactionFailed as failed:
