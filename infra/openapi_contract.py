@@ -25,6 +25,7 @@ from pydantic.alias_generators import to_camel
 from slotwise.booking.models import Booking
 from slotwise.favourites.models import Favourite
 from slotwise.identity.models import TokenPair, User
+from slotwise.messages.models import Message
 from slotwise.notifications.models import Notification
 from slotwise.payments.models import Payment, Refund, RefundQuote, TopUp, WalletEntry
 from slotwise.reviews.models import PRIVATE_FIELDS, Review
@@ -152,6 +153,7 @@ ENTITIES: dict[str, tuple[type[BaseModel], frozenset[str]]] = {
     "TokenPair": (TokenPair, frozenset()),
     "Review": (Review, frozenset(to_camel(name) for name in PRIVATE_FIELDS)),
     "Favourite": (Favourite, frozenset()),
+    "Message": (Message, frozenset()),
 }
 
 # Envelopes and hand-built answers, by name.
@@ -409,6 +411,10 @@ SCHEMAS: dict[str, Schema] = {
         }
     ),
     "CsvDocument": {"type": "string", "contentMediaType": "text/csv", "description": "a header row, then one row each"},
+    # advisors and their clients (issue 15)
+    "MessageList": page("messages", ref("Message")),
+    "NotificationsDeleted": obj({"deleted": INT, "more": BOOL}),
+    "AdminNotice": obj({"id": STR, "target": STR, "recipients": INT}, required=["id", "target"]),
 }
 
 # Route key → (success code, schema name or None for no content). Routes not named keep Powertools' answer
@@ -484,6 +490,12 @@ SUCCESS: dict[str, tuple[int, str | None]] = {
     "DELETE /api/v1/reviews/{reviewId}": (204, None),
     "PUT /api/v1/users/me/favourites/{resourceId}": (201, "Favourite"),
     "DELETE /api/v1/users/me/favourites/{resourceId}": (204, None),
+    # advisors and their clients (issue 15)
+    "GET /api/v1/bookings/{bookingId}/messages": (200, "MessageList"),
+    "POST /api/v1/bookings/{bookingId}/messages": (201, "Message"),
+    "DELETE /api/v1/bookings/{bookingId}/messages/{messageId}": (204, None),
+    "DELETE /api/v1/notifications": (200, "NotificationsDeleted"),
+    "POST /api/v1/admin/notifications": (202, "AdminNotice"),
 }
 
 # Routes whose success has more than one media type: route key → content.

@@ -16,6 +16,8 @@ from slotwise.api.context import caller
 from slotwise.identity.models import InviteRequest, Role
 from slotwise.identity.permissions import route_doc
 from slotwise.models import BoundedDatetime, check_period
+from slotwise.notifications import notices
+from slotwise.notifications.models import NoticeInput
 from slotwise.settings import require_settings
 
 # The resources this function uses: required outside local/test (the stack sets them; tests/infra checks it).
@@ -88,6 +90,17 @@ def audit_log(
 ) -> Json:
     check_period(frm, to)
     return admin.audit_log(caller(app), target=target, actor=actor, frm=frm, to=to, limit=limit, cursor=cursor)
+
+
+@app.post(
+    "/api/v1/admin/notifications",
+    tags=TAGS,
+    summary="Send an in-app notification to one user or to every user of a role (a role's: delivered by the queue)",
+    description=route_doc("admin.notify"),
+    responses={202: {"description": "Accepted"}},
+)
+def notify(body: NoticeInput) -> Response[Json]:
+    return Response(202, "application/json", notices.send_notice(caller(app), body))
 
 
 lambda_handler = lambda_entrypoint(app)

@@ -24,6 +24,8 @@ from slotwise.booking.models import (
 )
 from slotwise.booking.reschedule import reschedule as reschedule_booking
 from slotwise.identity.permissions import route_doc
+from slotwise.messages import service as messages
+from slotwise.messages.models import MessageInput
 from slotwise.models import ID_PATTERN, MAX_ID_LENGTH, BoundedDatetime, check_period, idempotency_key
 from slotwise.notifications import pdf
 from slotwise.payments import settlement
@@ -254,6 +256,51 @@ def add_exception(bookingId: str, body: ExceptionCreate) -> Response[Json]:
 def review_booking(bookingId: str, body: ReviewInput) -> Response[Json]:
     review = reviews.create_review(_caller(), bookingId, body)
     return Response(201, "application/json", review.public())
+
+
+# A booking's conversation (slotwise.messages): its customer, the resource's advisor, the vendor and admins.
+MESSAGES = "/api/v1/bookings/<bookingId>/messages"
+
+
+@app.get(
+    MESSAGES,
+    tags=["messages"],
+    summary="A booking's messages, oldest first (newest last)",
+    description=route_doc("message.read"),
+)
+def list_messages(
+    bookingId: str,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    cursor: Annotated[str | None, Query(max_length=2000)] = None,
+) -> Json:
+    found = messages.list_messages(_caller(), bookingId, limit=limit, cursor=cursor)
+    return {
+        "messages": [m.public() for m in found.messages],
+        "pagination": {"limit": limit, "nextCursor": found.next_cursor},
+    }
+
+
+@app.post(
+    MESSAGES,
+    tags=["messages"],
+    summary="Send a message about a booking (the other party is notified in-app)",
+    description=route_doc("message.create"),
+)
+def post_message(bookingId: str, body: MessageInput) -> Response[Json]:
+    message = messages.post_message(_caller(), bookingId, body)
+    return Response(201, "application/json", message.public())
+
+
+@app.delete(
+    f"{MESSAGES}/<messageId>",
+    tags=["messages"],
+    summary="Delete a message (admins; its text goes, a tombstone stays)",
+    description=route_doc("message.delete"),
+    responses={204: {"description": "Deleted"}},
+)
+def delete_message(bookingId: str, messageId: str) -> Response[None]:
+    messages.delete_message(_caller(), bookingId, messageId)
+    return Response(204)
 
 
 lambda_handler = lambda_entrypoint(app)

@@ -11,6 +11,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from slotwise.addons import service as addon_service
 from slotwise.addons.models import Addon, AddonInput, AddonList, AddonUpdate
+from slotwise.advisors.models import Advisor, AdvisorPage
 from slotwise.api.app import create_app, lambda_entrypoint
 from slotwise.api.context import caller
 from slotwise.catalog import service
@@ -341,6 +342,54 @@ def add_favourite(resourceId: str) -> Response[Favourite]:
 def remove_favourite(resourceId: str) -> Response[None]:
     favourites.remove_favourite(_caller(), resourceId)
     return Response(204)
+
+
+# The advisors' directory (slotwise.advisors): imported per request, as it needs the booking engine's inventory.
+ADVISORS = ["advisors"]
+Tag = Annotated[str | None, Query(min_length=1, max_length=40)]
+
+
+@app.get(
+    "/api/v1/advisors",
+    tags=ADVISORS,
+    summary="Find advisors (approved, with an active resource): profile, price, rating and next free slot",
+    description=route_doc("catalog.read"),
+)
+def list_advisors(
+    *,
+    expertise: Tag = None,
+    language: Annotated[str | None, Query(pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?$")] = None,
+    max_price: Annotated[int | None, Query(alias="maxPrice", ge=0, le=10**11, description="minor units")] = None,
+    currency: Annotated[str | None, Query(pattern=r"^[A-Z]{3}$")] = None,
+    available_from: Annotated[BoundedDatetime | None, Query(alias="availableFrom")] = None,
+    available_to: Annotated[BoundedDatetime | None, Query(alias="availableTo")] = None,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+) -> AdvisorPage:
+    from slotwise.advisors import service as advisors
+
+    check_period(available_from, available_to)
+    filters = advisors.Filters(
+        expertise=expertise,
+        language=language,
+        max_price=max_price,
+        currency=currency,
+        available_from=available_from,
+        available_to=available_to,
+    )
+    return advisors.list_advisors(_caller(), filters, limit=limit, cursor=cursor)
+
+
+@app.get(
+    "/api/v1/advisors/<advisorId>",
+    tags=ADVISORS,
+    summary="One advisor of the directory",
+    description=route_doc("catalog.read"),
+)
+def get_advisor(advisorId: str) -> Advisor:
+    from slotwise.advisors import service as advisors
+
+    return advisors.get_advisor(_caller(), advisorId)
 
 
 lambda_handler = lambda_entrypoint(app)

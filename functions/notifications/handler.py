@@ -75,6 +75,17 @@ def read(notificationId: str) -> Json:
 
 
 @app.delete(
+    "/api/v1/notifications",
+    tags=TAGS,
+    summary="Delete all your notifications (`more: true`: call again for the rest)",
+    description=route_doc("notification.update"),
+    security=BEARER,
+)
+def delete_all() -> Json:
+    return service.delete_all(caller(app))
+
+
+@app.delete(
     One,
     tags=TAGS,
     summary="Delete one notification",

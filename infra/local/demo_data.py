@@ -163,7 +163,13 @@ def _catalog(departure: datetime) -> list[tuple[dict[str, Any], list[dict[str, A
                     "name": "Dana Whitfield, tax advisor",
                     "type": "advisor",
                     "capacity": 1,
-                    "attributes": {"expertise": "tax", "advisorUserId": "demo-advisor"},
+                    # The demo advisor's profile in the directory (`GET /advisors`; slotwise.advisors).
+                    "attributes": {
+                        "advisorUserId": "demo-advisor",
+                        "headline": "Tax returns, pensions and small-business accounts",
+                        "expertise": "tax, pensions, small business",
+                        "languages": "en, es",
+                    },
                     "policy": {
                         "unit": "minutes",
                         "granuleMinutes": 30,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from slotwise.events.catalogue import BOOKING_EVENT_TYPES, EVENT_TYPES, LIVE_EVENT_TYPES
+from slotwise.events.catalogue import BOOKING_EVENT_TYPES, EVENT_TYPES, INTERNAL_EVENT_TYPES, LIVE_EVENT_TYPES
 
 StreamView = Literal["NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY"]
 
@@ -168,7 +168,8 @@ TOPOLOGY = Topology(
         EventRuleSpec(
             name="booking-events-to-notifications",
             # Every booking event, and the refund events the customer is told of (slotwise.notifications.service).
-            detail_types=(*BOOKING_EVENT_TYPES, "payment.refunded", "payment.refund_failed"),
+            # And the pages of an admin's notice to a role (internal: slotwise.notifications.notices).
+            detail_types=(*BOOKING_EVENT_TYPES, "payment.refunded", "payment.refund_failed", *INTERNAL_EVENT_TYPES),
             target_queue="notifications",
         ),
         EventRuleSpec(

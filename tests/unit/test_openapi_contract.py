@@ -30,6 +30,7 @@ CREATIONS = {
     "PUT /api/v1/users/me/favourites/{resourceId}",
     "POST /api/v1/wallet/top-ups",
     "POST /api/v1/admin/users",
+    "POST /api/v1/bookings/{bookingId}/messages",
 }
 NO_CONTENT = {
     "POST /api/v1/auth/logout",
@@ -42,6 +43,7 @@ NO_CONTENT = {
     "DELETE /api/v1/users/me/favourites/{resourceId}",
     "POST /api/v1/auth/password/set",
     "POST /api/v1/auth/password/reset",
+    "DELETE /api/v1/bookings/{bookingId}/messages/{messageId}",
 }
 
 

@@ -146,6 +146,15 @@ ROUTES: tuple[Route, ...] = (
     Route("DELETE", f"{API_PREFIX}/webhook-subscriptions/{{subscriptionId}}", "webhook_subscriptions"),
     Route("POST", f"{API_PREFIX}/webhook-subscriptions/{{subscriptionId}}/rotate-secret", "webhook_subscriptions"),
     Route("GET", f"{API_PREFIX}/webhook-subscriptions/{{subscriptionId}}/deliveries", "webhook_subscriptions"),
+    # advisors and their clients (issue 15): a booking's messages (slotwise.messages), clearing one's notifications,
+    # an admin's notice to a user or a role, finding advisors (slotwise.catalog.advisors)
+    Route("GET", f"{API_PREFIX}/bookings/{{bookingId}}/messages", "bookings"),
+    Route("POST", f"{API_PREFIX}/bookings/{{bookingId}}/messages", "bookings"),
+    Route("DELETE", f"{API_PREFIX}/bookings/{{bookingId}}/messages/{{messageId}}", "bookings"),
+    Route("DELETE", f"{API_PREFIX}/notifications", "notifications"),
+    Route("POST", f"{API_PREFIX}/admin/notifications", "admin"),
+    Route("GET", f"{API_PREFIX}/advisors", "catalog"),
+    Route("GET", f"{API_PREFIX}/advisors/{{advisorId}}", "catalog"),
 )
 
 

@@ -43,6 +43,8 @@ TARGET_TYPES = frozenset(
         "refund",
         "review",
         "top_up",
+        "message",
+        "notice",
     }
 )
 SYSTEM_ROLE = "system"

@@ -182,3 +182,22 @@ def is_free(resource: Resource, frm: datetime, to: datetime, now: datetime) -> b
     except errors.ValidationFailed:
         return False
     return bool(report["available"])
+
+
+def first_free_slot(resource: Resource, frm: datetime, to: datetime, now: datetime) -> Window | None:
+    """The earliest window of the resource's minimum length inside [frm, to) that one more booking fits (the
+    advisors' directory: `nextFreeSlot` and its availableFrom/availableTo filter); None when there is none. One
+    inventory Query over the candidates, as for `free_slots`."""
+    to = min(to, frm + timedelta(days=MAX_GRID_DAYS))
+    try:
+        windows = [w for w in candidate_windows(resource, frm, to, now) if w.end <= to]
+    except errors.ValidationFailed:
+        return None
+    if not windows:
+        return None
+    held = read_inventory(resource, windows)
+    for window in windows:
+        states = key_states(held, lock_keys(resource, window), int(now.timestamp()))
+        if min(resource.capacity - s.taken for s in states.values()) >= 1:
+            return window
+    return None

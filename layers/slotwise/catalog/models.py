@@ -11,6 +11,7 @@ and requests and stored items share them.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time
 from itertools import pairwise
 from typing import Annotated, Literal
@@ -333,6 +334,49 @@ def check_guest_bounds(min_guests: int | None, max_guests: int | None) -> None:
         raise ValueError("minGuests is at most maxGuests")
 
 
+# An advisor's public profile lives on the resource they are (`attributes`, set by its vendor): who they are
+# (`advisorUserId`), a `headline`, and `expertise` and `languages` as comma-separated lists ("tax, pensions",
+# "en, pt"). Attributes hold scalars only, hence the lists as text; `slotwise.advisors` splits them.
+ADVISOR_ATTRIBUTES = ("advisorUserId", "headline", "expertise", "languages")
+MAX_PROFILE_TAGS = 20
+_ADVISOR_ID = re.compile(r"^[A-Za-z0-9._:@|+\-]{1,128}$")
+_PROFILE_TAG = re.compile(r"^[\w][\w .&+/-]{0,39}$")
+_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
+
+
+def profile_tags(value: object) -> list[str]:
+    """ "Tax, Pensions ,tax" -> ["tax", "pensions"]: trimmed, lower case, each once, in order."""
+    if not isinstance(value, str):
+        return []
+    found: list[str] = []
+    for part in value.split(","):
+        tag = part.strip().casefold()
+        if tag and tag not in found:
+            found.append(tag)
+    return found
+
+
+def check_advisor_profile(attributes: dict[str, str | int | float | bool], route: object) -> None:
+    advisor = attributes.get("advisorUserId")
+    if advisor is not None and (not isinstance(advisor, str) or not _ADVISOR_ID.match(advisor)):
+        raise ValueError("attributes.advisorUserId is a user id")
+    if advisor is not None and route is not None:
+        raise ValueError("a resource with a route is not an advisor's (attributes.advisorUserId)")
+    headline = attributes.get("headline")
+    if headline is not None and (not isinstance(headline, str) or len(headline) > 200 or "\n" in headline):
+        raise ValueError("attributes.headline is one line of at most 200 characters")
+    for name, pattern in (("expertise", _PROFILE_TAG), ("languages", _LANGUAGE)):
+        raw = attributes.get(name)
+        if raw is None:
+            continue
+        tags = profile_tags(raw)
+        if not isinstance(raw, str) or len(tags) > MAX_PROFILE_TAGS or not all(pattern.match(t) for t in tags):
+            raise ValueError(
+                f"attributes.{name} is a comma-separated list of at most {MAX_PROFILE_TAGS} "
+                + ("topics of up to 40 characters" if name == "expertise" else "language codes (en, pt-BR)")
+            )
+
+
 class ResourceFields(ApiModel):
     """What a resource's owner may set; create and replace share it and differ only in `venueId`."""
 
@@ -359,6 +403,11 @@ class ResourceFields(ApiModel):
     @model_validator(mode="after")
     def _guest_bounds(self) -> ResourceFields:
         check_guest_bounds(self.min_guests, self.max_guests)
+        return self
+
+    @model_validator(mode="after")
+    def _advisor_profile(self) -> ResourceFields:
+        check_advisor_profile(self.attributes, self.route)
         return self
 
 

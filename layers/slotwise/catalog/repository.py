@@ -8,6 +8,8 @@ pages, the audited transactions that write them); the rules that use them live i
                              GSI3 (active resources with a route): ROUTE#<origin>#<destination> /
                                    <local departure date>#<departure UTC>#<id>
                              GSI4 (a schedule change moving bookings): SCHEDULE_CHANGES / <started>#<id>
+                             GSI3 (resources an advisor is, `attributes.advisorUserId`, active or archived):
+                                   ADVISORS / <advisorUserId>#<id>  (a route and an advisor exclude each other)
 
 Writes are conditional: creation on `attribute_not_exists`, updates on the version the caller read. A write that
 changes whether a resource is active also moves its venue's `activeResources` in the same transaction. A resource's
@@ -76,6 +78,7 @@ def _resource_item(resource: Resource) -> dict[str, Any]:
         "GSI1SK": f"RESOURCE#{resource.id}",
         "GSI2PK": "RESOURCES",
         "GSI2SK": f"{resource.type}#{resource.id}",
+        **_advisor_keys(resource),
         **_route_keys(resource),
         **_moving_keys(resource),
         # `rating` is derived from the review counters, which only the review transactions write.
@@ -204,6 +207,53 @@ def _route_keys(resource: Resource) -> dict[str, str]:
         "GSI3PK": route_partition(resource.route.origin, resource.route.destination),
         "GSI3SK": f"{day.isoformat()}#{iso(start)}#{resource.id}",
     }
+
+
+ADVISORS = "ADVISORS"
+
+
+def advisor_of(resource: Resource) -> str | None:
+    advisor = resource.attributes.get("advisorUserId")
+    return advisor if isinstance(advisor, str) and advisor else None
+
+
+def _advisor_keys(resource: Resource) -> dict[str, str]:
+    """GSI3 (sparse): a resource an advisor is, by advisor then resource, archived ones included (the advisor's
+    bookings listing reads them; the public directory keeps the active ones). Every write of the resource puts or
+    replaces these keys from its attributes, so a changed or removed `advisorUserId` moves or drops the entry in
+    the same write (`_DROPPABLE_KEYS`)."""
+    advisor = advisor_of(resource)
+    if advisor is None or resource.route is not None:
+        return {}
+    return {"GSI3PK": ADVISORS, "GSI3SK": f"{advisor}#{resource.id}"}
+
+
+def advisor_resources(
+    advisor_user_id: str | None = None, *, after: str | None = None, limit: int = 100
+) -> tuple[list[Resource], bool]:
+    """Resources an advisor is, by advisor id then resource id: one advisor's (`advisor_user_id`), or everyone's
+    from the advisor after `after` (exclusive). Returns up to `limit` and whether the index has more."""
+    values: dict[str, Any] = {":pk": {"S": ADVISORS}}
+    if advisor_user_id is not None:
+        condition = "GSI3PK = :pk AND begins_with(GSI3SK, :prefix)"
+        values[":prefix"] = {"S": f"{advisor_user_id}#"}
+    elif after is not None:
+        # `$` sorts right after `#`: every key of `after` itself ("<after>#<id>") is below it.
+        condition = "GSI3PK = :pk AND GSI3SK > :after"
+        values[":after"] = {"S": f"{after}$"}
+    else:
+        condition = "GSI3PK = :pk"
+    request: dict[str, Any] = {
+        "TableName": table_name(),
+        "IndexName": "GSI3",
+        "KeyConditionExpression": condition,
+        "ExpressionAttributeValues": values,
+        "Limit": limit,
+    }
+    with translate_errors("Query"):
+        page = aws.dynamodb().query(**request)
+    found = [Resource.model_validate(from_item(item)) for item in page.get("Items", [])]
+    return found, "LastEvaluatedKey" in page
 
 
 def _version_conflict() -> errors.Conflict:

@@ -31,6 +31,11 @@ PAYMENT_EVENT_TYPES: tuple[str, ...] = (
 # A review is published, answered by the vendor, or removed by an admin (`slotwise.reviews`).
 REVIEW_EVENT_TYPES: tuple[str, ...] = ("review.created", "review.replied", "review.deleted")
 EVENT_TYPES: tuple[str, ...] = BOOKING_EVENT_TYPES + RESOURCE_EVENT_TYPES + PAYMENT_EVENT_TYPES + REVIEW_EVENT_TYPES
+# Internal events: the platform's own work items on the bus, routed to one consumer and never offered to webhook
+# subscribers or live clients. `notice.page`: one page of an admin's notice to every user of a role (the notifier
+# delivers it; slotwise.notifications.notices).
+NOTICE_PAGE = "notice.page"
+INTERNAL_EVENT_TYPES: tuple[str, ...] = (NOTICE_PAGE,)
 
 # Pushed to WebSocket clients (slotwise.live, docs/live.md): every change of a booking's or a payment's state, of a
 # resource and of a review (to the resource's vendor). Not `booking.reminder` (a notice, not a change: the

@@ -22,6 +22,8 @@ to clean up. The same holds for resources (catalog writes put the item with a ne
     changed to succeeded / failed      when the provider says so) | payment.refund_failed
   review INSERT / MODIFY               review.created / review.deleted (removed by an admin) / review.replied
                                        (`data`: the review as the API shows it, with its `vendorId`)
+  notice INSERT / MODIFY, new version, notice.page (internal: one page of an admin's notice to a role, for the
+    still sending                      notifier only; slotwise.notifications.notices)
 
 Other records whose version did not move (timer bookkeeping, index-only rewrites) and REMOVE records are not
 domain events.
@@ -35,6 +37,7 @@ from typing import Any
 from slotwise.booking.models import Booking, SentReminder
 from slotwise.catalog.models import Resource
 from slotwise.data.codec import from_item
+from slotwise.events.catalogue import NOTICE_PAGE
 from slotwise.events.envelope import DomainEvent
 from slotwise.reviews.models import Review
 
@@ -197,6 +200,22 @@ def _review_event(old_image: dict[str, Any] | None, new_image: dict[str, Any]) -
     )
 
 
+def _notice_event(old_image: dict[str, Any] | None, new_image: dict[str, Any]) -> DomainEvent | None:
+    """Read from the plain image (`slotwise.notifications.models.Notice` is its shape; the events package sits
+    below notifications and does not import it)."""
+    version = int(new_image.get("version") or 0)
+    if new_image.get("status") != "sending" or (old_image is not None and old_image.get("version") == version):
+        return None
+    return DomainEvent(
+        type=NOTICE_PAGE,
+        aggregate="notice",
+        aggregate_id=str(new_image["id"]),
+        aggregate_version=version,
+        occurred_at=datetime.fromisoformat(str(new_image["updatedAt"]).replace("Z", "+00:00")),
+        data={k: v for k, v in new_image.items() if k not in ("PK", "SK", "type")},
+    )
+
+
 # Aggregates by their item's sort key (an item's `type` attribute is not enough: a resource's own field `type`,
 # its kind such as `meeting_room`, is stored under the same name).
 _AGGREGATES = {
@@ -205,6 +224,7 @@ _AGGREGATES = {
     "PAYMENT": _payment_event,
     "REFUND": _refund_event,
     "REVIEW": _review_event,
+    "NOTICE": _notice_event,
 }
 
 

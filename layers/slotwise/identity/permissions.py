@@ -70,6 +70,10 @@ Action = Literal[
     "user.invite",
     "report.read",
     "report.view_any",
+    "message.read",
+    "message.create",
+    "message.delete",
+    "admin.notify",
 ]
 ACTIONS: tuple[Action, ...] = get_args(Action)
 
@@ -122,6 +126,10 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     "user.invite": frozenset(_ADMIN),
     "report.read": frozenset({*_CATALOG, "advisor"}),
     "report.view_any": frozenset(_ADMIN),
+    "message.read": frozenset(_USERS),
+    "message.create": frozenset(_USERS),
+    "message.delete": frozenset(_ADMIN),
+    "admin.notify": frozenset(_ADMIN),
 }
 
 # Actions that need an account an admin approved and nobody suspended (checked against the stored profile).
@@ -146,6 +154,8 @@ NEEDS_ACTIVE_ACCOUNT: frozenset[Action] = frozenset(
         "review.delete",
         "user.invite",
         "report.read",
+        "message.delete",
+        "admin.notify",
     }
 )
 
@@ -193,6 +203,10 @@ DESCRIPTIONS: dict[Action, str] = {
     "user.invite": "make an account of any role, which the invitee activates with an e-mailed set-password link",
     "report.read": "read occupancy and revenue reports (JSON or CSV)",
     "report.view_any": "read reports of every resource",
+    "message.read": "read a booking's messages",
+    "message.create": "send a message about a booking",
+    "message.delete": "delete a message (its text goes, a tombstone stays; audited)",
+    "admin.notify": "send an in-app notification to one user or to every user of a role",
 }
 
 # Which objects a permitted role may act on (the services enforce these; others get 404, or 403 when visible).
@@ -229,6 +243,9 @@ OBJECT_RULES: dict[Action, str] = {
     "user.invite": "a new account for an e-mail address no account uses (409 otherwise); never an existing one",
     "report.read": "own resources and venues (admin: any), or the resources whose advisor the caller is; another's "
     "resource or venue is a 404",
+    "message.read": "bookings where the caller is the customer, the resource's advisor or the vendor (admin: any)",
+    "message.create": "bookings where the caller is the customer, the resource's advisor or the vendor (admin: any)",
+    "message.delete": "any booking's messages",
 }
 
 

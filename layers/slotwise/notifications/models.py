@@ -5,8 +5,11 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import UTC, datetime
+from typing import Annotated, Literal
 
-from slotwise.models import DomainModel
+from pydantic import Field, model_validator
+
+from slotwise.models import ApiModel, DomainModel, Id, OneLine
 
 # `<yyyymmddHHMMSSmmm>-<20 hex>`: the creation instant (the event's occurred-at, UTC, milliseconds), then a hash of
 # the event and the recipient. The same event for the same recipient always makes the same id, hence the same key.
@@ -54,3 +57,43 @@ def sort_time(value: datetime) -> str:
     """ISO 8601 UTC with milliseconds: sorts as text in time order."""
     stamp = value.astimezone(UTC)
     return f"{stamp:%Y-%m-%dT%H:%M:%S}.{stamp.microsecond // 1000:03d}Z"
+
+
+# --- an admin's notice to one user or to every user of a role (slotwise.notifications.notices) -----------------
+
+NOTICE_EVENT_TYPE = "admin.notice"
+NoticeRole = Literal["admin", "vendor", "staff", "agent", "advisor", "customer"]
+
+
+class NoticeInput(ApiModel):
+    """To one user (`userId`) or to every user of a role (`role`): exactly one of them."""
+
+    user_id: Id | None = None
+    role: NoticeRole | None = None
+    title: Annotated[OneLine, Field(min_length=1, max_length=200)]
+    body: Annotated[str, Field(min_length=1, max_length=2000)]
+
+    @model_validator(mode="after")
+    def _one_audience(self) -> NoticeInput:
+        if (self.user_id is None) == (self.role is None):
+            raise ValueError("name exactly one of userId and role")
+        return self
+
+
+class Notice(DomainModel):
+    """A notice to a role, delivered page by page: each page of the role's users is one `notice.page` event (the
+    item's stream record), and the page's delivery moves `page` and `cursor` on, which is the next event."""
+
+    id: str
+    role: str
+    title: str
+    body: str
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+    version: int = 1
+    status: Literal["sending", "done"] = "sending"
+    page: int = 0
+    # The GSI1 key of the last user delivered to (plain values), None before the first page.
+    cursor: dict[str, str] | None = None
+    delivered: int = 0

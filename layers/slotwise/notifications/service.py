@@ -5,8 +5,10 @@ completed (`payment.refunded`) or of a card refund that failed (`payment.refund_
 the wallet instead). A refund event carries the Refund, which names its booking but not the booking's reference,
 resource or time zone: those are read from the booking itself. The vendor (`vendorId`) and, when the resource
 names one (`attributes.advisorUserId`), the advisor are told of a request that waits for their approval
-(`booking.requested`) and of cancellations, unless they cancelled it themselves. Each recipient's language and
-address come from their profile; a user with no profile gets the in-app notification only.
+(`booking.requested`) and of cancellations, unless they cancelled it themselves; the advisor alone is told when a
+session of theirs is paid (`booking.confirmed` from `held` or `payment_pending`). Messages about a booking and an
+admin's notices are written elsewhere (`slotwise.messages`, `slotwise.notifications.notices`). Each recipient's
+language and address come from their profile; a user with no profile gets the in-app notification only.
 
 **What they get.** An in-app notification for every event, and an e-mail for confirmation, change (reschedule or
 details), cancellation, expiry, rejection, reminder, approval request and completed refund; the customer's e-mails
@@ -60,11 +62,12 @@ from slotwise.booking import store as bookings
 from slotwise.catalog.repository import get_resource
 from slotwise.data.codec import from_item
 from slotwise.data.pagination import decode_cursor, encode_cursor
+from slotwise.events.catalogue import NOTICE_PAGE
 from slotwise.events.envelope import DomainEvent
 from slotwise.identity import permissions
 from slotwise.identity.models import Caller
 from slotwise.identity.repository import get_user
-from slotwise.notifications import ics, mail, pdf, store
+from slotwise.notifications import ics, mail, notices, pdf, store
 from slotwise.notifications.models import Notification, notification_id
 from slotwise.notifications.templates import Kind, MessageFacts, Rendered, render
 from slotwise.observability import logger, metrics
@@ -119,6 +122,11 @@ PROVIDER_PLANS: dict[str, Plan] = {
     "booking.requested": Plan("approval_request", email=True),
     "booking.cancelled": Plan("cancelled", email=True),
 }
+
+# The advisor's alone: a session they are the resource of was paid (confirmed from a hold awaiting payment). Not the
+# vendor's: a venue's every paid booking would be noise there, and the vendor has the payments listing.
+ADVISOR_PLANS: dict[str, Plan] = {"booking.confirmed": Plan("payment_received", email=True)}
+_PAID_FROM = frozenset({"held", "payment_pending"})
 
 
 class MalformedEvent(ValueError):
@@ -242,6 +250,11 @@ def recipients(event: DomainEvent, facts: BookingFacts) -> list[Recipient]:
         for provider in (facts.vendor_id, _advisor_of(facts.resource_id)):
             if provider and provider not in found and provider != facts.cancelled_by:
                 found[provider] = Recipient(provider, provider_plan)
+    advisor_plan = ADVISOR_PLANS.get(event.type)
+    if advisor_plan is not None and event.previous.get("status") in _PAID_FROM:
+        advisor = _advisor_of(facts.resource_id)
+        if advisor and advisor not in found:
+            found[advisor] = Recipient(advisor, advisor_plan)
     return list(found.values())
 
 
@@ -301,6 +314,8 @@ def handle(event: DomainEvent, *, now: Now | None = None) -> int:
     """Notify everyone this event concerns; returns how many new in-app notifications it made. Raises when a
     recipient's delivery failed (after trying every recipient), so the SQS record is retried."""
     clock = now or (lambda: datetime.now(UTC))
+    if event.type == NOTICE_PAGE:
+        return notices.deliver_page(event, now=clock())
     money: RefundMoney | None = None
     try:
         if event.aggregate == "booking" and event.type.startswith("booking."):
@@ -483,3 +498,16 @@ def delete(caller: Caller, notification_id: str, *, now: datetime | None = None)
     entry = audit.entry(caller, "notification.delete", "notification", notification_id, at=at)
     if not store.delete(user, notification_id, now=at, audit=entry):
         raise _not_found(notification_id)
+
+
+def delete_all(caller: Caller, *, now: datetime | None = None) -> dict[str, int | bool]:
+    """Delete the caller's notifications (tombstones, as one by one), in bounded transactions; `more` says some
+    are left for another call (one call deletes at most `store.READ_ALL_MAX_CHUNKS` chunks)."""
+    user = _user(caller, "notification.update")
+    at = now or datetime.now(UTC)
+
+    def entry(count: int) -> audit.AuditEntry:
+        return audit.entry(caller, "notification.delete_all", "user", user, at=at, detail={"deleted": count})
+
+    deleted, more = store.delete_all(user, now=at, audit=entry)
+    return {"deleted": deleted, "more": more}

@@ -1,7 +1,12 @@
 """In-app notifications and each user's unread counter in the single table.
 
+Longer than 400 lines because the notification item, its counter and an admin's notice to a role move together in
+transactions that must stay next to each other (the counter is only exact if every write of it is here).
+
   NOTIF#<user>       / <created-at ISO>#<id>   a notification (newest first is a reverse Query on the partition)
   NOTIFCOUNT#<user>  / UNREAD                  `unread`: how many of the user's notifications are unread
+  NOTICE#<id>        / NOTICE                  an admin's notice to every user of a role, and how far its
+                                               delivery got (`page`, `cursor`: slotwise.notifications.notices)
 
 The counter is exact because it only ever moves in the same TransactWriteItems as the notification whose state it
 counts, and each of those writes is conditional on that state: creation (`attribute_not_exists`, +1), marking read
@@ -28,7 +33,7 @@ from slotwise import aws, errors
 from slotwise.audit.log import AuditEntry
 from slotwise.data.codec import from_item, to_item
 from slotwise.data.dynamo import table_name, translate_errors
-from slotwise.notifications.models import Notification, created_at_of, sort_time
+from slotwise.notifications.models import Notice, Notification, created_at_of, sort_time
 
 TOMBSTONE_DAYS = 30
 # One TransactWriteItems takes 100 items: 99 notifications and the counter.
@@ -92,6 +97,12 @@ def _transact(items: list[Any]) -> list[str] | None:
 def create(notification: Notification, *, email_pending: bool) -> bool:
     """Store the notification and count it unread, in one transaction; False when its key exists already (this
     event was delivered to this user before, or the notification was deleted since)."""
+    return _transact(creation_steps(notification, email_pending=email_pending)) is None
+
+
+def creation_steps(notification: Notification, *, email_pending: bool = False) -> list[dict[str, Any]]:
+    """The two items that create a notification (conditional on its key being new) and count it unread, for a
+    transaction of another domain (a booking message) to carry, so both commit together or neither does."""
     key = item_key(notification.user_id, notification.id)
     assert key is not None, "notification ids come from models.notification_id"
     item = {
@@ -102,7 +113,7 @@ def create(notification: Notification, *, email_pending: bool) -> bool:
         "emailStatus": "pending" if email_pending else None,
     }
     put = {"Put": {"TableName": table_name(), "Item": to_item(item), "ConditionExpression": "attribute_not_exists(PK)"}}
-    return _transact([put, _counter_step(notification.user_id, 1)]) is None
+    return [put, _counter_step(notification.user_id, 1)]
 
 
 def _update(key: Key, expression: str, condition: str, values: dict[str, Any], names: dict[str, str] | None) -> bool:
@@ -332,3 +343,133 @@ def delete(user_id: str, notification_id: str, *, now: datetime, audit: AuditEnt
             return True
         # Read, deleted or marked read between the GetItem and the write: look again.
     raise errors.DependencyUnavailable("The notification kept changing; try again.")
+
+
+def _live_keys(user_id: str, limit: int) -> list[dict[str, Any]]:
+    """Keys (and read state) of the user's notifications not deleted yet, oldest first."""
+    request: dict[str, Any] = {
+        "TableName": table_name(),
+        "KeyConditionExpression": "PK = :pk",
+        "FilterExpression": "attribute_not_exists(deleted)",
+        "ProjectionExpression": "PK, SK, #read",
+        "ExpressionAttributeNames": {"#read": "read"},
+        "ExpressionAttributeValues": {":pk": {"S": partition(user_id)}},
+    }
+    found: list[dict[str, Any]] = []
+    while len(found) < limit:
+        with translate_errors("Query"):
+            page = aws.dynamodb().query(**request)
+        found += page.get("Items", [])
+        if "LastEvaluatedKey" not in page:
+            break
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return found[:limit]
+
+
+def _tombstone_step(key: Key, *, was_read: bool, now: datetime) -> dict[str, Any]:
+    ttl = int((now + timedelta(days=TOMBSTONE_DAYS)).timestamp())
+    return {
+        "Update": {
+            "TableName": table_name(),
+            "Key": key,
+            "UpdateExpression": "SET deleted = :true, deletedAt = :at, #ttl = :ttl REMOVE title, body",
+            "ConditionExpression": "attribute_exists(PK) AND attribute_not_exists(deleted) AND #read = :was",
+            "ExpressionAttributeNames": {"#read": "read", "#ttl": "ttl"},
+            "ExpressionAttributeValues": {
+                ":true": {"BOOL": True},
+                ":was": {"BOOL": was_read},
+                ":at": {"S": sort_time(now)},
+                ":ttl": {"N": str(ttl)},
+            },
+        }
+    }
+
+
+def delete_all(user_id: str, *, now: datetime, audit: Callable[[int], AuditEntry]) -> tuple[int, bool]:
+    """Delete (tombstone) the user's notifications, `READ_ALL_CHUNK` per transaction with the unread counter moved
+    by exactly the unread ones among them; only this user's partition is read, so nobody else's is touched.
+    Returns how many this call deleted and whether some are left (one call does at most `READ_ALL_MAX_CHUNKS`
+    chunks: the caller asks again). A chunk that lost a race (a notification read, deleted or created meanwhile)
+    wrote nothing and is read again."""
+    deleted = chunks = lost = 0
+    while chunks < READ_ALL_MAX_CHUNKS:
+        found = _live_keys(user_id, READ_ALL_CHUNK)
+        if not found:
+            return deleted, False
+        unread = sum(1 for item in found if not item.get("read", {}).get("BOOL", False))
+        steps: list[Any] = [
+            _tombstone_step(
+                {"PK": item["PK"], "SK": item["SK"]}, was_read=item.get("read", {}).get("BOOL", False), now=now
+            )
+            for item in found
+        ]
+        if unread:
+            steps.append(_counter_step(user_id, -unread))
+        if _transact([*steps, audit(len(found)).put()]) is None:
+            deleted += len(found)
+            chunks += 1
+            continue
+        lost += 1
+        if lost >= _ATTEMPTS:
+            raise errors.DependencyUnavailable("Notifications kept changing while being deleted; try again.")
+    return deleted, bool(_live_keys(user_id, 1))
+
+
+# --- an admin's notices ------------------------------------------------------------------------------------------
+
+
+def send_one(notification: Notification, *, audit: AuditEntry) -> bool:
+    """Create one notification with the audit entry of the admin who sent it; False if its key exists."""
+    return _transact([*creation_steps(notification), audit.put()]) is None
+
+
+def notice_key(notice_id: str) -> Key:
+    return {"PK": {"S": f"NOTICE#{notice_id}"}, "SK": {"S": "NOTICE"}}
+
+
+def create_notice(notice: Notice, *, audit: AuditEntry) -> None:
+    """Store a new notice to a role with its audit entry; its stream record is the first page's event."""
+    item = {
+        "PK": f"NOTICE#{notice.id}",
+        "SK": "NOTICE",
+        "type": "notice",
+        **notice.model_dump(mode="json", by_alias=True),
+    }
+    put = {"Put": {"TableName": table_name(), "Item": to_item(item), "ConditionExpression": "attribute_not_exists(PK)"}}
+    if _transact([put, audit.put()]) is not None:
+        raise errors.Conflict("A notice with this id exists.", code="notice_exists")
+
+
+def get_notice(notice_id: str) -> Notice | None:
+    with translate_errors("GetItem"):
+        found = aws.dynamodb().get_item(TableName=table_name(), Key=notice_key(notice_id), ConsistentRead=True)
+    item = found.get("Item")
+    return Notice.model_validate(from_item(item)) if item else None
+
+
+def advance_notice(notice_id: str, *, page: int, cursor: dict[str, str] | None, delivered: int, now: datetime) -> bool:
+    """Record that page `page` was delivered: the next page starts after `cursor` (None: that was the last page,
+    the notice is done). Conditional on the notice still being at `page`, so a redelivered page event moves it
+    once; its new version is the next page's event. False when another delivery moved it first."""
+    values: dict[str, Any] = {
+        ":page": {"N": str(page)},
+        ":next": {"N": str(page + 1)},
+        ":one": {"N": "1"},
+        ":n": {"N": str(delivered)},
+        ":sending": {"S": "sending"},
+        ":now": {"S": sort_time(now)},
+    }
+    names = {"#status": "status", "#cursor": "cursor", "#page": "page"}
+    if cursor is None:
+        expression = "SET #page = :next, #status = :done, updatedAt = :now REMOVE #cursor"
+        values[":done"] = {"S": "done"}
+    else:
+        expression = "SET #page = :next, #cursor = :cursor, updatedAt = :now"
+        values[":cursor"] = {"M": {k: {"S": v} for k, v in cursor.items()}}
+    return _update(
+        notice_key(notice_id),
+        expression + " ADD version :one, delivered :n",
+        "#page = :page AND #status = :sending",
+        values,
+        names,
+    )

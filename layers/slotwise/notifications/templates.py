@@ -34,6 +34,8 @@ Kind = Literal[
     "payment_pending",
     "refunded",
     "refund_failed",
+    "message",
+    "payment_received",
 ]
 # Messages about money rather than about the booking's time: they name the amount, and their in-app body is the
 # lead alone (a "When" after a refund would read as the refund's time, not the booking's).
@@ -95,6 +97,11 @@ TEXTS: dict[str, dict[str, tuple[str, str] | str]] = {
             "Refund credited to your wallet: {resource}",
             "Your card refund of {amount} for booking {reference} ({resource}) could not be made; the amount was "
             "credited to your wallet.",
+        ),
+        "message": ("New message: {resource} ({reference})", "You have a new message about booking {reference}."),
+        "payment_received": (
+            "Booking paid: {resource} ({reference})",
+            "The booking {reference} for {resource} is paid and confirmed.",
         ),
         "to_card": "to your card",
         "to_wallet": "to your wallet",
@@ -173,6 +180,11 @@ TEXTS: dict[str, dict[str, tuple[str, str] | str]] = {
             "Reembolso creditado na carteira: {resource}",
             "Não foi possível reembolsar {amount} da reserva {reference} ({resource}) no seu cartão; o valor foi "
             "creditado na sua carteira.",
+        ),
+        "message": ("Nova mensagem: {resource} ({reference})", "Tem uma nova mensagem sobre a reserva {reference}."),
+        "payment_received": (
+            "Reserva paga: {resource} ({reference})",
+            "A reserva {reference} para {resource} está paga e confirmada.",
         ),
         "to_card": "para o seu cartão",
         "to_wallet": "para a sua carteira",

@@ -132,6 +132,8 @@ def world(module_table: str) -> World:
         )
     )
     (notification,), _ = notification_store.list_page("cust-own", unread_only=False, limit=10, start_key=None)
+    # The customer writes to the advisor about the request (the advisor is notified in-app).
+    message = ok(call("POST", f"{API}/bookings/{booking['id']}/messages", body={"text": "Hello"}, user="cust-own"))
     now = datetime(2026, 1, 1, tzinfo=UTC)
     assert put_user(
         User(id="pending-v", email="p@x.test", name="P", role="vendor", status="pending_approval", created_at=now)
@@ -176,6 +178,7 @@ def world(module_table: str) -> World:
         "series": series["seriesId"],
         "first_occurrence_date": series["created"][0]["occurrenceDate"],
         "notification": notification.id,
+        "message": message["id"],
     }
     # A review of the series' first occurrence, written once it is over (the service takes the clock).
     occurrence = series["created"][0]
@@ -395,6 +398,23 @@ CASES: dict[str, Case] = {
     f"POST {U}/reject": Case("admin.approve", lambda i: f"{API}/admin/users/pending-v/reject", lambda i: {}),
     f"POST {U}/suspend": Case("admin.suspend", lambda i: f"{API}/admin/users/active-c/suspend", lambda i: {}),
     f"POST {U}/reinstate": Case("admin.suspend", lambda i: f"{API}/admin/users/suspended-c/reinstate", lambda i: {}),
+    # advisors and their clients (issue 15): another customer, another advisor, a stranger get 404
+    f"GET {B}/messages": Case(
+        "message.read", lambda i: f"{API}/bookings/{i['booking']}/messages", not_found="booking_not_found"
+    ),
+    f"POST {B}/messages": Case(
+        "message.create",
+        lambda i: f"{API}/bookings/{i['booking']}/messages",
+        lambda i: {"text": "Let me in"},
+        not_found="booking_not_found",
+    ),
+    f"DELETE {B}/messages/{{messageId}}": Case(
+        "message.delete", lambda i: f"{API}/bookings/{i['booking']}/messages/{i['message']}"
+    ),
+    # the world's advisor has no approved account: not in the directory, to anyone
+    f"GET {API}/advisors/{{advisorId}}": Case(
+        "catalog.read", lambda i: f"{API}/advisors/adv-own", not_found="advisor_not_found"
+    ),
 }
 
 
@@ -486,6 +506,10 @@ def test_the_objects_exist_for_their_owners(world: World) -> None:
     assert call("GET", f"{API}/payments/{ids['payment']}", **customer).status == 200
     assert call("GET", f"{API}/bookings/{ids['held']}/cancellation-quote", **customer).status == 200
     assert call("GET", f"{API}/payments/{ids['payment']}", **owner).status == 200
+    # The conversation is the customer's, the advisor's and the vendor's (reading it writes nothing).
+    for user, role in [("cust-own", "customer"), (OWNER, "vendor"), ("adv-own", "advisor")]:
+        talk = call("GET", f"{API}/bookings/{ids['booking']}/messages", user=user, role=role)
+        assert [m["id"] for m in talk.body["messages"]] == [ids["message"]], role
     # The customer's notification is theirs (listing it writes nothing).
     inbox = call("GET", f"{API}/notifications", user="cust-own", role="customer").body["notifications"]
     assert ids["notification"] in [n["id"] for n in inbox]

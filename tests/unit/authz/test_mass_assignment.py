@@ -77,6 +77,9 @@ BODIES: dict[str, Callable[[], dict[str, Any]]] = {
     f"POST {B}/payment": lambda: {"walletAmount": 0},
     f"POST {API_PREFIX}/dev/payments/{{paymentId}}/{{outcome}}": lambda: {},
     f"POST {API_PREFIX}/wallet/top-ups": lambda: {"amount": 1000, "currency": "EUR"},
+    # advisors and their clients (issue 15); `role` on a notice names its audience and accepts only a role name
+    f"POST {B}/messages": lambda: {"text": "Hello"},
+    f"POST {API_PREFIX}/admin/notifications": lambda: {"userId": "u-1", "title": "Hi", "body": "Maintenance at 2"},
 }
 
 

@@ -266,6 +266,42 @@ def test_vendor_and_advisor_are_asked_to_approve_and_told_of_cancellations(table
     assert calendar_of(customer_mail).method == "CANCEL"
 
 
+def test_the_advisor_is_told_a_session_was_paid_not_of_their_own_approval(table: str, outbox: Outbox) -> None:
+    add_user("cust-42")
+    add_user("vendor-7", role="vendor", name="Vera")
+    add_user("adv-1", role="advisor", name="Adi")
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    repository.save_resource(
+        Resource.model_validate(
+            {
+                "id": "r-room-3",
+                "venueId": "v-1",
+                "ownerId": "vendor-7",
+                "name": "Meeting room 3",
+                "type": "advisor",
+                "capacity": 1,
+                "timezone": "Europe/Lisbon",
+                "city": "Lisbon",
+                "attributes": {"advisorUserId": "adv-1"},
+                "policy": {"unit": "minutes", "granuleMinutes": 30},
+                "pricing": {"currency": "EUR", "unitPrice": 100},
+                "createdAt": now,
+                "updatedAt": now,
+            }
+        )
+    )
+    paid = booking_event("booking.confirmed", version=3, previous={"status": "held"})
+    notifier(sqs_batch(paid, paid))  # delivered twice: told once
+    (told,) = notifications_of("adv-1")
+    assert told["eventType"] == "booking.confirmed" and told["title"] == "Booking paid: Meeting room 3 (K7PX2Q)"
+    assert sorted(m.to.split("<")[1].split("@")[0] for m in outbox()) == ["adv-1", "cust-42"]
+    assert notifications_of("vendor-7") == []
+    # Confirmed by the advisor's own approval: only the customer hears of it.
+    approved = booking_event("booking.confirmed", version=5, previous={"status": "awaiting_approval"})
+    notifier(sqs_batch(approved))
+    assert len(notifications_of("adv-1")) == 1
+
+
 def test_users_without_a_profile_get_the_in_app_notification_only(table: str, outbox: Outbox) -> None:
     notifier(sqs_batch(booking_event("booking.confirmed")))
     (item,) = notifications_of("cust-42")

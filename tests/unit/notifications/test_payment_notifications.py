@@ -17,7 +17,7 @@ from slotwise import aws
 from slotwise.booking.models import Booking
 from slotwise.booking.store import booking_item
 from slotwise.data.codec import to_item
-from slotwise.events.catalogue import EVENT_TYPES
+from slotwise.events.catalogue import EVENT_TYPES, INTERNAL_EVENT_TYPES
 from slotwise.events.envelope import DomainEvent
 from slotwise.notifications import service, store
 from slotwise.topology import TOPOLOGY
@@ -191,7 +191,8 @@ def test_the_sample_refund_is_notified(table: str, outbox: Outbox) -> None:
 def test_the_rule_routes_exactly_the_events_the_notifier_has_a_message_for() -> None:
     (rule,) = [r for r in TOPOLOGY.rules if r.target_queue == "notifications"]
     routed = set(rule.detail_types)
-    assert routed == set(service.CUSTOMER_PLANS) | set(service.PROVIDER_PLANS)
-    assert routed <= set(EVENT_TYPES)
+    # Internal events (an admin's notice to a role, page by page) go to the notifier too, never to webhooks.
+    assert routed == set(service.CUSTOMER_PLANS) | set(service.PROVIDER_PLANS) | set(INTERNAL_EVENT_TYPES)
+    assert routed <= set(EVENT_TYPES) | set(INTERNAL_EVENT_TYPES)
     assert {"payment.refunded", "payment.refund_failed", "booking.payment_pending"} <= routed
     assert len(rule.detail_types) == len(routed)
