@@ -34,6 +34,11 @@ Kind = Literal[
     "payment_pending",
     "refunded",
     "refund_failed",
+    # issue 15: the decider's half-way reminder, a session started, and a request or accepted hold lapsing
+    # (told to the vendor and advisor too).
+    "approval_reminder",
+    "started",
+    "lapsed",
 ]
 # Messages about money rather than about the booking's time: they name the amount, and their in-app body is the
 # lead alone (a "When" after a refund would read as the refund's time, not the booking's).
@@ -95,6 +100,16 @@ TEXTS: dict[str, dict[str, tuple[str, str] | str]] = {
             "Refund credited to your wallet: {resource}",
             "Your card refund of {amount} for booking {reference} ({resource}) could not be made; the amount was "
             "credited to your wallet.",
+        ),
+        "approval_reminder": (
+            "Still waiting for you: {resource} ({reference})",
+            "The booking request {reference} for {resource} is still waiting for your answer; it lapses if nobody "
+            "decides in time.",
+        ),
+        "started": ("Session started: {resource}", "Your session {reference} for {resource} has started."),
+        "lapsed": (
+            "Booking lapsed: {resource} ({reference})",
+            "The booking {reference} for {resource} was not approved or not paid in time; the time was released.",
         ),
         "to_card": "to your card",
         "to_wallet": "to your wallet",
@@ -173,6 +188,16 @@ TEXTS: dict[str, dict[str, tuple[str, str] | str]] = {
             "Reembolso creditado na carteira: {resource}",
             "Não foi possível reembolsar {amount} da reserva {reference} ({resource}) no seu cartão; o valor foi "
             "creditado na sua carteira.",
+        ),
+        "approval_reminder": (
+            "Ainda aguarda a sua resposta: {resource} ({reference})",
+            "O pedido de reserva {reference} para {resource} ainda aguarda a sua resposta; expira se ninguém decidir a "
+            "tempo.",
+        ),
+        "started": ("Sessão iniciada: {resource}", "A sua sessão {reference} para {resource} começou."),
+        "lapsed": (
+            "Reserva expirada: {resource} ({reference})",
+            "A reserva {reference} para {resource} não foi aprovada ou paga a tempo; o horário ficou disponível.",
         ),
         "to_card": "para o seu cartão",
         "to_wallet": "para a sua carteira",

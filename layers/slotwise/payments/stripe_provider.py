@@ -145,6 +145,25 @@ class StripeProvider:
         else:
             raise ValueError(f"not a PaymentIntent or Checkout Session id: {provider_ref!r}")
 
+    def capture_payment(self, payment_intent_id: str, *, amount: int, idempotency_key: str) -> None:
+        import stripe
+
+        client = self._client()
+        try:
+            client.v1.payment_intents.capture(
+                payment_intent_id,
+                params={"amount_to_capture": amount},
+                options={"idempotency_key": idempotency_key},
+            )
+        except stripe.InvalidRequestError as exc:
+            if exc.code != UNEXPECTED_STATE:
+                _raise_mapped(exc, "capture a PaymentIntent")
+            # Already captured (or canceled): its outcome arrives, or arrived, as an event.
+            status = exc.error.payment_intent.status if exc.error and exc.error.payment_intent else None
+            logger.info("PaymentIntent not capturable", extra={"payment_intent": payment_intent_id, "status": status})
+        except stripe.StripeError as exc:
+            _raise_mapped(exc, "capture a PaymentIntent")
+
     # -- flows ----------------------------------------------------------------------------------------------------
 
     def _create_payment_intent(self, request: PaymentRequest) -> ProviderPayment:
@@ -159,6 +178,7 @@ class StripeProvider:
                     "automatic_payment_methods": {"enabled": True},
                     "description": request.description,
                     "metadata": request.metadata,
+                    "capture_method": request.capture_method,
                 },
                 options={"idempotency_key": request.idempotency_key},
             )
@@ -185,7 +205,7 @@ class StripeProvider:
             "client_reference_id": request.booking_id,
             "metadata": request.metadata,
             # The session's PaymentIntent carries the metadata too: payment_intent.* events are matched by it.
-            "payment_intent_data": {"metadata": request.metadata},
+            "payment_intent_data": {"metadata": request.metadata, "capture_method": request.capture_method},
             "success_url": self._success_url.replace("{BOOKING_ID}", request.booking_id),
             "cancel_url": self._cancel_url.replace("{BOOKING_ID}", request.booking_id),
         }
