@@ -213,7 +213,7 @@ def request_capture(
     """An authorized payment is to be captured: `capturing` in this transaction (conditional on the version read,
     so a void racing it loses or wins whole), the provider asked once it commits (`send`); the reconciler asks
     (again) with the same key after `retry_in` until the provider's `payment_intent.succeeded` settles it."""
-    after = changed_payment(payment, now, status="capturing")
+    after = changed_payment(payment, now, status="capturing", capture_sent_at=now if send else None)
     store.replace_payment(tx, payment, after, due=now + retry_in)
     if send:
         effects.after_commit.append(partial(_capture_quietly, after))

@@ -77,6 +77,8 @@ class Payment(DomainModel):
     capture_method: Literal["automatic", "manual"] = "automatic"
     authorized_at: datetime | None = None
     captured_at: datetime | None = None
+    # When the capture was last asked of the provider (None: marked for the reconciler to ask).
+    capture_sent_at: datetime | None = None
 
     def public(self) -> dict[str, object]:
         return self.model_dump(mode="json", by_alias=True, exclude={"events"})

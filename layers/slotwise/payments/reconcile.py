@@ -76,8 +76,13 @@ def _reconcile_authorization(payment: Payment, now: datetime) -> str:
     tx = Transaction()
     effects = ledger.Effects()
     if payment.status == "capturing":
-        # Asked before; the provider's event has not settled it. Ask again (same key: captured at most once).
-        store.replace_payment(tx, payment, ledger.changed_payment(payment, now), due=now + ledger.CAPTURE_RETRY)
+        sent = payment.capture_sent_at
+        if sent is not None and now < sent + ledger.CAPTURE_RETRY:
+            return "waiting"  # asked moments ago: give the provider's event time to arrive
+        # Marked by the timers job, or asked before and not settled by the provider's event: ask (again), with the
+        # same key, so it is captured at most once.
+        retried = ledger.changed_payment(payment, now, capture_sent_at=now)
+        store.replace_payment(tx, payment, retried, due=now + ledger.CAPTURE_RETRY)
         outcome = _run(tx, "capture_retry")
         if outcome == "capture_retry":
             ledger.send_capture(payment)
