@@ -42,10 +42,10 @@ REVIEW_EVENT_TYPES: tuple[str, ...] = ("review.created", "review.replied", "revi
 EVENT_TYPES: tuple[str, ...] = BOOKING_EVENT_TYPES + RESOURCE_EVENT_TYPES + PAYMENT_EVENT_TYPES + REVIEW_EVENT_TYPES
 
 # Pushed to WebSocket clients (slotwise.live, docs/live.md): every change of a booking's or a payment's state, of a
-# resource and of a review (to the resource's vendor). Not `booking.reminder` nor `booking.approval_reminder`
-# (notices, not changes: the notifier's).
+# resource and of a review (to the resource's vendor). Not `booking.reminder` (a notice, not a change: the
+# notifier's).
 LIVE_EVENT_TYPES: tuple[str, ...] = tuple(
     name
     for name in (*BOOKING_EVENT_TYPES, *RESOURCE_EVENT_TYPES, *PAYMENT_EVENT_TYPES, *REVIEW_EVENT_TYPES)
-    if name not in ("booking.reminder", "booking.approval_reminder")
+    if name != "booking.reminder"
 )
