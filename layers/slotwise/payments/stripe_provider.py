@@ -170,17 +170,18 @@ class StripeProvider:
         import stripe
 
         client = self._client()
+        params: dict[str, Any] = {
+            "amount": request.amount,
+            "currency": request.currency.lower(),
+            "automatic_payment_methods": {"enabled": True},
+            "description": request.description,
+            "metadata": request.metadata,
+        }
+        if request.capture_method == "manual":
+            params["capture_method"] = "manual"  # authorize only; captured when the session completes
         try:
             intent = client.v1.payment_intents.create(
-                params={
-                    "amount": request.amount,
-                    "currency": request.currency.lower(),
-                    "automatic_payment_methods": {"enabled": True},
-                    "description": request.description,
-                    "metadata": request.metadata,
-                    "capture_method": request.capture_method,
-                },
-                options={"idempotency_key": request.idempotency_key},
+                params=cast(Any, params), options={"idempotency_key": request.idempotency_key}
             )
         except stripe.StripeError as exc:
             _raise_mapped(exc, "create a PaymentIntent")
@@ -205,7 +206,10 @@ class StripeProvider:
             "client_reference_id": request.booking_id,
             "metadata": request.metadata,
             # The session's PaymentIntent carries the metadata too: payment_intent.* events are matched by it.
-            "payment_intent_data": {"metadata": request.metadata, "capture_method": request.capture_method},
+            "payment_intent_data": {
+                "metadata": request.metadata,
+                **({"capture_method": "manual"} if request.capture_method == "manual" else {}),
+            },
             "success_url": self._success_url.replace("{BOOKING_ID}", request.booking_id),
             "cancel_url": self._cancel_url.replace("{BOOKING_ID}", request.booking_id),
         }
