@@ -240,8 +240,10 @@ class SimulatedProvider:
         amount: int,
         currency: str,
         metadata: Mapping[str, str],
+        manual: bool = False,
     ) -> list[Event]:
-        """Deliver the events a real payment with this outcome produces, in Stripe's order; returns them.
+        """Deliver the events a real payment with this outcome produces, in Stripe's order; returns them. A `manual`
+        payment (capture_method manual; also known from its creation) is only authorized by a success.
 
         Not checked against earlier calls on purpose: a payment succeeding after its hold was canceled is a race
         the processor must handle, and the dev endpoints should be able to stage it.
@@ -253,7 +255,7 @@ class SimulatedProvider:
         # A failed PaymentIntent can still be paid or canceled; a failed (expired) Checkout Session cannot.
         with self._lock:
             known = self._payments.get(provider_ref)
-        manual = known is not None and known.manual
+        manual = manual or (known is not None and known.manual)
         succeeded = "requires_capture" if manual else "succeeded"
         status = {"succeed": succeeded, "process": "processing"}.get(outcome, "canceled" if checkout else "open")
         payment = _Payment(
