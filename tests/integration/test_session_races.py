@@ -187,3 +187,19 @@ def test_every_authorization_event_delivered_three_times_applies_once(provider: 
     assert payment_of(voided_booking.id).status == "canceled"
     assert provider.cancelled == [voided_payment.provider_ref]
     assert len(provider.captured) == 1
+
+
+def test_the_deciders_reminder_is_marked_once_however_many_sweeps_race(provider: FakeProvider) -> None:
+    resource_id = advisor_resource(confirmation="approval", approvalTtlHours=24)
+    created = datetime.now(UTC)
+    request = book(resource_id, now=created)
+    half_way = created + timedelta(hours=12, minutes=1)
+    results = race(*[lambda: deadlines.remind_decider(request.id, half_way) for _ in range(4)])
+    assert results.count(True) == 1 and results.count(False) == 3
+    reminded = current(request.id)
+    assert reminded.approval_reminded and reminded.version == request.version
+    # Accepting commits against the version read, whatever the reminder wrote meanwhile; a reminder after the
+    # decision finds nothing to remind.
+    lifecycle.decide(ADVISOR, request.id, approve=True, now=half_way)
+    assert deadlines.remind_decider(request.id, half_way) is False
+    assert current(request.id).status == "confirmed"
