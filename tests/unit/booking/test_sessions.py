@@ -293,3 +293,30 @@ def test_a_session_cannot_start_after_its_end_and_a_started_one_cannot_be_cancel
     assert (refused.status, refused.code) == (409, "invalid_transition")
     vendor = post(f"{session.id}/start", VENDOR, "vendor")
     assert (vendor.status, vendor.code) == (409, "invalid_transition")
+
+
+def test_the_local_simulated_provider_plays_an_authorized_session_end_to_end(table: str) -> None:
+    """As on `make dev`: the dev route authorizes the card, completion captures it, the events settle both."""
+    import json
+
+    from devstack.simulated_provider import SimulatedProvider
+
+    delivered: list[str] = []
+
+    def deliver(body: bytes, signature: str) -> None:  # straight to the processor: the queue is not the point here
+        event = json.loads(body)
+        delivered.append(f"{event['type']}:{processor.handle(event)}")
+
+    use_provider(SimulatedProvider(deliver=deliver))
+    booking_id = book(advisor_resource(confirmation="authorize_then_capture")).id
+    paying = post(f"{booking_id}/payment", "cust", "customer", {})
+    assert paying.status == 201, paying.body
+    payment_id = paying.body["payment"]["id"]
+    played = call("POST", f"/api/v1/dev/payments/{payment_id}/succeed", body={}, user="cust", role="customer")
+    assert played.status == 200, played.body
+    assert delivered == ["payment_intent.amount_capturable_updated:authorized"]
+    assert booking(booking_id).status == "confirmed"
+    sessions.complete_session(ADVISOR_CALLER, booking_id, now=END)
+    assert delivered[1:] == ["payment_intent.succeeded:captured"]
+    assert payment_of(booking_id).status == "succeeded"
+    assert booking(booking_id).payment.amount_paid == PRICE  # type: ignore[union-attr]
