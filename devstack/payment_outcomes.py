@@ -52,6 +52,7 @@ def simulate(caller: Caller, payment_id: str, outcome: str) -> dict[str, Any]:
         amount=payment.card_amount,
         currency=payment.currency,
         metadata={PAYMENT_ID_KEY: payment.id, BOOKING_ID_KEY: payment.booking_id},
+        manual=payment.capture_method == "manual",
     )
     return {"paymentId": payment.id, "events": [{"id": e["id"], "type": e["type"]} for e in delivered]}
 

@@ -65,8 +65,9 @@ class _Payment:
     amount: int
     currency: str
     metadata: dict[str, str]
-    status: str = "open"  # open | processing | succeeded | canceled
+    status: str = "open"  # open | processing | requires_capture | succeeded | canceled
     refunds: dict[str, int] = field(default_factory=dict)  # refund id -> amount, so a retried refund counts once
+    manual: bool = False  # capture_method manual: paying only authorizes; capture_payment takes the money
 
 
 class SimulatedProvider:
@@ -109,7 +110,12 @@ class SimulatedProvider:
 
     def create_payment(self, request: PaymentRequest) -> ProviderPayment:
         # Nothing is emitted: the customer has not acted yet (emit_outcome plays that part).
-        payment = _Payment(amount=request.amount, currency=request.currency.lower(), metadata=request.metadata)
+        payment = _Payment(
+            amount=request.amount,
+            currency=request.currency.lower(),
+            metadata=request.metadata,
+            manual=request.capture_method == "manual",
+        )
         if self.flow == "checkout_session":
             session_id = fake_id("cs", request.idempotency_key)
             self._remember(payment, session_id, intent_for_session(session_id), replace=False)
@@ -172,7 +178,8 @@ class SimulatedProvider:
             raise ValueError(f"not a PaymentIntent or Checkout Session id: {provider_ref!r}")
         with self._lock:
             payment = self._payments.get(provider_ref)
-            if payment is None or payment.status != "open":
+            # An authorization (requires_capture) is voided like an open payment.
+            if payment is None or payment.status not in ("open", "requires_capture"):
                 # Unknown (made before a restart) or already final: Stripe would refuse, the provider stays quiet.
                 logger.info("simulated cancel: nothing to cancel", extra={"provider_ref": provider_ref})
                 return
@@ -199,6 +206,29 @@ class SimulatedProvider:
             )
         self._send([found])
 
+    def capture_payment(self, payment_intent_id: str, *, amount: int, idempotency_key: str) -> None:
+        if not payment_intent_id.startswith("pi_"):
+            raise ValueError(f"not a PaymentIntent id: {payment_intent_id!r}")
+        with self._lock:
+            payment = self._payments.get(payment_intent_id)
+            if payment is None or payment.status != "requires_capture":
+                # Already captured or voided, or unknown (a restart): Stripe would refuse; stay quiet.
+                logger.info("simulated capture: nothing to capture", extra={"provider_ref": payment_intent_id})
+                return
+            payment.status = "succeeded"
+        self._send(
+            [
+                stripe_events.payment_intent_event(
+                    "succeeded",
+                    intent_id=payment_intent_id,
+                    amount=amount,
+                    currency=payment.currency,
+                    metadata=payment.metadata,
+                    created=int(self._clock()),
+                )
+            ]
+        )
+
     # -- the customer's part --------------------------------------------------------------------------------------
 
     def emit_outcome(
@@ -210,8 +240,10 @@ class SimulatedProvider:
         amount: int,
         currency: str,
         metadata: Mapping[str, str],
+        manual: bool = False,
     ) -> list[Event]:
-        """Deliver the events a real payment with this outcome produces, in Stripe's order; returns them.
+        """Deliver the events a real payment with this outcome produces, in Stripe's order; returns them. A `manual`
+        payment (capture_method manual; also known from its creation) is only authorized by a success.
 
         Not checked against earlier calls on purpose: a payment succeeding after its hold was canceled is a race
         the processor must handle, and the dev endpoints should be able to stage it.
@@ -221,8 +253,14 @@ class SimulatedProvider:
             raise ValueError(f"not a PaymentIntent or Checkout Session id: {provider_ref!r}")
         intent = provider_ref if not checkout else intent_id or intent_for_session(provider_ref)
         # A failed PaymentIntent can still be paid or canceled; a failed (expired) Checkout Session cannot.
-        status = {"succeed": "succeeded", "process": "processing"}.get(outcome, "canceled" if checkout else "open")
-        payment = _Payment(amount=amount, currency=currency.lower(), metadata=dict(metadata), status=status)
+        with self._lock:
+            known = self._payments.get(provider_ref)
+        manual = manual or (known is not None and known.manual)
+        succeeded = "requires_capture" if manual else "succeeded"
+        status = {"succeed": succeeded, "process": "processing"}.get(outcome, "canceled" if checkout else "open")
+        payment = _Payment(
+            amount=amount, currency=currency.lower(), metadata=dict(metadata), status=status, manual=manual
+        )
         self._remember(payment, *((provider_ref, intent) if checkout else (intent,)), replace=True)
 
         created = int(self._clock())
@@ -235,7 +273,9 @@ class SimulatedProvider:
                         "completed", session_id=provider_ref, intent_id=intent, **common
                     )
                 )
-            built.append(stripe_events.payment_intent_event("succeeded", intent_id=intent, **common))
+            # An authorization only (capture_method manual): the money waits for capture_payment.
+            paid: stripe_events.PaymentIntentEventKind = "amount_capturable_updated" if manual else "succeeded"
+            built.append(stripe_events.payment_intent_event(paid, intent_id=intent, **common))
         elif outcome == "fail":
             # A declined card fails the PaymentIntent; in Checkout the customer then gives up and the session expires.
             built.append(stripe_events.payment_intent_event("payment_failed", intent_id=intent, **common))

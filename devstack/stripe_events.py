@@ -21,7 +21,7 @@ from slotwise.payments.provider import BOOKING_ID_KEY
 API_VERSION = "2026-10-28.endive"
 
 Event = dict[str, Any]
-PaymentIntentEventKind = Literal["succeeded", "payment_failed", "processing", "canceled"]
+PaymentIntentEventKind = Literal["succeeded", "payment_failed", "processing", "canceled", "amount_capturable_updated"]
 CheckoutSessionEventKind = Literal["completed", "expired"]
 
 # What a PaymentIntent's status is once each kind of event has happened.
@@ -30,6 +30,8 @@ _INTENT_STATUS: dict[str, str] = {
     "payment_failed": "requires_payment_method",
     "processing": "processing",
     "canceled": "canceled",
+    # capture_method manual: the card is authorized, the money waits for capture.
+    "amount_capturable_updated": "requires_capture",
 }
 # The decline a simulated failure reports: Stripe's most common one, with the fields a client usually shows.
 _CARD_DECLINED: dict[str, Any] = {
@@ -82,6 +84,7 @@ def payment_intent_event(
         "object": "payment_intent",
         "amount": amount,
         "amount_received": amount if kind == "succeeded" else 0,
+        "amount_capturable": amount if kind == "amount_capturable_updated" else 0,
         "currency": currency.lower(),
         "status": _INTENT_STATUS[kind],
         "metadata": dict(metadata),

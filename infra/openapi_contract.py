@@ -433,6 +433,8 @@ SUCCESS: dict[str, tuple[int, str | None]] = {
     "POST /api/v1/bookings/{bookingId}/confirm": (200, "Booking"),
     "POST /api/v1/bookings/{bookingId}/reject": (200, "Booking"),
     "POST /api/v1/bookings/{bookingId}/no-show": (200, "Booking"),
+    "POST /api/v1/bookings/{bookingId}/start": (200, "Booking"),
+    "POST /api/v1/bookings/{bookingId}/complete": (200, "Booking"),
     "POST /api/v1/bookings/{bookingId}/exceptions": (201, "SeriesException"),
     "POST /api/v1/bookings/{bookingId}/payment": (201, "PaymentStarted"),
     "GET /api/v1/bookings/{bookingId}/cancellation-quote": (200, "RefundQuote"),

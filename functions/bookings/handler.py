@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from slotwise.api.app import create_app, lambda_entrypoint
 from slotwise.api.context import caller
-from slotwise.booking import lifecycle, queries, series, series_changes
+from slotwise.booking import lifecycle, queries, series, series_changes, sessions
 from slotwise.booking.create import create_booking
 from slotwise.booking.models import (
     BookingCreate,
@@ -233,6 +233,26 @@ def reject(bookingId: str, body: DecisionRequest) -> Json:
 )
 def no_show(bookingId: str, body: DecisionRequest) -> Json:
     return lifecycle.mark_no_show(_caller(), bookingId, reason=body.reason).public()
+
+
+@app.post(
+    "/api/v1/bookings/<bookingId>/start",
+    tags=TAGS,
+    summary="Start a session (its advisor or vendor; from 15 minutes before its start)",
+    description=route_doc("booking.session"),
+)
+def start(bookingId: str) -> Json:
+    return sessions.start_session(_caller(), bookingId).public()
+
+
+@app.post(
+    "/api/v1/bookings/<bookingId>/complete",
+    tags=TAGS,
+    summary="Complete a session (captures an authorized payment)",
+    description=route_doc("booking.session"),
+)
+def complete(bookingId: str) -> Json:
+    return sessions.complete_session(_caller(), bookingId).public()
 
 
 @app.post(

@@ -176,7 +176,10 @@ def _catalog(departure: datetime) -> list[tuple[dict[str, Any], list[dict[str, A
                         "minUnits": 1,
                         "maxUnits": 4,
                         "minNoticeMinutes": 720,
-                        "confirmation": "approval",
+                        # The advisor accepts, then the client pays within two hours; a request waits three days.
+                        "confirmation": "approval_then_payment",
+                        "approvalTtlHours": 72,
+                        "paymentDueMinutes": 120,
                         "openingHours": BUSINESS_HOURS,
                     },
                     "pricing": {"currency": "USD", "unitPrice": 7500},

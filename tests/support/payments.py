@@ -33,6 +33,7 @@ class FakeProvider:
     payments: list[PaymentRequest] = field(default_factory=list)
     refunds: list[RefundRequest] = field(default_factory=list)
     cancelled: list[str] = field(default_factory=list)
+    captured: list[tuple[str, int, str]] = field(default_factory=list)  # (intent, amount, idempotency key)
     fail_refunds: bool = False
 
     def create_payment(self, request: PaymentRequest) -> ProviderPayment:
@@ -51,6 +52,9 @@ class FakeProvider:
 
     def cancel_payment(self, provider_ref: str, *, idempotency_key: str) -> None:
         self.cancelled.append(provider_ref)
+
+    def capture_payment(self, payment_intent_id: str, *, amount: int, idempotency_key: str) -> None:
+        self.captured.append((payment_intent_id, amount, idempotency_key))
 
 
 def intent_event(kind: str, payment: Payment, *, seed: str | None = None) -> dict[str, Any]:

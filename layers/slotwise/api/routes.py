@@ -104,6 +104,9 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", f"{API_PREFIX}/bookings/{{bookingId}}/confirm", "bookings"),
     Route("POST", f"{API_PREFIX}/bookings/{{bookingId}}/reject", "bookings"),
     Route("POST", f"{API_PREFIX}/bookings/{{bookingId}}/no-show", "bookings"),
+    # the session lifecycle (issue 15): started and completed by its advisor or vendor
+    Route("POST", f"{API_PREFIX}/bookings/{{bookingId}}/start", "bookings"),
+    Route("POST", f"{API_PREFIX}/bookings/{{bookingId}}/complete", "bookings"),
     Route("POST", f"{API_PREFIX}/bookings/{{bookingId}}/exceptions", "bookings"),
     Route("POST", f"{API_PREFIX}/bookings/{{bookingId}}/review", "bookings"),
     # payments (slotwise.payments): paying for a hold, refund quotes, payments, the wallet (the simulated provider's

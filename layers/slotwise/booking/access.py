@@ -62,6 +62,18 @@ def changeable(caller: Caller, booking: Booking | None, booking_id: str) -> Book
     return found
 
 
+def cancellable(caller: Caller, booking: Booking | None, booking_id: str) -> Booking:
+    """A booking the caller may cancel: one they may change, or a confirmed session of the resource they advise
+    (the advisor calls it off: the customer gets everything back). 404 if unseen, 403 if only seen."""
+    resource = catalog.get_resource(booking.resource_id) if booking is not None and caller.role == "advisor" else None
+    found = visible(caller, booking, booking_id, resource)
+    if can_change(caller, found) or (found.status == "confirmed" and advises(caller, resource)):
+        return found
+    raise errors.PermissionDenied(
+        "Only the customer, whoever made the booking, its vendor, or the advisor of a confirmed session may cancel it."
+    )
+
+
 def require_decider(caller: Caller, booking: Booking, resource: Resource | None) -> None:
     """Approvals belong to the vendor, an admin, or the advisor who is the resource."""
     if permissions.allows(caller, "booking.manage_any") or caller.user_id == booking.vendor_id:

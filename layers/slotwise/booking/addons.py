@@ -165,5 +165,12 @@ def release_held_stock(tx: Transaction, booking: Booking) -> None:
 
 def firm_stock(tx: Transaction, booking: Booking) -> None:
     """The booking no longer lapses (confirmed, or a payment on its way): neither do its stock claims."""
+    set_stock_expiry(tx, booking, 0)
+
+
+def set_stock_expiry(tx: Transaction, booking: Booking, expires_epoch: int) -> None:
+    """The booking's stock claims lapse when its slots do (0: never; an accepted request: its payment deadline)."""
     for claim in booking.stock_claims:
-        inventory.set_expiry(tx, booking.resource_id, claim.key, booking_id=booking.id, expires_epoch=0, stock=True)
+        inventory.set_expiry(
+            tx, booking.resource_id, claim.key, booking_id=booking.id, expires_epoch=expires_epoch, stock=True
+        )

@@ -39,8 +39,32 @@ class Created:
     replayed: bool = False
 
 
+INITIAL_STATUS: dict[str, BookingStatus] = {
+    "auto": "confirmed",
+    "approval": "awaiting_approval",
+    "approval_then_payment": "awaiting_approval",
+    "payment": "held",
+    # Held while the card is authorized (the payment with capture_method=manual); the authorization confirms it.
+    "authorize_then_capture": "held",
+}
+
+
 def initial_status(resource: Resource) -> BookingStatus:
-    return {"auto": "confirmed", "approval": "awaiting_approval", "payment": "held"}[resource.policy.confirmation]  # type: ignore[return-value]
+    return INITIAL_STATUS[resource.policy.confirmation]
+
+
+def first_deadline(resource: Resource, status: str, now: datetime) -> tuple[datetime | None, datetime | None]:
+    """When a new booking lapses, and when its decider is reminded (half-way through a request's wait).
+
+    A request waits `approvalTtlHours` when the policy names it (a person's time: days, not minutes), else the hold
+    TTL, like a hold for payment."""
+    policy = resource.policy
+    if status not in EXPIRING:
+        return None, None
+    if status == "awaiting_approval" and policy.approval_ttl_hours is not None:
+        wait = timedelta(hours=policy.approval_ttl_hours)
+        return now + wait, now + wait / 2
+    return now + timedelta(seconds=policy.hold_ttl_seconds), None
 
 
 def new_booking(
@@ -57,7 +81,7 @@ def new_booking(
 ) -> Booking:
     """The booking `data` asks for; `chosen_addons` are the add-ons it names, as `addons.chosen` checked them."""
     status = initial_status(resource)
-    expires = now + timedelta(seconds=resource.policy.hold_ttl_seconds) if status in EXPIRING else None
+    expires, remind_at = first_deadline(resource, status, now)
     start, end = window.start.astimezone(resource.zone), window.end.astimezone(resource.zone)
     lock_keys = keys.lock_keys(resource, window)
     booked_addons = addons.booked(chosen_addons or [], data.addons) if data.addons else []
@@ -94,6 +118,11 @@ def new_booking(
         request_id=request_id,
         reminder_minutes=list(resource.policy.reminder_minutes),
         cancellation_policy=resource.policy.cancellation,
+        confirmation=resource.policy.confirmation,
+        payment_due_minutes=resource.policy.payment_due_minutes
+        if resource.policy.confirmation == "approval_then_payment"
+        else None,
+        approval_reminder_at=remind_at,
         created_at=now,
         updated_at=now,
     )

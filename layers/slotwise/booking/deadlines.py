@@ -46,6 +46,25 @@ def expire_one(booking_id: str, now: datetime, job: str = SWEEPER) -> bool:
     return True
 
 
+def remind_decider(booking_id: str, now: datetime, job: str = SWEEPER) -> bool:
+    """Half-way through a request's wait, remind its decider once (the sweeper reads it from the holds index)."""
+    booking = store.get_booking(booking_id)
+    due = store.approval_reminder_due(booking) if booking is not None else None
+    if booking is None or due is None or due > now:
+        return False
+    if booking.expires_at is not None and booking.expires_at <= now:
+        return False  # it lapses instead
+    after = booking.model_copy(update={"approval_reminded": True})
+    tx = Transaction()
+    store.mark_reminded(tx, booking, after)
+    tx.audit(audit.system_entry(job, "booking.remind_decider", "booking", booking.id, at=now))
+    try:
+        execute(tx)
+    except TransactionFailed:
+        return False  # decided, cancelled or reminded meanwhile
+    return True
+
+
 def expire_each(booking_ids: list[str], now: datetime) -> None:
     """Expire lapsed holds one transaction each (a claim that would evict too many at once calls this first)."""
     for booking_id in booking_ids:
@@ -55,7 +74,11 @@ def expire_each(booking_ids: list[str], now: datetime) -> None:
 def expire_lapsed(now: datetime | None = None, limit: int = 100) -> int:
     """The sweeper: release holds whose deadline passed and that no claimant has reclaimed yet."""
     now = now or now_utc()
-    return sum(expire_one(booking_id, now) for booking_id in store.lapsed_holds(int(now.timestamp()), limit=limit))
+    done = 0
+    for booking_id in store.lapsed_holds(int(now.timestamp()), limit=limit):
+        # The index holds a request at its reminder first, then (rewritten by the reminder) at its expiry.
+        done += expire_one(booking_id, now) or remind_decider(booking_id, now)
+    return done
 
 
 def handle_timer(booking_id: str, now: datetime) -> str | None:
@@ -69,7 +92,9 @@ def handle_timer(booking_id: str, now: datetime) -> str | None:
     done = [*booking.timers_done, *skipped]
     tx = Transaction()
     if timer is not None and timer.kind == timers.COMPLETE:
-        after = next_version(booking, by=None, action="completed", now=now, status="completed")
+        # Nobody completed the session: the job does, and takes an authorized payment with it.
+        money = settlement().complete(tx, booking, now, capture_now=False)
+        after = next_version(booking, by=None, action="completed", now=now, status="completed", payment=money.payment)
         after = after.model_copy(update={"timers_done": [*done, timers.COMPLETE]})
         store.replace_booking(tx, booking, after)
         add_status_change(tx, booking, "completed")

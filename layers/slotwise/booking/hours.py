@@ -48,7 +48,7 @@ def _outside(resource: Resource, now: datetime) -> tuple[list[dict[str, Any]], b
     bookings, last = store.query_bookings(
         "GSI2", f"RESBOOK#{resource.id}", low=low, high=high, limit=MAX_CHECKED, start_key=None
     )
-    live = [b for b in bookings if b.status in HOLDING and b.end_time > now]
+    live = [b for b in bookings if (b.status in HOLDING or b.status == "in_progress") and b.end_time > now]
     windows = [booked_window(b) for b in live]
     problems = policy.calendar_problems(resource, windows)
     found = [

@@ -44,7 +44,7 @@ def cancel_booking(
     `notify_attendees` is stored on the cancelled version, so its event tells the notifier whether to e-mail them."""
     now = now or now_utc()
     permissions.require(caller, "booking.cancel")
-    booking = access.changeable(caller, store.get_booking(booking_id), booking_id)
+    booking = access.cancellable(caller, store.get_booking(booking_id), booking_id)
     if booking.status == "payment_pending":
         raise errors.Conflict(
             "A payment for this booking is on its way; cancel it once the payment has settled.",
@@ -97,51 +97,53 @@ def _decidable(caller: Caller, booking_id: str) -> Booking:
 
 
 def decide(caller: Caller, booking_id: str, *, approve: bool, reason: str = "", now: datetime | None = None) -> Booking:
-    """Confirm (approval given, or payment taken by an operator) or reject a booking that waits on a decision."""
+    """Confirm (approval given, or payment taken by an operator) or reject a booking that waits on a decision.
+
+    Accepting an `approval_then_payment` request does not confirm it: it becomes a hold for payment, due
+    `paymentDueMinutes` from now (the slot stays claimed until then, and lapses like any hold if unpaid)."""
     now = now or now_utc()
     booking = _decidable(caller, booking_id)
-    target = "confirmed" if approve else "rejected"
     if booking.status not in EXPIRING:
         raise errors.Conflict(
             f"A {booking.status} booking is not waiting for a decision.",
             code="invalid_transition",
             extra={"bookingStatus": booking.status},
         )
+    pay_next = approve and booking.status == "awaiting_approval" and booking.confirmation == "approval_then_payment"
+    target = ("held" if pay_next else "confirmed") if approve else "rejected"
     require_transition(booking, target)
     if booking.expires_at is not None and booking.expires_at <= now:
         raise errors.Conflict("The hold expired before the decision; the slot may be gone.", code="hold_expired")
+    expires_at = now + timedelta(minutes=booking.payment_due_minutes or 60) if pay_next else None
     after = next_version(
         booking,
         by=caller.user_id,
         request_id=caller.request_id,
-        action=target,
+        action="accepted" if pay_next else target,
         now=now,
         status=target,
-        expires_at=None,
+        expires_at=expires_at,
+        approval_reminder_at=None,
         note=reason,
     )
     tx = Transaction()
     store.replace_booking(tx, booking, after)
-    for key in booking.lock_keys:
-        if approve:
-            inventory.set_expiry(tx, booking.resource_id, key, booking_id=booking.id, expires_epoch=0)
-        else:
-            inventory.release(tx, booking.resource_id, key, booking_id=booking.id, quantity=booking.quantity)
     if approve:
-        addons.firm_stock(tx, booking)
+        # Firm (0), or the payment deadline: a claimant may evict this hold only once that has passed.
+        for key in booking.lock_keys:
+            inventory.set_expiry(tx, booking.resource_id, key, booking_id=booking.id, expires_epoch=after.expires_epoch)
+        if pay_next:
+            addons.set_stock_expiry(tx, booking, after.expires_epoch)
+        else:
+            addons.firm_stock(tx, booking)
     else:
+        for key in booking.lock_keys:
+            inventory.release(tx, booking.resource_id, key, booking_id=booking.id, quantity=booking.quantity)
         addons.release_stock(tx, booking)
     add_status_change(tx, booking, target)
-    tx.audit(
-        audit.entry(
-            caller,
-            "booking.confirm" if approve else "booking.reject",
-            "booking",
-            booking.id,
-            at=now,
-            detail={"from": booking.status, "reason": reason or None},
-        )
-    )
+    action = "booking.reject" if not approve else ("booking.accept" if pay_next else "booking.confirm")
+    detail = {"from": booking.status, "reason": reason or None}
+    tx.audit(audit.entry(caller, action, "booking", booking.id, at=now, detail=detail))
     charge_request(tx)
     commit(tx, booking_id)
     return after

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, model_validator
 
 from slotwise.addons.models import AddonPricing, AddonRequests, StockScope, check_distinct
-from slotwise.catalog.models import AwareDatetime, CancellationPolicy
+from slotwise.catalog.models import AwareDatetime, CancellationPolicy, Confirmation
 from slotwise.models import ApiModel, BoundedDate, DomainModel, Id, OneLine
 
 BookingStatus = Literal[
@@ -17,6 +17,7 @@ BookingStatus = Literal[
     "awaiting_approval",
     "payment_pending",
     "confirmed",
+    "in_progress",
     "rejected",
     "cancelled",
     "expired",
@@ -29,12 +30,18 @@ HOLDING: frozenset[str] = frozenset({"held", "awaiting_approval", "payment_pendi
 # Statuses whose claim lapses at `expiresAt` unless confirmed first.
 EXPIRING: frozenset[str] = frozenset({"held", "awaiting_approval"})
 
+# A session under way (`POST /bookings/{id}/start`): its inventory stays claimed, it can no longer be moved or
+# cancelled, only completed.
+SESSION_STATUSES: frozenset[str] = frozenset({"confirmed", "in_progress"})
+
 TRANSITIONS: dict[str, frozenset[str]] = {
     "held": frozenset({"confirmed", "payment_pending", "cancelled", "expired"}),
     # Only the payment's outcome moves it (slotwise.payments.processor): paid, or failed and released.
     "payment_pending": frozenset({"confirmed", "cancelled"}),
-    "awaiting_approval": frozenset({"confirmed", "rejected", "cancelled", "expired"}),
-    "confirmed": frozenset({"cancelled", "completed", "no_show"}),
+    # `held`: accepted under approval_then_payment, now waiting for the customer's payment.
+    "awaiting_approval": frozenset({"confirmed", "held", "rejected", "cancelled", "expired"}),
+    "confirmed": frozenset({"cancelled", "in_progress", "completed", "no_show"}),
+    "in_progress": frozenset({"completed"}),
     # The timers job completes every booking at its end; the vendor may then say the customer never came.
     "completed": frozenset({"no_show"}),
 }
@@ -95,7 +102,9 @@ class HistoryEntry(DomainModel):
     note: str = ""
 
 
-PaymentState = Literal["unpaid", "paid", "partially_refunded", "refunded"]
+# `authorized`: the card is authorized (authorize_then_capture) and is captured when the session completes;
+# `voided`: that authorization was released (cancelled before the start), nothing was taken.
+PaymentState = Literal["unpaid", "authorized", "voided", "paid", "partially_refunded", "refunded"]
 
 
 class BookingPayment(DomainModel):
@@ -167,6 +176,15 @@ class Booking(DomainModel):
     last_reminder: SentReminder | None = None
     # The API request that produced this version: the correlation id of its domain event (None for jobs).
     request_id: str | None = None
+    # The resource's confirmation policy when booked (None: made before it was recorded, read as the resource's):
+    # an approval_then_payment request becomes a hold for payment when accepted, an authorize_then_capture
+    # booking is captured when it completes.
+    confirmation: Confirmation | None = None
+    payment_due_minutes: int | None = None
+    # A request's half-way reminder to its decider (approvalTtlHours / 2 after it was made), sent once.
+    approval_reminder_at: datetime | None = None
+    approval_reminded: bool = False
+    started_at: datetime | None = None
 
     def public(self) -> dict[str, object]:
         """The booking as the API shows it (lock keys and the request id are the engine's business)."""

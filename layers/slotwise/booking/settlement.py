@@ -1,11 +1,12 @@
 """The money side of a booking's state change, as the booking engine sees it: a port that payments fills.
 
-Cancelling refunds a paid booking by its cancellation policy and voids an unpaid hold's open payment; a lapsing
-hold's open payment is voided. Those items travel in the booking's own transaction; provider calls run after it
-commits. Payments builds on bookings (it imports their models and store), so the booking engine does not import
-payments: `slotwise.payments.settlement.install()` puts the implementation here, and every entry point that cancels
-or expires bookings (the bookings and hold-expiry functions, the payment jobs, the local runtime, the tests) calls
-it at start-up. Without it, a use case that needs money refuses to run rather than skip the money.
+Cancelling refunds a paid booking by its cancellation policy and voids an unpaid hold's open payment or an
+authorization; a lapsing hold's open payment is voided; completing a session captures its authorization. Those
+items travel in the booking's own transaction; provider calls run after it commits. Payments builds on bookings
+(it imports their models and store), so the booking engine does not import payments:
+`slotwise.payments.settlement.install()` puts the implementation here, and every entry point that cancels, expires
+or completes bookings (the bookings, hold-expiry and timers functions, the payment jobs, the local runtime, the
+tests) calls it at start-up. Without it, a use case that needs money refuses to run rather than skip the money.
 """
 
 from __future__ import annotations
@@ -50,6 +51,12 @@ class Settlement(Protocol):
 
     def release(self, tx: Transaction, booking: Booking, reason: str, now: datetime) -> Settled:
         """A held booking ends unpaid (it lapsed): void its open payment."""
+        ...
+
+    def complete(self, tx: Transaction, booking: Booking, now: datetime, *, capture_now: bool) -> Settled:
+        """A session is over: capture its authorized payment (authorize_then_capture); otherwise nothing. Without
+        `capture_now` (a job that holds no provider key) the capture is only marked, and the payments reconciler
+        sends it on its next run."""
         ...
 
 

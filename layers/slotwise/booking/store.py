@@ -19,6 +19,7 @@ stats shard, hold counters, quota token) and its 100-item budget in `slotwise.tr
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from slotwise import aws
@@ -54,8 +55,13 @@ def booking_item(booking: Booking) -> dict[str, Any]:
         **booking.model_dump(mode="json", by_alias=True),
     }
     if booking.status in EXPIRING and booking.expires_at is not None:
+        # A request's decider is reminded half-way through its wait: the sweeper finds it at that moment first.
+        due = booking.expires_epoch
+        reminder = approval_reminder_due(booking)
+        if reminder is not None:
+            due = min(due, int(reminder.timestamp()))
         values["GSI3PK"] = f"HOLDS#{shard_of(booking.id)}"
-        values["GSI3SK"] = f"{booking.expires_epoch:012d}#{booking.id}"
+        values["GSI3SK"] = f"{due:012d}#{booking.id}"
     timer = timers.next_timer(booking)
     if timer is not None:
         values["GSI3PK"] = f"TIMER#{shard_of(booking.id)}"
@@ -64,6 +70,13 @@ def booking_item(booking: Booking) -> dict[str, Any]:
         values["GSI4PK"] = f"CREATOR#{booking.created_by}"
         values["GSI4SK"] = f"{start}#{booking.id}"
     return values
+
+
+def approval_reminder_due(booking: Booking) -> datetime | None:
+    """When the decider of a waiting request is to be reminded, if that is still to do."""
+    if booking.status != "awaiting_approval" or booking.approval_reminded:
+        return None
+    return booking.approval_reminder_at
 
 
 # ------------------------------------------------------------------------------------------- transaction steps
@@ -118,6 +131,28 @@ def mark_timers(tx: Transaction, before: Booking, after: Booking) -> None:
                     ":version": {"N": str(before.version)},
                     ":status": {"S": before.status},
                     ":done": {"N": str(done)},
+                },
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            }
+        },
+    )
+
+
+def mark_reminded(tx: Transaction, before: Booking, after: Booking) -> None:
+    """The decider's reminder, without a new version (the publisher makes it `booking.approval_reminder`): only
+    if the request is still the one read and nobody reminded them meanwhile, so it is sent once."""
+    tx.add(
+        Tag("booking", after.id),
+        {
+            "Put": {
+                "TableName": table_name(),
+                "Item": to_item(booking_item(after)),
+                "ConditionExpression": "version = :version AND #status = :status AND approvalReminded = :no",
+                "ExpressionAttributeNames": {"#status": "status"},
+                "ExpressionAttributeValues": {
+                    ":version": {"N": str(before.version)},
+                    ":status": {"S": before.status},
+                    ":no": {"BOOL": False},
                 },
                 "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
             }

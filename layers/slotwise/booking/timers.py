@@ -12,7 +12,8 @@ due (`slotwise.booking.deadlines.run_timers`), re-reads each booking and acts on
              is the stream record of the mark). A reminder whose moment passed while a later one is also due,
              after the start, or too long ago (`due_now`) is skipped (marked, not sent): nobody wants
              yesterday's "tomorrow" reminder.
-  complete   the booking becomes `completed` (a state change with its own `booking.completed` event).
+  complete   the booking (confirmed, or in progress) becomes `completed` (a state change with its own
+             `booking.completed` event), and an authorized payment is captured (authorize_then_capture).
 """
 
 from __future__ import annotations
@@ -50,7 +51,10 @@ def timers_of(booking: Booking) -> list[Timer]:
 
 
 def next_timer(booking: Booking) -> Timer | None:
-    """The first deadline not yet handled, for a confirmed booking; None otherwise."""
+    """The first deadline not yet handled, for a confirmed booking (a session under way: its completion only);
+    None otherwise."""
+    if booking.status == "in_progress":
+        return None if COMPLETE in booking.timers_done else Timer(COMPLETE, booking.end_time)
     if booking.status != "confirmed":
         return None
     for timer in timers_of(booking):
@@ -63,6 +67,14 @@ def _lateness(timer: Timer) -> timedelta:
     return timedelta(minutes=(timer.reminder_minutes or 0) / 4)
 
 
+def _session_due(booking: Booking, now: datetime) -> tuple[list[str], Timer | None]:
+    """Started: no reminder is worth sending any more; what remains is completing it at its end."""
+    if COMPLETE in booking.timers_done or booking.end_time > now:
+        return [], None
+    late = [t.kind for t in timers_of(booking) if t.kind not in booking.timers_done and t.kind != COMPLETE]
+    return late, Timer(COMPLETE, booking.end_time)
+
+
 def due_now(booking: Booking, now: datetime) -> tuple[list[str], Timer | None]:
     """What to do at `now`: the timers to mark skipped, and the one to act on (None: nothing is due).
 
@@ -70,6 +82,8 @@ def due_now(booking: Booking, now: datetime) -> tuple[list[str], Timer | None]:
     a quarter of its lead time (a "24 hours" reminder up to 6 h late, a "1 hour" one up to 15 min): a booking made
     two hours ahead gets no "tomorrow" reminder.
     """
+    if booking.status == "in_progress":
+        return _session_due(booking, now)
     if booking.status != "confirmed":
         return [], None
     due = [t for t in timers_of(booking) if t.kind not in booking.timers_done and t.due <= now]

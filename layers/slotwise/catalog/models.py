@@ -28,7 +28,11 @@ ResourceType = Literal[
     "room", "dorm", "hall", "meeting_room", "seat_pool", "advisor", "equipment", "desk", "class", "other"
 ]
 BookingUnit = Literal["minutes", "night", "fixed"]
-Confirmation = Literal["auto", "approval", "payment"]
+# approval_then_payment: the decider accepts, then the customer pays within `paymentDueMinutes`;
+# authorize_then_capture: the card is authorized when booking (capture_method=manual) and captured on completion.
+Confirmation = Literal["auto", "approval", "payment", "approval_then_payment", "authorize_then_capture"]
+# Statuses through which a booking waits for a decider, per confirmation policy.
+NEEDS_DECISION: frozenset[str] = frozenset({"approval", "approval_then_payment"})
 
 MINUTES_PER_DAY = 1440
 
@@ -184,6 +188,10 @@ class BookingPolicy(ApiModel):
         default_factory=lambda: [1440, 60], max_length=3
     )
     confirmation: Confirmation = "auto"
+    # How long a request waits for the decider (approval policies); None: as long as a hold (`holdTtlSeconds`).
+    approval_ttl_hours: Annotated[int, Field(ge=1, le=168)] | None = None
+    # approval_then_payment: how long the customer has to pay once the request is accepted.
+    payment_due_minutes: Annotated[int, Field(ge=5, le=10_080)] = 60
     cancellation: CancellationPolicy = Field(default_factory=CancellationPolicy)
     # unit == "night": arrival and departure times printed on the confirmation.
     check_in_time: Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")] = "15:00"

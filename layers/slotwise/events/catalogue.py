@@ -19,6 +19,10 @@ BOOKING_EVENT_TYPES: tuple[str, ...] = (
     "booking.no_show",
     "booking.updated",
     "booking.reminder",
+    # Session lifecycle and requests that wait days (issue 15): a session started by its advisor or vendor, and
+    # the decider's half-way reminder of a request still waiting for them.
+    "booking.started",
+    "booking.approval_reminder",
 )
 RESOURCE_EVENT_TYPES: tuple[str, ...] = ("resource.created", "resource.changed", "resource.archived")
 PAYMENT_EVENT_TYPES: tuple[str, ...] = (
@@ -27,6 +31,11 @@ PAYMENT_EVENT_TYPES: tuple[str, ...] = (
     "payment.canceled",
     "payment.refunded",
     "payment.refund_failed",
+    # authorize_then_capture: the card authorized (the booking confirmed), the authorization captured on
+    # completion, or voided (cancelled before the start, or released by the reconciler).
+    "payment.authorized",
+    "payment.captured",
+    "payment.voided",
 )
 # A review is published, answered by the vendor, or removed by an admin (`slotwise.reviews`).
 REVIEW_EVENT_TYPES: tuple[str, ...] = ("review.created", "review.replied", "review.deleted")

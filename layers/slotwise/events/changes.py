@@ -8,7 +8,9 @@ to clean up. The same holds for resources (catalog writes put the item with a ne
 
   booking INSERT                       booking.held | booking.requested | booking.confirmed   (by status)
   booking MODIFY, status changed       booking.<new status>  (confirmed, cancelled, expired, rejected, completed,
-                                       no_show)
+                                       no_show), booking.started (in_progress)
+  booking MODIFY, same version,        booking.approval_reminder (the decider reminded half-way through a request's
+    approvalReminded set               wait)
   booking MODIFY, times changed        booking.rescheduled   (metadata.previous: the old startTime/endTime), or
                                        booking.schedule_changed when the operator moved the window
   booking MODIFY, anything else        booking.updated
@@ -17,7 +19,9 @@ to clean up. The same holds for resources (catalog writes put the item with a ne
   resource INSERT / MODIFY             resource.created / resource.archived (active -> false) / resource.changed
   payment INSERT / MODIFY, status      payment.succeeded | payment.failed | payment.canceled (a voided payment);
     changed to one of those            a payment refunded because it could not confirm its booking is
-                                       payment.succeeded then, by its refund, payment.refunded
+                                       payment.succeeded then, by its refund, payment.refunded;
+                                       payment.authorized (a card authorized), then payment.captured or
+                                       payment.voided (authorize_then_capture)
   refund INSERT / MODIFY, status       payment.refunded (the money is back: a wallet refund at once, a card refund
     changed to succeeded / failed      when the provider says so) | payment.refund_failed
   review INSERT / MODIFY               review.created / review.deleted (removed by an admin) / review.replied
@@ -31,6 +35,7 @@ domain events.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -61,11 +66,15 @@ def _image(record: dict[str, Any], name: str) -> dict[str, Any] | None:
     return from_item({k: _typed(v) for k, v in image.items()}) if image else None
 
 
+# A status whose event is named for the change rather than the state.
+_BECAME = {"in_progress": "booking.started"}
+
+
 def _booking_type(old: Booking | None, new: Booking) -> str:
     if old is None:
         return _CREATED_AS.get(new.status, f"booking.{new.status}")
     if new.status != old.status:
-        return f"booking.{new.status}"
+        return _BECAME.get(new.status, f"booking.{new.status}")
     if (new.start_time, new.end_time) != (old.start_time, old.end_time):
         moved_by_operator = bool(new.history) and new.history[-1].action == "schedule_changed"
         return "booking.schedule_changed" if moved_by_operator else "booking.rescheduled"
@@ -93,6 +102,16 @@ def _booking_event(old_image: dict[str, Any] | None, new_image: dict[str, Any]) 
         # Timer bookkeeping rewrites the item without a new version; a newly sent reminder is an event.
         if new.last_reminder is not None and new.last_reminder != old.last_reminder:
             return _reminder_event(new, new.last_reminder)
+        if new.approval_reminded and not old.approval_reminded:
+            return DomainEvent(
+                type="booking.approval_reminder",
+                aggregate="booking",
+                aggregate_id=new.id,
+                aggregate_version=new.version,
+                occurred_at=new.approval_reminder_at or new.updated_at,
+                data=new.public(),
+                qualifier="approval-reminder",
+            )
         return None
     kind = _booking_type(old, new)
     previous: dict[str, Any] = {}
@@ -139,7 +158,10 @@ _PAYMENT_TYPES = {
     "failed": "payment.failed",
     "canceled": "payment.canceled",
     "refunded_unconfirmed": "payment.succeeded",
+    "authorized": "payment.authorized",
 }
+# An authorization's end (authorize_then_capture) is named for what happened to it.
+_AUTHORIZATION_ENDS = {"payment.succeeded": "payment.captured", "payment.canceled": "payment.voided"}
 _REFUND_TYPES = {"succeeded": "payment.refunded", "failed": "payment.refund_failed"}
 
 
@@ -168,7 +190,10 @@ def _status_event(
 
 
 def _payment_event(old_image: dict[str, Any] | None, new_image: dict[str, Any]) -> DomainEvent | None:
-    return _status_event("payment", _PAYMENT_TYPES, old_image, new_image)
+    event = _status_event("payment", _PAYMENT_TYPES, old_image, new_image)
+    if event is not None and old_image is not None and old_image.get("status") in ("authorized", "capturing"):
+        return replace(event, type=_AUTHORIZATION_ENDS.get(event.type, event.type))
+    return event
 
 
 def _refund_event(old_image: dict[str, Any] | None, new_image: dict[str, Any]) -> DomainEvent | None:

@@ -46,6 +46,7 @@ Action = Literal[
     "booking.update",
     "booking.cancel",
     "booking.decide",
+    "booking.session",
     "booking.view_any",
     "booking.manage_any",
     "notification.read",
@@ -102,6 +103,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     "booking.update": frozenset(_USERS),
     "booking.cancel": frozenset(_USERS),
     "booking.decide": frozenset({"admin", "vendor", "staff", "advisor"}),
+    "booking.session": frozenset({"admin", "vendor", "staff", "advisor"}),
     "booking.view_any": frozenset(_ADMIN),
     "booking.manage_any": frozenset(_ADMIN),
     "notification.read": frozenset(_USERS),
@@ -144,6 +146,7 @@ NEEDS_ACTIVE_ACCOUNT: frozenset[Action] = frozenset(
         "resource.delete",
         "addon.manage",
         "booking.decide",
+        "booking.session",
         "webhook.manage",
         "admin.users",
         "admin.approve",
@@ -179,6 +182,7 @@ DESCRIPTIONS: dict[Action, str] = {
     "booking.update": "change a booking's details, reschedule it, add series exceptions",
     "booking.cancel": "cancel a booking (or a series from an occurrence on)",
     "booking.decide": "confirm or reject a booking that waits for approval or payment",
+    "booking.session": "start a session (from 15 minutes before it) and complete it, capturing an authorized payment",
     "booking.view_any": "read any booking, list any customer's bookings or the bookings anyone made",
     "booking.manage_any": "change, cancel or decide any booking",
     "notification.read": "list your in-app notifications and count the unread ones",
@@ -224,8 +228,10 @@ OBJECT_RULES: dict[Action, str] = {
     "booking.read": "bookings where the caller is the customer, the creator (agent), the vendor, or the "
     "resource's advisor (`attributes.advisorUserId`); a resource's bookings for its vendor and advisor",
     "booking.update": "bookings where the caller is the customer, the creator or the vendor",
-    "booking.cancel": "bookings where the caller is the customer, the creator or the vendor",
+    "booking.cancel": "bookings where the caller is the customer, the creator or the vendor; a confirmed session "
+    "for the resource's advisor (the customer is refunded in full)",
     "booking.decide": "bookings of the caller's resources, or of the resource whose advisor the caller is",
+    "booking.session": "bookings of the caller's resources, or of the resource whose advisor the caller is",
     "webhook.manage": "own subscriptions (admin: any); a vendor's receive only the events of their venues, "
     "resources and bookings, an admin's every event",
     "notification.read": "the caller's own notifications only",

@@ -59,6 +59,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from slotwise import errors
 from slotwise.audit import log as audit
 from slotwise.booking import store as bookings
+from slotwise.catalog.models import NEEDS_DECISION
 from slotwise.catalog.repository import get_resource
 from slotwise.data.codec import from_item
 from slotwise.data.pagination import decode_cursor, encode_cursor
@@ -101,6 +102,7 @@ CUSTOMER_PLANS: dict[str, Plan] = {
     "booking.no_show": Plan("no_show", email=False),
     "booking.reminder": Plan("reminder", email=True, calendar="REQUEST"),
     "booking.payment_pending": Plan("payment_pending", email=False),
+    "booking.started": Plan("started", email=False),
     # Money back is worth an e-mail; a failed card refund lost the customer nothing (the wallet got the amount),
     # so an in-app notice is enough.
     "payment.refunded": Plan("refunded", email=True),
@@ -121,6 +123,9 @@ _INVITED_STATUSES = frozenset({"confirmed"})
 PROVIDER_PLANS: dict[str, Plan] = {
     "booking.requested": Plan("approval_request", email=True),
     "booking.cancelled": Plan("cancelled", email=True),
+    # issue 15: a request still waiting half-way through its wait, and a request or accepted hold that lapsed.
+    "booking.approval_reminder": Plan("approval_reminder", email=True),
+    "booking.expired": Plan("lapsed", email=False),
 }
 
 # The advisor's alone: a session they are the resource of was paid (confirmed from a hold awaiting payment). Not the
@@ -246,6 +251,8 @@ def recipients(event: DomainEvent, facts: BookingFacts) -> list[Recipient]:
     if event.type in AGENT_EVENT_TYPES and customer_plan is not None and agent and agent not in found:
         found[agent] = Recipient(agent, customer_plan)
     provider_plan = PROVIDER_PLANS.get(event.type)
+    if event.type == "booking.expired" and event.data.get("confirmation") not in NEEDS_DECISION:
+        provider_plan = None  # a lapsed payment hold is the customer's business; a lapsed request is theirs too
     if provider_plan is not None:
         for provider in (facts.vendor_id, _advisor_of(facts.resource_id)):
             if provider and provider not in found and provider != facts.cancelled_by:

@@ -36,6 +36,11 @@ Kind = Literal[
     "refund_failed",
     "message",
     "payment_received",
+    # issue 15: the decider's half-way reminder, a session started, and a request or accepted hold lapsing
+    # (told to the vendor and advisor too).
+    "approval_reminder",
+    "started",
+    "lapsed",
 ]
 # Messages about money rather than about the booking's time: they name the amount, and their in-app body is the
 # lead alone (a "When" after a refund would read as the refund's time, not the booking's).
@@ -102,6 +107,16 @@ TEXTS: dict[str, dict[str, tuple[str, str] | str]] = {
         "payment_received": (
             "Booking paid: {resource} ({reference})",
             "The booking {reference} for {resource} is paid and confirmed.",
+        ),
+        "approval_reminder": (
+            "Still waiting for you: {resource} ({reference})",
+            "The booking request {reference} for {resource} is still waiting for your answer; it lapses if nobody "
+            "decides in time.",
+        ),
+        "started": ("Session started: {resource}", "Your session {reference} for {resource} has started."),
+        "lapsed": (
+            "Booking lapsed: {resource} ({reference})",
+            "The booking {reference} for {resource} was not approved or not paid in time; the time was released.",
         ),
         "to_card": "to your card",
         "to_wallet": "to your wallet",
@@ -185,6 +200,16 @@ TEXTS: dict[str, dict[str, tuple[str, str] | str]] = {
         "payment_received": (
             "Reserva paga: {resource} ({reference})",
             "A reserva {reference} para {resource} está paga e confirmada.",
+        ),
+        "approval_reminder": (
+            "Ainda aguarda a sua resposta: {resource} ({reference})",
+            "O pedido de reserva {reference} para {resource} ainda aguarda a sua resposta; expira se ninguém decidir a "
+            "tempo.",
+        ),
+        "started": ("Sessão iniciada: {resource}", "A sua sessão {reference} para {resource} começou."),
+        "lapsed": (
+            "Reserva expirada: {resource} ({reference})",
+            "A reserva {reference} para {resource} não foi aprovada ou paga a tempo; o horário ficou disponível.",
         ),
         "to_card": "para o seu cartão",
         "to_wallet": "para a sua carteira",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 
 from slotwise.booking.models import Booking, BookingPayment
@@ -21,6 +21,8 @@ from slotwise.payments import policy, store
 from slotwise.payments.models import OPEN_PAYMENT, Payment, PaymentStatus, Refund, RefundDestination, WalletEntry
 from slotwise.payments.provider import RefundRequest, get_provider
 from slotwise.transaction import Transaction, TransactionFailed, execute
+
+CAPTURE_RETRY = timedelta(minutes=2)
 
 
 @dataclass
@@ -185,14 +187,89 @@ def record_provider_refund(refund_id: str, provider_ref: str, status: str, now: 
 
 
 def booking_payment(payment: Payment) -> BookingPayment:
+    authorized = payment.status == "authorized"
     return BookingPayment(
         payment_id=payment.id,
-        state="paid",
+        # An authorization has taken nothing yet: nothing to refund, only to void or capture.
+        state="authorized" if authorized else "paid",
         currency=payment.currency,
-        amount_paid=payment.amount,
+        amount_paid=0 if authorized else payment.amount,
         card_amount=payment.card_amount,
         wallet_amount=payment.wallet_amount,
     )
+
+
+# ------------------------------------------------------------------------------------------ authorize, then capture
+
+
+def capture_key(payment: Payment) -> str:
+    """One capture per payment, whoever asks (completion, the timers job, the reconciler): one idempotency key."""
+    return f"slotwise-capture-{payment.id}"
+
+
+def request_capture(
+    tx: Transaction, payment: Payment, now: datetime, effects: Effects, *, retry_in: timedelta, send: bool = True
+) -> Payment:
+    """An authorized payment is to be captured: `capturing` in this transaction (conditional on the version read,
+    so a void racing it loses or wins whole), the provider asked once it commits (`send`); the reconciler asks
+    (again) with the same key after `retry_in` until the provider's `payment_intent.succeeded` settles it."""
+    after = changed_payment(payment, now, status="capturing", capture_sent_at=now if send else None)
+    store.replace_payment(tx, payment, after, due=now + retry_in)
+    if send:
+        effects.after_commit.append(partial(_capture_quietly, after))
+    return after
+
+
+def _capture_quietly(payment: Payment) -> None:
+    send_capture(payment)
+
+
+def send_capture(payment: Payment) -> bool:
+    if payment.payment_intent_id is None:
+        logger.warning("capture without a payment intent", extra={"paymentId": payment.id})
+        return False
+    try:
+        get_provider().capture_payment(
+            payment.payment_intent_id, amount=payment.card_amount, idempotency_key=capture_key(payment)
+        )
+    except Exception:  # still `capturing` and due: the reconciler asks again with the same key
+        logger.exception("capture not accepted yet", extra={"paymentId": payment.id})
+        return False
+    return True
+
+
+def capture_on_completion(
+    tx: Transaction, booking: Booking, now: datetime, effects: Effects, *, capture_now: bool = True
+) -> BookingPayment | None:
+    """The session is over: an authorized payment is captured (the whole price). The booking's summary says paid
+    from now: the authorization guarantees the funds, and the payment record follows the provider's answer."""
+    summary = booking.payment
+    if summary is None or summary.state != "authorized":
+        return summary
+    payment = store.get_payment(summary.payment_id)
+    if payment is None:
+        return summary
+    if payment.status == "authorized":
+        retry_in = CAPTURE_RETRY if capture_now else timedelta(0)
+        request_capture(tx, payment, now, effects, retry_in=retry_in, send=capture_now)
+    elif payment.status not in ("capturing", "succeeded"):
+        return summary  # voided meanwhile (the provider released it): nothing to take
+    return summary.model_copy(update={"state": "paid", "amount_paid": payment.amount})
+
+
+def void_authorization(
+    tx: Transaction, booking: Booking, reason: str, now: datetime, effects: Effects
+) -> BookingPayment | None:
+    """A booking whose card is only authorized ends (cancelled before its session, released by the reconciler):
+    the authorization is voided, nothing is taken."""
+    summary = booking.payment
+    if summary is None or summary.state != "authorized":
+        return summary
+    payment = store.get_payment(summary.payment_id)
+    if payment is None or payment.status != "authorized":
+        return summary
+    void_payment(tx, payment, "canceled", reason, now, effects)
+    return summary.model_copy(update={"state": "voided"})
 
 
 def cancellation_refund(

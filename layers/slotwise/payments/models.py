@@ -21,8 +21,14 @@ PaymentStatus = Literal[
     "canceled",
     # paid after the booking could no longer be confirmed (the hold lapsed and the slot went): refunded in full
     "refunded_unconfirmed",
+    # authorize_then_capture: the card is authorized (the booking confirmed), nothing taken yet
+    "authorized",
+    # the capture was asked of the provider (the session completed); `succeeded` when its event arrives
+    "capturing",
 ]
 OPEN_PAYMENT: frozenset[str] = frozenset({"requires_payment", "processing"})
+# An authorization the reconciler must not forget: captured or released before the provider's window closes.
+AUTHORIZED: frozenset[str] = frozenset({"authorized", "capturing"})
 RefundStatus = Literal["requested", "pending", "succeeded", "failed", "canceled"]
 RefundDestination = Literal["card", "wallet"]
 WalletEntryKind = Literal["payment", "payment_returned", "refund", "top_up"]
@@ -67,6 +73,12 @@ class Payment(DomainModel):
     updated_at: datetime
     # The hold's deadline when the payment started: after it, a reconciler voids an unpaid payment.
     expires_at: datetime | None = None
+    # `manual`: an authorization (authorize_then_capture), captured when the session completes.
+    capture_method: Literal["automatic", "manual"] = "automatic"
+    authorized_at: datetime | None = None
+    captured_at: datetime | None = None
+    # When the capture was last asked of the provider (None: marked for the reconciler to ask).
+    capture_sent_at: datetime | None = None
 
     def public(self) -> dict[str, object]:
         return self.model_dump(mode="json", by_alias=True, exclude={"events"})

@@ -16,6 +16,12 @@ the versions read, so two events racing for one payment serialise: the loser re-
         session's expiry is)
         open payment -> failed, wallet share returned, booking (held / payment_pending) cancelled and released
         a payment already succeeded -> nothing (a late failure of an earlier try)
+  payment_intent.amount_capturable_updated (authorize_then_capture: the card is authorized)
+        open payment, booking held -> payment authorized, booking confirmed (nothing taken yet)
+        otherwise (the hold lapsed, the booking was cancelled) -> the authorization is voided
+  payment_intent.succeeded of an authorized / capturing payment -> captured: payment succeeded
+  payment_intent.canceled of an authorized payment (released at the provider) -> payment canceled, booking's
+        summary voided
   refund.updated, charge.refunded                -> the refund's state; a failed card refund goes to the wallet
   any payment event of a wallet top-up (metadata `slotwise_top_up_id`) -> slotwise.payments.topups
 """
@@ -27,10 +33,11 @@ from typing import Any
 
 from slotwise.audit import log as audit
 from slotwise.booking import store as bookings
+from slotwise.booking.changes import next_version
 from slotwise.booking.models import Booking
 from slotwise.observability import logger
 from slotwise.payments import confirmations, ledger, store, topups
-from slotwise.payments.models import OPEN_PAYMENT, Payment, Refund
+from slotwise.payments.models import AUTHORIZED, OPEN_PAYMENT, Payment, Refund
 from slotwise.payments.provider import PAYMENT_ID_KEY, REFUND_ID_KEY, TOP_UP_ID_KEY
 from slotwise.transaction import Transaction, TransactionFailed, backoff, execute
 
@@ -48,6 +55,7 @@ _FAILED = frozenset(
     }
 )
 _REFUNDS = frozenset({"refund.updated", "refund.created", "refund.failed", "charge.refunded"})
+_AUTHORIZED = "payment_intent.amount_capturable_updated"
 
 
 class _Retry(Exception):
@@ -65,7 +73,7 @@ def handle(event: dict[str, Any], now: datetime | None = None) -> str:
         try:
             if kind in _REFUNDS:
                 return _refund_event(event, obj, now)
-            if kind in _SUCCEEDED or kind in _FAILED or kind == "payment_intent.processing":
+            if kind in _SUCCEEDED or kind in _FAILED or kind in ("payment_intent.processing", _AUTHORIZED):
                 top_up_id = (obj.get("metadata") or {}).get(TOP_UP_ID_KEY)
                 if top_up_id:
                     return topups.apply_event(
@@ -127,6 +135,8 @@ def _payment_event(event: dict[str, Any], kind: str, obj: dict[str, Any], now: d
     skipped = _not_final(kind, obj, payment)
     if skipped is not None:
         return skipped
+    if kind == _AUTHORIZED or payment.status in AUTHORIZED:
+        return _authorization_event(event, kind, obj, payment, booking, now)
     if kind in _SUCCEEDED:
         return _succeeded(event, payment, booking, _intent_id(obj), now)
     if kind == "payment_intent.processing":
@@ -155,6 +165,70 @@ def _succeeded(event: dict[str, Any], payment: Payment, booking: Booking, intent
         return "confirmed" if _commit(tx, event, now) else "duplicate"
     reason = "booking_" + booking.status if booking.payment is None else "paid_twice"
     return _refund_unconfirmable(event, payment, booking, intent_id, reason, now)
+
+
+def _authorization_event(
+    event: dict[str, Any], kind: str, obj: dict[str, Any], payment: Payment, booking: Booking, now: datetime
+) -> str:
+    """authorize_then_capture: the card authorized, the authorization captured, or released by the provider."""
+    if kind == _AUTHORIZED:
+        return _authorized(event, payment, booking, _intent_id(obj), now)
+    if kind in _SUCCEEDED:
+        return _captured(event, payment, now)
+    if kind == "payment_intent.canceled" and payment.status == "authorized":
+        return _authorization_released(event, payment, booking, now)
+    return "ignored"
+
+
+def _authorized(event: dict[str, Any], payment: Payment, booking: Booking, intent_id: str | None, now: datetime) -> str:
+    """The card is authorized (capture_method manual): the booking is confirmed, its slot firm; nothing is taken
+    until the session completes. A booking that can no longer be confirmed gets its authorization voided."""
+    if payment.status not in OPEN_PAYMENT:
+        return "duplicate"
+    tx = Transaction()
+    if booking.status in confirmations.CONFIRMABLE and booking.payment is None:
+        held = ledger.changed_payment(
+            payment, now, status="authorized", authorized_at=now, **_with_intent(payment, intent_id)
+        )
+        store.replace_payment(tx, payment, held)
+        confirmations.confirm_paid(tx, booking, held, now)
+        tx.audit(audit.system_entry(JOB, "payment.authorized", "payment", payment.id, at=now))
+        return "authorized" if _commit(tx, event, now) else "duplicate"
+    effects = ledger.Effects()
+    voided = payment.model_copy(update=_with_intent(payment, intent_id))
+    ledger.void_payment(tx, voided, "canceled", "booking_" + booking.status, now, effects)
+    detail = {"bookingId": booking.id, "bookingStatus": booking.status}
+    tx.audit(audit.system_entry(JOB, "payment.void", "payment", payment.id, at=now, detail=detail))
+    if not _commit(tx, event, now):
+        return "duplicate"
+    effects.run()
+    return "voided"
+
+
+def _captured(event: dict[str, Any], payment: Payment, now: datetime) -> str:
+    """The capture went through: the payment is settled (the booking said paid when its session completed)."""
+    tx = Transaction()
+    store.replace_payment(tx, payment, ledger.changed_payment(payment, now, status="succeeded", captured_at=now))
+    tx.audit(audit.system_entry(JOB, "payment.captured", "payment", payment.id, at=now))
+    return "captured" if _commit(tx, event, now) else "duplicate"
+
+
+def _authorization_released(event: dict[str, Any], payment: Payment, booking: Booking, now: datetime) -> str:
+    """The provider released an authorization nobody captured (its window closed, or voided at the dashboard)."""
+    tx = Transaction()
+    store.replace_payment(
+        tx, payment, ledger.changed_payment(payment, now, status="canceled", failure_reason="released")
+    )
+    if (
+        booking.payment is not None
+        and booking.payment.payment_id == payment.id
+        and booking.payment.state == "authorized"
+    ):
+        summary = booking.payment.model_copy(update={"state": "voided"})
+        after = next_version(booking, by=None, action="payment_voided", now=now, payment=summary)
+        bookings.replace_booking(tx, booking, after)
+    tx.audit(audit.system_entry(JOB, "payment.released", "payment", payment.id, at=now))
+    return "released" if _commit(tx, event, now) else "duplicate"
 
 
 def _refund_unconfirmable(

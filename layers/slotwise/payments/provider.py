@@ -9,8 +9,8 @@ This module is the interface and the registry. `get_provider()` builds the provi
   the layer) is registered by the local runtime and the tests. `dev`/`prod` build only DEPLOYABLE_PROVIDERS, whatever
   is registered (settings already refuse any other name there).
 
-Every call carries an idempotency key derived from what it is for (booking + attempt, refund id), so a retried call
-never charges or refunds twice.
+Every call carries an idempotency key derived from what it is for (booking + attempt, refund id, the payment's
+capture or void), so a retried call never charges, captures or refunds twice.
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ from typing import Literal, Protocol
 from slotwise.settings import DEPLOYABLE_PAYMENT_PROVIDERS, DEPLOYED_STAGES, Settings, get_settings
 
 FlowKind = Literal["payment_intent", "checkout_session"]
+# `manual`: the card is only authorized (authorize_then_capture); `capture_payment` takes the money later.
+CaptureMethod = Literal["automatic", "manual"]
 # Metadata keys Slotwise puts on every provider object; webhook events are matched back to payments by them.
 PAYMENT_ID_KEY = "slotwise_payment_id"
 BOOKING_ID_KEY = "slotwise_booking_id"
@@ -54,6 +56,7 @@ class PaymentRequest:
     # Set for a wallet top-up (then booking_id/payment_id are the top-up's id and attempt is 1): its own
     # idempotency key and metadata, so its events credit the wallet and never touch a booking.
     top_up_id: str | None = None
+    capture_method: CaptureMethod = "automatic"
 
     @property
     def idempotency_key(self) -> str:
@@ -115,7 +118,13 @@ class PaymentProvider(Protocol):
     def refund(self, request: RefundRequest) -> ProviderRefund: ...
 
     def cancel_payment(self, provider_ref: str, *, idempotency_key: str) -> None:
-        """Void an unpaid PaymentIntent / expire an open Checkout Session (already final: no error)."""
+        """Void an unpaid PaymentIntent / expire an open Checkout Session (already final: no error). An authorized
+        PaymentIntent (capture_method manual) is voided the same way: its authorization is released."""
+        ...
+
+    def capture_payment(self, payment_intent_id: str, *, amount: int, idempotency_key: str) -> None:
+        """Capture `amount` of an authorized PaymentIntent (already captured: no error); `payment_intent.succeeded`
+        follows as an event."""
         ...
 
 

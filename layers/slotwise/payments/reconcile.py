@@ -3,6 +3,10 @@
 - An open payment whose booking ended unpaid (its hold was taken by another claim, or lapsed) is voided: the wallet
   share goes back and the provider's object is cancelled. A held booking past its deadline is expired through the
   booking engine, which voids the payment in the same transaction.
+- An authorization (authorize_then_capture) is never left to lapse at the provider (Stripe releases it after 7
+  days): six days after it, a session that has started (or happened) is captured, one still to come is released
+  (the authorization voided, the booking cancelled and its slot freed; the customer is told and may book again).
+  A capture asked for and not yet confirmed by the provider's event is asked again, with the same key.
 - A card refund the provider has not accepted yet (an outage, a timeout) is sent again with the same idempotency
   key, backing off from a minute to six hours; after `MAX_REFUND_ATTEMPTS` the money goes to the customer's
   wallet instead, so a refund is never stuck.
@@ -14,9 +18,11 @@ from datetime import UTC, datetime, timedelta
 
 from slotwise.audit import log as audit
 from slotwise.booking import store as bookings
+from slotwise.booking.changes import add_status_change, next_version, release_all
 from slotwise.booking.deadlines import expire_one
+from slotwise.booking.models import Booking, Cancellation
 from slotwise.payments import confirmations, ledger, store, topups
-from slotwise.payments.models import OPEN_PAYMENT
+from slotwise.payments.models import AUTHORIZED, OPEN_PAYMENT, Payment
 from slotwise.transaction import Transaction, TransactionFailed, execute
 
 JOB = "payments-reconcile"
@@ -38,6 +44,8 @@ def run(now: datetime | None = None, limit: int = 100) -> dict[str, int]:
 
 def reconcile_payment(payment_id: str, now: datetime) -> str:
     payment = store.get_payment(payment_id)
+    if payment is not None and payment.status in AUTHORIZED:
+        return _reconcile_authorization(payment, now)
     if payment is None or payment.status not in OPEN_PAYMENT:
         return "settled"
     booking = bookings.get_booking(payment.booking_id)
@@ -59,6 +67,60 @@ def reconcile_payment(payment_id: str, now: datetime) -> str:
     if outcome == "voided":
         effects.run()
     return outcome
+
+
+SESSION_HAPPENED = frozenset({"confirmed", "in_progress", "completed", "no_show"})
+
+
+def _reconcile_authorization(payment: Payment, now: datetime) -> str:
+    tx = Transaction()
+    effects = ledger.Effects()
+    if payment.status == "capturing":
+        sent = payment.capture_sent_at
+        if sent is not None and now < sent + ledger.CAPTURE_RETRY:
+            return "waiting"  # asked moments ago: give the provider's event time to arrive
+        # Marked by the timers job, or asked before and not settled by the provider's event: ask (again), with the
+        # same key, so it is captured at most once.
+        retried = ledger.changed_payment(payment, now, capture_sent_at=now)
+        store.replace_payment(tx, payment, retried, due=now + ledger.CAPTURE_RETRY)
+        outcome = _run(tx, "capture_retry")
+        if outcome == "capture_retry":
+            ledger.send_capture(payment)
+        return outcome
+    booking = bookings.get_booking(payment.booking_id)
+    if booking is not None and booking.status in SESSION_HAPPENED and booking.start_time <= now:
+        # The session took place: the money is owed, take it before the authorization lapses.
+        ledger.request_capture(tx, payment, now, effects, retry_in=ledger.CAPTURE_RETRY)
+        tx.audit(audit.system_entry(JOB, "payment.capture", "payment", payment.id, at=now))
+        outcome = _run(tx, "captured")
+    else:
+        ledger.void_payment(tx, payment, "canceled", "authorization_expiring", now, effects)
+        if booking is not None and booking.status == "confirmed":
+            _release_booking(tx, booking, now)
+        tx.audit(audit.system_entry(JOB, "payment.release", "payment", payment.id, at=now))
+        outcome = _run(tx, "released")
+    if outcome != "busy":
+        effects.run()
+    return outcome
+
+
+def _release_booking(tx: Transaction, booking: Booking, now: datetime) -> None:
+    """A session still to come whose authorization would lapse: cancelled by the system, its slot freed."""
+    reason = "authorization_expiring"
+    summary = booking.payment.model_copy(update={"state": "voided"}) if booking.payment is not None else None
+    after = next_version(
+        booking,
+        by=None,
+        action="cancelled",
+        now=now,
+        status="cancelled",
+        cancellation=Cancellation(reason=reason, at=now, by=None),
+        payment=summary,
+        note=reason,
+    )
+    bookings.replace_booking(tx, booking, after)
+    release_all(tx, booking)
+    add_status_change(tx, booking, "cancelled")
 
 
 def retry_refund(refund_id: str, now: datetime) -> str:

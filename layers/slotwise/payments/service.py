@@ -107,6 +107,13 @@ def start_payment(caller: Caller, booking_id: str, data: PaymentCreate, *, now: 
     current, attempt = store.current_payment(booking.id)
     if current is not None and current.status in OPEN_PAYMENT:
         return _resume(current, booking, data, resumed=True)
+    manual = booking.confirmation == "authorize_then_capture"
+    if manual and data.wallet_amount:
+        # A wallet debit cannot be "authorized" and released later like a card: the card holds the whole price.
+        raise errors.ValidationFailed(
+            "This session is paid by card authorization on completion; the wallet cannot pay part of it.",
+            code="wallet_not_accepted",
+        )
     wallet = _wallet_share(data.wallet_amount, booking)
     settings = get_settings()
     card = booking.price.amount - wallet
@@ -130,6 +137,7 @@ def start_payment(caller: Caller, booking_id: str, data: PaymentCreate, *, now: 
             "created_at": now,
             "updated_at": now,
             "expires_at": booking.expires_at,
+            "capture_method": "manual" if manual else "automatic",
         }
     )
     tx = Transaction()
@@ -170,6 +178,7 @@ def _resume(payment: Payment, booking: Booking, data: PaymentCreate, *, resumed:
             description=f"{booking.resource_name} ({booking.reference})",
             customer_id=booking.customer_id,
             expires_at=booking.expires_at,
+            capture_method=payment.capture_method,
         )
     )
     if payment.provider_ref != answer.provider_ref:

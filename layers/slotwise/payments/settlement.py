@@ -30,6 +30,9 @@ class LedgerSettlement:
             tx, booking, by_provider=by_provider, refund_to=refund_to, now=now, effects=effects
         )
         ledger.release_open_payment(tx, booking, "booking_cancelled", now, effects)
+        if booking.payment is not None and booking.payment.state == "authorized":
+            # Cancelled before the session (authorize_then_capture): nothing was taken, the authorization goes.
+            payment = ledger.void_authorization(tx, booking, "booking_cancelled", now, effects)
         refunds = [{"id": r.id, "amount": r.amount, "to": r.destination} for r in effects.refunds]
         return Settled(payment, refunds, effects.run)
 
@@ -37,6 +40,11 @@ class LedgerSettlement:
         effects = ledger.Effects()
         ledger.release_open_payment(tx, booking, reason, now, effects)
         return Settled(booking.payment, [], effects.run)
+
+    def complete(self, tx: Transaction, booking: Booking, now: datetime, *, capture_now: bool) -> Settled:
+        effects = ledger.Effects()
+        payment = ledger.capture_on_completion(tx, booking, now, effects, capture_now=capture_now)
+        return Settled(payment, [], effects.run)
 
 
 def install() -> None:

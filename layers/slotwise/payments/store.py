@@ -4,7 +4,8 @@
                                                  GSI2 VENDORPAY#<vendor>/<created>#<id>  (a vendor's payments)
                                                  GSI4 PAYMENTS/<created>#<id>            (every payment, for admins)
                                                  GSI3 PAYDUE#<shard>/<due>#<id>  (open only: when the reconciler
-                                                      looks at it — the hold's deadline)
+                                                      looks at it — the hold's deadline; an authorization: 6 days
+                                                      after it, or the next capture retry)
   BOOKING#<id>      / PAYREF         the booking's current payment and its attempt number (one open at a time)
   REFUND#<id>       / REFUND         a refund    GSI1 PAYREFUNDS#<payment>/<created>#<id>
                                                  GSI3 REFUNDDUE#<shard>/<due>#<id>  (a card refund the provider
@@ -32,10 +33,13 @@ from slotwise import aws
 from slotwise.data.codec import from_item, to_item
 from slotwise.data.due import SHARDS, due_ids, sort_time
 from slotwise.data.dynamo import index_page, table_name, translate_errors
-from slotwise.payments.models import OPEN_PAYMENT, Payment, Refund, TopUp, WalletEntry
+from slotwise.payments.models import AUTHORIZED, OPEN_PAYMENT, Payment, Refund, TopUp, WalletEntry
 from slotwise.transaction import Tag, Transaction
 
 PROVIDER_EVENT_TTL = timedelta(days=90)
+# Stripe releases an uncaptured authorization after 7 days; the reconciler acts a day before (capture if the
+# session happened, else release), so an authorization is never left to lapse on its own.
+AUTHORIZATION_ACT_BY = timedelta(days=6)
 TOP_UP_DAY_TTL = timedelta(days=3)
 ALL_PAYMENTS = "PAYMENTS"
 
@@ -74,6 +78,9 @@ def payment_item(payment: Payment, *, due: datetime | None = None) -> dict[str, 
     }
     if payment.status in OPEN_PAYMENT:
         values.update(_due_key("PAYDUE", payment.id, due or payment.expires_at or payment.created_at))
+    elif payment.status in AUTHORIZED:
+        authorized = payment.authorized_at or payment.created_at
+        values.update(_due_key("PAYDUE", payment.id, due or authorized + AUTHORIZATION_ACT_BY))
     return values
 
 

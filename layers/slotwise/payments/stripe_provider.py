@@ -145,22 +145,43 @@ class StripeProvider:
         else:
             raise ValueError(f"not a PaymentIntent or Checkout Session id: {provider_ref!r}")
 
+    def capture_payment(self, payment_intent_id: str, *, amount: int, idempotency_key: str) -> None:
+        import stripe
+
+        client = self._client()
+        try:
+            client.v1.payment_intents.capture(
+                payment_intent_id,
+                params={"amount_to_capture": amount},
+                options={"idempotency_key": idempotency_key},
+            )
+        except stripe.InvalidRequestError as exc:
+            if exc.code != UNEXPECTED_STATE:
+                _raise_mapped(exc, "capture a PaymentIntent")
+            # Already captured (or canceled): its outcome arrives, or arrived, as an event.
+            status = exc.error.payment_intent.status if exc.error and exc.error.payment_intent else None
+            logger.info("PaymentIntent not capturable", extra={"payment_intent": payment_intent_id, "status": status})
+        except stripe.StripeError as exc:
+            _raise_mapped(exc, "capture a PaymentIntent")
+
     # -- flows ----------------------------------------------------------------------------------------------------
 
     def _create_payment_intent(self, request: PaymentRequest) -> ProviderPayment:
         import stripe
 
         client = self._client()
+        params: dict[str, Any] = {
+            "amount": request.amount,
+            "currency": request.currency.lower(),
+            "automatic_payment_methods": {"enabled": True},
+            "description": request.description,
+            "metadata": request.metadata,
+        }
+        if request.capture_method == "manual":
+            params["capture_method"] = "manual"  # authorize only; captured when the session completes
         try:
             intent = client.v1.payment_intents.create(
-                params={
-                    "amount": request.amount,
-                    "currency": request.currency.lower(),
-                    "automatic_payment_methods": {"enabled": True},
-                    "description": request.description,
-                    "metadata": request.metadata,
-                },
-                options={"idempotency_key": request.idempotency_key},
+                params=cast(Any, params), options={"idempotency_key": request.idempotency_key}
             )
         except stripe.StripeError as exc:
             _raise_mapped(exc, "create a PaymentIntent")
@@ -185,7 +206,10 @@ class StripeProvider:
             "client_reference_id": request.booking_id,
             "metadata": request.metadata,
             # The session's PaymentIntent carries the metadata too: payment_intent.* events are matched by it.
-            "payment_intent_data": {"metadata": request.metadata},
+            "payment_intent_data": {
+                "metadata": request.metadata,
+                **({"capture_method": "manual"} if request.capture_method == "manual" else {}),
+            },
             "success_url": self._success_url.replace("{BOOKING_ID}", request.booking_id),
             "cancel_url": self._cancel_url.replace("{BOOKING_ID}", request.booking_id),
         }

@@ -314,6 +314,13 @@ CASES: dict[str, Case] = {
         lambda i: {},
         not_found="booking_not_found",
     ),
+    # The session lifecycle (issue 15): only the session's advisor, vendor or an admin; nobody else sees it.
+    f"POST {B}/start": Case(
+        "booking.session", lambda i: f"{API}/bookings/{i['booking']}/start", not_found="booking_not_found"
+    ),
+    f"POST {B}/complete": Case(
+        "booking.session", lambda i: f"{API}/bookings/{i['booking']}/complete", not_found="booking_not_found"
+    ),
     f"POST {B}/exceptions": Case(
         "booking.update",
         lambda i: f"{API}/bookings/{i['series']}/exceptions",

@@ -84,7 +84,14 @@ BODIES: dict[str, Callable[[], dict[str, Any]]] = {
 
 
 # Routes that take no body at all: what they change is named by the path alone.
-WITHOUT_BODY = frozenset({f"PUT {API_PREFIX}/users/me/favourites/{{resourceId}}"})
+WITHOUT_BODY = frozenset(
+    {
+        f"PUT {API_PREFIX}/users/me/favourites/{{resourceId}}",
+        # A session's start and completion take no body: nothing a client sends reaches the booking.
+        f"POST {API_PREFIX}/bookings/{{bookingId}}/start",
+        f"POST {API_PREFIX}/bookings/{{bookingId}}/complete",
+    }
+)
 
 
 def concrete(path: str) -> str:

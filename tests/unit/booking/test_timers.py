@@ -223,3 +223,19 @@ def test_a_cancelled_booking_cannot_be_a_no_show_over_http(table: str) -> None:
     assert (refused.status, refused.code) == (409, "invalid_transition")
     customer = call("POST", f"/api/v1/bookings/{made['id']}/no-show", body={}, user="cust-1", role="customer")
     assert customer.status == 403
+
+
+@given(reminder_lists, moments, st.lists(st.sampled_from(["reminder:60", "reminder:1440"]), max_size=2, unique=True))
+def test_a_session_under_way_gets_no_reminder_and_completes_at_its_end(
+    reminders: list[int], now: datetime, done: list[str]
+) -> None:
+    session = booking(reminders, done=done, status="in_progress")
+    skipped, acting = timers.due_now(session, now)
+    assert timers.next_timer(session) == timers.Timer(timers.COMPLETE, END)
+    if now < END:
+        assert (skipped, acting) == ([], None)
+    else:
+        assert acting == timers.Timer(timers.COMPLETE, END)
+        assert set(skipped) == {timers.reminder_kind(m) for m in reminders} - set(done)
+    finished = booking(reminders, done=[*done, timers.COMPLETE], status="in_progress")
+    assert timers.due_now(finished, now) == ([], None) and timers.next_timer(finished) is None

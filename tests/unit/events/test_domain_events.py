@@ -365,3 +365,49 @@ def test_a_wallet_refund_is_refunded_at_once_a_card_refund_when_the_provider_say
     # A rewrite of the same version (an index-only change) is nothing.
     final = refund_json(status="failed", version=3)
     assert event_of(record("MODIFY", final, dict(final))) is None
+
+
+def test_session_events_are_named_for_what_happened() -> None:
+    """Issue 15: a start is `booking.started`; a request's half-way reminder (same version) is a notice, once."""
+    started = event_of(record("MODIFY", booking_json(status="in_progress", version=2), booking_json()))
+    assert started is not None and started.type == "booking.started"
+    assert started.previous == {"status": "confirmed"}
+    waiting = {"status": "awaiting_approval", "expiresAt": (START + timedelta(days=2)).isoformat()}
+    before = booking_json(**waiting, approvalReminderAt=START.isoformat())
+    reminded = booking_json(**waiting, approvalReminderAt=START.isoformat(), approvalReminded=True)
+    notice = event_of(record("MODIFY", reminded, before))
+    assert notice is not None and notice.type == "booking.approval_reminder"
+    assert notice.id == "booking:b-1:1:approval-reminder"
+    assert event_of(record("MODIFY", reminded, reminded)) is None  # rewritten again: no second notice
+    # While the reminder is due the holds index finds the request at its half-way moment, then at its expiry.
+    assert before["GSI3SK"].startswith(f"{int(START.timestamp()):012d}#")
+    assert reminded["GSI3SK"].startswith(f"{int((START + timedelta(days=2)).timestamp()):012d}#")
+
+
+def payment_image(status: str, version: int) -> dict[str, Any]:
+    return {
+        "PK": "PAYMENT#p-1",
+        "SK": "PAYMENT",
+        "id": "p-1",
+        "bookingId": "b-1",
+        "status": status,
+        "version": version,
+        "updatedAt": START.isoformat(),
+    }
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "expected"),
+    [
+        ("requires_payment", "authorized", "payment.authorized"),
+        ("capturing", "succeeded", "payment.captured"),
+        ("authorized", "succeeded", "payment.captured"),
+        ("authorized", "canceled", "payment.voided"),
+        ("requires_payment", "canceled", "payment.canceled"),
+        ("requires_payment", "succeeded", "payment.succeeded"),
+        ("authorized", "capturing", None),
+    ],
+)
+def test_an_authorizations_payment_events(before: str, after: str, expected: str | None) -> None:
+    event = event_of(record("MODIFY", payment_image(after, 2), payment_image(before, 1)))
+    assert (event.type if event is not None else None) == expected

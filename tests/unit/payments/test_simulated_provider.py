@@ -401,3 +401,25 @@ def test_sign_verifies_and_detects_tampering() -> None:
     with pytest.raises(stripe.SignatureVerificationError):
         stripe.Webhook.construct_event(body.replace(b"1", b"2"), header, "whsec_test")
     assert stripe_events.sign(body, "whsec_test", timestamp=1_700_000_000).startswith("t=1700000000,v1=")
+
+
+def test_a_manual_payment_is_authorized_then_captured_once_or_voided(captured: Captured) -> None:
+    from dataclasses import replace
+
+    provider = SimulatedProvider(deliver=captured)
+    made = provider.create_payment(replace(payment_request(), capture_method="manual"))
+    outcome = {"provider_ref": made.provider_ref, "intent_id": None, "amount": 4500, "currency": "EUR"}
+    provider.emit_outcome("succeed", metadata=METADATA, **outcome)
+    assert captured.types == ["payment_intent.amount_capturable_updated"]
+    assert captured.events[0]["data"]["object"]["status"] == "requires_capture"
+    provider.capture_payment(made.provider_ref, amount=4500, idempotency_key="slotwise-capture-pay_01")
+    provider.capture_payment(made.provider_ref, amount=4500, idempotency_key="slotwise-capture-pay_01")
+    assert captured.types == ["payment_intent.amount_capturable_updated", "payment_intent.succeeded"]
+    provider.cancel_payment(made.provider_ref, idempotency_key="k")  # captured: nothing to void
+    assert len(captured.events) == 2
+
+    voided = provider.create_payment(replace(payment_request(attempt=2), capture_method="manual"))
+    provider.emit_outcome("succeed", metadata=METADATA, **{**outcome, "provider_ref": voided.provider_ref})
+    provider.cancel_payment(voided.provider_ref, idempotency_key="k2")
+    provider.capture_payment(voided.provider_ref, amount=4500, idempotency_key="k3")  # voided: nothing to take
+    assert captured.types[2:] == ["payment_intent.amount_capturable_updated", "payment_intent.canceled"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -181,6 +182,30 @@ def test_cancel_payment_intent(api: responses.RequestsMock) -> None:
 
     assert call.call_count == 1
     assert call.calls[0].request.headers["Idempotency-Key"] == "slotwise-cancel-bk_01-2"
+
+
+def test_an_authorization_asks_for_manual_capture_and_is_captured_with_its_key(api: responses.RequestsMock) -> None:
+    created = api.post(
+        f"{API}/v1/payment_intents",
+        json={"id": "pi_123", "object": "payment_intent", "client_secret": "pi_123_secret_abc", "status": "x"},
+    )
+    request = replace(payment_request(), capture_method="manual")
+    make_provider().create_payment(request)
+    assert form(created.calls[0])["capture_method"] == "manual"
+
+    captured = api.post(f"{API}/v1/payment_intents/pi_123/capture", json={"id": "pi_123", "object": "payment_intent"})
+    make_provider().capture_payment("pi_123", amount=4500, idempotency_key="slotwise-capture-pay_01")
+    assert captured.calls[0].request.headers["Idempotency-Key"] == "slotwise-capture-pay_01"
+    assert form(captured.calls[0]) == {"amount_to_capture": "4500"}
+
+
+def test_capture_of_an_already_captured_intent_is_quiet(api: responses.RequestsMock) -> None:
+    intent = {"id": "pi_123", "object": "payment_intent", "status": "succeeded"}
+    api.post(
+        f"{API}/v1/payment_intents/pi_123/capture",
+        **stripe_error(400, "invalid_request_error", "payment_intent_unexpected_state", payment_intent=intent),
+    )
+    make_provider().capture_payment("pi_123", amount=4500, idempotency_key="k")
 
 
 def test_expire_checkout_session(api: responses.RequestsMock) -> None:

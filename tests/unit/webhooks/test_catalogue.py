@@ -24,9 +24,12 @@ def test_every_event_the_publisher_can_derive_is_in_the_catalogue() -> None:
     from slotwise.booking.models import TRANSITIONS
     from slotwise.events import changes
 
-    reachable = {f"booking.{status}" for targets in TRANSITIONS.values() for status in targets}
+    reachable = {
+        changes._BECAME.get(status, f"booking.{status}") for targets in TRANSITIONS.values() for status in targets
+    }
     created = set(changes._CREATED_AS.values())
     derived = reachable | created | {"booking.rescheduled", "booking.updated", "booking.reminder"}
+    derived |= {"booking.approval_reminder", "payment.authorized", "payment.captured", "payment.voided"}
     assert derived <= set(EVENT_TYPES), "add the new types to slotwise.events.catalogue"
 
 
