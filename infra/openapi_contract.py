@@ -26,6 +26,7 @@ from slotwise.booking.models import Booking
 from slotwise.favourites.models import Favourite
 from slotwise.identity.models import TokenPair, User
 from slotwise.notifications.models import Notification
+from slotwise.organisations.service import Member, MyOrganisation
 from slotwise.payments.models import Payment, Refund, RefundQuote, TopUp, WalletEntry
 from slotwise.reviews.models import PRIVATE_FIELDS, Review
 from slotwise.webhooks.models import Subscription
@@ -147,6 +148,8 @@ ENTITIES: dict[str, tuple[type[BaseModel], frozenset[str]]] = {
     "TokenPair": (TokenPair, frozenset()),
     "Review": (Review, frozenset(to_camel(name) for name in PRIVATE_FIELDS)),
     "Favourite": (Favourite, frozenset()),
+    "MyOrganisation": (MyOrganisation, frozenset()),
+    "Member": (Member, frozenset()),
 }
 
 # Envelopes and hand-built answers, by name.
@@ -154,6 +157,7 @@ SCHEMAS: dict[str, Schema] = {
     "Problem": PROBLEM,
     "CursorPagination": PAGINATION,
     "BookingList": page("bookings", ref("Booking")),
+    "MemberList": obj({"members": array(ref("Member")), "nextCursor": nullable(STR)}),
     "CancelledBookings": obj({"cancelled": array(ref("Booking"))}),
     "BookingSeries": obj(
         {"seriesId": STR, "created": array(ref("Booking")), "conflicts": array(OCCURRENCE_CONFLICT)},
@@ -428,6 +432,10 @@ SUCCESS: dict[str, tuple[int, str | None]] = {
     "DELETE /api/v1/reviews/{reviewId}": (204, None),
     "PUT /api/v1/users/me/favourites/{resourceId}": (201, "Favourite"),
     "DELETE /api/v1/users/me/favourites/{resourceId}": (204, None),
+    "GET /api/v1/organisations/me": (200, "MyOrganisation"),
+    "GET /api/v1/organisations/{organisationId}/members": (200, "MemberList"),
+    "POST /api/v1/organisations/{organisationId}/members": (201, "Member"),
+    "DELETE /api/v1/organisations/{organisationId}/members/{userId}": (204, None),
 }
 
 # Routes whose success has more than one media type: route key → content.

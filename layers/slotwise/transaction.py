@@ -60,6 +60,7 @@ TagKind = Literal[
     "resource",
     "top_up",
     "top_up_limit",
+    "membership",
     "other",
 ]
 

@@ -53,6 +53,7 @@ ALLOWED: dict[str, tuple[str, str]] = {
     "slotwise/ratelimit/store.py": ("store", "request-quota windows and booking-write token buckets"),
     "slotwise/webhooks/repository.py": ("store", "webhook subscriptions and deliveries"),
     "slotwise/live/store.py": ("store", "WebSocket connections, the per-user counts and subscriptions"),
+    "slotwise/organisations/store.py": ("store", "organisations, their members and each user's one membership"),
     "slotwise/events/publisher.py": ("adapter", "event bus: EventBridge PutEvents (and the local health probe)"),
     "slotwise/notifications/mail.py": ("adapter", "mail sender: SES SendRawEmail"),
     "slotwise/webhooks/queue.py": ("adapter", "queue sender: the webhook delivery queue and its DLQ (SQS)"),

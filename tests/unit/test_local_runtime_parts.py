@@ -22,7 +22,7 @@ def test_create_table_request_matches_topology() -> None:
         {"AttributeName": "PK", "KeyType": "HASH"},
         {"AttributeName": "SK", "KeyType": "RANGE"},
     ]
-    assert [i["IndexName"] for i in request["GlobalSecondaryIndexes"]] == ["GSI1", "GSI2", "GSI3", "GSI4"]
+    assert [i["IndexName"] for i in request["GlobalSecondaryIndexes"]] == ["GSI1", "GSI2", "GSI3", "GSI4", "GSI5"]
     assert request["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
     assert {a["AttributeName"] for a in request["AttributeDefinitions"]} == {
         "PK",
@@ -35,6 +35,8 @@ def test_create_table_request_matches_topology() -> None:
         "GSI3SK",
         "GSI4PK",
         "GSI4SK",
+        "GSI5PK",
+        "GSI5SK",
     }
 
 

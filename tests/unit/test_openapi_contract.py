@@ -29,6 +29,7 @@ CREATIONS = {
     "POST /api/v1/bookings/{bookingId}/review",
     "PUT /api/v1/users/me/favourites/{resourceId}",
     "POST /api/v1/wallet/top-ups",
+    "POST /api/v1/organisations/{organisationId}/members",
 }
 NO_CONTENT = {
     "POST /api/v1/auth/logout",
@@ -39,6 +40,7 @@ NO_CONTENT = {
     "DELETE /api/v1/resources/{resourceId}/addons/{addonId}",
     "DELETE /api/v1/reviews/{reviewId}",
     "DELETE /api/v1/users/me/favourites/{resourceId}",
+    "DELETE /api/v1/organisations/{organisationId}/members/{userId}",
 }
 
 

@@ -55,6 +55,11 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", f"{API_PREFIX}/users/me", "auth"),
     Route("PUT", f"{API_PREFIX}/users/me", "auth"),
     Route("POST", f"{API_PREFIX}/users/me/password", "auth"),
+    # organisations (identity: a vendor's organisation and its staff and agents)
+    Route("GET", f"{API_PREFIX}/organisations/me", "auth"),
+    Route("GET", f"{API_PREFIX}/organisations/{{organisationId}}/members", "auth"),
+    Route("POST", f"{API_PREFIX}/organisations/{{organisationId}}/members", "auth"),
+    Route("DELETE", f"{API_PREFIX}/organisations/{{organisationId}}/members/{{userId}}", "auth"),
     # catalog
     Route("GET", f"{API_PREFIX}/venues", "catalog"),
     Route("POST", f"{API_PREFIX}/venues", "catalog"),

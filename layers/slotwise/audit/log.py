@@ -43,6 +43,7 @@ TARGET_TYPES = frozenset(
         "refund",
         "review",
         "top_up",
+        "organisation",
     }
 )
 SYSTEM_ROLE = "system"

@@ -1,5 +1,5 @@
 """Reading bookings: one by id or by reference, and listings by start time (a customer's, those a user made for
-others, a resource's), each only as far as the caller may see."""
+others, a resource's, an organisation's), each only as far as the caller may see."""
 
 from __future__ import annotations
 
@@ -10,10 +10,12 @@ from slotwise.booking import access, store
 from slotwise.booking.models import Booking
 from slotwise.booking.references import normalise
 from slotwise.booking.resources import bookable_resource
+from slotwise.catalog import repository as catalog
 from slotwise.data.due import sort_range
 from slotwise.data.pagination import decode_cursor, encode_cursor
 from slotwise.identity import permissions
 from slotwise.identity.models import Caller
+from slotwise.organisations import service as organisations
 
 
 def get_booking(caller: Caller, booking_id: str) -> Booking:
@@ -62,10 +64,31 @@ def _listing(
     return "GSI1", f"USER#{user}"
 
 
+def _organisation_listed(caller: Caller, user: str, venue_id: str | None, customer_id: str | None) -> str | None:
+    """The organisation whose bookings this listing reads, or None for the other listings: a venue's (for the
+    venue's organisation and admins), or the caller's own organisation's when they run it (vendor, staff) and
+    ask for no one's bookings in particular (`customerId` of their own lists what they booked themselves)."""
+    if venue_id is not None:
+        venue = catalog.get_venue(venue_id)
+        if venue is None or not (
+            organisations.same_organisation(caller, venue.owner_id, venue.organisation_id)
+            or permissions.allows(caller, "booking.view_any")
+        ):
+            raise errors.NotFound(f"No venue {venue_id}.", code="venue_not_found")
+        return venue.organisation_id
+    if customer_id == user:
+        return None
+    membership = organisations.membership_of(caller)
+    if membership is None or membership.role not in ("owner", "staff"):
+        return None
+    return membership.organisation_id
+
+
 def list_bookings(
     caller: Caller,
     *,
     resource_id: str | None = None,
+    venue_id: str | None = None,
     customer_id: str | None = None,
     created_by: str | None = None,
     status: str | None = None,
@@ -75,9 +98,21 @@ def list_bookings(
     cursor: str | None = None,
 ) -> tuple[list[Booking], str | None]:
     """By start time: a customer's own bookings, those a user made for others (`created_by`, "me" or an id; an
-    agent's default), or a resource's bookings for its vendor, its advisor or an admin."""
+    agent's default), or a resource's bookings for its vendor's organisation, its advisor or an admin. Vendors and
+    staff list every booking of their organisation by default, newest first (GSI5), filtered by venue, resource,
+    status, customer and period (`resourceId` alone stays that resource's bookings by start time)."""
     permissions.require(caller, "booking.read")
     user = access.require_user(caller)
+    # A resource's bookings alone stay its calendar by start time (GSI2, one partition); with a venue, or without
+    # a resource, vendors and staff read their organisation's listing.
+    if created_by is None and (resource_id is None or venue_id is not None):
+        organisation_id = _organisation_listed(caller, user, venue_id, customer_id)
+        if organisation_id is not None:
+            return _organisation_bookings(
+                caller, user, organisation_id, venue_id, resource_id, customer_id, status, frm, to, limit, cursor
+            )
+    if venue_id is not None:
+        raise errors.ValidationFailed("venueId cannot be combined with createdBy.", code="conflicting_filters")
     index, partition = _listing(caller, user, resource_id, customer_id, created_by)
     low, high = sort_range(frm, to)
     # A cursor pages this caller's listing only: the index, its partition and who asks.
@@ -87,4 +122,46 @@ def list_bookings(
     )
     if status is not None:
         bookings = [b for b in bookings if b.status == status]
+    return bookings, encode_cursor(last, scope=scope)
+
+
+def _organisation_bookings(
+    caller: Caller,
+    user: str,
+    organisation_id: str,
+    venue_id: str | None,
+    resource_id: str | None,
+    customer_id: str | None,
+    status: str | None,
+    frm: datetime | None,
+    to: datetime | None,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[Booking], str | None]:
+    if resource_id is not None:
+        resource = bookable_resource(resource_id)
+        if resource.organisation_id != organisation_id or not (
+            access.manages_resource(caller, resource) or access.advises(caller, resource)
+        ):
+            raise errors.NotFound(f"No resource {resource_id}.", code="resource_not_found")
+    filters = {
+        attribute: value
+        for attribute, value in (
+            ("venueId", venue_id),
+            ("resourceId", resource_id),
+            ("customerId", customer_id),
+            ("status", status),
+        )
+        if value is not None
+    }
+    low, high = sort_range(frm, to)
+    scope = f"bookings:GSI5:{organisation_id}:{user}"
+    bookings, last = store.query_organisation(
+        organisation_id,
+        low=low,
+        high=high,
+        filters=filters,
+        limit=limit,
+        start_key=decode_cursor(cursor, scope=scope),
+    )
     return bookings, encode_cursor(last, scope=scope)

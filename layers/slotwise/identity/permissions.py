@@ -15,8 +15,10 @@ the user's profile (`slotwise.identity.status`) on each such call, so an admin's
 the next request. A caller with no profile (identity headers, an external OIDC provider) has the status the edge
 put on the Caller. Every other action only refuses callers whose token says `suspended`.
 
-There is no organisation model yet: staff act on what they own (what they created) and on nothing else; a
-vendor's venues are managed by the vendor or, on their behalf, by an admin.
+Organisations (`slotwise.organisations.service`, ADR 0008): a vendor's venues, resources and bookings belong to
+the vendor's organisation, and its staff act on them as the vendor does. "Own" in `OBJECT_RULES` means "of the
+caller's organisation" for vendors and staff; the one check is `organisations.same_organisation`. Agents of an
+organisation book for customers and act on the bookings they made; admins act on everything.
 """
 
 from __future__ import annotations
@@ -67,6 +69,9 @@ Action = Literal[
     "review.reply",
     "review.delete",
     "favourite.manage",
+    "organisation.read",
+    "organisation.manage_members",
+    "organisation.manage_any",
 ]
 ACTIONS: tuple[Action, ...] = get_args(Action)
 
@@ -116,6 +121,9 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     "review.reply": frozenset(_CATALOG),
     "review.delete": frozenset(_ADMIN),
     "favourite.manage": frozenset(_USERS),
+    "organisation.read": frozenset({"admin", "vendor", "staff", "agent"}),
+    "organisation.manage_members": frozenset({"admin", "vendor"}),
+    "organisation.manage_any": frozenset(_ADMIN),
 }
 
 # Actions that need an account an admin approved and nobody suspended (checked against the stored profile).
@@ -138,6 +146,7 @@ NEEDS_ACTIVE_ACCOUNT: frozenset[Action] = frozenset(
         "admin.audit",
         "review.reply",
         "review.delete",
+        "organisation.manage_members",
     }
 )
 
@@ -182,6 +191,9 @@ DESCRIPTIONS: dict[Action, str] = {
     "review.reply": "reply once to a review of a resource",
     "review.delete": "remove a review (it leaves the resource's rating)",
     "favourite.manage": "save, list and remove your favourite resources",
+    "organisation.read": "read your organisation and its members",
+    "organisation.manage_members": "add staff and agents to your organisation by e-mail, and remove them",
+    "organisation.manage_any": "read and change the members of any organisation",
 }
 
 # Which objects a permitted role may act on (the services enforce these; others get 404, or 403 when visible).
@@ -196,11 +208,13 @@ OBJECT_RULES: dict[Action, str] = {
     "resource.delete": "own resources (admin: any)",
     "addon.manage": "add-ons of own resources (admin: any)",
     "quote.create": "resources visible under catalog.read",
-    "booking.read": "bookings where the caller is the customer, the creator (agent), the vendor, or the "
-    "resource's advisor (`attributes.advisorUserId`); a resource's bookings for its vendor and advisor",
-    "booking.update": "bookings where the caller is the customer, the creator or the vendor",
-    "booking.cancel": "bookings where the caller is the customer, the creator or the vendor",
-    "booking.decide": "bookings of the caller's resources, or of the resource whose advisor the caller is",
+    "booking.read": "bookings where the caller is the customer, the creator (agent), the vendor or its "
+    "organisation's staff, or the resource's advisor (`attributes.advisorUserId`); a resource's bookings for its "
+    "vendor, their staff and its advisor; every booking of the organisation for its vendor and staff",
+    "booking.update": "bookings where the caller is the customer, the creator, or the vendor or its staff",
+    "booking.cancel": "bookings where the caller is the customer, the creator, or the vendor or its staff",
+    "booking.decide": "bookings of the caller's organisation's resources, or of the resource whose advisor the "
+    "caller is",
     "webhook.manage": "own subscriptions (admin: any); a vendor's receive only the events of their venues, "
     "resources and bookings, an admin's every event",
     "notification.read": "the caller's own notifications only",
@@ -215,6 +229,10 @@ OBJECT_RULES: dict[Action, str] = {
     "review.reply": "reviews of own resources (admin: any); one reply per review",
     "favourite.manage": "the caller's own favourites, of resources visible under catalog.read",
     "wallet.top_up": "the caller's own wallet only; another user's top-up is a 404",
+    "organisation.read": "the caller's own organisation (vendor: the one they own; staff and agents: the one they "
+    "are a member of); its members for its vendor and staff (admin: any organisation's)",
+    "organisation.manage_members": "members of the organisation the caller owns (admin: any); staff or agent "
+    "accounts that are in no organisation yet",
 }
 
 

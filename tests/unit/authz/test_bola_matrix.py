@@ -161,6 +161,17 @@ def world(module_table: str) -> World:
     held = ok(call("POST", f"{API}/bookings", body={"resourceId": paid_room["id"], **times(6)}, user="cust-own"))
     payment = ok(call("POST", f"{API}/bookings/{held['id']}/payment", body={}, user="cust-own"))["payment"]
     top_up = ok(call("POST", f"{API}/wallet/top-ups", body={"amount": 1000, "currency": "EUR"}, user="cust-own"))
+    # The vendor's organisation has a staff member (an account of role staff, added by e-mail).
+    assert put_user(User(id="staff-own", email="staff-own@x.test", name="S", role="staff", created_at=now))
+    organisation = ok(call("GET", f"{API}/organisations/me", **owner), 200)["id"]
+    ok(
+        call(
+            "POST",
+            f"{API}/organisations/{organisation}/members",
+            body={"email": "staff-own@x.test", "role": "staff"},
+            **owner,
+        )
+    )
     found.ids = {
         "held": held["id"],
         "payment": payment["id"],
@@ -176,6 +187,8 @@ def world(module_table: str) -> World:
         "series": series["seriesId"],
         "first_occurrence_date": series["created"][0]["occurrenceDate"],
         "notification": notification.id,
+        "organisation": organisation,
+        "member": "staff-own",
     }
     # A review of the series' first occurrence, written once it is over (the service takes the clock).
     occurrence = series["created"][0]
@@ -207,6 +220,8 @@ U = f"{API}/admin/users/{{userId}}"
 N = f"{API}/notifications/{{notificationId}}"
 W = f"{API}/webhook-subscriptions/{{subscriptionId}}"
 WEBHOOK_NOT_FOUND = "webhook_subscription_not_found"
+O = f"{API}/organisations/{{organisationId}}/members"
+ORG_NOT_FOUND = "organisation_not_found"
 SLOTS = {"from": START.isoformat(), "to": (START + timedelta(days=1)).isoformat()}
 
 CASES: dict[str, Case] = {
@@ -390,6 +405,20 @@ CASES: dict[str, Case] = {
     ),
     f"GET {B}/confirmation.pdf": Case(
         "booking.read", lambda i: f"{API}/bookings/{i['booking']}/confirmation.pdf", not_found="booking_not_found"
+    ),
+    f"GET {O}": Case(
+        "organisation.read", lambda i: f"{API}/organisations/{i['organisation']}/members", not_found=ORG_NOT_FOUND
+    ),
+    f"POST {O}": Case(
+        "organisation.manage_members",
+        lambda i: f"{API}/organisations/{i['organisation']}/members",
+        lambda i: {"email": "staff-own@x.test", "role": "staff"},
+        not_found=ORG_NOT_FOUND,
+    ),
+    f"DELETE {O}/{{userId}}": Case(
+        "organisation.manage_members",
+        lambda i: f"{API}/organisations/{i['organisation']}/members/{i['member']}",
+        not_found=ORG_NOT_FOUND,
     ),
     f"POST {U}/approve": Case("admin.approve", lambda i: f"{API}/admin/users/pending-v/approve", lambda i: {}),
     f"POST {U}/reject": Case("admin.approve", lambda i: f"{API}/admin/users/pending-v/reject", lambda i: {}),
