@@ -68,7 +68,9 @@ def test_concurrent_adds_of_one_member_to_many_organisations_let_exactly_one_in(
     # Exactly one member item exists, in the winner's organisation, and one audit entry for it.
     members = [i for i in items(local_table, "ORG#") if i["SK"]["S"].startswith("MEMBER#")]  # type: ignore[index]
     assert [m["PK"]["S"] for m in members] == [f"ORG#org-{winner.user_id}"]  # type: ignore[index]
-    audits = [i for i in items(local_table, "AUDIT#organisation:") if i.get("action") == {"S": "organisation.member_add"}]
+    audits = [
+        i for i in items(local_table, "AUDIT#organisation:") if i.get("action") == {"S": "organisation.member_add"}
+    ]
     assert len(audits) == 1
 
 
@@ -179,3 +181,29 @@ def test_the_organisation_listing_pages_newest_first_with_every_filter(
             client.delete_item(
                 TableName=local_table, Key={"PK": {"S": f"BOOKING#{booking.id}"}, "SK": {"S": "BOOKING"}}
             )
+
+
+def test_the_backfill_gives_older_bookings_their_organisation_keys_once(local_table: str) -> None:
+    """Bookings stored before GSI5 (simulated by removing its keys) are found resource by resource, without a scan,
+    and listed afterwards; a second pass and later timers runs change nothing."""
+    from slotwise.booking import backfill
+
+    rooms = [make_resource() for _ in range(3)]
+    made = [booked(rooms[n % 3].id, n, "cust-b") for n in range(7)]
+    client = boto3.client("dynamodb")
+    for booking in made[:5]:
+        client.update_item(
+            TableName=local_table,
+            Key={"PK": {"S": f"BOOKING#{booking.id}"}, "SK": {"S": "BOOKING"}},
+            UpdateExpression="REMOVE GSI5PK, GSI5SK",
+        )
+    listed, _ = queries.list_bookings(OWNER, limit=50)
+    assert {b.id for b in listed} == {b.id for b in made[5:]}
+    steps = [backfill.backfill_step(resources=2) for _ in range(3)]
+    assert [s["resources"] for s in steps] == [2, 1, 0]
+    assert sum(s["bookings"] for s in steps) == 5
+    listed, _ = queries.list_bookings(OWNER, limit=50)
+    assert [b.id for b in listed] == [b.id for b in sorted(made, key=lambda b: b.start_time, reverse=True)]
+    assert backfill.backfill_all() == 0
+    item = client.get_item(TableName=local_table, Key={"PK": {"S": f"BOOKING#{made[0].id}"}, "SK": {"S": "BOOKING"}})
+    assert item["Item"]["GSI5SK"] == item["Item"]["GSI2SK"]

@@ -282,3 +282,51 @@ def lapsed_holds(now_epoch: int, limit: int = 100) -> list[str]:
 def due_timers(now_epoch: int, limit: int = 100) -> list[str]:
     """Ids of confirmed bookings whose next deadline (reminder or completion) has come, across every shard."""
     return due_ids("TIMER", f"{now_epoch:012d}#~", limit)
+
+
+# ------------------------------------------------------------------------ the organisation index backfill (GSI5)
+
+BACKFILL_STATE = {"PK": {"S": "MIGRATION#organisation-index"}, "SK": {"S": "STATE"}}
+
+
+def resource_bookings_page(
+    resource_id: str, *, limit: int, start_key: dict[str, Any] | None
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """One page of a resource's booking items as stored (GSI2), keys included."""
+    return index_page("GSI2", f"RESBOOK#{resource_id}", low=None, high=None, limit=limit, start_key=start_key)
+
+
+def add_organisation_keys(item: dict[str, Any]) -> bool:
+    """Give a booking stored before GSI5 existed its organisation listing keys; False when it has them already
+    (any write since carries them) or is gone. Conditional, so it never overwrites a newer version."""
+    client = aws.dynamodb()
+    try:
+        with translate_errors("UpdateItem"):
+            client.update_item(
+                TableName=table_name(),
+                Key=booking_key(str(item["id"])),
+                UpdateExpression="SET GSI5PK = :pk, GSI5SK = :sk",
+                ConditionExpression="attribute_exists(PK) AND attribute_not_exists(GSI5PK)",
+                ExpressionAttributeValues={
+                    ":pk": {"S": org_partition(organisation_id_of(str(item["vendorId"])))},
+                    ":sk": {"S": str(item["GSI2SK"])},
+                },
+            )
+    except client.exceptions.ConditionalCheckFailedException:
+        return False
+    return True
+
+
+def backfill_state() -> dict[str, Any] | None:
+    with translate_errors("GetItem"):
+        found = aws.dynamodb().get_item(TableName=table_name(), Key=BACKFILL_STATE, ConsistentRead=True)
+    item = found.get("Item")
+    return from_item(item) if item else None
+
+
+def save_backfill_state(*, done: bool, cursor: str | None) -> None:
+    values: dict[str, Any] = {**from_item(BACKFILL_STATE), "type": "migration", "done": done}
+    if cursor is not None:
+        values["cursor"] = cursor
+    with translate_errors("PutItem"):
+        aws.dynamodb().put_item(TableName=table_name(), Item=to_item(values))

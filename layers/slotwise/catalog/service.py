@@ -38,7 +38,7 @@ from slotwise.catalog.models import (
     VenueUpdate,
 )
 from slotwise.identity import permissions
-from slotwise.identity.models import Caller
+from slotwise.identity.models import Caller, organisation_id_of
 from slotwise.models import iso
 from slotwise.organisations import service as organisations
 
@@ -102,7 +102,7 @@ def create_venue(caller: Caller, data: VenueInput, now: datetime | None = None) 
     venue = Venue(
         id=str(uuid.uuid4()),
         owner_id=owner,
-        organisation_id=organisations.organisation_id_of(owner),
+        organisation_id=organisation_id_of(owner),
         created_at=now,
         updated_at=now,
         **data.model_dump(),

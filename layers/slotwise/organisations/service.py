@@ -103,11 +103,13 @@ def membership_of(caller: Caller) -> Membership | None:
     if caller.role not in ("staff", "agent"):
         return None
 
+    member_role: MemberRole = "staff" if caller.role == "staff" else "agent"
+
     def load() -> dict[str, Membership | None]:
         item = org_store.get_membership(user)
-        if item is None or item.get("role") != caller.role:
+        if item is None or item.get("role") != member_role:
             return {"membership": None}
-        return {"membership": Membership(str(item["organisationId"]), str(item["ownerId"]), caller.role)}
+        return {"membership": Membership(str(item["organisationId"]), str(item["ownerId"]), member_role)}
 
     if caller.request_id is None:
         return load()["membership"]

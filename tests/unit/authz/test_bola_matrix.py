@@ -220,7 +220,7 @@ U = f"{API}/admin/users/{{userId}}"
 N = f"{API}/notifications/{{notificationId}}"
 W = f"{API}/webhook-subscriptions/{{subscriptionId}}"
 WEBHOOK_NOT_FOUND = "webhook_subscription_not_found"
-O = f"{API}/organisations/{{organisationId}}/members"
+M = f"{API}/organisations/{{organisationId}}/members"
 ORG_NOT_FOUND = "organisation_not_found"
 SLOTS = {"from": START.isoformat(), "to": (START + timedelta(days=1)).isoformat()}
 
@@ -406,16 +406,16 @@ CASES: dict[str, Case] = {
     f"GET {B}/confirmation.pdf": Case(
         "booking.read", lambda i: f"{API}/bookings/{i['booking']}/confirmation.pdf", not_found="booking_not_found"
     ),
-    f"GET {O}": Case(
+    f"GET {M}": Case(
         "organisation.read", lambda i: f"{API}/organisations/{i['organisation']}/members", not_found=ORG_NOT_FOUND
     ),
-    f"POST {O}": Case(
+    f"POST {M}": Case(
         "organisation.manage_members",
         lambda i: f"{API}/organisations/{i['organisation']}/members",
         lambda i: {"email": "staff-own@x.test", "role": "staff"},
         not_found=ORG_NOT_FOUND,
     ),
-    f"DELETE {O}/{{userId}}": Case(
+    f"DELETE {M}/{{userId}}": Case(
         "organisation.manage_members",
         lambda i: f"{API}/organisations/{i['organisation']}/members/{i['member']}",
         not_found=ORG_NOT_FOUND,

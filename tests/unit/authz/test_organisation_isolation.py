@@ -16,9 +16,11 @@ from slotwise.identity.models import Caller, User
 from slotwise.identity.repository import put_user
 from slotwise.organisations import service as organisations
 from tests.support.http import call
+from tests.unit.authz import test_bola_matrix as bola
 from tests.unit.authz.test_bola_matrix import API, CASES, OWNER, SLOTS, World, expected
-from tests.unit.authz.test_bola_matrix import world as world  # the module-scoped fixture, built for this module
 from tests.unit.authz.world import snapshot
+
+world = bola.world  # the BOLA matrix's module-scoped fixture, built anew for this module
 
 VENDOR_B = "vendor-b"
 ORGANISATION_B: list[tuple[str, str]] = [(VENDOR_B, "vendor"), ("staff-b", "staff"), ("agent-b", "agent")]

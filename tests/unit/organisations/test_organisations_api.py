@@ -36,7 +36,11 @@ def add(user_id: str, role: str, owner: dict[str, str] = OWNER, organisation: st
 
 def book(resource_id: str, hours: int = 0, user: str = "cust", **extra: Any) -> dict[str, Any]:
     start = START + timedelta(hours=hours)
-    body = {"resourceId": resource_id, "startTime": start.isoformat(), "endTime": (start + timedelta(hours=1)).isoformat()}
+    body = {
+        "resourceId": resource_id,
+        "startTime": start.isoformat(),
+        "endTime": (start + timedelta(hours=1)).isoformat(),
+    }
     made = call("POST", f"{API}/bookings", body={**body, **extra}, user=user, role="customer")
     assert made.status == 201, made.body
     return dict(made.body)
@@ -129,7 +133,9 @@ def test_staff_act_on_their_organisations_catalog_and_bookings(staffed: str) -> 
     by_resource = call("GET", f"{API}/bookings", query={"resourceId": room.id}, **STAFF)
     assert [b["id"] for b in by_resource.body["bookings"]] == [request["id"]]
     # Their catalog changes are the vendor's: a venue made by staff is owned by the vendor.
-    venue = call("POST", f"{API}/venues", body={"name": "Annex", "city": "Lisbon", "timezone": "Europe/Lisbon"}, **STAFF)
+    venue = call(
+        "POST", f"{API}/venues", body={"name": "Annex", "city": "Lisbon", "timezone": "Europe/Lisbon"}, **STAFF
+    )
     assert venue.status == 201
     assert (venue.body["ownerId"], venue.body["organisationId"]) == (VENDOR, ORG)
     assert call("GET", f"{API}/venues/{venue.body['id']}", **OWNER).status == 200
@@ -172,7 +178,9 @@ def test_a_removed_member_loses_access_on_their_next_request(staffed: str) -> No
     again = call("DELETE", f"{MEMBERS}/staff-1", **OWNER)
     assert (again.status, again.code) == (404, "member_not_found")
     # Free again: another organisation may add them.
-    assert add("staff-1", "staff", owner={"user": "vendor-2", "role": "vendor"}, organisation="org-vendor-2").status == 201
+    assert (
+        add("staff-1", "staff", owner={"user": "vendor-2", "role": "vendor"}, organisation="org-vendor-2").status == 201
+    )
 
 
 def test_membership_changes_are_audited(staffed: str) -> None:
