@@ -121,8 +121,8 @@ def same_organisation(caller: Caller, owner_id: str, organisation_id: str | None
     """The caller operates for this owner's organisation: they are its owner vendor, or one of its staff.
 
     The one organisation check: catalog ownership, a booking's vendor side and its decisions all ask it. Items
-    carry their owner's id (`ownerId`, a booking's `vendorId`); `organisation_id`, when the item stores one, must
-    agree with it. A caller who is the owner themselves (today's vendors; staff who created items before
+    carry their owner's id (`ownerId`, a booking's `vendorId`) and may store their `organisation_id` (otherwise it
+    is the owner's, derived). A caller who is the owner themselves (vendors; staff who created items before
     organisations existed) needs no read."""
     user = caller.user_id
     if user is None:
