@@ -27,6 +27,7 @@ from slotwise.favourites.models import Favourite
 from slotwise.identity.models import TokenPair, User
 from slotwise.messages.models import Message
 from slotwise.notifications.models import Notification
+from slotwise.organisations.service import Member, MyOrganisation
 from slotwise.payments.models import Payment, Refund, RefundQuote, TopUp, WalletEntry
 from slotwise.reviews.models import PRIVATE_FIELDS, Review
 from slotwise.webhooks.models import Subscription
@@ -154,6 +155,8 @@ ENTITIES: dict[str, tuple[type[BaseModel], frozenset[str]]] = {
     "Review": (Review, frozenset(to_camel(name) for name in PRIVATE_FIELDS)),
     "Favourite": (Favourite, frozenset()),
     "Message": (Message, frozenset()),
+    "MyOrganisation": (MyOrganisation, frozenset()),
+    "Member": (Member, frozenset()),
 }
 
 # Envelopes and hand-built answers, by name.
@@ -161,6 +164,7 @@ SCHEMAS: dict[str, Schema] = {
     "Problem": PROBLEM,
     "CursorPagination": PAGINATION,
     "BookingList": page("bookings", ref("Booking")),
+    "MemberList": obj({"members": array(ref("Member")), "nextCursor": nullable(STR)}),
     "CancelledBookings": obj({"cancelled": array(ref("Booking"))}),
     "BookingSeries": obj(
         {"seriesId": STR, "created": array(ref("Booking")), "conflicts": array(OCCURRENCE_CONFLICT)},
@@ -498,6 +502,10 @@ SUCCESS: dict[str, tuple[int, str | None]] = {
     "DELETE /api/v1/bookings/{bookingId}/messages/{messageId}": (204, None),
     "DELETE /api/v1/notifications": (200, "NotificationsDeleted"),
     "POST /api/v1/admin/notifications": (202, "AdminNotice"),
+    "GET /api/v1/organisations/me": (200, "MyOrganisation"),
+    "GET /api/v1/organisations/{organisationId}/members": (200, "MemberList"),
+    "POST /api/v1/organisations/{organisationId}/members": (201, "Member"),
+    "DELETE /api/v1/organisations/{organisationId}/members/{userId}": (204, None),
 }
 
 # Routes whose success has more than one media type: route key → content.

@@ -1,10 +1,11 @@
-"""Identity: register, log in, refresh, log out (own issuer), and the caller's own profile."""
+"""Identity: register, log in, refresh, log out (own issuer), the caller's own profile, and organisations."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from slotwise.accounts import recovery
 from slotwise.api.app import BEARER, create_app, lambda_entrypoint
@@ -19,6 +20,9 @@ from slotwise.identity.models import (
     RefreshRequest,
     RegisterRequest,
 )
+from slotwise.identity.permissions import route_doc
+from slotwise.organisations import service as organisations
+from slotwise.organisations.service import MemberInput
 from slotwise.settings import require_settings
 
 # The resources this function uses: required outside local/test (the stack sets them; tests/infra checks it).
@@ -27,6 +31,8 @@ REQUIRED_SETTINGS = require_settings("table_name")
 app = create_app()
 AUTH = ["auth"]
 USERS = ["users"]
+ORGANISATIONS = ["organisations"]
+MEMBERS = "/api/v1/organisations/<organisationId>/members"
 Json = dict[str, Any]
 # Tokens must never be cached (RFC 6749 §5.1).
 NO_STORE = {"Cache-Control": "no-store"}
@@ -131,6 +137,58 @@ def forgot_password(body: ForgotRequest) -> Response[Json]:
 def reset_password(body: PasswordTokenRequest) -> Response[None]:
     recovery.reset_password(body, source_ip=_source_ip(), request_id=_request_id())
     return Response(204, headers=NO_STORE)
+
+
+@app.get(
+    "/api/v1/organisations/me",
+    tags=ORGANISATIONS,
+    summary="Your organisation and your role in it (owner, staff or agent)",
+    description=route_doc("organisation.read"),
+    security=BEARER,
+)
+def my_organisation() -> Json:
+    return organisations.public(organisations.get_my_organisation(caller(app)))
+
+
+@app.get(
+    MEMBERS,
+    tags=ORGANISATIONS,
+    summary="The organisation's staff and agents",
+    description=route_doc("organisation.read", "organisation.manage_any"),
+    security=BEARER,
+)
+def list_members(
+    organisationId: str,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    cursor: Annotated[str | None, Query(max_length=2000)] = None,
+) -> Json:
+    return organisations.public(organisations.list_members(caller(app), organisationId, limit=limit, cursor=cursor))
+
+
+@app.post(
+    MEMBERS,
+    tags=ORGANISATIONS,
+    summary="Add an existing staff or agent account to the organisation, by e-mail",
+    description=route_doc("organisation.manage_members"),
+    responses={201: {"description": "The new member"}},
+    security=BEARER,
+)
+def add_member(organisationId: str, body: MemberInput) -> Response[Json]:
+    member = organisations.add_member(caller(app), organisationId, body)
+    return Response(201, "application/json", organisations.public(member))
+
+
+@app.delete(
+    f"{MEMBERS}/<userId>",
+    tags=ORGANISATIONS,
+    summary="Remove a member (effective from their next request)",
+    description=route_doc("organisation.manage_members"),
+    responses={204: {"description": "Removed"}},
+    security=BEARER,
+)
+def remove_member(organisationId: str, userId: str) -> Response[None]:
+    organisations.remove_member(caller(app), organisationId, userId)
+    return Response(204)
 
 
 lambda_handler = lambda_entrypoint(app)

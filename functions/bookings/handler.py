@@ -99,11 +99,12 @@ def get_series(seriesId: str) -> Json:
 @app.get(
     "/api/v1/bookings",
     tags=TAGS,
-    summary="List bookings (yours, those you made for others, or a resource's for its vendor)",
+    summary="List bookings (yours, those you made for others, a resource's, or your organisation's)",
     description=route_doc("booking.read", "booking.view_any"),
 )
 def list_bookings(
     resource_id: Annotated[str | None, Query(alias="resourceId", max_length=MAX_ID_LENGTH, pattern=ID_PATTERN)] = None,
+    venue_id: Annotated[str | None, Query(alias="venueId", max_length=MAX_ID_LENGTH, pattern=ID_PATTERN)] = None,
     customer_id: Annotated[str | None, Query(alias="customerId", max_length=MAX_ID_LENGTH, pattern=ID_PATTERN)] = None,
     created_by: Annotated[
         str | None,
@@ -119,6 +120,7 @@ def list_bookings(
     found, next_cursor = queries.list_bookings(
         _caller(),
         resource_id=resource_id,
+        venue_id=venue_id,
         customer_id=customer_id,
         created_by=created_by,
         status=status,

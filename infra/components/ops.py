@@ -102,13 +102,22 @@ class SlotwiseOps(Construct):
             )
         self._alarm(
             "TableThrottled",
-            _throttle_events(m.table, m.index_names),
+            _throttle_events(m.table, ()),
             threshold=DYNAMODB_THROTTLE_EVENTS,
             evaluation_periods=3,
             datapoints_to_alarm=2,
-            description="Read or write throttle events on the table or a global secondary index (hot slot keys, "
-            "or an index that cannot keep up with writes).",
+            description="Read or write throttle events on the table itself (hot slot keys, a hot counter).",
         )
+        for name, indexes in _index_alarm_groups(m.index_names):
+            self._alarm(
+                name,
+                _throttle_events(m.table, indexes, with_table=False),
+                threshold=DYNAMODB_THROTTLE_EVENTS,
+                evaluation_periods=3,
+                datapoints_to_alarm=2,
+                description=f"Read or write throttle events on the global secondary indexes {', '.join(indexes)} "
+                "(an index that cannot keep up with writes throttles the table's writes too).",
+            )
         self._alarm(
             "LoginSpraySuspected",
             cloudwatch.Metric(
@@ -258,7 +267,16 @@ class SlotwiseOps(Construct):
                     m.table.metric_consumed_write_capacity_units(period=PERIOD, statistic="Sum"),
                 ],
             ),
-            _graph("Throttle events (table + indexes)", [_throttle_events(m.table, m.index_names)]),
+            _graph(
+                "Throttle events (table + indexes)",
+                [
+                    _throttle_events(m.table, ()),
+                    *(
+                        _throttle_events(m.table, indexes, with_table=False)
+                        for _, indexes in _index_alarm_groups(m.index_names)
+                    ),
+                ],
+            ),
             _graph(
                 "Conditional check failures (lost slot claims)",
                 [m.table.metric_conditional_check_failed_requests(period=PERIOD, statistic="Sum")],
@@ -321,11 +339,24 @@ def _api_5xx_rate(api: apigwv2.HttpApi) -> cloudwatch.MathExpression:
     )
 
 
-def _throttle_events(table: dynamodb.TableV2, index_names: Sequence[str]) -> cloudwatch.MathExpression:
-    """Read + write throttle events of the table and of each index (an index that throttles blocks writes)."""
+# Read and write metrics per index: this many indexes fill one expression.
+_INDEXES_PER_ALARM = _MAX_METRICS_PER_EXPRESSION // 2
+
+
+def _index_alarm_groups(index_names: Sequence[str]) -> list[tuple[str, Sequence[str]]]:
+    """The index throttle alarms: `IndexesThrottled` for the first five indexes, `IndexesThrottled2`… after."""
+    groups = [index_names[i : i + _INDEXES_PER_ALARM] for i in range(0, len(index_names), _INDEXES_PER_ALARM)]
+    return [(f"IndexesThrottled{n + 1 if n else ''}", group) for n, group in enumerate(groups)]
+
+
+def _throttle_events(
+    table: dynamodb.TableV2, index_names: Sequence[str], *, with_table: bool = True
+) -> cloudwatch.MathExpression:
+    """Read + write throttle events of the table and/or of each index (an index that throttles blocks writes)."""
     metrics: dict[str, cloudwatch.IMetric] = {}
     for kind in ("Read", "Write"):
-        metrics[f"table{kind.lower()}"] = table.metric(f"{kind}ThrottleEvents", period=PERIOD, statistic="Sum")
+        if with_table:
+            metrics[f"table{kind.lower()}"] = table.metric(f"{kind}ThrottleEvents", period=PERIOD, statistic="Sum")
         for position, index in enumerate(index_names):
             metrics[f"index{position}{kind.lower()}"] = table.metric(
                 f"{kind}ThrottleEvents",
@@ -336,11 +367,11 @@ def _throttle_events(table: dynamodb.TableV2, index_names: Sequence[str]) -> clo
     if len(metrics) > _MAX_METRICS_PER_EXPRESSION:
         raise ValueError(
             f"{len(metrics)} throttle metrics exceed CloudWatch's {_MAX_METRICS_PER_EXPRESSION} per expression: "
-            "split the table alarm from the index alarm"
+            "watch fewer indexes per alarm"
         )
     return cloudwatch.MathExpression(
         expression=" + ".join(f"FILL({name}, 0)" for name in metrics),
         using_metrics=metrics,
-        label="Throttle events",
+        label="Throttle events: " + ("table" if with_table else ", ".join(index_names)),
         period=PERIOD,
     )

@@ -5,6 +5,11 @@ users have fixed ids and a marker item records that the catalog was seeded.
 
 Each demo user signs in with `POST /api/v1/auth/login` as `<role>@demo.slotwise.test` and the password
 `slotwise-demo-<role>` (DEMO_PASSWORD). These are local-only: demo data is loaded by the local runtime only.
+
+The demo vendor runs the hostel, the airline desk and the halls as one organisation (`org-demo-vendor`): the demo
+staff member works for it (the hostel's front desk: its bookings, check-outs, no-shows) and the demo agent sells
+its flights for customers. Loading also runs the organisation index backfill to its end (slotwise.booking.backfill),
+so a table persisted from before GSI5 lists every booking.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from typing import Any
 from slotwise import aws
 from slotwise.addons import service as addons
 from slotwise.addons.models import AddonInput
+from slotwise.booking import backfill
 from slotwise.booking.changes import add_new_booking
 from slotwise.booking.create import new_booking
 from slotwise.booking.models import BookingCreate
@@ -23,8 +29,10 @@ from slotwise.catalog import service as catalog
 from slotwise.catalog.models import Resource, ResourceInput, VenueInput
 from slotwise.data.dynamo import table_name
 from slotwise.identity import passwords
-from slotwise.identity.models import ROLES, Caller, User
+from slotwise.identity.models import ROLES, Caller, Role, User, organisation_id_of
 from slotwise.identity.repository import get_user, put_user, set_password_hash
+from slotwise.organisations import service as organisations
+from slotwise.organisations.service import MemberInput
 from slotwise.transaction import Transaction, execute
 
 DEMO_PASSWORD = "slotwise-demo-{role}"  # noqa: S105 - known on purpose: local demo accounts only
@@ -270,6 +278,8 @@ def _put_with_password(user: User) -> bool:
 def load(now: datetime | None = None) -> dict[str, int]:
     """Load the demo data once; returns how many of each kind were written this time."""
     counts = {"users": sum(_put_with_password(user) for user in USERS), "venues": 0, "resources": 0}
+    counts["members"] = _join_organisation()
+    counts["bookings_indexed"] = backfill.backfill_all()
     client = aws.dynamodb()
     try:
         client.put_item(TableName=table_name(), Item=_MARKER, ConditionExpression="attribute_not_exists(PK)")
@@ -290,6 +300,22 @@ def load(now: datetime | None = None) -> dict[str, int]:
                 _past_event(resource, now)
             counts["resources"] += 1
     return counts
+
+
+# The demo vendor's organisation: its staff member and its agent (the roles' demo users).
+MEMBERS: tuple[Role, ...] = ("staff", "agent")
+
+
+def _join_organisation() -> int:
+    """Add the demo staff member and agent to the demo vendor's organisation; those already in it stay."""
+    added = 0
+    for role in MEMBERS:
+        membership = organisations.membership_of(Caller(user_id=f"demo-{role}", role=role))
+        if membership is None:
+            body = MemberInput.model_validate({"email": f"{role}@demo.slotwise.test", "role": role})
+            organisations.add_member(VENDOR, organisation_id_of("demo-vendor"), body)
+            added += 1
+    return added
 
 
 # The demo customer's event that already took place, so that reviewing works on a fresh `make dev`.

@@ -62,6 +62,7 @@ TagKind = Literal[
     "top_up_limit",
     # the report aggregates (slotwise.reports.store): applied state, event marker, period items
     "report",
+    "membership",
     "other",
 ]
 

@@ -55,6 +55,7 @@ ALLOWED: dict[str, tuple[str, str]] = {
     "slotwise/live/store.py": ("store", "WebSocket connections, the per-user counts and subscriptions"),
     "slotwise/reports/store.py": ("store", "report aggregates: period items, applied booking states, event markers"),
     "slotwise/messages/store.py": ("store", "a booking's messages and their tombstones"),
+    "slotwise/organisations/store.py": ("store", "organisations, their members and each user's one membership"),
     "slotwise/events/publisher.py": ("adapter", "event bus: EventBridge PutEvents (and the local health probe)"),
     "slotwise/notifications/mail.py": ("adapter", "mail sender: SES SendRawEmail"),
     "slotwise/webhooks/queue.py": ("adapter", "queue sender: the webhook delivery queue and its DLQ (SQS)"),

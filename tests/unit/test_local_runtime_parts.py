@@ -13,6 +13,8 @@ from infra.local.dynamodb_local import DynamoDBLocalMissing, JavaMissing, find_j
 from infra.local.ports import PortInUse
 from infra.local.provision import create_table_request, provision
 from infra.local.workers import drain_once, scheduled_event, sqs_event
+from slotwise.identity.models import Caller
+from slotwise.organisations import service as organisations
 from slotwise.topology import TABLE, EventRuleSpec, QueueSpec, ScheduleSpec, Topology
 
 
@@ -22,7 +24,7 @@ def test_create_table_request_matches_topology() -> None:
         {"AttributeName": "PK", "KeyType": "HASH"},
         {"AttributeName": "SK", "KeyType": "RANGE"},
     ]
-    assert [i["IndexName"] for i in request["GlobalSecondaryIndexes"]] == ["GSI1", "GSI2", "GSI3", "GSI4"]
+    assert [i["IndexName"] for i in request["GlobalSecondaryIndexes"]] == ["GSI1", "GSI2", "GSI3", "GSI4", "GSI5"]
     assert request["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
     assert {a["AttributeName"] for a in request["AttributeDefinitions"]} == {
         "PK",
@@ -35,6 +37,8 @@ def test_create_table_request_matches_topology() -> None:
         "GSI3SK",
         "GSI4PK",
         "GSI4SK",
+        "GSI5PK",
+        "GSI5SK",
     }
 
 
@@ -131,8 +135,11 @@ def test_event_shapes() -> None:
 
 def test_demo_data_covers_five_businesses_and_roles_once(table: str) -> None:
     first = demo_data.load()
-    assert first == {"users": 6, "venues": 5, "resources": 7}
-    assert demo_data.load() == {"users": 0, "venues": 0, "resources": 0}
+    assert first == {"users": 6, "members": 2, "bookings_indexed": 0, "venues": 5, "resources": 7}
+    assert demo_data.load() == {"users": 0, "members": 0, "bookings_indexed": 0, "venues": 0, "resources": 0}
+    # The demo vendor's organisation has the demo staff member and agent.
+    members = organisations.list_members(Caller("demo-vendor", "vendor"), "org-demo-vendor", limit=10, cursor=None)
+    assert sorted((m.user_id, m.role) for m in members.members) == [("demo-agent", "agent"), ("demo-staff", "staff")]
 
     client = boto3.client("dynamodb")
     items = client.scan(TableName=table)["Items"]

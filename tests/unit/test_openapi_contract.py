@@ -31,6 +31,7 @@ CREATIONS = {
     "POST /api/v1/wallet/top-ups",
     "POST /api/v1/admin/users",
     "POST /api/v1/bookings/{bookingId}/messages",
+    "POST /api/v1/organisations/{organisationId}/members",
 }
 NO_CONTENT = {
     "POST /api/v1/auth/logout",
@@ -44,6 +45,7 @@ NO_CONTENT = {
     "POST /api/v1/auth/password/set",
     "POST /api/v1/auth/password/reset",
     "DELETE /api/v1/bookings/{bookingId}/messages/{messageId}",
+    "DELETE /api/v1/organisations/{organisationId}/members/{userId}",
 }
 
 

@@ -18,11 +18,12 @@ from slotwise.catalog import repository as catalog
 from slotwise.catalog.models import Resource
 from slotwise.identity import permissions
 from slotwise.identity.models import Caller
+from slotwise.organisations import service as organisations
 
 
 def _manages(caller: Caller, resource: Resource) -> bool:
-    return permissions.allows(caller, "catalog.manage_any") or (
-        caller.user_id is not None and caller.user_id == resource.owner_id
+    return permissions.allows(caller, "catalog.manage_any") or organisations.same_organisation(
+        caller, resource.owner_id, resource.organisation_id
     )
 
 

@@ -58,6 +58,11 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", f"{API_PREFIX}/auth/password/set", "auth"),
     Route("POST", f"{API_PREFIX}/auth/password/forgot", "auth"),
     Route("POST", f"{API_PREFIX}/auth/password/reset", "auth"),
+    # organisations (identity: a vendor's organisation and its staff and agents)
+    Route("GET", f"{API_PREFIX}/organisations/me", "auth"),
+    Route("GET", f"{API_PREFIX}/organisations/{{organisationId}}/members", "auth"),
+    Route("POST", f"{API_PREFIX}/organisations/{{organisationId}}/members", "auth"),
+    Route("DELETE", f"{API_PREFIX}/organisations/{{organisationId}}/members/{{userId}}", "auth"),
     # catalog
     Route("GET", f"{API_PREFIX}/venues", "catalog"),
     Route("POST", f"{API_PREFIX}/venues", "catalog"),

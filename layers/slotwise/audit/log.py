@@ -45,6 +45,7 @@ TARGET_TYPES = frozenset(
         "top_up",
         "message",
         "notice",
+        "organisation",
     }
 )
 SYSTEM_ROLE = "system"

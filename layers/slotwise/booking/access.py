@@ -13,6 +13,7 @@ from slotwise.catalog import repository as catalog
 from slotwise.catalog.models import Resource
 from slotwise.identity import permissions
 from slotwise.identity.models import Caller
+from slotwise.organisations import service as organisations
 
 
 def require_user(caller: Caller) -> str:
@@ -32,8 +33,12 @@ def advises(caller: Caller, resource: Resource | None) -> bool:
 
 
 def _party(caller: Caller, booking: Booking) -> bool:
-    """Customer, creator (an agent) or vendor of the booking."""
-    return caller.user_id is not None and caller.user_id in {booking.customer_id, booking.created_by, booking.vendor_id}
+    """Customer, creator (an agent), or the vendor's organisation (the vendor and its staff)."""
+    if caller.user_id is None:
+        return False
+    return caller.user_id in {booking.customer_id, booking.created_by} or organisations.same_organisation(
+        caller, booking.vendor_id
+    )
 
 
 def can_view(caller: Caller, booking: Booking, resource: Resource | None = None) -> bool:
@@ -58,7 +63,9 @@ def changeable(caller: Caller, booking: Booking | None, booking_id: str) -> Book
     """A booking the caller may change (details, times, cancellation): 404 if unseen, 403 if only seen."""
     found = visible(caller, booking, booking_id)
     if not can_change(caller, found):
-        raise errors.PermissionDenied("Only the customer, whoever made the booking, or its vendor may change it.")
+        raise errors.PermissionDenied(
+            "Only the customer, whoever made the booking, or its vendor and their staff may change it."
+        )
     return found
 
 
@@ -75,8 +82,9 @@ def cancellable(caller: Caller, booking: Booking | None, booking_id: str) -> Boo
 
 
 def require_decider(caller: Caller, booking: Booking, resource: Resource | None) -> None:
-    """Approvals belong to the vendor, an admin, or the advisor who is the resource."""
-    if permissions.allows(caller, "booking.manage_any") or caller.user_id == booking.vendor_id:
+    """Approvals belong to the vendor's organisation (the vendor, its staff), an admin, or the advisor who is the
+    resource."""
+    if permissions.allows(caller, "booking.manage_any") or organisations.same_organisation(caller, booking.vendor_id):
         return
     if advises(caller, resource):
         return
@@ -84,7 +92,9 @@ def require_decider(caller: Caller, booking: Booking, resource: Resource | None)
 
 
 def manages_resource(caller: Caller, resource: Resource) -> bool:
-    return permissions.allows(caller, "catalog.manage_any") or caller.user_id == resource.owner_id
+    return permissions.allows(caller, "catalog.manage_any") or organisations.same_organisation(
+        caller, resource.owner_id, resource.organisation_id
+    )
 
 
 def resource_visible(caller: Caller, resource: Resource | None, resource_id: str) -> Resource:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from slotwise.audit import log as audit
-from slotwise.booking import addons, inventory, schedule_change, store, timers
+from slotwise.booking import addons, backfill, inventory, schedule_change, store, timers
 from slotwise.booking.changes import add_status_change, charge_request, next_version
 from slotwise.booking.models import EXPIRING, SentReminder
 from slotwise.booking.settlement import settlement
@@ -129,4 +129,8 @@ def run_timers(now: datetime | None = None, limit: int = 100) -> dict[str, int]:
     moves = schedule_change.resume_all(now)
     if moves["moved"] or moves["finished"]:
         outcomes.update(schedule_moved=moves["moved"], schedule_changes_finished=moves["finished"])
+    # Bookings older than the organisation index get its keys, a bounded step a run (nothing once done).
+    indexed = backfill.backfill_step()["bookings"]
+    if indexed:
+        outcomes["organisation_keys_added"] = indexed
     return outcomes

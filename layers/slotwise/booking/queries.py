@@ -5,6 +5,8 @@ An advisor's own listing (no `resourceId`) is every resource they are (the catal
 too: their past sessions stay theirs), each resource's GSI2 `RESBOOK#` partition read from the cursor on and merged
 by start time. Every sort key is `<start>#<booking id>`, unique across resources, so the cursor is the last key
 returned: the next page reads each resource strictly after it, and no booking is returned twice or skipped.
+
+Vendors and staff list their organisation's bookings newest first from GSI5 (`ORGBOOK#<organisation>`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from slotwise.data.due import sort_range, sort_time
 from slotwise.data.pagination import decode_cursor, encode_cursor
 from slotwise.identity import permissions
 from slotwise.identity.models import Caller
+from slotwise.organisations import service as organisations
 
 
 def get_booking(caller: Caller, booking_id: str) -> Booking:
@@ -70,10 +73,31 @@ def _listing(
     return "GSI1", f"USER#{user}"
 
 
+def _organisation_listed(caller: Caller, user: str, venue_id: str | None, customer_id: str | None) -> str | None:
+    """The organisation whose bookings this listing reads, or None for the other listings: a venue's (for the
+    venue's organisation and admins), or the caller's own organisation's when they run it (vendor, staff) and
+    ask for no one's bookings in particular (`customerId` of their own lists what they booked themselves)."""
+    if venue_id is not None:
+        venue = catalog.get_venue(venue_id)
+        if venue is None or not (
+            organisations.same_organisation(caller, venue.owner_id, venue.organisation_id)
+            or permissions.allows(caller, "booking.view_any")
+        ):
+            raise errors.NotFound(f"No venue {venue_id}.", code="venue_not_found")
+        return venue.organisation_id
+    if customer_id == user:
+        return None
+    membership = organisations.membership_of(caller)
+    if membership is None or membership.role not in ("owner", "staff"):
+        return None
+    return membership.organisation_id
+
+
 def list_bookings(
     caller: Caller,
     *,
     resource_id: str | None = None,
+    venue_id: str | None = None,
     customer_id: str | None = None,
     created_by: str | None = None,
     status: str | None = None,
@@ -83,11 +107,23 @@ def list_bookings(
     cursor: str | None = None,
 ) -> tuple[list[Booking], str | None]:
     """By start time: a customer's own bookings, those a user made for others (`created_by`, "me" or an id; an
-    agent's default), or a resource's bookings for its vendor, its advisor or an admin."""
+    agent's default), or a resource's bookings for its vendor's organisation, its advisor or an admin. Vendors and
+    staff list every booking of their organisation by default, newest first (GSI5), filtered by venue, resource,
+    status, customer and period (`resourceId` alone stays that resource's bookings by start time)."""
     permissions.require(caller, "booking.read")
     user = access.require_user(caller)
     if caller.role == "advisor" and resource_id is None and customer_id is None and created_by is None:
         return _advised(user, status=status, frm=frm, to=to, limit=limit, cursor=cursor)
+    # A resource's bookings alone stay its calendar by start time (GSI2, one partition); with a venue, or without
+    # a resource, vendors and staff read their organisation's listing.
+    if created_by is None and (resource_id is None or venue_id is not None):
+        organisation_id = _organisation_listed(caller, user, venue_id, customer_id)
+        if organisation_id is not None:
+            return _organisation_bookings(
+                caller, user, organisation_id, venue_id, resource_id, customer_id, status, frm, to, limit, cursor
+            )
+    if venue_id is not None:
+        raise errors.ValidationFailed("venueId cannot be combined with createdBy.", code="conflicting_filters")
     index, partition = _listing(caller, user, resource_id, customer_id, created_by)
     low, high = sort_range(frm, to)
     # A cursor pages this caller's listing only: the index, its partition and who asks.
@@ -133,3 +169,45 @@ def _advised(
     next_cursor = encode_cursor(to_item({"after": page[-1][0]}), scope=scope) if more and page else None
     bookings = [b for _, b in page if status is None or b.status == status]
     return bookings, next_cursor
+
+
+def _organisation_bookings(
+    caller: Caller,
+    user: str,
+    organisation_id: str,
+    venue_id: str | None,
+    resource_id: str | None,
+    customer_id: str | None,
+    status: str | None,
+    frm: datetime | None,
+    to: datetime | None,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[Booking], str | None]:
+    if resource_id is not None:
+        resource = bookable_resource(resource_id)
+        if resource.organisation_id != organisation_id or not (
+            access.manages_resource(caller, resource) or access.advises(caller, resource)
+        ):
+            raise errors.NotFound(f"No resource {resource_id}.", code="resource_not_found")
+    filters = {
+        attribute: value
+        for attribute, value in (
+            ("venueId", venue_id),
+            ("resourceId", resource_id),
+            ("customerId", customer_id),
+            ("status", status),
+        )
+        if value is not None
+    }
+    low, high = sort_range(frm, to)
+    scope = f"bookings:GSI5:{organisation_id}:{user}"
+    bookings, last = store.query_organisation(
+        organisation_id,
+        low=low,
+        high=high,
+        filters=filters,
+        limit=limit,
+        start_key=decode_cursor(cursor, scope=scope),
+    )
+    return bookings, encode_cursor(last, scope=scope)

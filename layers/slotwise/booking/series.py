@@ -54,6 +54,7 @@ from slotwise.catalog.models import Resource
 from slotwise.identity import permissions
 from slotwise.identity.models import Caller
 from slotwise.models import iso
+from slotwise.organisations import service as organisations
 from slotwise.transaction import MAX_TRANSACTION_ITEMS, Tag, Transaction, TransactionFailed, execute
 
 # No add-on stock to claim.
@@ -338,7 +339,10 @@ def get_series(caller: Caller, series_id: str) -> dict[str, Any]:
         permissions.allows(caller, "booking.view_any")
         or (
             caller.user_id is not None
-            and caller.user_id in {record["customerId"], record["createdBy"], record["vendorId"]}
+            and (
+                caller.user_id in {record["customerId"], record["createdBy"]}
+                or organisations.same_organisation(caller, str(record["vendorId"]))
+            )
         )
     )
     if record is None or not visible:

@@ -20,6 +20,7 @@ from slotwise.data.codec import to_value
 from slotwise.data.dynamo import table_name
 from slotwise.identity import permissions
 from slotwise.identity.models import Caller
+from slotwise.organisations import service as organisations
 from slotwise.transaction import Tag, Transaction, execute
 
 
@@ -32,7 +33,8 @@ def _series(caller: Caller, any_id: str) -> dict[str, Any]:
             record = store.get_plain(f"SERIES#{booking.series_id}", "SERIES")
     visible = record is not None and (
         permissions.allows(caller, "booking.view_any")
-        or caller.user_id in {record["customerId"], record["createdBy"], record["vendorId"]}
+        or caller.user_id in {record["customerId"], record["createdBy"]}
+        or organisations.same_organisation(caller, str(record["vendorId"]))
     )
     if record is None or not visible:
         raise errors.NotFound(f"No recurring booking {any_id}.", code="series_not_found")

@@ -7,6 +7,8 @@
                                                       reminder or completion: slotwise.booking.timers)
                                                  GSI4 CREATOR#<created by>/<start>#<id>  (only when made for
                                                       someone else: the bookings an agent made)
+                                                 GSI5 ORGBOOK#<organisation>/<start>#<id>  (every booking: the
+                                                      vendor's organisation's listing, newest first)
   REF#<code>     / REF            reference -> booking id (its uniqueness is a condition in the same transaction)
   IDEMP#<caller>#<key> / IDEMP    Idempotency-Key -> booking id + request hash (same transaction, TTL 24 h)
   USERHOLDS#<user> / HOLDS        how many bookings this user made are in held/awaiting_approval (the hold cap,
@@ -29,11 +31,16 @@ from slotwise.booking.models import EXPIRING, Booking
 from slotwise.data.codec import from_item, to_item
 from slotwise.data.due import due_ids, shard_of, sort_time
 from slotwise.data.dynamo import index_page, table_name, translate_errors
+from slotwise.identity.models import organisation_id_of
 from slotwise.transaction import Tag, Transaction
 
 
 def booking_key(booking_id: str) -> dict[str, Any]:
     return {"PK": {"S": f"BOOKING#{booking_id}"}, "SK": {"S": "BOOKING"}}
+
+
+def org_partition(organisation_id: str) -> str:
+    return f"ORGBOOK#{organisation_id}"
 
 
 def opens_hold(booking: Booking) -> bool:
@@ -51,6 +58,8 @@ def booking_item(booking: Booking) -> dict[str, Any]:
         "GSI1SK": f"{start}#{booking.id}",
         "GSI2PK": f"RESBOOK#{booking.resource_id}",
         "GSI2SK": f"{start}#{booking.id}",
+        "GSI5PK": org_partition(organisation_id_of(booking.vendor_id)),
+        "GSI5SK": f"{start}#{booking.id}",
         "expiresEpoch": booking.expires_epoch,
         **booking.model_dump(mode="json", by_alias=True),
     }
@@ -246,6 +255,60 @@ def query_bookings(
     return [Booking.model_validate(i) for i in items], last
 
 
+# How many index pages one organisation listing request may read while its filters leave a page short.
+MAX_FILTERED_PAGES = 5
+
+
+def query_organisation(
+    organisation_id: str,
+    *,
+    low: str | None,
+    high: str | None,
+    filters: dict[str, str],
+    limit: int,
+    start_key: dict[str, Any] | None,
+) -> tuple[list[Booking], dict[str, Any] | None]:
+    """Newest first, an organisation's bookings (GSI5) between two start sort keys, with equality filters on
+    booking attributes (`venueId`, `resourceId`, `status`, `customerId`). One Query page per round, at most
+    MAX_FILTERED_PAGES rounds: a page that filters left short goes on from where DynamoDB stopped, and the key
+    returned is always where the next page starts, so no booking is skipped or repeated."""
+    condition = "GSI5PK = :pk"
+    values: dict[str, Any] = {":pk": {"S": org_partition(organisation_id)}}
+    if low is not None and high is not None:
+        condition += " AND GSI5SK BETWEEN :low AND :high"
+        values.update({":low": {"S": low}, ":high": {"S": high}})
+    names: dict[str, str] = {}
+    clauses = []
+    for position, (attribute, value) in enumerate(sorted(filters.items())):
+        names[f"#f{position}"] = attribute
+        values[f":f{position}"] = {"S": value}
+        clauses.append(f"#f{position} = :f{position}")
+    request: dict[str, Any] = {
+        "TableName": table_name(),
+        "IndexName": "GSI5",
+        "KeyConditionExpression": condition,
+        "ExpressionAttributeValues": values,
+        "ScanIndexForward": False,
+    }
+    if clauses:
+        request["FilterExpression"] = " AND ".join(clauses)
+        request["ExpressionAttributeNames"] = names
+    found: list[Booking] = []
+    last = start_key
+    client = aws.dynamodb()
+    with translate_errors("Query"):
+        for _ in range(MAX_FILTERED_PAGES):
+            page_request = {**request, "Limit": limit - len(found)}
+            if last:
+                page_request["ExclusiveStartKey"] = last
+            page = client.query(**page_request)
+            found.extend(Booking.model_validate(from_item(i)) for i in page.get("Items", []))
+            last = page.get("LastEvaluatedKey")
+            if last is None or len(found) >= limit:
+                break
+    return found, last
+
+
 def lapsed_holds(now_epoch: int, limit: int = 100) -> list[str]:
     """Ids of bookings whose hold deadline has passed (strictly), across every shard of the sparse holds index."""
     return due_ids("HOLDS", f"{now_epoch:012d}#", limit)
@@ -254,3 +317,51 @@ def lapsed_holds(now_epoch: int, limit: int = 100) -> list[str]:
 def due_timers(now_epoch: int, limit: int = 100) -> list[str]:
     """Ids of confirmed bookings whose next deadline (reminder or completion) has come, across every shard."""
     return due_ids("TIMER", f"{now_epoch:012d}#~", limit)
+
+
+# ------------------------------------------------------------------------ the organisation index backfill (GSI5)
+
+BACKFILL_STATE = {"PK": {"S": "MIGRATION#organisation-index"}, "SK": {"S": "STATE"}}
+
+
+def resource_bookings_page(
+    resource_id: str, *, limit: int, start_key: dict[str, Any] | None
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """One page of a resource's booking items as stored (GSI2), keys included."""
+    return index_page("GSI2", f"RESBOOK#{resource_id}", low=None, high=None, limit=limit, start_key=start_key)
+
+
+def add_organisation_keys(item: dict[str, Any]) -> bool:
+    """Give a booking stored before GSI5 existed its organisation listing keys; False when it has them already
+    (any write since carries them) or is gone. Conditional, so it never overwrites a newer version."""
+    client = aws.dynamodb()
+    try:
+        with translate_errors("UpdateItem"):
+            client.update_item(
+                TableName=table_name(),
+                Key=booking_key(str(item["id"])),
+                UpdateExpression="SET GSI5PK = :pk, GSI5SK = :sk",
+                ConditionExpression="attribute_exists(PK) AND attribute_not_exists(GSI5PK)",
+                ExpressionAttributeValues={
+                    ":pk": {"S": org_partition(organisation_id_of(str(item["vendorId"])))},
+                    ":sk": {"S": str(item["GSI2SK"])},
+                },
+            )
+    except client.exceptions.ConditionalCheckFailedException:
+        return False
+    return True
+
+
+def backfill_state() -> dict[str, Any] | None:
+    with translate_errors("GetItem"):
+        found = aws.dynamodb().get_item(TableName=table_name(), Key=BACKFILL_STATE, ConsistentRead=True)
+    item = found.get("Item")
+    return from_item(item) if item else None
+
+
+def save_backfill_state(*, done: bool, cursor: str | None) -> None:
+    values: dict[str, Any] = {**from_item(BACKFILL_STATE), "type": "migration", "done": done}
+    if cursor is not None:
+        values["cursor"] = cursor
+    with translate_errors("PutItem"):
+        aws.dynamodb().put_item(TableName=table_name(), Item=to_item(values))

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import AfterValidator, Field, computed_field, model_validator
 
+from slotwise.identity.models import organisation_id_of
 from slotwise.models import ApiModel, BoundedDate, BoundedDatetime, DomainModel, Id, OneLine
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -306,9 +307,13 @@ class VenueUpdate(VenueFields):
     timezone: TimeZoneName | None = None
 
 
+ORGANISATION_DESCRIPTION = "the organisation it belongs to: its owner's (derived for items older than organisations)"
+
+
 class Venue(DomainModel):
     id: str
     owner_id: str
+    organisation_id: str = Field(default="", description=ORGANISATION_DESCRIPTION)
     name: str
     city: str
     address: str = ""
@@ -323,6 +328,11 @@ class Venue(DomainModel):
     created_at: datetime
     updated_at: datetime
     version: int = 1
+
+    @model_validator(mode="after")
+    def _organisation(self) -> Venue:
+        self.organisation_id = self.organisation_id or organisation_id_of(self.owner_id)
+        return self
 
     @property
     def etag(self) -> str:
@@ -442,6 +452,7 @@ class Resource(DomainModel):
     id: str
     venue_id: str
     owner_id: str
+    organisation_id: str = Field(default="", description=ORGANISATION_DESCRIPTION)
     name: str
     type: ResourceType
     capacity: int = Field(description=CAPACITY_DESCRIPTION)
@@ -466,6 +477,11 @@ class Resource(DomainModel):
     # their PUT (`repository.replace_resource` updates the owner's fields and leaves these alone).
     rating_sum: int = Field(default=0, exclude=True)
     rating_count: int = Field(default=0, exclude=True)
+
+    @model_validator(mode="after")
+    def _organisation(self) -> Resource:
+        self.organisation_id = self.organisation_id or organisation_id_of(self.owner_id)
+        return self
 
     @computed_field  # type: ignore[prop-decorator]
     @property

@@ -36,7 +36,7 @@ from slotwise.audit import stats
 from slotwise.audit.log import AuditEntry
 from slotwise.catalog.models import Resource, Venue
 from slotwise.data.codec import from_item, to_item, to_value
-from slotwise.data.dynamo import table_name, translate_errors
+from slotwise.data.dynamo import index_page, table_name, translate_errors
 from slotwise.data.pagination import decode_cursor, encode_cursor
 from slotwise.models import iso
 
@@ -625,3 +625,10 @@ def list_resources(
         cursor=cursor,
         select=lambda item: select(Resource.model_validate(item)),
     )
+
+
+def resource_ids_page(*, limit: int, start_key: dict[str, Any] | None) -> tuple[list[str], dict[str, Any] | None]:
+    """One page of every resource's id (the RESOURCES partition of GSI2, archived ones included): for jobs that
+    visit every resource, such as the organisation index backfill."""
+    items, last = index_page("GSI2", "RESOURCES", low=None, high=None, limit=limit, start_key=start_key)
+    return [str(i["id"]) for i in items], last

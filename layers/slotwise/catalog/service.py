@@ -38,8 +38,9 @@ from slotwise.catalog.models import (
     VenueUpdate,
 )
 from slotwise.identity import permissions
-from slotwise.identity.models import Caller
+from slotwise.identity.models import Caller, organisation_id_of
 from slotwise.models import iso
+from slotwise.organisations import service as organisations
 
 # Page-number paging is implemented by reading and skipping; this bounds what one request may skip.
 MAX_PAGED_ITEMS = 1_000
@@ -51,15 +52,16 @@ def _require_writer(caller: Caller, action: permissions.Action) -> str:
     return caller.user_id
 
 
-def _manages(caller: Caller, owner_id: str) -> bool:
-    return permissions.allows(caller, "catalog.manage_any") or (
-        caller.user_id is not None and caller.user_id == owner_id
+def _manages(caller: Caller, owner_id: str, organisation_id: str | None = None) -> bool:
+    """Admins, and the owner's organisation (the vendor and its staff: `organisations.same_organisation`)."""
+    return permissions.allows(caller, "catalog.manage_any") or organisations.same_organisation(
+        caller, owner_id, organisation_id
     )
 
 
 def _owned_venue(caller: Caller, venue_id: str) -> Venue:
     venue = repository.get_venue(venue_id)
-    if venue is None or not _manages(caller, venue.owner_id):
+    if venue is None or not _manages(caller, venue.owner_id, venue.organisation_id):
         # Someone else's venue looks exactly like a missing one: ids are not an oracle.
         raise errors.NotFound(f"No venue {venue_id}.", code="venue_not_found")
     return venue
@@ -67,7 +69,7 @@ def _owned_venue(caller: Caller, venue_id: str) -> Venue:
 
 def _owned_resource(caller: Caller, resource_id: str) -> Resource:
     resource = repository.get_resource(resource_id)
-    if resource is None or not _manages(caller, resource.owner_id):
+    if resource is None or not _manages(caller, resource.owner_id, resource.organisation_id):
         raise errors.NotFound(f"No resource {resource_id}.", code="resource_not_found")
     return resource
 
@@ -93,9 +95,18 @@ def _immutable(field: str) -> errors.ValidationFailed:
 
 
 def create_venue(caller: Caller, data: VenueInput, now: datetime | None = None) -> Venue:
-    owner = _require_writer(caller, "venue.create")
+    _require_writer(caller, "venue.create")
+    # Staff create in their organisation owner's name: the venue is the vendor's business, not the employee's.
+    owner = organisations.owner_for_new_items(caller)
     now = now or datetime.now(UTC)
-    venue = Venue(id=str(uuid.uuid4()), owner_id=owner, created_at=now, updated_at=now, **data.model_dump())
+    venue = Venue(
+        id=str(uuid.uuid4()),
+        owner_id=owner,
+        organisation_id=organisation_id_of(owner),
+        created_at=now,
+        updated_at=now,
+        **data.model_dump(),
+    )
     repository.save_venue(
         venue, audit=audit.entry(caller, "venue.create", "venue", venue.id, at=now, detail={"name": venue.name})
     )
@@ -105,7 +116,7 @@ def create_venue(caller: Caller, data: VenueInput, now: datetime | None = None) 
 def get_venue(caller: Caller, venue_id: str) -> Venue:
     permissions.require(caller, "catalog.read")
     venue = repository.get_venue(venue_id)
-    if venue is None or not (venue.active or _manages(caller, venue.owner_id)):
+    if venue is None or not (venue.active or _manages(caller, venue.owner_id, venue.organisation_id)):
         raise errors.NotFound(f"No venue {venue_id}.", code="venue_not_found")
     return venue
 
@@ -116,13 +127,13 @@ def list_venues(caller: Caller, *, city: str | None, mine: bool, limit: int, cur
     if mine:
         if caller.user_id is None:
             raise errors.AuthenticationRequired("Sign in to list your own venues.")
-        owner_id = caller.user_id
+        owner_id = organisations.owner_for_new_items(caller)
     wanted_city = city.strip().casefold() if city and city.strip() else None
 
     def select(venue: Venue) -> Venue | None:
         if wanted_city is not None and venue.city.casefold() != wanted_city:
             return None
-        return venue if venue.active or _manages(caller, venue.owner_id) else None
+        return venue if venue.active or _manages(caller, venue.owner_id, venue.organisation_id) else None
 
     venues, next_cursor = repository.list_venues(
         owner_id=owner_id, city=wanted_city, limit=limit, cursor=cursor, select=select
@@ -176,6 +187,7 @@ def create_resource(caller: Caller, data: ResourceInput, now: datetime | None = 
     resource = Resource(
         id=str(uuid.uuid4()),
         owner_id=venue.owner_id,
+        organisation_id=venue.organisation_id,
         timezone=venue.timezone,
         city=venue.city,
         created_at=now,
@@ -200,7 +212,7 @@ def create_resource(caller: Caller, data: ResourceInput, now: datetime | None = 
 def get_resource(caller: Caller, resource_id: str) -> Resource:
     permissions.require(caller, "catalog.read")
     resource = repository.get_resource(resource_id)
-    if resource is None or not (resource.active or _manages(caller, resource.owner_id)):
+    if resource is None or not (resource.active or _manages(caller, resource.owner_id, resource.organisation_id)):
         raise errors.NotFound(f"No resource {resource_id}.", code="resource_not_found")
     return resource
 
@@ -292,7 +304,7 @@ def list_resources(
 
     def select(resource: Resource) -> Resource | None:
         keep = (
-            (resource.active or _manages(caller, resource.owner_id))
+            (resource.active or _manages(caller, resource.owner_id, resource.organisation_id))
             and (kind is None or resource.type == kind)
             and (venue_id is None or resource.venue_id == venue_id)
             and (wanted_city is None or resource.city.casefold() == wanted_city)
@@ -384,7 +396,7 @@ def replace_calendar(
         and caller.role == "advisor"
         and current.attributes.get("advisorUserId") == (caller.user_id or "")
     )
-    if current is None or not (advisor or _manages(caller, current.owner_id)):
+    if current is None or not (advisor or _manages(caller, current.owner_id, current.organisation_id)):
         raise errors.NotFound(f"No resource {resource_id}.", code="resource_not_found")
     _require_match(if_match, current.etag)
     now = now or datetime.now(UTC)

@@ -45,6 +45,14 @@ class Caller:
 
 ANONYMOUS = Caller(user_id=None, role="guest")
 
+ORGANISATION_PREFIX = "org-"
+
+
+def organisation_id_of(owner_id: str) -> str:
+    """The organisation a vendor owns, and so that of everything they own or are the vendor of: derived, never
+    looked up, so items older than organisations belong to one too (slotwise.organisations.service)."""
+    return f"{ORGANISATION_PREFIX}{owner_id}"
+
 
 class User(DomainModel):
     id: str

@@ -15,8 +15,10 @@ the user's profile (`slotwise.identity.status`) on each such call, so an admin's
 the next request. A caller with no profile (identity headers, an external OIDC provider) has the status the edge
 put on the Caller. Every other action only refuses callers whose token says `suspended`.
 
-There is no organisation model yet: staff act on what they own (what they created) and on nothing else; a
-vendor's venues are managed by the vendor or, on their behalf, by an admin.
+Organisations (`slotwise.organisations.service`, ADR 0008): a vendor's venues, resources and bookings belong to
+the vendor's organisation, and its staff act on them as the vendor does. "Own" in `OBJECT_RULES` means "of the
+caller's organisation" for vendors and staff; the one check is `organisations.same_organisation`. Agents of an
+organisation book for customers and act on the bookings they made; admins act on everything.
 """
 
 from __future__ import annotations
@@ -75,6 +77,9 @@ Action = Literal[
     "message.create",
     "message.delete",
     "admin.notify",
+    "organisation.read",
+    "organisation.manage_members",
+    "organisation.manage_any",
 ]
 ACTIONS: tuple[Action, ...] = get_args(Action)
 
@@ -132,6 +137,9 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     "message.create": frozenset(_USERS),
     "message.delete": frozenset(_ADMIN),
     "admin.notify": frozenset(_ADMIN),
+    "organisation.read": frozenset({"admin", "vendor", "staff", "agent"}),
+    "organisation.manage_members": frozenset({"admin", "vendor"}),
+    "organisation.manage_any": frozenset(_ADMIN),
 }
 
 # Actions that need an account an admin approved and nobody suspended (checked against the stored profile).
@@ -159,6 +167,7 @@ NEEDS_ACTIVE_ACCOUNT: frozenset[Action] = frozenset(
         "report.read",
         "message.delete",
         "admin.notify",
+        "organisation.manage_members",
     }
 )
 
@@ -211,6 +220,9 @@ DESCRIPTIONS: dict[Action, str] = {
     "message.create": "send a message about a booking",
     "message.delete": "delete a message (its text goes, a tombstone stays; audited)",
     "admin.notify": "send an in-app notification to one user or to every user of a role",
+    "organisation.read": "read your organisation and its members",
+    "organisation.manage_members": "add staff and agents to your organisation by e-mail, and remove them",
+    "organisation.manage_any": "read and change the members of any organisation",
 }
 
 # Which objects a permitted role may act on (the services enforce these; others get 404, or 403 when visible).
@@ -225,13 +237,16 @@ OBJECT_RULES: dict[Action, str] = {
     "resource.delete": "own resources (admin: any)",
     "addon.manage": "add-ons of own resources (admin: any)",
     "quote.create": "resources visible under catalog.read",
-    "booking.read": "bookings where the caller is the customer, the creator (agent), the vendor, or the "
-    "resource's advisor (`attributes.advisorUserId`); a resource's bookings for its vendor and advisor",
-    "booking.update": "bookings where the caller is the customer, the creator or the vendor",
-    "booking.cancel": "bookings where the caller is the customer, the creator or the vendor; a confirmed session "
-    "for the resource's advisor (the customer is refunded in full)",
-    "booking.decide": "bookings of the caller's resources, or of the resource whose advisor the caller is",
-    "booking.session": "bookings of the caller's resources, or of the resource whose advisor the caller is",
+    "booking.session": "bookings of the caller's organisation's resources, or of the resource whose advisor the "
+    "caller is",
+    "booking.read": "bookings where the caller is the customer, the creator (agent), the vendor or its "
+    "organisation's staff, or the resource's advisor (`attributes.advisorUserId`); a resource's bookings for its "
+    "vendor, their staff and its advisor; every booking of the organisation for its vendor and staff",
+    "booking.update": "bookings where the caller is the customer, the creator, or the vendor or its staff",
+    "booking.cancel": "bookings where the caller is the customer, the creator, or the vendor or its staff; a "
+    "confirmed session for the resource's advisor (the customer is refunded in full)",
+    "booking.decide": "bookings of the caller's organisation's resources, or of the resource whose advisor the "
+    "caller is",
     "webhook.manage": "own subscriptions (admin: any); a vendor's receive only the events of their venues, "
     "resources and bookings, an admin's every event",
     "notification.read": "the caller's own notifications only",
@@ -252,6 +267,10 @@ OBJECT_RULES: dict[Action, str] = {
     "message.read": "bookings where the caller is the customer, the resource's advisor or the vendor (admin: any)",
     "message.create": "bookings where the caller is the customer, the resource's advisor or the vendor (admin: any)",
     "message.delete": "any booking's messages",
+    "organisation.read": "the caller's own organisation (vendor: the one they own; staff and agents: the one they "
+    "are a member of); its members for its vendor and staff (admin: any organisation's)",
+    "organisation.manage_members": "members of the organisation the caller owns (admin: any); staff or agent "
+    "accounts that are in no organisation yet",
 }
 
 

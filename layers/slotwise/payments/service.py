@@ -24,6 +24,7 @@ from slotwise.data.due import sort_range
 from slotwise.data.pagination import decode_cursor, encode_cursor
 from slotwise.identity import permissions
 from slotwise.identity.models import Caller
+from slotwise.organisations import service as organisations
 from slotwise.payments import confirmations, ledger, policy, store
 from slotwise.payments.models import OPEN_PAYMENT, Payment, PaymentCreate, RefundQuote, WalletEntry
 from slotwise.payments.provider import (
@@ -246,10 +247,10 @@ def cancellation_quote(caller: Caller, booking_id: str, *, now: datetime | None 
 
 
 def _can_read(caller: Caller, payment: Payment) -> bool:
-    return permissions.allows(caller, "payment.view_any") or caller.user_id in (
-        payment.customer_id,
-        payment.created_by,
-        payment.vendor_id,
+    return (
+        permissions.allows(caller, "payment.view_any")
+        or caller.user_id in (payment.customer_id, payment.created_by)
+        or organisations.same_organisation(caller, payment.vendor_id)
     )
 
 

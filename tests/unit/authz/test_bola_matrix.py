@@ -163,6 +163,17 @@ def world(module_table: str) -> World:
     held = ok(call("POST", f"{API}/bookings", body={"resourceId": paid_room["id"], **times(6)}, user="cust-own"))
     payment = ok(call("POST", f"{API}/bookings/{held['id']}/payment", body={}, user="cust-own"))["payment"]
     top_up = ok(call("POST", f"{API}/wallet/top-ups", body={"amount": 1000, "currency": "EUR"}, user="cust-own"))
+    # The vendor's organisation has a staff member (an account of role staff, added by e-mail).
+    assert put_user(User(id="staff-own", email="staff-own@x.test", name="S", role="staff", created_at=now))
+    organisation = ok(call("GET", f"{API}/organisations/me", **owner), 200)["id"]
+    ok(
+        call(
+            "POST",
+            f"{API}/organisations/{organisation}/members",
+            body={"email": "staff-own@x.test", "role": "staff"},
+            **owner,
+        )
+    )
     found.ids = {
         "held": held["id"],
         "payment": payment["id"],
@@ -179,6 +190,8 @@ def world(module_table: str) -> World:
         "first_occurrence_date": series["created"][0]["occurrenceDate"],
         "notification": notification.id,
         "message": message["id"],
+        "organisation": organisation,
+        "member": "staff-own",
     }
     # A review of the series' first occurrence, written once it is over (the service takes the clock).
     occurrence = series["created"][0]
@@ -210,6 +223,8 @@ U = f"{API}/admin/users/{{userId}}"
 N = f"{API}/notifications/{{notificationId}}"
 W = f"{API}/webhook-subscriptions/{{subscriptionId}}"
 WEBHOOK_NOT_FOUND = "webhook_subscription_not_found"
+M = f"{API}/organisations/{{organisationId}}/members"
+ORG_NOT_FOUND = "organisation_not_found"
 SLOTS = {"from": START.isoformat(), "to": (START + timedelta(days=1)).isoformat()}
 
 CASES: dict[str, Case] = {
@@ -401,6 +416,20 @@ CASES: dict[str, Case] = {
     f"GET {B}/confirmation.pdf": Case(
         "booking.read", lambda i: f"{API}/bookings/{i['booking']}/confirmation.pdf", not_found="booking_not_found"
     ),
+    f"GET {M}": Case(
+        "organisation.read", lambda i: f"{API}/organisations/{i['organisation']}/members", not_found=ORG_NOT_FOUND
+    ),
+    f"POST {M}": Case(
+        "organisation.manage_members",
+        lambda i: f"{API}/organisations/{i['organisation']}/members",
+        lambda i: {"email": "staff-own@x.test", "role": "staff"},
+        not_found=ORG_NOT_FOUND,
+    ),
+    f"DELETE {M}/{{userId}}": Case(
+        "organisation.manage_members",
+        lambda i: f"{API}/organisations/{i['organisation']}/members/{i['member']}",
+        not_found=ORG_NOT_FOUND,
+    ),
     f"POST {U}/approve": Case("admin.approve", lambda i: f"{API}/admin/users/pending-v/approve", lambda i: {}),
     f"POST {U}/reject": Case("admin.approve", lambda i: f"{API}/admin/users/pending-v/reject", lambda i: {}),
     f"POST {U}/suspend": Case("admin.suspend", lambda i: f"{API}/admin/users/active-c/suspend", lambda i: {}),
@@ -552,6 +581,8 @@ def test_an_invitation_never_reaches_an_existing_account(world: World, module_ta
     response = call("POST", f"{API}/admin/users", body=body, user="root", role="admin")
     assert (response.status, response.code) == (409, "email_taken"), response.body
     assert snapshot(module_table) == world.baseline
+
+
 # Reports name their objects in the query (`venueId`, `resourceId`), so the route matrix above does not reach them:
 # another's venue or resource is a 404 for every role that may read reports, and reading writes nothing.
 REPORT_QUERIES: list[tuple[str, Callable[[dict[str, str]], dict[str, str]], str]] = [

@@ -142,3 +142,28 @@ def test_server_owned_fields_are_refused(module_table: str, route_key: str, fiel
     assert (response.status, response.code) == (422, "validation_failed"), response.body
     assert ["body", field] in [error["location"] for error in response.body["errors"]]
     assert snapshot(module_table) == before
+
+
+# The organisation routes live in the auth group; their one body names an account and a role (`role` is the
+# membership's, staff or agent, and must be the account's own), so every other server-owned field is checked here.
+MEMBERS = f"{API_PREFIX}/organisations/org-owner-v/members"
+MEMBER_FORBIDDEN = ["organisationId", "userId", "ownerId", "status", "addedBy", "addedAt", "version", "name"]
+
+
+@pytest.mark.parametrize("field", MEMBER_FORBIDDEN)
+def test_member_bodies_refuse_server_owned_fields(module_table: str, field: str) -> None:
+    before = snapshot(module_table)
+    body = {"email": "someone@x.test", "role": "staff", field: "x" if field != "version" else 7}
+    response = call("POST", MEMBERS, body=body, user="owner-v", role="vendor")
+    assert (response.status, response.code) == (422, "validation_failed"), response.body
+    assert ["body", field] in [error["location"] for error in response.body["errors"]]
+    assert snapshot(module_table) == before
+
+
+def test_member_roles_are_staff_or_agent_only(module_table: str) -> None:
+    before = snapshot(module_table)
+    for role in ("vendor", "admin", "customer", "owner"):
+        body = {"email": "someone@x.test", "role": role}
+        response = call("POST", MEMBERS, body=body, user="owner-v", role="vendor")
+        assert (response.status, response.code) == (422, "validation_failed"), role
+    assert snapshot(module_table) == before

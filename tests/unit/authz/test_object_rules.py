@@ -65,14 +65,19 @@ def test_the_advisor_lists_and_decides_the_requests_of_their_resource_only(table
     assert call("POST", f"/api/v1/bookings/{request['id']}/reject", body={}, user="adv-1", role="advisor").status == 200
 
 
-def test_listing_another_customers_bookings_is_for_admins(table: str) -> None:
+def test_listing_another_customers_bookings_is_for_admins_and_within_an_organisation(table: str) -> None:
     room = make_resource()
     made = call("POST", "/api/v1/bookings", body={"resourceId": room.id, **TIMES}, user="cust-a").body
-    for user, role in [("cust-b", "customer"), ("agent-1", "agent"), (VENDOR, "vendor")]:
+    for user, role in [("cust-b", "customer"), ("agent-1", "agent")]:
         refused = call("GET", "/api/v1/bookings", query={"customerId": "cust-a"}, user=user, role=role)
         assert (refused.status, refused.code) == (403, "permission_denied"), role
     listed = call("GET", "/api/v1/bookings", query={"customerId": "cust-a"}, user="root", role="admin")
     assert [b["id"] for b in listed.body["bookings"]] == [made["id"]]
+    # A vendor filters their own organisation's bookings by customer; another vendor's organisation has none.
+    own = call("GET", "/api/v1/bookings", query={"customerId": "cust-a"}, user=VENDOR, role="vendor")
+    assert [b["id"] for b in own.body["bookings"]] == [made["id"]]
+    other = call("GET", "/api/v1/bookings", query={"customerId": "cust-a"}, user="vendor-x", role="vendor")
+    assert (other.status, other.body["bookings"]) == (200, [])
 
 
 def test_a_series_is_audited_per_transaction(table: str) -> None:
