@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from slotwise import admin
-from slotwise.accounts import invitations
+from slotwise.accounts import members
 from slotwise.admin import AccountStatus, StatusChange
 from slotwise.api.app import create_app, lambda_entrypoint
 from slotwise.api.context import caller
@@ -45,11 +45,11 @@ def list_users(
     "/api/v1/admin/users",
     tags=TAGS,
     summary="Make an account (any role) and e-mail its set-password link",
-    description=route_doc("user.invite"),
+    description=route_doc("user.invite", "organisation.manage_members"),
     responses={201: {"description": "The account (never its link)"}},
 )
 def create_user(body: InviteRequest) -> Response[Json]:
-    return Response(201, "application/json", invitations.create_user(caller(app), body).public())
+    return Response(201, "application/json", members.create_user(caller(app), body).public())
 
 
 @app.post(f"{UserId}/approve", tags=TAGS, summary="Approve a vendor or advisor", description=route_doc("admin.approve"))

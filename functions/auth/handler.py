@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from slotwise.accounts import recovery
+from slotwise.accounts import members, recovery
 from slotwise.api.app import BEARER, create_app, lambda_entrypoint
 from slotwise.api.context import caller
 from slotwise.identity import auth_service
@@ -168,13 +168,13 @@ def list_members(
 @app.post(
     MEMBERS,
     tags=ORGANISATIONS,
-    summary="Add an existing staff or agent account to the organisation, by e-mail",
+    summary="Add a staff or agent by e-mail (an unknown address gets a new account and a set-password link)",
     description=route_doc("organisation.manage_members"),
     responses={201: {"description": "The new member"}},
     security=BEARER,
 )
 def add_member(organisationId: str, body: MemberInput) -> Response[Json]:
-    member = organisations.add_member(caller(app), organisationId, body)
+    member = members.add_member(caller(app), organisationId, body)
     return Response(201, "application/json", organisations.public(member))
 
 

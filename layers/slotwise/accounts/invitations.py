@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from slotwise import errors
 from slotwise.accounts import messages
@@ -43,11 +44,13 @@ def invite_account(
     organisation_id: str | None = None,
     locale: str = "en",
     now: datetime | None = None,
+    joins: Callable[[User], Sequence[Any]] | None = None,
 ) -> User:
     """Make the account and e-mail its set-password link; the caller has been authorised already.
 
     Raises Conflict `email_taken` when the address has an account. `organisation_id` is recorded in the audit
-    entry; membership itself is the organisations domain's to write.
+    entry; membership itself is the organisations domain's to write: `joins` gives its writes for the new user,
+    which go into the account's own transaction (an account and its membership exist together or not at all).
     """
     _own_issuer_only()
     if role == "guest":
@@ -71,7 +74,8 @@ def invite_account(
         user.id,
         detail={"role": role, "organisationId": organisation_id, "linkExpiresEpoch": minted.expires_epoch},
     )
-    if not repository.put_user(user, audit=entry, extra=[token]):
+    extra = [token, *(joins(user) if joins is not None else ())]
+    if not repository.put_user(user, audit=entry, extra=extra):
         raise errors.Conflict("An account with this e-mail address already exists.", code="email_taken")
     rendered = messages.render(
         "set", token=minted.token, name=user.name, email=user.email, role=user.role, locale=user.locale

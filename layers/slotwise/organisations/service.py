@@ -24,11 +24,18 @@ from pydantic import Field, field_validator
 
 from slotwise import errors
 from slotwise.audit import log as audit
+from slotwise.audit.log import AuditEntry
 from slotwise.cache import TtlCache
 from slotwise.data.pagination import decode_cursor, encode_cursor
 from slotwise.identity import permissions
 from slotwise.identity import repository as users
-from slotwise.identity.models import ORGANISATION_PREFIX, Caller, User, normalise_email, organisation_id_of
+from slotwise.identity.models import (
+    ORGANISATION_PREFIX,
+    Caller,
+    User,
+    normalise_email,
+    organisation_id_of,
+)
 from slotwise.models import ApiModel, DomainModel
 from slotwise.organisations import store as org_store
 
@@ -64,11 +71,14 @@ class MemberPage(DomainModel):
 
 
 class MemberInput(ApiModel):
-    """POST /organisations/{id}/members: an existing staff or agent account, by e-mail. Nothing else (an id, an
+    """POST /organisations/{id}/members: a staff or agent account, by e-mail; an address no account uses gets a new
+    account (`name` and `locale` are for it, ignored otherwise) and a set-password link. Nothing else (an id, an
     organisation, a status) is accepted: the path names the organisation, the account names the user."""
 
     email: str = Field(min_length=3, max_length=_EMAIL_MAX)
     role: MemberRole
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    locale: str = Field(default="en", min_length=2, max_length=35, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 
     @field_validator("email")
     @classmethod
@@ -218,20 +228,59 @@ def list_members(caller: Caller, organisation_id: str, *, limit: int, cursor: st
     return MemberPage(members=[Member.model_validate(i) for i in items], next_cursor=encode_cursor(last, scope=scope))
 
 
+def _member(organisation: Organisation, account: User, role: MemberRole, caller: Caller, now: datetime) -> Member:
+    return Member(
+        organisation_id=organisation.id,
+        user_id=account.id,
+        email=account.email,
+        name=account.name,
+        role=role,
+        added_at=now,
+        added_by=caller.user_id or "",
+    )
+
+
+def _member_added(caller: Caller, organisation: Organisation, user_id: str, role: str, now: datetime) -> AuditEntry:
+    return audit.entry(
+        caller,
+        "organisation.member_add",
+        "organisation",
+        organisation.id,
+        at=now,
+        detail={"userId": user_id, "role": role},
+    )
+
+
+def managed(caller: Caller, organisation_id: str) -> Organisation:
+    """The organisation whose members the caller may change (its owner vendor, an admin); 404 otherwise."""
+    permissions.require(caller, "organisation.manage_members")
+    return _reachable(caller, organisation_id, manage=True)
+
+
+def membership_writes(
+    caller: Caller, organisation: Organisation, account: User, role: MemberRole, now: datetime
+) -> tuple[Member, list[Any]]:
+    """A new account's membership as transaction items (member, guard, audit entry), for the transaction that
+    creates the account (`slotwise.accounts.members`): the account and its membership exist together or not at
+    all."""
+    member = _member(organisation, account, role, caller, now)
+    puts = org_store.membership_puts(member.model_dump(mode="json", by_alias=True), organisation.owner_id)
+    return member, [*puts, _member_added(caller, organisation, account.id, role, now).put()]
+
+
 def account_for_member(email: str) -> User:
-    """The account a new member is, by e-mail. Only existing accounts join for now; creating one with a
-    set-password link (`POST /admin/users`) is wired here once it exists, and nowhere else."""
+    """The existing account a new member is, by e-mail. An address no account uses is made into an account by
+    `slotwise.accounts.members` (which the route calls) before this is reached."""
     account = users.get_user_by_email(email)
     if account is None:
-        raise errors.NotFound(
-            "No account has this e-mail address; create the staff or agent account first.", code="account_not_found"
-        )
+        raise errors.NotFound("No account has this e-mail address.", code="account_not_found")
     return account
 
 
 def add_member(caller: Caller, organisation_id: str, data: MemberInput, now: datetime | None = None) -> Member:
-    permissions.require(caller, "organisation.manage_members")
-    organisation = _reachable(caller, organisation_id, manage=True)
+    """An existing staff or agent account joins (one organisation per account)."""
+    organisation = managed(caller, organisation_id)
+    now = now or datetime.now(UTC)
     account = account_for_member(data.email)
     if account.role != data.role:
         raise errors.ValidationFailed(
@@ -239,24 +288,8 @@ def add_member(caller: Caller, organisation_id: str, data: MemberInput, now: dat
             "in the role they were created with.",
             code="member_role_mismatch",
         )
-    now = now or datetime.now(UTC)
-    member = Member(
-        organisation_id=organisation.id,
-        user_id=account.id,
-        email=account.email,
-        name=account.name,
-        role=data.role,
-        added_at=now,
-        added_by=caller.user_id or "",
-    )
-    entry = audit.entry(
-        caller,
-        "organisation.member_add",
-        "organisation",
-        organisation.id,
-        at=now,
-        detail={"userId": account.id, "role": data.role},
-    )
+    member = _member(organisation, account, data.role, caller, now)
+    entry = _member_added(caller, organisation, account.id, data.role, now)
     refused = org_store.add_member(member.model_dump(mode="json", by_alias=True), organisation.owner_id, entry)
     if refused == "member":
         raise errors.Conflict(

@@ -82,12 +82,10 @@ def get_membership(user_id: str) -> dict[str, Any] | None:
     return from_item(item) if item else None
 
 
-def add_member(member: dict[str, Any], owner_id: str, audit: AuditEntry) -> str | None:
-    """Add the member, its guard and the audit entry in one transaction. None when it committed; otherwise why
-    not: `member` (the user is in an organisation already, this one or another) or `profile` (the account changed
-    role or disappeared since it was read)."""
+def membership_puts(member: dict[str, Any], owner_id: str) -> list[Any]:
+    """The member item and the user's guard (one organisation per user), each only if absent: the writes of a
+    membership, for this module's transaction or an account's creation (`accounts.invitations`)."""
     organisation_id, user_id = str(member["organisationId"]), str(member["userId"])
-    tx = Transaction()
     guard = {
         "PK": f"USER#{user_id}",
         "SK": "ORGMEMBER",
@@ -96,28 +94,22 @@ def add_member(member: dict[str, Any], owner_id: str, audit: AuditEntry) -> str 
         "ownerId": owner_id,
         "role": member["role"],
     }
-    tx.add(
-        Tag("membership", user_id),
-        {
-            "Put": {
-                "TableName": table_name(),
-                "Item": to_item(guard),
-                "ConditionExpression": "attribute_not_exists(PK)",
-            }
-        },
-    )
-    tx.add(
-        Tag("membership", f"{organisation_id}/{user_id}"),
-        {
-            "Put": {
-                "TableName": table_name(),
-                "Item": to_item(
-                    {**member_key_plain(organisation_id, user_id), "type": "organisation_member", **member}
-                ),
-                "ConditionExpression": "attribute_not_exists(PK)",
-            }
-        },
-    )
+    stored = {**member_key_plain(organisation_id, user_id), "type": "organisation_member", **member}
+    return [
+        {"Put": {"TableName": table_name(), "Item": to_item(item), "ConditionExpression": "attribute_not_exists(PK)"}}
+        for item in (guard, stored)
+    ]
+
+
+def add_member(member: dict[str, Any], owner_id: str, audit: AuditEntry) -> str | None:
+    """Add the member, its guard and the audit entry in one transaction. None when it committed; otherwise why
+    not: `member` (the user is in an organisation already, this one or another) or `profile` (the account changed
+    role or disappeared since it was read)."""
+    organisation_id, user_id = str(member["organisationId"]), str(member["userId"])
+    tx = Transaction()
+    guard_put, member_put = membership_puts(member, owner_id)
+    tx.add(Tag("membership", user_id), guard_put)
+    tx.add(Tag("membership", f"{organisation_id}/{user_id}"), member_put)
     tx.add(
         Tag("other", f"profile:{user_id}"),
         {

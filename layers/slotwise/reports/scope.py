@@ -1,9 +1,8 @@
 """Which resources a caller's report covers: the one place that decides it.
 
-Today's rules (`slotwise.booking.access`): an admin reaches every resource; a vendor or staff member the resources
-they own; an advisor the resources whose `attributes.advisorUserId` they are. A resource or venue outside the
-caller's reach answers 404, like a missing one. When organisations arrive, only `_reaches` and `_all_reachable`
-change.
+The rules of `slotwise.booking.access`: an admin reaches every resource; a vendor and their organisation's staff
+the organisation's resources (`same_organisation`, through `access.manages_resource`); an advisor the resources whose
+`attributes.advisorUserId` they are. A resource or venue outside the caller's reach answers 404, like a missing one.
 """
 
 from __future__ import annotations
@@ -14,6 +13,7 @@ from slotwise.catalog import repository as catalog
 from slotwise.catalog.models import Resource
 from slotwise.identity import permissions
 from slotwise.identity.models import Caller
+from slotwise.organisations import service as organisations
 
 # A report covers at most this many resources (each costs one Query per month): narrow it with venueId/resourceId.
 MAX_RESOURCES = 200
@@ -54,11 +54,12 @@ def _all_reachable(caller: Caller) -> list[Resource]:
         return _collect(None, None, caller)
     if caller.role == "advisor":
         return _collect(None, "advisor", caller)
+    # The organisation's venues are in its owner vendor's name (staff create them so): a staff member's report
+    # lists the owner's venues.
+    owner = organisations.owner_for_new_items(caller)
     venues, found, cursor = [], [], None
     while True:
-        page, cursor = catalog.list_venues(
-            owner_id=caller.user_id, city=None, limit=_PAGE, cursor=cursor, select=lambda v: v
-        )
+        page, cursor = catalog.list_venues(owner_id=owner, city=None, limit=_PAGE, cursor=cursor, select=lambda v: v)
         venues.extend(page)
         if cursor is None:
             break

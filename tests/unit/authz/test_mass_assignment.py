@@ -145,9 +145,10 @@ def test_server_owned_fields_are_refused(module_table: str, route_key: str, fiel
 
 
 # The organisation routes live in the auth group; their one body names an account and a role (`role` is the
-# membership's, staff or agent, and must be the account's own), so every other server-owned field is checked here.
+# membership's, staff or agent, and must be the account's own; `name` and `locale` only name a new account), so
+# every other server-owned field is checked here.
 MEMBERS = f"{API_PREFIX}/organisations/org-owner-v/members"
-MEMBER_FORBIDDEN = ["organisationId", "userId", "ownerId", "status", "addedBy", "addedAt", "version", "name"]
+MEMBER_FORBIDDEN = ["organisationId", "userId", "ownerId", "status", "addedBy", "addedAt", "version", "password"]
 
 
 @pytest.mark.parametrize("field", MEMBER_FORBIDDEN)

@@ -138,10 +138,20 @@ def test_the_raw_token_is_never_stored_only_its_hash(outbox: Outbox, table: str)
 
 
 def test_the_invitation_is_audited_with_its_inviter(outbox: Outbox) -> None:
-    made = invite({**INVITE, "organisationId": "org-7"}).body
+    make_user("vendor-7", email="v7@hostel.test", role="vendor")
+    assert call("GET", "/api/v1/organisations/me", user="vendor-7", role="vendor").status == 200
+    made = invite({**INVITE, "organisationId": "org-vendor-7"}).body
     log = call("GET", "/api/v1/admin/audit", query={"target": f"user:{made['id']}"}, **ADMIN).body
     (entry,) = [e for e in log["entries"] if e["action"] == "user.invite"]
-    assert (entry["actor"], entry["detail"]["role"], entry["detail"]["organisationId"]) == ("root", "staff", "org-7")
+    assert (entry["actor"], entry["detail"]["role"], entry["detail"]["organisationId"]) == (
+        "root",
+        "staff",
+        "org-vendor-7",
+    )
+    joined = call("GET", "/api/v1/admin/audit", query={"target": "organisation:org-vendor-7"}, **ADMIN).body
+    assert [e["detail"]["userId"] for e in joined["entries"] if e["action"] == "organisation.member_add"] == [
+        made["id"]
+    ]
 
 
 def test_an_e_mail_in_use_is_a_409_and_writes_nothing(outbox: Outbox, table: str) -> None:
