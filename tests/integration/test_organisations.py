@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from slotwise import errors
+from slotwise.accounts import members, messages
 from slotwise.booking import create, queries
 from slotwise.booking.models import Booking, BookingCreate
 from slotwise.identity.models import Caller, User
@@ -207,3 +208,35 @@ def test_the_backfill_gives_older_bookings_their_organisation_keys_once(local_ta
     assert backfill.backfill_all() == 0
     item = client.get_item(TableName=local_table, Key={"PK": {"S": f"BOOKING#{made[0].id}"}, "SK": {"S": "BOOKING"}})
     assert item["Item"]["GSI5SK"] == item["Item"]["GSI2SK"]
+
+
+def test_concurrent_invitations_of_one_new_e_mail_make_one_account_with_one_membership(
+    local_table: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`accounts.members.add_member` for an address no account uses: the account, its link and the membership
+    are one transaction, so of 6 organisations racing to make the same new person exactly one does, and no
+    account is left without its membership (nor a membership without its account)."""
+    monkeypatch.setattr(messages, "send", lambda *args, **kwargs: None)  # SES is not what this judges
+    owners = [vendor(n) for n in range(6)]
+    for owner in owners:
+        organisations.get_my_organisation(owner)  # each organisation exists before the race
+
+    def invite(owner: Caller) -> str:
+        body = MemberInput.model_validate({"email": "new-person@x.test", "role": "staff", "name": "New"})
+        try:
+            members.add_member(owner, f"org-{owner.user_id}", body)
+        except errors.SlotwiseError as refused:
+            return refused.code
+        return "added"
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        outcomes = Counter(pool.map(invite, owners))
+    # The losers either saw the address taken by the winner's account (409) or found that account already a member.
+    assert outcomes["added"] == 1 and set(outcomes) <= {"added", "email_taken", "already_member"}
+    emails = items(local_table, "EMAIL#new-person@x.test")
+    assert len(emails) == 1
+    user_id = emails[0]["userId"]["S"]  # type: ignore[index]
+    guards = [i for i in items(local_table, f"USER#{user_id}") if i["SK"]["S"] == "ORGMEMBER"]  # type: ignore[index]
+    member_items = [i for i in items(local_table, "ORG#") if i["SK"]["S"] == f"MEMBER#{user_id}"]  # type: ignore[index]
+    assert len(guards) == 1 and len(member_items) == 1
+    assert guards[0]["organisationId"]["S"] == member_items[0]["organisationId"]["S"]  # type: ignore[index]
