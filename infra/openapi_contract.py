@@ -438,6 +438,7 @@ SUCCESS: dict[str, tuple[int, str | None]] = {
     "POST /api/v1/bookings/{bookingId}/reject": (200, "Booking"),
     "POST /api/v1/bookings/{bookingId}/no-show": (200, "Booking"),
     "POST /api/v1/bookings/{bookingId}/start": (200, "Booking"),
+    "POST /api/v1/bookings/{bookingId}/check-in": (200, "Booking"),
     "POST /api/v1/bookings/{bookingId}/complete": (200, "Booking"),
     "POST /api/v1/bookings/{bookingId}/exceptions": (201, "SeriesException"),
     "POST /api/v1/bookings/{bookingId}/payment": (201, "PaymentStarted"),

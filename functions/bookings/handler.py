@@ -248,6 +248,16 @@ def start(bookingId: str) -> Json:
 
 
 @app.post(
+    "/api/v1/bookings/<bookingId>/check-in",
+    tags=TAGS,
+    summary="Check the guest in (the vendor or its staff; from the day of arrival): the stay is in progress",
+    description=route_doc("booking.check_in"),
+)
+def check_in(bookingId: str) -> Json:
+    return sessions.check_in(_caller(), bookingId).public()
+
+
+@app.post(
     "/api/v1/bookings/<bookingId>/complete",
     tags=TAGS,
     summary="Complete a session (captures an authorized payment)",

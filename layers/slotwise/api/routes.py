@@ -111,6 +111,7 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", f"{API_PREFIX}/bookings/{{bookingId}}/no-show", "bookings"),
     # the session lifecycle (issue 15): started and completed by its advisor or vendor
     Route("POST", f"{API_PREFIX}/bookings/{{bookingId}}/start", "bookings"),
+    Route("POST", f"{API_PREFIX}/bookings/{{bookingId}}/check-in", "bookings"),
     Route("POST", f"{API_PREFIX}/bookings/{{bookingId}}/complete", "bookings"),
     Route("POST", f"{API_PREFIX}/bookings/{{bookingId}}/exceptions", "bookings"),
     Route("POST", f"{API_PREFIX}/bookings/{{bookingId}}/review", "bookings"),

@@ -185,6 +185,8 @@ class Booking(DomainModel):
     approval_reminder_at: datetime | None = None
     approval_reminded: bool = False
     started_at: datetime | None = None
+    # When the front desk checked the guest in (POST /bookings/{id}/check-in); the stay is then in progress.
+    checked_in_at: datetime | None = None
 
     def public(self) -> dict[str, object]:
         """The booking as the API shows it (lock keys and the request id are the engine's business)."""

@@ -1,6 +1,8 @@
-"""A session's lifecycle once it is booked: its advisor (or its vendor, an admin) starts it and completes it.
+"""A session's lifecycle once it is booked: its advisor (or its vendor, an admin) starts it and completes it; a
+stay's or a visit's front desk (the vendor, its staff) checks the guest in.
 
   confirmed ──start (from 15 min before the start)──► in_progress ──complete──► completed
+  confirmed ──check-in (from the arrival's local day)─► in_progress
   confirmed ──complete (once the start has passed)────────────────────────────► completed
 
 Completing captures an authorized payment (authorize_then_capture) in the same transaction as the status change:
@@ -11,7 +13,8 @@ key per payment. The timers job completes sessions nobody completed (`slotwise.b
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from slotwise import errors
 from slotwise.audit import log as audit
@@ -61,6 +64,39 @@ def start_session(caller: Caller, booking_id: str, *, now: datetime | None = Non
     store.replace_booking(tx, booking, after)
     add_status_change(tx, booking, "in_progress")
     tx.audit(audit.entry(caller, "booking.start", "booking", booking.id, at=now, detail={"from": booking.status}))
+    charge_request(tx)
+    commit(tx, booking_id)
+    return after
+
+
+def check_in(caller: Caller, booking_id: str, *, now: datetime | None = None) -> Booking:
+    """The guest has arrived: from the first minute of the arrival's local day (an early arrival at a hostel, a
+    hall's set-up) until the booking's end. The stay is then `in_progress`; the timers job completes it at its end."""
+    now = now or now_utc()
+    permissions.require(caller, "booking.check_in")
+    booking = store.get_booking(booking_id)
+    resource = catalog.get_resource(booking.resource_id) if booking is not None else None
+    booking = access.visible(caller, booking, booking_id, resource)
+    access.require_decider(caller, booking, resource)
+    require_transition(booking, "in_progress")
+    zone = ZoneInfo(booking.timezone)
+    opens = datetime.combine(booking.start_time.astimezone(zone).date(), time.min, zone)
+    if now < opens:
+        raise errors.Conflict(
+            "A guest checks in at the earliest on the day of arrival.",
+            code="too_early",
+            extra={"startsAt": booking.start_time.isoformat()},
+        )
+    if now >= booking.end_time:
+        raise errors.Conflict("This booking's time is over; it cannot be checked in.", code="session_over")
+    after = next_version(
+        booking, by=caller.user_id, request_id=caller.request_id, action="checked_in", now=now, status="in_progress"
+    )
+    after = after.model_copy(update={"started_at": now, "checked_in_at": now})
+    tx = Transaction()
+    store.replace_booking(tx, booking, after)
+    add_status_change(tx, booking, "in_progress")
+    tx.audit(audit.entry(caller, "booking.check_in", "booking", booking.id, at=now, detail={"from": booking.status}))
     charge_request(tx)
     commit(tx, booking_id)
     return after

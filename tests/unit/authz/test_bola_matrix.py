@@ -330,6 +330,9 @@ CASES: dict[str, Case] = {
         not_found="booking_not_found",
     ),
     # The session lifecycle (issue 15): only the session's advisor, vendor or an admin; nobody else sees it.
+    f"POST {B}/check-in": Case(
+        "booking.check_in", lambda i: f"{API}/bookings/{i['booking']}/check-in", not_found="booking_not_found"
+    ),
     f"POST {B}/start": Case(
         "booking.session", lambda i: f"{API}/bookings/{i['booking']}/start", not_found="booking_not_found"
     ),

@@ -89,6 +89,7 @@ WITHOUT_BODY = frozenset(
         f"PUT {API_PREFIX}/users/me/favourites/{{resourceId}}",
         # A session's start and completion take no body: nothing a client sends reaches the booking.
         f"POST {API_PREFIX}/bookings/{{bookingId}}/start",
+        f"POST {API_PREFIX}/bookings/{{bookingId}}/check-in",
         f"POST {API_PREFIX}/bookings/{{bookingId}}/complete",
     }
 )
