@@ -125,7 +125,13 @@ class SlotwiseFunctions(Construct):
 
     @property
     def functions(self) -> dict[str, lambda_.Function]:
+        """Each group's function: for settings, grants and metrics (these cover every version)."""
         return {group: built.function for group, built in self.groups.items()}
+
+    @property
+    def aliases(self) -> dict[str, lambda_.Alias]:
+        """Each group's `live` alias: what API Gateway, event sources and schedules invoke (never `$LATEST`)."""
+        return {group: built.alias for group, built in self.groups.items()}
 
 
 def _grant_send_email(function: lambda_.Function, sender: str) -> None:
