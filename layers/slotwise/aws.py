@@ -59,6 +59,11 @@ def _client(service: str, endpoint_url: str | None = None) -> Any:
         read_timeout=5,
         retries={"mode": "standard", "max_attempts": 3},
         tcp_keepalive=True,
+        # botocore's client-side check walks every attribute of every item against the service model before each
+        # call: about 400 nodes for one booking transaction, the largest CPU cost of a booking in the function
+        # (bench/bench_booking.py). The service validates the same request anyway (ValidationException, translated
+        # like any ClientError by slotwise.data.dynamo.translate_errors), and the requests are built by code.
+        parameter_validation=False,
     )
     return session.create_client(service, region_name=get_settings().region, config=config, endpoint_url=endpoint_url)
 

@@ -80,8 +80,8 @@ def test_the_websocket_api_routes_every_action_to_the_live_function(dev: Templat
     permissions = [
         p["Properties"]
         for p in resources(dev, "AWS::Lambda::Permission").values()
-        if p["Properties"]["FunctionName"] == {"Fn::GetAtt": [function_id, "Arn"]}
-        and p["Properties"]["Principal"] == "apigateway.amazonaws.com"
+        if p["Properties"]["Principal"] == "apigateway.amazonaws.com"
+        and invoked_function(dev, p["Properties"]["FunctionName"]) == function_id
     ]
     assert permissions
 
