@@ -176,3 +176,20 @@ def test_install_registers_nothing_without_the_hooks_library(monkeypatch: pytest
     monkeypatch.setattr(runtime_hooks, "_installed", [])
     monkeypatch.setitem(sys.modules, "snapshot_restore_py", None)  # import fails as where it is not installed
     assert runtime_hooks.install() is False
+
+
+def test_clients_rebuilt_after_a_restore_reuse_the_parsed_models(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIATEST")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    aws.prime_service("dynamodb")
+    loader = aws._loader()
+    loaded = dict(loader._cache)
+    assert any("dynamodb" in repr(key) for key in loaded)
+    runtime_hooks.restore()
+    client = aws.dynamodb()
+    assert aws._loader() is loader  # the restore dropped clients, not the parsed models
+    assert dict(loader._cache).keys() == loaded.keys()  # building the client again parsed nothing new
+    # The service validates requests; the client does not walk every attribute first (bench_booking's CPU).
+    from botocore.validate import ParamValidationDecorator
+
+    assert not isinstance(client._serializer, ParamValidationDecorator)
