@@ -22,8 +22,8 @@ help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 $(VENV)/.installed: pyproject.toml .python-version
-	@[ -n "$(PYTHON)" ] && [ -x "$(PYTHON)" ] || { echo "Python $(PYTHON_MINOR) not found: run 'pyenv install \
-	  $(PYTHON_VERSION)' or install python$(PYTHON_MINOR) (PYTHON=/path/to/python$(PYTHON_MINOR) make ... also works)" >&2; exit 1; }
+	@[ -n "$(PYTHON)" ] && [ -x "$(PYTHON)" ] || { echo "Python $(PYTHON_MINOR) not found: run" \
+	  "'pyenv install $(PYTHON_VERSION)' or install python$(PYTHON_MINOR) (or PYTHON=/path/to/python$(PYTHON_MINOR))" >&2; exit 1; }
 	@# A venv made by another Python (3.11 before the move) is rebuilt, not upgraded in place.
 	@[ "$$($(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)" = "$(PYTHON_MINOR)" ] \
 	  || { rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); }
