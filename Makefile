@@ -2,7 +2,13 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-PYTHON ?= python3
+# The interpreter matches the Lambda runtime (3.13, for SnapStart): `.python-version` names it (pyenv reads it too).
+# PYTHON is pyenv's install of that version when pyenv has it, else `python3.13` on PATH; `make` stops with a clear
+# error when neither exists (`pyenv install $(PYTHON_VERSION)` or the distribution's python3.13 fixes that).
+PYTHON_VERSION := $(shell cat .python-version)
+PYTHON_MINOR := $(basename $(PYTHON_VERSION))
+PYTHON ?= $(shell p="$$(pyenv prefix $(PYTHON_VERSION) 2>/dev/null)/bin/python$(PYTHON_MINOR)"; \
+  [ -x "$$p" ] && echo "$$p" || command -v python$(PYTHON_MINOR))
 VENV := .venv
 PY := $(VENV)/bin/python
 API_PORT ?= 3000
@@ -15,8 +21,12 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-$(VENV)/.installed: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
+$(VENV)/.installed: pyproject.toml .python-version
+	@[ -n "$(PYTHON)" ] && [ -x "$(PYTHON)" ] || { echo "Python $(PYTHON_MINOR) not found: run" \
+	  "'pyenv install $(PYTHON_VERSION)' or install python$(PYTHON_MINOR) (or PYTHON=/path/to/python$(PYTHON_MINOR))" >&2; exit 1; }
+	@# A venv made by another Python (3.11 before the move) is rebuilt, not upgraded in place.
+	@[ "$$($(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)" = "$(PYTHON_MINOR)" ] \
+	  || { rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); }
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@

@@ -41,19 +41,29 @@ def _resource(capacity: int = 1) -> Any:
 
 
 def _book_via_handler(resource_id: str, start: datetime) -> int:
-    from tests.support.http import call
+    """One `POST /api/v1/bookings` through the function's `lambda_handler`, as API Gateway invokes it. Not through
+    `tests.support.http.call`: that also checks every response against the OpenAPI document (jsonschema), which is
+    the tests' work, not the function's."""
+    import json
 
-    response = call(
+    from infra.local.adapter import event_for
+    from infra.local.functions import invoke
+
+    body = {
+        "resourceId": resource_id,
+        "startTime": start.isoformat(),
+        "endTime": (start + timedelta(hours=1)).isoformat(),
+    }
+    group, event = event_for(
         "POST",
         "/api/v1/bookings",
-        user=f"b-{uuid.uuid4().hex[:6]}",
-        body={
-            "resourceId": resource_id,
-            "startTime": start.isoformat(),
-            "endTime": (start + timedelta(hours=1)).isoformat(),
-        },
+        raw_query_string="",
+        headers=[("x-slotwise-user-id", f"b-{uuid.uuid4().hex[:6]}"), ("content-type", "application/json")],
+        body=json.dumps(body).encode(),
+        source_ip="127.0.0.1",
     )
-    return response.status
+    status: int = invoke(group, event)["statusCode"]
+    return status
 
 
 def _raw_transaction(table: str, resource_id: str) -> None:
@@ -243,7 +253,8 @@ def run() -> str:
         "| operation | write calls | all calls |\n|---|---:|---|\n" + "\n".join(count_rows) + "\n\n"
         f"### Throughput ({DURATION_SECONDS:.0f} s per cell, distinct slots, one process per client)\n\n"
         "Raw: a hand-built TransactWriteItems of the same shape as a one-hour booking (booking, reference, two "
-        "conditional slot updates). Ours: `POST /api/v1/bookings` through `lambda_handler`. Goal: ratio ≥ 0.6.\n\n"
+        "conditional slot updates). Ours: `POST /api/v1/bookings` through `lambda_handler` (its transaction also "
+        "carries the audit entry, the creator's hold counter and a stats shard). Goal: ratio ≥ 0.8.\n\n"
         "| clients | raw transactions/s | bookings/s through handlers | ratio |\n|---:|---:|---:|---:|\n"
         + "\n".join(rows)
         + "\n"

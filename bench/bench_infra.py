@@ -38,7 +38,13 @@ FLOOR = "import boto3; boto3.client('dynamodb', region_name='us-east-1')"
 # The handler module as Lambda imports it (`handler.lambda_handler` from /var/task), plus the client it builds on
 # the first request.
 FUNCTION = "import handler; from slotwise import aws; aws.dynamodb()"
-ENVIRONMENT = {"AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1", "PATH": "/usr/bin:/bin"}
+# What the stack sets that changes an import: the functions' interpreter settings (PYDANTIC_DISABLE_PLUGINS).
+ENVIRONMENT = {
+    "AWS_REGION": "us-east-1",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "PATH": "/usr/bin:/bin",
+    "PYDANTIC_DISABLE_PLUGINS": "__all__",
+}
 
 
 def _seconds(command: list[str]) -> float:

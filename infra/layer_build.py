@@ -25,7 +25,7 @@ PYPROJECT = ROOT / "pyproject.toml"
 PACKAGE_DIR = ROOT / "layers" / "slotwise"
 DEFAULT_OUT = ROOT / "build" / "layer"
 DEFAULT_PLATFORM = "manylinux2014_aarch64"
-LAMBDA_PYTHON = (3, 11)
+LAMBDA_PYTHON = (3, 13)
 # Distributions pip installs as dependencies that the functions never import, removed from the layer (each file its
 # RECORD lists), with why. Pillow: fpdf2 needs it only for images, and the PDF confirmations draw none (fpdf2
 # imports it optionally); it and its bundled libraries are about 7 MB of the zipped layer's 35 MB budget.

@@ -27,9 +27,7 @@ from slotwise.identity.permissions import route_doc
 from slotwise.messages import service as messages
 from slotwise.messages.models import MessageInput
 from slotwise.models import ID_PATTERN, MAX_ID_LENGTH, BoundedDatetime, check_period, idempotency_key
-from slotwise.notifications import pdf
 from slotwise.payments import settlement
-from slotwise.reviews import service as reviews
 from slotwise.reviews.models import ReviewInput
 from slotwise.settings import require_settings
 
@@ -154,6 +152,10 @@ def get(bookingId: str) -> Json:
     description=route_doc("booking.read"),
 )
 def confirmation_pdf(bookingId: str) -> Response[str]:
+    # Imported on the first confirmation, not at cold start (its templates and the ledger it reads): few requests
+    # ask for one.
+    from slotwise.notifications import pdf
+
     name, document = pdf.for_caller(_caller(), bookingId)
     headers = {"Content-Disposition": f'inline; filename="{name}"', "Cache-Control": "no-store"}
     # Binary through API Gateway: a base64 body flagged isBase64Encoded, which API Gateway decodes for the client.
@@ -286,6 +288,8 @@ def add_exception(bookingId: str, body: ExceptionCreate) -> Response[Json]:
     description=route_doc("review.create"),
 )
 def review_booking(bookingId: str, body: ReviewInput) -> Response[Json]:
+    from slotwise.reviews import service as reviews  # first review only: few booking requests are reviews
+
     review = reviews.create_review(_caller(), bookingId, body)
     return Response(201, "application/json", review.public())
 

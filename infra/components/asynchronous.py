@@ -94,8 +94,11 @@ class SlotwiseAsync(Construct):
         self.schedules: dict[str, GroupSchedule] = {}
         self.stream_dlqs: dict[str, sqs.Queue] = {}
 
-    def attach(self, functions: Mapping[str, lambda_.Function], table: dynamodb.ITable) -> None:
-        """Give each queue its consumer, each schedule its function, and the table's stream its consumers."""
+    def attach(self, functions: Mapping[str, lambda_.IFunction], table: dynamodb.ITable) -> None:
+        """Give each queue its consumer, each schedule its function, and the table's stream its consumers.
+
+        `functions` are what gets invoked: each group's `live` alias (SnapStart restores published versions only).
+        """
         for consumer in self._topology.stream_consumers:
             dlq = secure_queue(
                 self,

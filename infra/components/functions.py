@@ -26,6 +26,9 @@ TABLE_ACTIONS_OF_READ_ONLY_GROUPS: Mapping[str, tuple[str, ...]] = {"health": ("
 # signature and queues the event (infra.components.payments grants it that queue and its signing secret).
 ISOLATED_GROUPS: frozenset[str] = frozenset({"stripe_webhooks"})
 POWERTOOLS_LOG_LEVEL = "INFO"
+# Interpreter settings of every function. Pydantic otherwise scans every installed distribution's entry points for
+# plugins when the first model is built (importlib.metadata over the whole layer) at each cold start; none is used.
+RUNTIME_ENVIRONMENT: Mapping[str, str] = {"PYDANTIC_DISABLE_PLUGINS": "__all__"}
 # Groups that send e-mail through SES (SendRawEmail), only from the configured sender (SLOTWISE_EMAIL_FROM's
 # default unless the environment says otherwise): its address identity or its domain identity. The notifier sends
 # booking mail; `auth` and `admin` send set-password and reset links at once (their raw token is never stored, so
@@ -99,6 +102,7 @@ class SlotwiseFunctions(Construct):
             ),
             "POWERTOOLS_METRICS_NAMESPACE": "Slotwise",
             "POWERTOOLS_LOG_LEVEL": POWERTOOLS_LOG_LEVEL,
+            **RUNTIME_ENVIRONMENT,
         }
         self.groups: dict[str, GroupFunction] = {}
         for group in groups:
@@ -127,7 +131,13 @@ class SlotwiseFunctions(Construct):
 
     @property
     def functions(self) -> dict[str, lambda_.Function]:
+        """Each group's function: for settings, grants and metrics (these cover every version)."""
         return {group: built.function for group, built in self.groups.items()}
+
+    @property
+    def aliases(self) -> dict[str, lambda_.Alias]:
+        """Each group's `live` alias: what API Gateway, event sources and schedules invoke (never `$LATEST`)."""
+        return {group: built.alias for group, built in self.groups.items()}
 
 
 def _grant_send_email(function: lambda_.Function, sender: str) -> None:

@@ -142,10 +142,14 @@ def wire_live(
     topology: Topology,
     async_: SlotwiseAsync,
     functions: Mapping[str, lambda_.Function],
+    invoked: Mapping[str, lambda_.IFunction],
     stage: str,
     removal_policy: RemovalPolicy,
 ) -> SlotwiseWebSocketApi | None:
-    """The WebSocket API and its pusher's setting and grant (None for a topology without one)."""
+    """The WebSocket API and its pusher's setting and grant (None for a topology without one).
+
+    The routes integrate `invoked` (each group's alias); the pusher's setting and grant go on `functions`.
+    """
     spec = topology.websocket
     if spec is None:
         return None
@@ -155,7 +159,7 @@ def wire_live(
         spec=spec,
         api_name=stage_name(f"slotwise-{spec.name}", stage),
         stage=stage,
-        function=functions[spec.group],
+        function=invoked[spec.group],
         removal_policy=removal_policy,
     )
     built = async_.queues.get(spec.name)

@@ -102,7 +102,9 @@ class SlotwiseStack(Stack):
             removal_policy=removal_policy,
         )
         self.functions = self.compute.functions
-        self.async_.attach(self.functions, self.data.table)
+        # Triggers invoke the aliases (SnapStart); settings and grants go on the functions.
+        self.aliases = self.compute.aliases
+        self.async_.attach(self.aliases, self.data.table)
         wire_webhook_delivery(self.async_, self.functions)
         self.payments = wire_payments(self, self.async_, self.functions, removal_policy)
         self.http_api = SlotwiseHttpApi(
@@ -110,7 +112,7 @@ class SlotwiseStack(Stack):
             "HttpApi",
             api_name=stage_name("slotwise", stage),
             routes=routes,
-            functions=self.functions,
+            functions=self.aliases,
             fallback_group=fallback_group,
             removal_policy=removal_policy,
             cors_origins=cors_origins,
@@ -121,6 +123,7 @@ class SlotwiseStack(Stack):
             topology=topology,
             async_=self.async_,
             functions=self.functions,
+            invoked=self.aliases,
             stage=stage,
             removal_policy=removal_policy,
         )

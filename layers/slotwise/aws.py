@@ -29,23 +29,50 @@ SERVICES = frozenset(
 
 
 @cache
+def _loader() -> Any:
+    """One botocore data loader per process: it caches the parsed service models, so a client built again (after
+    `reset_clients`, or after a SnapStart restore: slotwise.runtime_hooks) does not parse its model again. It holds
+    no credential."""
+    import botocore.session
+    from botocore.loaders import create_loader
+
+    # AWS_DATA_PATH (extra model folders) is honoured as a session's own loader would.
+    return create_loader(botocore.session.get_session().get_config_variable("data_path"))
+
+
+@cache
 def _client(service: str, endpoint_url: str | None = None) -> Any:
     if service not in SERVICES:
         raise ValueError(f"add {service!r} to slotwise.aws.SERVICES: the Lambda layer ships only those models")
-    import boto3
+    import botocore.session
     from botocore.config import Config
 
     from slotwise.settings import get_settings
+
+    # A new session per client (credentials are resolved afresh), sharing the process's parsed models. botocore's
+    # client is what boto3.client returns; boto3's own Session would only add resource data paths to the shared loader.
+    session = botocore.session.get_session()
+    session.register_component("data_loader", _loader())
 
     config = Config(
         connect_timeout=2,
         read_timeout=5,
         retries={"mode": "standard", "max_attempts": 3},
         tcp_keepalive=True,
+        # botocore's client-side check walks every attribute of every item against the service model before each
+        # call: about 400 nodes for one booking transaction, the largest CPU cost of a booking in the function
+        # (bench/bench_booking.py). The service validates the same request anyway (ValidationException, translated
+        # like any ClientError by slotwise.data.dynamo.translate_errors), and the requests are built by code.
+        parameter_validation=False,
     )
-    return boto3.session.Session().client(  # type: ignore[call-overload]
-        service, region_name=get_settings().region, config=config, endpoint_url=endpoint_url
-    )
+    return session.create_client(service, region_name=get_settings().region, config=config, endpoint_url=endpoint_url)
+
+
+def prime_service(service: str) -> None:
+    """Load `service`'s model and endpoint data into the process's loader, keeping no client (SnapStart's
+    before-snapshot hook: a client holds the credentials it was built with)."""
+    _client(service)
+    reset_clients()
 
 
 def dynamodb() -> DynamoDBClient:

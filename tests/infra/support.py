@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -137,3 +138,19 @@ def only_http_api(template: Template, kind: str) -> tuple[str, dict[str, Any]]:
     found = http_api_resources(template, kind)
     assert len(found) == 1, f"expected one {kind} of the HTTP API, found {sorted(found)}"
     return next(iter(found.items()))
+
+
+def invoked_function(template: Template, target: Any) -> str:
+    """The logical id of the function whose `live` alias `target` (an ARN, a URI, a FunctionName) invokes.
+
+    Triggers invoke the alias (SnapStart restores published versions only); a target naming the function itself
+    (its `$LATEST`) or no alias fails here.
+    """
+    text = json.dumps(target)
+    found = [
+        alias["Properties"]["FunctionName"]["Ref"]
+        for alias_id, alias in resources(template, "AWS::Lambda::Alias").items()
+        if f'{{"Ref": "{alias_id}"}}' in text
+    ]
+    assert len(found) == 1, f"expected one function alias in {text}"
+    return str(found[0])

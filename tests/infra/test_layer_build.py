@@ -121,7 +121,7 @@ def test_a_client_of_an_unshipped_service_fails_loudly() -> None:
 def test_copy_package_leaves_bytecode_caches_behind(tmp_path: Path) -> None:
     source = tmp_path / "src" / "pkg"
     (source / "__pycache__").mkdir(parents=True)
-    (source / "__pycache__" / "mod.cpython-311.pyc").write_bytes(b"stale")
+    (source / "__pycache__" / "mod.cpython-313.pyc").write_bytes(b"stale")
     (source / "mod.py").write_text("")
     (source / "stray.pyc").write_bytes(b"stale")
 
@@ -196,14 +196,14 @@ def test_prune_distributions_removes_every_file_its_record_lists(tmp_path: Path)
 def test_prune_files_removes_fonttools_compiled_twins_only(tmp_path: Path) -> None:
     misc = tmp_path / "fontTools" / "misc"
     misc.mkdir(parents=True)
-    for name in ("bezierTools.py", "bezierTools.cpython-311-aarch64-linux-gnu.so"):
+    for name in ("bezierTools.py", "bezierTools.cpython-313-aarch64-linux-gnu.so"):
         (misc / name).write_bytes(b"")
     (tmp_path / "cryptography").mkdir()
     (tmp_path / "cryptography" / "_rust.abi3.so").write_bytes(b"")
 
     removed = layer_build.prune_files(tmp_path, layer_build.FILES_NOT_SHIPPED)
 
-    assert removed == ["fontTools/misc/bezierTools.cpython-311-aarch64-linux-gnu.so"]
+    assert removed == ["fontTools/misc/bezierTools.cpython-313-aarch64-linux-gnu.so"]
     assert (misc / "bezierTools.py").is_file() and (tmp_path / "cryptography" / "_rust.abi3.so").is_file()
 
 

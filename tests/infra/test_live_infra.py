@@ -16,6 +16,7 @@ from slotwise.topology import TOPOLOGY
 from tests.infra.support import (
     as_list,
     functions_by_group,
+    invoked_function,
     queue_by_name,
     resources,
     role_of,
@@ -61,8 +62,7 @@ def test_the_websocket_api_routes_every_action_to_the_live_function(dev: Templat
     }
     for key, route in routes.items():
         integration_id = route["Target"]["Fn::Join"][1][-1]["Ref"]
-        uri = json.dumps(integrations[integration_id]["IntegrationUri"])
-        assert function_id in uri, key
+        assert invoked_function(dev, integrations[integration_id]["IntegrationUri"]) == function_id, key
         # The function authenticates $connect itself (the token may come as a subprotocol a gateway cannot answer).
         assert route.get("AuthorizationType", "NONE") == "NONE"
     answered = {
@@ -80,8 +80,8 @@ def test_the_websocket_api_routes_every_action_to_the_live_function(dev: Templat
     permissions = [
         p["Properties"]
         for p in resources(dev, "AWS::Lambda::Permission").values()
-        if p["Properties"]["FunctionName"] == {"Fn::GetAtt": [function_id, "Arn"]}
-        and p["Properties"]["Principal"] == "apigateway.amazonaws.com"
+        if p["Properties"]["Principal"] == "apigateway.amazonaws.com"
+        and invoked_function(dev, p["Properties"]["FunctionName"]) == function_id
     ]
     assert permissions
 
@@ -125,7 +125,7 @@ def test_events_reach_the_live_queue_and_its_consumer_with_a_dlq_on_each_path(de
     (mapping,) = [
         m["Properties"]
         for m in resources(dev, "AWS::Lambda::EventSourceMapping").values()
-        if m["Properties"]["FunctionName"] == {"Ref": function_id}
+        if invoked_function(dev, m["Properties"]["FunctionName"]) == function_id
     ]
     assert mapping["EventSourceArn"] == {"Fn::GetAtt": [queue_id, "Arn"]}
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]

@@ -13,6 +13,7 @@ from slotwise.topology import TOPOLOGY
 from tests.infra.support import (
     as_list,
     functions_by_group,
+    invoked_function,
     queue_by_name,
     resources,
     role_of,
@@ -48,7 +49,7 @@ def test_every_booking_event_reaches_the_notifications_queue(dev: Template) -> N
     (mapping,) = [
         m["Properties"]
         for m in resources(dev, "AWS::Lambda::EventSourceMapping").values()
-        if m["Properties"]["FunctionName"] == {"Ref": function_id}
+        if invoked_function(dev, m["Properties"]["FunctionName"]) == function_id
     ]
     assert mapping["EventSourceArn"] == {"Fn::GetAtt": [queue_id, "Arn"]}
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]

@@ -23,6 +23,7 @@ from slotwise.topology import TOPOLOGY
 from tests.infra.support import (
     as_list,
     functions_by_group,
+    invoked_function,
     queue_by_name,
     resources,
     role_of,
@@ -166,7 +167,7 @@ def test_the_webhook_route_needs_no_token_even_in_oidc_mode(prod_oidc: tuple[cdk
         for logical_id, i in resources(template, "AWS::ApiGatewayV2::Integration").items()
         if by_key[WEBHOOK_ROUTE]["Target"]["Fn::Join"][1][1]["Ref"] == logical_id
     ]
-    assert integration["IntegrationUri"]["Fn::GetAtt"][0] == functions_by_group(template)[INGRESS][0]
+    assert invoked_function(template, integration["IntegrationUri"]) == functions_by_group(template)[INGRESS][0]
     route_construct = stack.http_api.routes[WEBHOOK_ROUTE]
     reasons = acknowledgments(route_construct)[route_construct.node.path]
     (reason,) = [text for rule, text in reasons.items() if rule.endswith("AwsSolutions-APIG4")]

@@ -24,6 +24,7 @@ from tests.infra.support import (
     as_list,
     functions_by_group,
     http_api_resources,
+    invoked_function,
     only,
     only_http_api,
     queue_by_name,
@@ -117,7 +118,7 @@ def test_one_function_per_group_built_alike(config: str, request: pytest.Fixture
     consumers = {queue.consumer_group for queue in topology.queues}
     for group, (_, props) in functions.items():
         assert props["Architectures"] == ["arm64"]
-        assert props["Runtime"] == "python3.11"
+        assert props["Runtime"] == "python3.13"
         assert props["Handler"] == "handler.lambda_handler"
         assert props["MemorySize"] == (1769 if group == "auth" else 512)  # auth: scrypt's 128 MiB and a full vCPU
         expected = 30 if group in consumers else 25 if group in PROVIDER_CALLING_API_GROUPS else 10
@@ -196,7 +197,7 @@ def _route_groups(template: Template) -> dict[str, str]:
         integration = integrations[target[1]["Ref"]]["Properties"]
         assert integration["IntegrationType"] == "AWS_PROXY"
         assert integration["PayloadFormatVersion"] == "2.0"
-        function_id = integration["IntegrationUri"]["Fn::GetAtt"][0]
+        function_id = invoked_function(template, integration["IntegrationUri"])
         routes[route["Properties"]["RouteKey"]] = group_of_function[function_id]
     return routes
 
@@ -270,7 +271,7 @@ def test_consumer_polls_its_queue_with_partial_batch_failures(extended: Template
     _, mapping = only(extended, "AWS::Lambda::EventSourceMapping")
     props = mapping["Properties"]
     assert props["EventSourceArn"] == {"Fn::GetAtt": [queue_id, "Arn"]}
-    assert props["FunctionName"] == {"Ref": function_id}
+    assert invoked_function(extended, props["FunctionName"]) == function_id
     assert props["BatchSize"] == QUEUE.batch_size
     assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
 
@@ -295,7 +296,7 @@ def test_schedule_invokes_its_group_with_a_dlq(extended: Template) -> None:
     assert props["ScheduleExpression"] == "rate(5 minutes)"
     assert props["Name"] == f"{SCHEDULE.name}-dev"
     assert props["State"] == "ENABLED"
-    assert props["Target"]["Arn"] == {"Fn::GetAtt": [function_id, "Arn"]}
+    assert invoked_function(extended, props["Target"]["Arn"]) == function_id
     assert props["Target"]["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [dlq_id, "Arn"]}}
 
 

@@ -27,7 +27,7 @@ def spec_name(code: str) -> str:
     return {
         "400": "BadRequest",
         "404": "NotFound",
-        "422": "UnprocessableEntity",
+        "422": "UnprocessableContent",  # HTTPStatus(422).phrase since Python 3.13 (RFC 9110)
         "429": "TooManyRequests",
         "500": "InternalServerError",
     }[code]

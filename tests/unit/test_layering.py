@@ -40,6 +40,10 @@ PARAMETERS = "aws_lambda_powertools.utilities.parameters"
 # Every module allowed to use an AWS SDK client, by path under layers/: (kind, why).
 ALLOWED: dict[str, tuple[str, str]] = {
     "slotwise/aws.py": ("client", "the client factory itself: builds and caches every boto3 client"),
+    "slotwise/runtime_hooks.py": (
+        "client",
+        "SnapStart hooks: load a client model before the snapshot, drop clients after",
+    ),
     "slotwise/data/": ("data", "generic DynamoDB access: table name, error translation, codec, paging, probes"),
     "slotwise/transaction.py": ("data", "the generic TransactWriteItems builder every domain commits through"),
     "slotwise/audit/store.py": ("store", "audit entries written alone, log pages, the stats shards"),

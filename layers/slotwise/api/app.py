@@ -9,7 +9,6 @@ from urllib.parse import parse_qsl, urlencode
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.event_handler.api_gateway import ResponseBuilder, Route
-from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -25,11 +24,15 @@ _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 # Routes name it in `security=` (BEARER); the merged OpenAPI document carries it from every function's schema.
 BEARER_SCHEME = "bearerAuth"
 BEARER: list[dict[str, list[str]]] = [{BEARER_SCHEME: []}]
+# Plain data, validated into Powertools' `HTTPBearer` model only when a document is generated: importing its OpenAPI
+# models module builds several hundred pydantic models, the largest single cost of a function's cold start.
 SECURITY_SCHEMES = {
-    BEARER_SCHEME: HTTPBearer(
-        bearerFormat="JWT",
-        description="An access token from POST /api/v1/auth/login (or the configured OIDC provider).",
-    )
+    BEARER_SCHEME: {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "An access token from POST /api/v1/auth/login (or the configured OIDC provider).",
+    }
 }
 
 

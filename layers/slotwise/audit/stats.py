@@ -1,11 +1,14 @@
 """Platform counters for `GET /admin/stats`, kept by the writes themselves and read with one BatchGetItem.
 
-  STATS#<0-7> / COUNTS     venues, resources_active, resources_archived, bookings_<status>
+  STATS#<0-99> / COUNTS    venues, resources_active, resources_archived, bookings_<status>
 
 Every transaction that creates, deletes or moves a venue, resource or booking between states also ADDs its deltas
-to one of eight shard items (chosen from the id it changes), in the same TransactWriteItems: the counts are exact
+to one of a hundred shard items (chosen from the id it changes), in the same TransactWriteItems: the counts are exact
 and never drift from the items they count. Sharding keeps the counters from serialising unrelated bookings (two
-transactions touching one item conflict); reading sums the eight shards.
+transactions touching one item conflict: with eight shards, 16 concurrent booking clients collided often enough to
+halve their throughput); reading sums every shard with one BatchGetItem, whose limit of 100 keys is why there are
+100. Shards 0-7 are the eight of the first layout, so counts written then are still summed (a booking counted in
+one shard and moved in another sums the same). docs/adr/0012-stats-counters-sharded-wide.md says why not the stream.
 
 Counting starts with this code: items written before it are not counted (there was no data to backfill).
 Users are counted with bounded queries instead (the identity core writes them; see `slotwise.admin`).
@@ -23,7 +26,8 @@ from slotwise.data.dynamo import table_name
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
-SHARDS = 8
+# At most 100: `read` fetches every shard in one BatchGetItem (DynamoDB's limit per call).
+SHARDS = 100
 
 
 def shard_of(seed: str) -> int:
@@ -60,7 +64,7 @@ def update(seed: str, deltas: Mapping[str, int]) -> TransactWriteItemTypeDef | N
 
 
 def read() -> dict[str, int]:
-    """The sum of every counter over the shards (one BatchGetItem of eight small items)."""
+    """The sum of every counter over the shards (one BatchGetItem of a hundred small items)."""
     totals: dict[str, int] = {}
     for item in store.read_items([key(shard) for shard in range(SHARDS)]):
         for name, value in item.items():
