@@ -9,8 +9,7 @@ it; the advisor's revenue report shows the money.
 from __future__ import annotations
 
 import math
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,6 +17,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 
+from tests.e2e.journey import demo, sign_in, until
 from tests.e2e.runtime import Runtime, running
 
 pytestmark = pytest.mark.e2e
@@ -29,29 +29,6 @@ PASSWORD = "Advisor-journey-42"
 def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
     with running(tmp_path_factory.mktemp("advisor-runtime")) as started:
         yield started
-
-
-def sign_in(runtime: Runtime, email: str, password: str) -> dict[str, str]:
-    signed_in = requests.post(
-        f"{runtime.base}/api/v1/auth/login", json={"email": email, "password": password}, timeout=30
-    )
-    assert signed_in.status_code == 200, signed_in.text
-    return {"Authorization": f"Bearer {signed_in.json()['accessToken']}"}
-
-
-def demo(runtime: Runtime, role: str) -> dict[str, str]:
-    return sign_in(runtime, f"{role}@demo.slotwise.test", f"slotwise-demo-{role}")
-
-
-def until(check: Callable[[], Any], seconds: float = 20.0) -> Any:
-    """Poll the asynchronous side (stream, bus, queues) until `check` answers something truthy."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.25)
-    raise AssertionError(f"not within {seconds} s")
 
 
 def test_the_advisor_marketplaces_journey(runtime: Runtime) -> None:

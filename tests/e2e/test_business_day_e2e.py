@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import csv
 import io
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import requests
 
+from tests.e2e.journey import demo, until
 from tests.e2e.runtime import Runtime, running
 
 pytestmark = pytest.mark.e2e
@@ -28,26 +28,6 @@ pytestmark = pytest.mark.e2e
 def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
     with running(tmp_path_factory.mktemp("business-runtime")) as started:
         yield started
-
-
-def demo(runtime: Runtime, role: str) -> dict[str, str]:
-    signed_in = requests.post(
-        f"{runtime.base}/api/v1/auth/login",
-        json={"email": f"{role}@demo.slotwise.test", "password": f"slotwise-demo-{role}"},
-        timeout=30,
-    )
-    assert signed_in.status_code == 200, signed_in.text
-    return {"Authorization": f"Bearer {signed_in.json()['accessToken']}"}
-
-
-def until(check: Callable[[], Any], seconds: float = 20.0) -> Any:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.25)
-    raise AssertionError(f"not within {seconds} s")
 
 
 def test_a_hostel_and_an_airline_desk_run_their_day(runtime: Runtime) -> None:

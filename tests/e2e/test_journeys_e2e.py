@@ -13,7 +13,7 @@ import asyncio
 import io
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,6 +23,7 @@ import requests
 from pypdf import PdfReader
 from websockets.asyncio.client import connect
 
+from tests.e2e.journey import demo, until
 from tests.e2e.runtime import Runtime, running
 
 pytestmark = pytest.mark.e2e
@@ -34,30 +35,9 @@ def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
         yield started
 
 
-def token(runtime: Runtime, role: str) -> dict[str, str]:
-    signed_in = requests.post(
-        f"{runtime.base}/api/v1/auth/login",
-        json={"email": f"{role}@demo.slotwise.test", "password": f"slotwise-demo-{role}"},
-        timeout=30,
-    )
-    assert signed_in.status_code == 200, signed_in.text
-    return {"Authorization": f"Bearer {signed_in.json()['accessToken']}"}
-
-
-def until(check: Callable[[], Any], seconds: float = 15.0) -> Any:
-    """Poll the asynchronous side (stream, bus, queues) until `check` answers something truthy."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.2)
-    raise AssertionError(f"not within {seconds} s")
-
-
 def test_the_hall_sites_journey(runtime: Runtime) -> None:
     api = f"{runtime.base}/api/v1"
-    customer = token(runtime, "customer")
+    customer = demo(runtime, "customer")
     kolkata = ZoneInfo("Asia/Kolkata")
     day = (datetime.now(UTC) + timedelta(days=60)).astimezone(kolkata).date()
     start = datetime.combine(day, datetime.min.time(), kolkata).replace(hour=18)
@@ -169,7 +149,7 @@ def test_the_hall_sites_journey(runtime: Runtime) -> None:
 
 def test_the_airline_desks_journey(runtime: Runtime) -> None:
     api = f"{runtime.base}/api/v1"
-    agent, customer, operator = (token(runtime, role) for role in ("agent", "customer", "vendor"))
+    agent, customer, operator = (demo(runtime, role) for role in ("agent", "customer", "vendor"))
     found = requests.get(f"{api}/resources", params={"origin": "LHR", "destination": "JFK"}, timeout=10).json()
     economy = next(r for r in found["resources"] if r["name"] == "Economy")
     departure = datetime.fromisoformat(economy["policy"]["fixedStart"])

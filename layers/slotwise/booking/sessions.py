@@ -27,16 +27,17 @@ from slotwise.booking.windows import now_utc
 from slotwise.catalog import repository as catalog
 from slotwise.identity import permissions
 from slotwise.identity.models import Caller
+from slotwise.identity.permissions import Action
 from slotwise.transaction import Transaction
 
 # The advisor may open the session a little early (joining a call, setting up the room).
 START_EARLY = timedelta(minutes=15)
 
 
-def _session(caller: Caller, booking_id: str) -> Booking:
-    """A booking whose session this caller runs (its advisor, its vendor, an admin): 404 if unseen, 403 if only
-    seen (the customer)."""
-    permissions.require(caller, "booking.session")
+def _session(caller: Caller, booking_id: str, action: Action = "booking.session") -> Booking:
+    """A booking whose session this caller runs (its advisor, its vendor, an admin; `booking.check_in`: the front
+    desk): 404 if unseen, 403 if only seen (the customer)."""
+    permissions.require(caller, action)
     booking = store.get_booking(booking_id)
     resource = catalog.get_resource(booking.resource_id) if booking is not None else None
     booking = access.visible(caller, booking, booking_id, resource)
@@ -56,16 +57,24 @@ def start_session(caller: Caller, booking_id: str, *, now: datetime | None = Non
         )
     if now >= booking.end_time:
         raise errors.Conflict("This session's time is over; complete it instead.", code="session_over")
+    return _in_progress(caller, booking, now, action="started", audited="booking.start")
+
+
+def _in_progress(
+    caller: Caller, booking: Booking, now: datetime, *, action: str, audited: str, **fields: datetime
+) -> Booking:
+    """Move a confirmed booking to `in_progress` (one transaction: the booking, its status change, the audit entry,
+    the request's quota token)."""
     after = next_version(
-        booking, by=caller.user_id, request_id=caller.request_id, action="started", now=now, status="in_progress"
+        booking, by=caller.user_id, request_id=caller.request_id, action=action, now=now, status="in_progress"
     )
-    after = after.model_copy(update={"started_at": now})
+    after = after.model_copy(update={"started_at": now, **fields})
     tx = Transaction()
     store.replace_booking(tx, booking, after)
     add_status_change(tx, booking, "in_progress")
-    tx.audit(audit.entry(caller, "booking.start", "booking", booking.id, at=now, detail={"from": booking.status}))
+    tx.audit(audit.entry(caller, audited, "booking", booking.id, at=now, detail={"from": booking.status}))
     charge_request(tx)
-    commit(tx, booking_id)
+    commit(tx, booking.id)
     return after
 
 
@@ -73,11 +82,7 @@ def check_in(caller: Caller, booking_id: str, *, now: datetime | None = None) ->
     """The guest has arrived: from the first minute of the arrival's local day (an early arrival at a hostel, a
     hall's set-up) until the booking's end. The stay is then `in_progress`; the timers job completes it at its end."""
     now = now or now_utc()
-    permissions.require(caller, "booking.check_in")
-    booking = store.get_booking(booking_id)
-    resource = catalog.get_resource(booking.resource_id) if booking is not None else None
-    booking = access.visible(caller, booking, booking_id, resource)
-    access.require_decider(caller, booking, resource)
+    booking = _session(caller, booking_id, "booking.check_in")
     require_transition(booking, "in_progress")
     zone = ZoneInfo(booking.timezone)
     opens = datetime.combine(booking.start_time.astimezone(zone).date(), time.min, zone)
@@ -89,17 +94,7 @@ def check_in(caller: Caller, booking_id: str, *, now: datetime | None = None) ->
         )
     if now >= booking.end_time:
         raise errors.Conflict("This booking's time is over; it cannot be checked in.", code="session_over")
-    after = next_version(
-        booking, by=caller.user_id, request_id=caller.request_id, action="checked_in", now=now, status="in_progress"
-    )
-    after = after.model_copy(update={"started_at": now, "checked_in_at": now})
-    tx = Transaction()
-    store.replace_booking(tx, booking, after)
-    add_status_change(tx, booking, "in_progress")
-    tx.audit(audit.entry(caller, "booking.check_in", "booking", booking.id, at=now, detail={"from": booking.status}))
-    charge_request(tx)
-    commit(tx, booking_id)
-    return after
+    return _in_progress(caller, booking, now, action="checked_in", audited="booking.check_in", checked_in_at=now)
 
 
 def complete_session(caller: Caller, booking_id: str, *, now: datetime | None = None) -> Booking:
