@@ -9,7 +9,7 @@ import pytest
 from aws_cdk.assertions import Template
 
 from slotwise.topology import TOPOLOGY
-from tests.infra.support import functions_by_group, queue_by_name, resources, synth_stack
+from tests.infra.support import functions_by_group, invoked_function, queue_by_name, resources, synth_stack
 
 QUEUE = TOPOLOGY.queue("reports")
 (RULE,) = [rule for rule in TOPOLOGY.rules if rule.target_queue == QUEUE.name]
@@ -40,7 +40,7 @@ def test_every_booking_change_reaches_the_report_aggregator(dev: Template) -> No
     (mapping,) = [
         m["Properties"]
         for m in resources(dev, "AWS::Lambda::EventSourceMapping").values()
-        if m["Properties"]["FunctionName"] == {"Ref": function_id}
+        if invoked_function(dev, m["Properties"]["FunctionName"]) == function_id  # its `live` alias
     ]
     assert mapping["EventSourceArn"] == {"Fn::GetAtt": [queue_id, "Arn"]}
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
