@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from slotwise.events.intake import queued_event
+from slotwise.events.intake import handle_queued
 from slotwise.observability import logger, metrics
 from slotwise.reports import aggregator
 from slotwise.settings import require_settings
@@ -27,14 +27,7 @@ processor = BatchProcessor(event_type=EventType.SQS)
 
 
 def record_handler(record: SQSRecord) -> None:
-    event = queued_event(record, dropped_metric="ReportEventsDropped")
-    if event is None:
-        return
-    logger.append_keys(eventId=event.id, eventType=event.type)
-    try:
-        aggregator.handle(event)
-    finally:
-        logger.remove_keys(["eventId", "eventType"])
+    handle_queued(record, aggregator.handle, dropped_metric="ReportEventsDropped")
 
 
 @logger.inject_lambda_context(clear_state=True)

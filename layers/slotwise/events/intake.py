@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -24,3 +25,17 @@ def queued_event(record: SQSRecord, *, dropped_metric: str) -> DomainEvent | Non
         )
         metrics.add_metric(name=dropped_metric, unit=MetricUnit.Count, value=1)
         return None
+
+
+def handle_queued(record: SQSRecord, handle: Callable[[DomainEvent], object], *, dropped_metric: str) -> None:
+    """A queue consumer's record handler: read the event (dropping what is not one), then `handle` it with the
+    event's id and type on every log line it writes. An exception propagates, so the batch reports the record
+    as failed and SQS delivers it again."""
+    event = queued_event(record, dropped_metric=dropped_metric)
+    if event is None:
+        return
+    logger.append_keys(eventId=event.id, eventType=event.type)
+    try:
+        handle(event)
+    finally:
+        logger.remove_keys(["eventId", "eventType"])
