@@ -89,17 +89,24 @@ def _transact(items: list[Any]) -> list[str] | None:
     raise errors.DependencyUnavailable("DynamoDB TransactWriteItems failed: TransactionConflict")
 
 
-def create(notification: Notification, *, email_pending: bool) -> bool:
+def create(notification: Notification, *, email_pending: bool, claimed_at: datetime | None = None) -> bool:
     """Store the notification and count it unread, in one transaction; False when its key exists already (this
-    event was delivered to this user before, or the notification was deleted since)."""
+    event was delivered to this user before, or the notification was deleted since).
+
+    With `claimed_at` (and an e-mail pending) the item is born with its e-mail claimed, as `claim_email` would
+    leave it (`sending` since then, one attempt): the first delivery needs no UpdateItem of its own to claim, and
+    a duplicate that loses the create finds a fresh claim, exactly as before."""
     key = item_key(notification.user_id, notification.id)
     assert key is not None, "notification ids come from models.notification_id"
+    email: dict[str, Any] = {"emailStatus": "pending" if email_pending else None}
+    if email_pending and claimed_at is not None:
+        email = {"emailStatus": "sending", "emailSendingSince": int(claimed_at.timestamp()), "emailAttempts": 1}
     item = {
         "PK": key["PK"]["S"],
         "SK": key["SK"]["S"],
         "type": "notification",
         **notification.model_dump(mode="json", by_alias=True),
-        "emailStatus": "pending" if email_pending else None,
+        **email,
     }
     put = {"Put": {"TableName": table_name(), "Item": to_item(item), "ConditionExpression": "attribute_not_exists(PK)"}}
     return _transact([put, _counter_step(notification.user_id, 1)]) is None

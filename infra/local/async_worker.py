@@ -1,0 +1,84 @@
+"""The async side of the local runtime in its own process: `python -m infra.local.async_worker --role ...`.
+
+- `--role streams`: the table stream's pollers and every scheduled job (the publisher turns changes into events).
+- `--role queues`: every SQS consumer, `--concurrency` batches in flight per queue, as Lambda scales an event
+  source mapping out to several concurrent batches when a queue backs up (each borrows its own handler copy).
+
+Both read the provisioned resources from the JSON file the parent wrote (`--resources`), and stop on SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+
+from infra.local.provision import LocalResources
+
+
+def load_resources(path: Path) -> LocalResources:
+    raw = json.loads(path.read_text())
+    return LocalResources(raw["table_name"], raw["event_bus_name"], dict(raw["queue_urls"]))
+
+
+def save_resources(resources: LocalResources, path: Path) -> None:
+    path.write_text(
+        json.dumps(
+            {
+                "table_name": resources.table_name,
+                "event_bus_name": resources.event_bus_name,
+                "queue_urls": resources.queue_urls,
+            }
+        )
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    import devstack
+    from infra.local.functions import invoke
+    from infra.local.streams import stream_pollers
+    from infra.local.workers import Workers
+    from slotwise import aws
+    from slotwise.topology import TOPOLOGY
+
+    parser = argparse.ArgumentParser(prog="python -m infra.local.async_worker")
+    parser.add_argument("--role", choices=("streams", "queues"), required=True)
+    parser.add_argument("--resources", type=Path, required=True)
+    parser.add_argument("--dynamodb-endpoint", required=True)
+    parser.add_argument("--concurrency", type=int, default=4, help="batches in flight per queue")
+    args = parser.parse_args(argv)
+
+    devstack.install()
+    resources = load_resources(args.resources)
+
+    def say(message: str) -> None:
+        print(message, flush=True)
+
+    workers = Workers(invoke, log=say)
+    if args.role == "streams":
+        for schedule in TOPOLOGY.schedules:
+            workers.add_schedule(schedule)
+        for poller in stream_pollers(TOPOLOGY, resources, invoke, endpoint=args.dynamodb_endpoint, log=say):
+            workers.add_stream(poller)
+    else:
+        for queue in TOPOLOGY.queues:
+            workers.add_queue(aws.sqs(), queue, resources.queue_urls[queue.name], concurrency=args.concurrency)
+
+    stopping = threading.Event()
+
+    def stop(_signum: int, _frame: FrameType | None) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    while not stopping.wait(1):
+        pass
+    workers.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
