@@ -31,6 +31,7 @@ from infra.local.adapter import event_for, to_http
 
 MANAGEMENT_PREFIX = "/@connections/"
 Invoker = Callable[[str, dict[str, Any]], Any]
+WARM_AFTER_SECONDS = 5.0
 # Hop-by-hop and server-owned headers: this server writes its own.
 _OWN_HEADERS = frozenset({"connection", "content-length", "transfer-encoding", "date", "server", "keep-alive"})
 
@@ -140,6 +141,7 @@ def _warm_every_group(warm: Callable[[str], None]) -> None:
     simulated payment provider posts its webhooks) does not wait for a cold start."""
     from devstack.routes import LOCAL_ROUTES
 
+    time.sleep(WARM_AFTER_SECONDS)  # the first requests (a start-up health check) go before the imports
     for group in dict.fromkeys(route.group for route in LOCAL_ROUTES):
         if group != "health":
             with contextlib.suppress(Exception):  # a group that fails to load fails again, visibly, on its request
