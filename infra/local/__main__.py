@@ -19,7 +19,7 @@ from infra.local import demo_data
 from infra.local.async_worker import save_resources
 from infra.local.dynamodb_local import DynamoDBLocal, DynamoDBLocalMissing, JavaMissing
 from infra.local.environment import STATE_FILE, Endpoints
-from infra.local.functions import invoke
+from infra.local.functions import invoke, warm
 from infra.local.live import PATH as LIVE_PATH
 from infra.local.live import LiveGateway
 from infra.local.ports import PortInUse, ensure_free, wait_until_open
@@ -48,6 +48,8 @@ def _check_ports(args: argparse.Namespace) -> int:
 def _start_live(stack: contextlib.ExitStack, args: argparse.Namespace, ws_port: int) -> LiveGateway:
     """The WebSocket API (slotwise.live) on its own port; its Management API rides on the API's (/@connections)."""
     assert TOPOLOGY.websocket is not None
+    # Its handler environment loaded before the first client: a burst of $connects would otherwise each cold-start.
+    warm(TOPOLOGY.websocket.group)
     live = LiveGateway(invoke, TOPOLOGY.websocket, log=_say, access_log=args.access_log)
     live.start(args.host, ws_port)
     stack.callback(live.stop)
