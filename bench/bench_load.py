@@ -6,8 +6,8 @@
   8 %, bulk availability (10 slots) 2 %.
 - **Saturation:** the same mix with 300 users (each stays under the 100 requests/minute a customer may make), 30 s:
   what the stack serves when more is offered than it can take.
-- After each run: how long until every queue is empty; during it, the deepest queue and, for a probe customer who
-  books every 3 s, how long until the booking's in-app notification is visible.
+- After each run: how long until every queue is empty; during it, the deepest queue and, for probe customers who
+  book in turn every 3 s, how long until the booking's in-app notification is visible.
 - **CPU per request:** the whole stack's CPU (every process of the runtime, DynamoDB Local's JVM included) over the
   requests served; and per route, one client sending the route's requests one after another.
 
@@ -45,6 +45,7 @@ LOAD_USERS, LOAD_SECONDS = int(_knob("LOAD_USERS", 100)), _knob("LOAD_SECONDS", 
 SATURATION_USERS, SATURATION_SECONDS = int(_knob("SATURATION_USERS", 300)), _knob("SATURATION_SECONDS", 30)
 THINK_SECONDS = 1.0
 PROBE_EVERY_SECONDS = 3.0
+PROBE_USERS = 30
 ROUTE_REQUESTS = int(_knob("ROUTE_REQUESTS", 80))  # + 10 warm-up: under a customer's 100 a minute
 API = "/api/v1"
 WEEKLY_X4 = "FREQ=WEEKLY;COUNT=4"
@@ -258,24 +259,30 @@ class RunResult:
     dead_letters: int
 
 
-async def _probe(host: str, port: int, user: User, until: float, latencies: list[float], missing: list[int]) -> None:
-    """Book every few seconds and time until the booking's in-app notification is counted."""
+async def _probe(
+    host: str, port: int, probes: list[User], until: float, latencies: list[float], missing: list[int]
+) -> None:
+    """Book every few seconds and time until the booking's in-app notification is counted. Each probe booking is
+    another probe customer's (polling every 0.1 s would pass one customer's 100 requests a minute)."""
     connection = Connection(host, port)
+    turn = 0
 
-    async def unread() -> int:
+    async def unread(user: User) -> int | None:
         answer = await connection.request("GET", f"{API}/notifications/unread-count", headers=user.headers)
-        return int(answer.json()["unread"])
+        return int(answer.json()["unread"]) if answer.status == 200 else None
 
     while time.monotonic() < until:
-        before = await unread()
+        user = probes[turn % len(probes)]
+        turn += 1
+        before = await unread(user)
         ok, _ = await create(connection, user)
         booked = time.monotonic()
-        if ok:
-            while await unread() <= before:
+        if ok and before is not None:
+            while (await unread(user) or 0) <= before:
                 if time.monotonic() - booked > 30:
                     missing.append(1)
                     break
-                await asyncio.sleep(0.05)
+                await asyncio.sleep(0.1)
             else:
                 latencies.append((time.monotonic() - booked) * 1000)
         await asyncio.sleep(max(0.0, PROBE_EVERY_SECONDS - (time.monotonic() - booked)))
@@ -283,18 +290,25 @@ async def _probe(host: str, port: int, user: User, until: float, latencies: list
 
 
 async def _drive(
-    host: str, port: int, users: list[User], probe: User, seconds: float
-) -> tuple[Stats, list[float], int]:
+    host: str, port: int, users: list[User], probes: list[User], seconds: float
+) -> tuple[Stats, float, list[float], int]:
+    """The virtual users for `seconds`, and the notification probe beside them; the run's length is until the
+    last user's last answer (the probe may still be waiting for a notification then)."""
     stats = Stats()
-    until = time.monotonic() + seconds
+    started = time.monotonic()
+    until = started + seconds
     latencies: list[float] = []
     missing: list[int] = []
-    tasks = [
-        virtual_user(user, Connection(host, port), MIX, stats, until=until, think_seconds=THINK_SECONDS, seed=i)
-        for i, user in enumerate(users)
-    ]
-    await asyncio.gather(*tasks, _probe(host, port, probe, until, latencies, missing))
-    return stats, latencies, len(missing)
+    probing = asyncio.create_task(_probe(host, port, probes, until, latencies, missing))
+    await asyncio.gather(
+        *(
+            virtual_user(user, Connection(host, port), MIX, stats, until=until, think_seconds=THINK_SECONDS, seed=i)
+            for i, user in enumerate(users)
+        )
+    )
+    elapsed = time.monotonic() - started
+    await probing
+    return stats, elapsed, latencies, len(missing)
 
 
 def _seed_bookings(host: str, port: int, users: list[User]) -> None:
@@ -326,7 +340,7 @@ def _wait_drained(timeout: float = 120.0) -> float | None:
     return None
 
 
-def _run(runtime: Any, tree: ProcessTree, users: list[User], probe: User, seconds: float) -> RunResult:
+def _run(runtime: Any, tree: ProcessTree, users: list[User], probes: list[User], seconds: float) -> RunResult:
     host, port = "127.0.0.1", int(runtime.base.rsplit(":", 1)[1])
     deepest = [0]
     sampling = [True]
@@ -340,10 +354,8 @@ def _run(runtime: Any, tree: ProcessTree, users: list[User], probe: User, second
 
     sampler = threading.Thread(target=sample, daemon=True)
     before = tree.cpu_seconds()
-    started = time.monotonic()
     sampler.start()
-    stats, latencies, missing = asyncio.run(_drive(host, port, users, probe, seconds))
-    elapsed = time.monotonic() - started
+    stats, elapsed, latencies, missing = asyncio.run(_drive(host, port, users, probes, seconds))
     after = tree.cpu_seconds()
     sampling[0] = False
     sampler.join()
@@ -451,18 +463,19 @@ def run(progress: Callable[[str], None] = _stamped) -> str:
         tree.measure_idle(3.0)
         monday = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=30)
         tag = uuid.uuid4().hex[:6]
-        progress(f"making {LOAD_USERS + SATURATION_USERS + 1 + len(MIX)} users and their rooms…")
+        progress(f"making {LOAD_USERS + SATURATION_USERS + PROBE_USERS + len(MIX)} users and their rooms…")
         load_users = _make_users(LOAD_USERS, monday, f"{tag}-l")
         saturation_users = _make_users(SATURATION_USERS, monday + timedelta(days=200), f"{tag}-s")
-        probe, *routers = _make_users(1 + len(MIX), monday + timedelta(days=400), f"{tag}-p")
+        routers = _make_users(len(MIX), monday + timedelta(days=400), f"{tag}-r")
+        probes = _make_users(PROBE_USERS, monday + timedelta(days=500), f"{tag}-p")
         host, port = "127.0.0.1", int(runtime.base.rsplit(":", 1)[1])
         _seed_bookings(host, port, [*load_users, *saturation_users, *routers])
         progress(f"queues empty after the first bookings in {_wait_drained()} s")
         progress(f"load: {LOAD_USERS} users, {LOAD_SECONDS:g} s…")
-        load = _run(runtime, tree, load_users, probe, LOAD_SECONDS)
+        load = _run(runtime, tree, load_users, probes, LOAD_SECONDS)
         progress(f"  {load.stats.requests} requests, {load.stats.failed} errors, drained in {load.drain_seconds} s")
         progress(f"saturation: {SATURATION_USERS} users, {SATURATION_SECONDS:g} s…")
-        saturation = _run(runtime, tree, saturation_users, probe, SATURATION_SECONDS)
+        saturation = _run(runtime, tree, saturation_users, probes, SATURATION_SECONDS)
         progress(f"  {saturation.stats.requests} requests, {saturation.stats.failed} errors")
         progress("CPU per route…")
         routes = _route_cpu(runtime, tree, routers)

@@ -159,5 +159,5 @@ async def virtual_user(
         except HttpError as exc:
             ok, detail = False, str(exc)
         stats.record(name, (time.perf_counter() - started) * 1000, ok, detail)
-        if think_seconds:
+        if think_seconds and time.monotonic() < until:
             await asyncio.sleep(think_seconds * rng.uniform(0.5, 1.5))
