@@ -495,6 +495,12 @@ def run(progress: Callable[[str], None] = _stamped) -> str:
         "",
         f"Runtime processes: {workers}.",
         "",
+        "What these figures rest on (issue 18): API worker processes sharing the port with HTTP/1.1 keep-alive; "
+        "moto, the stream poller and the queue consumers (4 batches in flight per queue) each in their own process "
+        "(ADR 0008); no client-side botocore parameter validation (the services validate; it was the largest piece "
+        "of a booking's own CPU in cProfile); a notification is created with its e-mail already claimed (one "
+        "TransactWriteItems instead of that plus an UpdateItem).",
+        "",
         f"### {LOAD_USERS} users, {load.seconds:.0f} s",
         "",
         *_run_table(load),
