@@ -166,7 +166,11 @@ def _start_runtime(state: Path) -> Any:
 
     os.environ["SLOTWISE_JWT_SECRET"] = secrets.token_urlsafe(48)
     runtime = start(state, "--quiet")
-    wait_healthy(runtime, timeout=180)
+    try:
+        wait_healthy(runtime, timeout=180)
+    except BaseException:
+        _stop_runtime(runtime)  # never leave a runtime behind
+        raise
     return runtime
 
 
