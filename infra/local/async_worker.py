@@ -19,6 +19,9 @@ from types import FrameType
 
 from infra.local.provision import LocalResources
 
+# SQS long polling (Lambda's pollers wait up to 20 s): idle pollers cost moto one request per this many seconds.
+LONG_POLL_SECONDS = 10
+
 
 def load_resources(path: Path) -> LocalResources:
     raw = json.loads(path.read_text())
@@ -66,7 +69,13 @@ def main(argv: list[str] | None = None) -> int:
             workers.add_stream(poller)
     else:
         for queue in TOPOLOGY.queues:
-            workers.add_queue(aws.sqs(), queue, resources.queue_urls[queue.name], concurrency=args.concurrency)
+            workers.add_queue(
+                aws.sqs(),
+                queue,
+                resources.queue_urls[queue.name],
+                concurrency=args.concurrency,
+                wait_seconds=LONG_POLL_SECONDS,
+            )
 
     stopping = threading.Event()
 
@@ -76,7 +85,9 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, stop)
     while not stopping.wait(1):
         pass
-    workers.stop()
+    # Pollers may sit in a long poll: they are daemon threads, so only a moment is given to a batch in flight (one
+    # cut short comes back after its visibility timeout, and the consumers count each message once).
+    workers.stop(timeout=0.1)
     return 0
 
 

@@ -115,14 +115,18 @@ class Workers:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
-    def add_queue(self, sqs: SQSClient, queue: QueueSpec, queue_url: str, concurrency: int = 1) -> None:
+    def add_queue(
+        self, sqs: SQSClient, queue: QueueSpec, queue_url: str, concurrency: int = 1, wait_seconds: int = 1
+    ) -> None:
         """`concurrency` pollers on the queue: up to that many batches in flight, as Lambda scales an SQS event
-        source out while the queue has messages (each batch borrows its own handler copy)."""
+        source out while the queue has messages (each batch borrows its own handler copy). `wait_seconds` is the
+        long poll: an idle queue costs one ReceiveMessage per poller per that many seconds, and a message that
+        arrives meanwhile is answered at once."""
 
         def loop() -> None:
             while not self._stop.is_set():
                 try:
-                    drain_once(sqs, queue, queue_url, self._invoke)
+                    drain_once(sqs, queue, queue_url, self._invoke, wait_seconds=wait_seconds)
                 except Exception as exc:
                     self._log(f"queue {queue.name}: {exc}")
                     self._stop.wait(1)
