@@ -16,6 +16,7 @@ import sys
 import threading
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from infra.local.provision import LocalResources
 
@@ -40,12 +41,28 @@ def save_resources(resources: LocalResources, path: Path) -> None:
     )
 
 
+def _poller_client() -> Any:
+    """The pollers' own SQS client: its read timeout outlasts a long poll (the functions' clients give up after
+    5 s, slotwise.aws), and its pool holds a connection per poller thread."""
+    import boto3
+    from botocore.config import Config
+
+    from slotwise.settings import get_settings
+
+    config = Config(
+        connect_timeout=2,
+        read_timeout=LONG_POLL_SECONDS + 10,
+        retries={"mode": "standard", "max_attempts": 3},
+        max_pool_connections=64,
+    )
+    return boto3.session.Session().client("sqs", region_name=get_settings().region, config=config)
+
+
 def main(argv: list[str] | None = None) -> int:
     import devstack
     from infra.local.functions import invoke
     from infra.local.streams import stream_pollers
     from infra.local.workers import Workers
-    from slotwise import aws
     from slotwise.topology import TOPOLOGY
 
     parser = argparse.ArgumentParser(prog="python -m infra.local.async_worker")
@@ -68,9 +85,10 @@ def main(argv: list[str] | None = None) -> int:
         for poller in stream_pollers(TOPOLOGY, resources, invoke, endpoint=args.dynamodb_endpoint, log=say):
             workers.add_stream(poller)
     else:
+        pollers = _poller_client()
         for queue in TOPOLOGY.queues:
             workers.add_queue(
-                aws.sqs(),
+                pollers,
                 queue,
                 resources.queue_urls[queue.name],
                 concurrency=args.concurrency,
