@@ -55,8 +55,18 @@ class InstancePool:
         finally:
             self._give_back(group, handler)
 
+    def warm(self, group: str) -> None:
+        """One environment of `group` loaded ahead of its first request (a provisioned-concurrency instance)."""
+        handler = load_handler(group)
+        with self._lock:
+            self._free.setdefault(group, []).append(handler)
+
 
 _POOL = InstancePool()
+
+
+def warm(group: str) -> None:
+    _POOL.warm(group)
 
 
 def invoke(group: str, event: dict[str, Any], timeout_seconds: float = 30.0) -> Any:

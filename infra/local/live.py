@@ -28,6 +28,7 @@ import time
 import uuid
 import weakref
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -251,6 +252,9 @@ class LiveGateway:
 
         def run() -> None:
             asyncio.set_event_loop(loop)
+            # Handlers run on the loop's executor; API Gateway calls $connect for every client at once, so a burst
+            # of connections must not queue behind asyncio's default handful of threads (min(32, cores + 4)).
+            loop.set_default_executor(ThreadPoolExecutor(max_workers=64, thread_name_prefix="live"))
             loop.run_until_complete(self._serve(host, port, ready))
 
         self._thread = threading.Thread(target=run, name="live-websocket", daemon=True)

@@ -69,8 +69,20 @@ def failed_message_ids(result: Any) -> set[str]:
     return {failure["itemIdentifier"] for failure in result.get("batchItemFailures", [])}
 
 
+_QUEUE_ARNS: dict[str, str] = {}
+
+
+def _queue_arn(sqs: SQSClient, queue_url: str) -> str:
+    """A queue's ARN never changes: asked once per queue, not once per batch."""
+    if queue_url not in _QUEUE_ARNS:
+        attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]
+        _QUEUE_ARNS[queue_url] = attributes["QueueArn"]
+    return _QUEUE_ARNS[queue_url]
+
+
 def drain_once(sqs: SQSClient, queue: QueueSpec, queue_url: str, invoke: Invoker, wait_seconds: int = 1) -> int:
-    """Receive one batch, run the consumer, delete what it processed; returns how many messages it handled."""
+    """Receive one batch (up to the spec's batch size, at most SQS's 10), run the consumer, delete what it
+    processed; returns how many messages it handled."""
     received = sqs.receive_message(
         QueueUrl=queue_url,
         MaxNumberOfMessages=min(queue.batch_size, 10),
@@ -80,7 +92,7 @@ def drain_once(sqs: SQSClient, queue: QueueSpec, queue_url: str, invoke: Invoker
     ).get("Messages", [])
     if not received:
         return 0
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    queue_arn = _queue_arn(sqs, queue_url)
     try:
         failed = failed_message_ids(invoke(queue.consumer_group, sqs_event(received, queue_arn)))
     except Exception:
@@ -103,16 +115,24 @@ class Workers:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
-    def add_queue(self, sqs: SQSClient, queue: QueueSpec, queue_url: str) -> None:
+    def add_queue(
+        self, sqs: SQSClient, queue: QueueSpec, queue_url: str, concurrency: int = 1, wait_seconds: int = 1
+    ) -> None:
+        """`concurrency` pollers on the queue: up to that many batches in flight, as Lambda scales an SQS event
+        source out while the queue has messages (each batch borrows its own handler copy). `wait_seconds` is the
+        long poll: an idle queue costs one ReceiveMessage per poller per that many seconds, and a message that
+        arrives meanwhile is answered at once."""
+
         def loop() -> None:
             while not self._stop.is_set():
                 try:
-                    drain_once(sqs, queue, queue_url, self._invoke)
+                    drain_once(sqs, queue, queue_url, self._invoke, wait_seconds=wait_seconds)
                 except Exception as exc:
                     self._log(f"queue {queue.name}: {exc}")
                     self._stop.wait(1)
 
-        self._start(f"queue:{queue.name}", loop)
+        for index in range(max(1, concurrency)):
+            self._start(f"queue:{queue.name}:{index}", loop)
 
     def add_stream(self, poller: StreamPollerLike, every_seconds: float = 0.5) -> None:
         def loop() -> None:

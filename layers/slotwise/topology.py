@@ -131,7 +131,7 @@ TABLE = TableSpec(
     # bookings that hold inventory until a deadline carry it, so the hold sweeper reads exactly those. GSI4 is
     # sparse too: only bookings made for someone else (an agent's) carry it, listed by whoever made them.
     # GSI5 holds every booking under its vendor's organisation, so vendors and staff list all of theirs newest
-    # first without a scan (ADR 0008). The throttle alarms sum these metrics in expressions of at most 10
+    # first without a scan (ADR 0011). The throttle alarms sum these metrics in expressions of at most 10
     # (CloudWatch's limit): one for the table, one per five indexes (infra/components/ops.py).
     global_indexes=(
         Index(name="GSI1", partition_key="GSI1PK", sort_key="GSI1SK"),

@@ -70,7 +70,7 @@ def wait_healthy(runtime: Runtime, timeout: float = 90) -> requests.Response:
         assert runtime.process.poll() is None, "the runtime exited before it served"
         try:
             return requests.get(f"{runtime.base}/api/v1/health", timeout=5)
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # not listening yet, or still starting its workers
             time.sleep(0.5)
     raise AssertionError("the runtime did not serve /api/v1/health in time")
 

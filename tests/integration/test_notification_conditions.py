@@ -134,3 +134,58 @@ def test_the_unread_count_stays_exact_under_racing_reads_and_deletes(local_table
     for version in range(1, 21):
         assert service.handle(event("booking.held", version)) == 0
     assert store.unread_count("cust-42") == 0
+
+
+def test_a_new_notification_is_born_with_its_email_claimed(local_table: str) -> None:
+    """The create transaction takes the e-mail claim: a duplicate finds it fresh (no second sender), a delivery
+    that crashed after creating it is taken over once the lease lapsed, and a second create changes nothing."""
+    from slotwise.notifications.models import Notification, notification_id
+
+    t0 = OCCURRED + timedelta(minutes=1)
+    note = Notification(
+        id=notification_id(OCCURRED, "booking.confirmed|e-1", "cust-42"),
+        user_id="cust-42",
+        event_id="e-1",
+        event_type="booking.confirmed",
+        booking_id="b-1",
+        booking_reference="K7PX2Q",
+        title="Confirmed",
+        body="Your booking is confirmed.",
+        locale="en",
+        created_at=OCCURRED,
+    )
+    assert store.create(note, email_pending=True, claimed_at=t0)
+    (item,) = stored(local_table)
+    assert (item["emailStatus"], item["emailSendingSince"], item["emailAttempts"]) == (
+        "sending",
+        int(t0.timestamp()),
+        1,
+    )
+    assert not store.create(note, email_pending=True, claimed_at=t0)
+    assert store.unread_count("cust-42") == 1
+    lease = service.EMAIL_LEASE_SECONDS
+    assert not store.claim_email("cust-42", note.id, now=t0 + timedelta(seconds=lease - 1), lease_seconds=lease)
+    assert store.claim_email("cust-42", note.id, now=t0 + timedelta(seconds=lease + 1), lease_seconds=lease)
+    (item,) = stored(local_table)
+    assert item["emailAttempts"] == 2
+
+
+def test_without_an_email_the_claim_is_not_taken(local_table: str) -> None:
+    from slotwise.notifications.models import Notification, notification_id
+
+    note = Notification(
+        id=notification_id(OCCURRED, "booking.held|e-2", "cust-42"),
+        user_id="cust-42",
+        event_id="e-2",
+        event_type="booking.held",
+        booking_id="b-1",
+        booking_reference="K7PX2Q",
+        title="Held",
+        body="Held.",
+        locale="en",
+        created_at=OCCURRED,
+    )
+    assert store.create(note, email_pending=False, claimed_at=OCCURRED)
+    (item,) = stored(local_table)
+    assert item.get("emailStatus") is None and "emailSendingSince" not in item
+    assert not store.claim_email("cust-42", note.id, now=OCCURRED, lease_seconds=service.EMAIL_LEASE_SECONDS)

@@ -15,7 +15,7 @@ the user's profile (`slotwise.identity.status`) on each such call, so an admin's
 the next request. A caller with no profile (identity headers, an external OIDC provider) has the status the edge
 put on the Caller. Every other action only refuses callers whose token says `suspended`.
 
-Organisations (`slotwise.organisations.service`, ADR 0008): a vendor's venues, resources and bookings belong to
+Organisations (`slotwise.organisations.service`, ADR 0011): a vendor's venues, resources and bookings belong to
 the vendor's organisation, and its staff act on them as the vendor does. "Own" in `OBJECT_RULES` means "of the
 caller's organisation" for vendors and staff; the one check is `organisations.same_organisation`. Agents of an
 organisation book for customers and act on the bookings they made; admins act on everything.

@@ -24,7 +24,8 @@ The e-mail cannot be in that transaction (SES is not DynamoDB), so its state is 
 choice is **at least once for e-mail, exactly once for the in-app notification**:
 
   1. claim: `emailStatus` pending|failed -> `sending`, conditionally (or take over a `sending` whose lease of
-     `EMAIL_LEASE_SECONDS` lapsed: its delivery crashed);
+     `EMAIL_LEASE_SECONDS` lapsed: its delivery crashed); the first delivery creates the notification already
+     claimed, inside its create transaction, so only a redelivery pays a claim of its own;
   2. send through SES;
   3. mark `sent` (on an SES error: `failed`, and the record fails, so SQS retries it and the retry claims again).
 
@@ -406,15 +407,16 @@ def _deliver(
         created_at=event.occurred_at,
     )
     wants_email = recipient.plan.email and user is not None and bool(user.email)
-    created = store.create(notification, email_pending=wants_email)
+    now = clock()
+    # A new notification is created with its e-mail claimed (one transaction); a redelivery claims as before.
+    created = store.create(notification, email_pending=wants_email, claimed_at=now)
     if created:
         metrics.add_metric(name="NotificationsCreated", unit=MetricUnit.Count, value=1)
     else:
         logger.info("notification exists: redelivery", extra={"notificationId": notification.id})
     if not wants_email or user is None:
         return int(created)
-    now = clock()
-    if not store.claim_email(user.id, notification.id, now=now, lease_seconds=EMAIL_LEASE_SECONDS):
+    if not created and not store.claim_email(user.id, notification.id, now=now, lease_seconds=EMAIL_LEASE_SECONDS):
         return int(created)  # sent already, or another delivery is sending it right now
     method = recipient.plan.calendar
     calendar = calendar_for(facts, rendered, method, attendee=user.email, stamp=now) if method else None

@@ -94,23 +94,32 @@ def _transact(items: list[Any]) -> list[str] | None:
     raise errors.DependencyUnavailable("DynamoDB TransactWriteItems failed: TransactionConflict")
 
 
-def create(notification: Notification, *, email_pending: bool) -> bool:
+def create(notification: Notification, *, email_pending: bool, claimed_at: datetime | None = None) -> bool:
     """Store the notification and count it unread, in one transaction; False when its key exists already (this
-    event was delivered to this user before, or the notification was deleted since)."""
-    return _transact(creation_steps(notification, email_pending=email_pending)) is None
+    event was delivered to this user before, or the notification was deleted since).
+
+    With `claimed_at` (and an e-mail pending) the item is born with its e-mail claimed, as `claim_email` would
+    leave it (`sending` since then, one attempt): the first delivery needs no UpdateItem of its own to claim, and
+    a duplicate that loses the create finds a fresh claim, exactly as before."""
+    return _transact(creation_steps(notification, email_pending=email_pending, claimed_at=claimed_at)) is None
 
 
-def creation_steps(notification: Notification, *, email_pending: bool = False) -> list[dict[str, Any]]:
+def creation_steps(
+    notification: Notification, *, email_pending: bool = False, claimed_at: datetime | None = None
+) -> list[dict[str, Any]]:
     """The two items that create a notification (conditional on its key being new) and count it unread, for a
     transaction of another domain (a booking message) to carry, so both commit together or neither does."""
     key = item_key(notification.user_id, notification.id)
     assert key is not None, "notification ids come from models.notification_id"
+    email: dict[str, Any] = {"emailStatus": "pending" if email_pending else None}
+    if email_pending and claimed_at is not None:
+        email = {"emailStatus": "sending", "emailSendingSince": int(claimed_at.timestamp()), "emailAttempts": 1}
     item = {
         "PK": key["PK"]["S"],
         "SK": key["SK"]["S"],
         "type": "notification",
         **notification.model_dump(mode="json", by_alias=True),
-        "emailStatus": "pending" if email_pending else None,
+        **email,
     }
     put = {"Put": {"TableName": table_name(), "Item": to_item(item), "ConditionExpression": "attribute_not_exists(PK)"}}
     return [put, _counter_step(notification.user_id, 1)]
