@@ -78,9 +78,15 @@ openapi: $(VENV)/.installed ## regenerate the merged OpenAPI document the API se
 LAYER_DIR := build/layer
 LAYER_PLATFORM := manylinux2014_aarch64
 
-synth: $(VENV)/.installed infra/node_modules/.installed ## build the Lambda layer and synthesize cdk.out offline (STAGE=prod for prod)
+# The console stack deploys the built web console (CONSOLE_DIR, `make console`); synth builds it first when this
+# Makefile has a `console` target and CONSOLE_DIR is the default (CONSOLE_DIR=path uses a build as it is).
+CONSOLE_DIR ?= infra/console/dist
+
+synth: $(VENV)/.installed infra/node_modules/.installed ## build the layer (and the console) and synthesize cdk.out offline (STAGE=prod for prod)
 	$(PY) -m infra.layer_build --out $(LAYER_DIR) --platform $(LAYER_PLATFORM)
-	infra/node_modules/.bin/cdk synth --quiet -c layerDir=$(LAYER_DIR) $(if $(STAGE),-c stage=$(STAGE))
+	@if [ "$(CONSOLE_DIR)" = infra/console/dist ] && $(MAKE) -n console >/dev/null 2>&1; then $(MAKE) console; fi
+	infra/node_modules/.bin/cdk synth --quiet -c layerDir=$(LAYER_DIR) -c consoleDir=$(CONSOLE_DIR) \
+	  $(if $(STAGE),-c stage=$(STAGE))
 
 bench: install ## run the benchmarks under bench/ and write docs/performance.md
 	$(PY) -m bench

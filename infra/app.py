@@ -9,6 +9,8 @@ Context (cdk.json or `-c key=value`):
   openapi.json and `$default`) and every function's SLOTWISE_AUTH_MODE=oidc environment (infra/components/auth.py).
   Without them the functions run the own issuer (SLOTWISE_AUTH_MODE=own, issuer `slotwise-<stage>`).
 - `alarmEmail`: an address subscribed to the alarm topic (default: none; subscribe on-call yourself).
+- `consoleDir`: the built web console (default infra/console/dist, relative to the repo root; `make console` builds
+  it). The console deploys as its own stack, `SlotwiseConsole-<stage>`; synth fails with the fix when it is missing.
 
 cdk-nag's AwsSolutions checks run on every synth; a finding that is not acknowledged with a reason fails it.
 """
@@ -33,10 +35,11 @@ import aws_cdk as cdk  # noqa: E402
 from cdk_nag import AwsSolutionsChecks  # noqa: E402
 
 from infra.components.auth import OidcSettings  # noqa: E402
-from infra.stacks import STAGES, SlotwiseStack, Stage  # noqa: E402
+from infra.stacks import STAGES, SlotwiseConsoleStack, SlotwiseStack, Stage  # noqa: E402
 
 DEFAULT_STAGE: Stage = "dev"
 DEFAULT_LAYER_DIR = "build/layer"
+DEFAULT_CONSOLE_DIR = "infra/console/dist"
 
 
 def stage_from(value: object) -> Stage:
@@ -48,7 +51,15 @@ def stage_from(value: object) -> Stage:
 
 
 def layer_dir_from(value: object) -> Path:
-    path = Path(str(value) if value is not None else DEFAULT_LAYER_DIR)
+    return _repo_path(value, DEFAULT_LAYER_DIR)
+
+
+def console_dir_from(value: object) -> Path:
+    return _repo_path(value, DEFAULT_CONSOLE_DIR)
+
+
+def _repo_path(value: object, default: str) -> Path:
+    path = Path(str(value) if value is not None else default)
     # The CDK CLI runs the app from the cdk.json folder, but tests and scripts may not.
     return path if path.is_absolute() else ROOT / path
 
@@ -92,7 +103,7 @@ def build_app(context: dict[str, Any] | None = None) -> cdk.App:
     app = cdk.App(context=context)
     stage = stage_from(app.node.try_get_context("stage"))
     alarm_email = app.node.try_get_context("alarmEmail")
-    SlotwiseStack(
+    backend = SlotwiseStack(
         app,
         f"Slotwise-{stage}",
         stage=stage,
@@ -107,6 +118,14 @@ def build_app(context: dict[str, Any] | None = None) -> cdk.App:
         alarm_email=str(alarm_email) if alarm_email else None,
         description=f"Slotwise booking backend ({stage})",
         termination_protection=stage == "prod",
+    )
+    SlotwiseConsoleStack(
+        app,
+        f"SlotwiseConsole-{stage}",
+        stage=stage,
+        dist_dir=console_dir_from(app.node.try_get_context("consoleDir")),
+        api_url=backend.http_api.url,
+        description=f"Slotwise web console ({stage})",
     )
     cdk.Tags.of(app).add("project", "slotwise")
     cdk.Tags.of(app).add("stage", stage)

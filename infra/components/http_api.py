@@ -1,6 +1,10 @@
 """The api concern: the public HTTP API, one API Gateway route per entry of the route table, everything else to
 the fallback group; per-route throttling, JSON access logs, CORS for the configured origins, and in external-OIDC
-mode a JWT authorizer on every route but the public ones."""
+mode a JWT authorizer on every route but the public ones.
+
+Lambda permissions are one per function and resource collection (`/api/v1/venues*`), not one per route as CDK's
+`HttpLambdaIntegration` writes them: a hundred routes made a hundred permissions and pushed the stack to
+CloudFormation's 500-resource limit (docs/adr/0015-api-permissions-per-collection.md)."""
 
 from __future__ import annotations
 
@@ -9,11 +13,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import jsii
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
-from aws_cdk import aws_apigatewayv2_integrations as integrations
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
@@ -122,9 +126,7 @@ class SlotwiseHttpApi(Construct):
         super().__init__(scope, construct_id)
         _check_throttles(routes, route_throttles)
         # One integration per group: API Gateway shares it between that group's routes.
-        self._integrations = {
-            group: integrations.HttpLambdaIntegration(f"{group}-integration", fn) for group, fn in functions.items()
-        }
+        self._integrations = {group: AliasIntegration(f"{group}-integration", fn) for group, fn in functions.items()}
         self.api = apigwv2.HttpApi(
             self,
             "Api",
@@ -163,6 +165,7 @@ class SlotwiseHttpApi(Construct):
         default_route = self.api.node.try_find_child("DefaultRoute")
         if default_route is not None:
             acknowledge(default_route, "AwsSolutions-APIG4", _DEFAULT_ROUTE)
+        self.invoke_permissions = self._permit_invocations(routes, functions, fallback_group)
 
         self.access_logs = logs.LogGroup(
             self, "AccessLogs", retention=logs.RetentionDays.ONE_MONTH, removal_policy=removal_policy
@@ -184,11 +187,39 @@ class SlotwiseHttpApi(Construct):
         assert url is not None, "a $default stage always has a URL"
         return url
 
-    def _integration(self, group: str) -> integrations.HttpLambdaIntegration:
+    def _integration(self, group: str) -> AliasIntegration:
         try:
             return self._integrations[group]
         except KeyError:
             raise ValueError(f"no function for group {group!r}") from None
+
+    def _permit_invocations(
+        self, routes: tuple[Route, ...], functions: Mapping[str, lambda_.IFunction], fallback_group: str
+    ) -> dict[tuple[str, str], str]:
+        """Let this API invoke each group's function for the collections its routes are in.
+
+        Returns (group, path pattern) -> the permission's construct id (tests read them)."""
+        permitted: dict[tuple[str, str], str] = {}
+        for group, patterns in sorted(invocation_patterns(routes, fallback_group).items()):
+            for pattern in patterns:
+                permission_id = f"Invoke{_pascal_path(group)}{_pascal_path(pattern)}"
+                functions[group].add_permission(
+                    permission_id,
+                    principal=iam.ServicePrincipal("apigateway.amazonaws.com"),
+                    source_arn=self.execute_api_arn(pattern),
+                    scope=self,
+                )
+                permitted[(group, pattern)] = permission_id
+        return permitted
+
+    def execute_api_arn(self, route_pattern: str) -> str:
+        """`arn:<partition>:execute-api:<region>:<account>:<api id>/<stage>/<method><path>`, any stage and method."""
+        return Stack.of(self).format_arn(
+            service="execute-api",
+            resource=self.api.api_id,
+            resource_name=f"*/*{route_pattern}",
+            arn_format=ArnFormat.SLASH_RESOURCE_NAME,
+        )
 
     def _throttle_routes(self, route_throttles: Mapping[str, Throttle]) -> None:
         """Per-route limits: the L2 stage only sets the default, so they go on the CloudFormation stage."""
@@ -203,6 +234,54 @@ class SlotwiseHttpApi(Construct):
         # A stage's RouteSettings may only name routes that already exist.
         for key in route_throttles:
             stage.node.add_dependency(self.routes[key])
+
+
+# Every stage, method and path: what CDK grants the function behind the `$default` route (unknown paths reach it).
+ANY_PATH = ""
+
+
+def collection_of(path: str) -> str:
+    """`/api/v1/venues/{venueId}/hours` -> `/api/v1/venues`: the first path segment below the API prefix."""
+    if not path.startswith(f"{API_PREFIX}/"):
+        raise ValueError(f"route path {path!r} is not under {API_PREFIX}/")
+    return f"{API_PREFIX}/{path.removeprefix(API_PREFIX + '/').split('/', 1)[0]}"
+
+
+def invocation_patterns(routes: tuple[Route, ...], fallback_group: str) -> dict[str, list[str]]:
+    """Group -> the path patterns API Gateway may invoke its function for (after `<api id>/<stage>/<method>`).
+
+    One pattern per resource collection a group serves (`/api/v1/venues*` covers `/api/v1/venues` and everything
+    below it): one permission each instead of one per route, and still no function is invocable for a collection
+    it does not serve. The fallback group answers every unknown path (`$default`), so it gets the whole API.
+    """
+    patterns: dict[str, set[str]] = {fallback_group: {ANY_PATH}}
+    for route in routes:
+        if route.group != fallback_group:
+            patterns.setdefault(route.group, set()).add(f"{collection_of(route.path)}*")
+    return {group: sorted(found) for group, found in patterns.items()}
+
+
+def _pascal_path(text: str) -> str:
+    """A construct id fragment from a group name or a path pattern: `/api/v1/webhook-subscriptions*` ->
+    `ApiV1WebhookSubscriptions`, the empty pattern -> `AnyPath`."""
+    words = text.replace("*", "").replace(".", "/").replace("-", "/").replace("_", "/").split("/")
+    return "".join(word[:1].upper() + word[1:] for word in words if word) or "AnyPath"
+
+
+class AliasIntegration(apigwv2.HttpRouteIntegration):
+    """A Lambda proxy integration (payload 2.0) that adds no permission per route, unlike `HttpLambdaIntegration`:
+    `SlotwiseHttpApi` adds one per function and collection instead."""
+
+    def __init__(self, integration_id: str, function: lambda_.IFunction) -> None:
+        super().__init__(integration_id)
+        self.function = function
+
+    def bind(self, *, route: apigwv2.IHttpRoute, scope: Construct) -> apigwv2.HttpRouteIntegrationConfig:
+        return apigwv2.HttpRouteIntegrationConfig(
+            type=apigwv2.HttpIntegrationType.AWS_PROXY,
+            uri=self.function.function_arn,
+            payload_format_version=apigwv2.PayloadFormatVersion.VERSION_2_0,
+        )
 
 
 def _open_route_reason(route_key: str) -> str:

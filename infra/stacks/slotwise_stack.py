@@ -4,13 +4,17 @@ and `slotwise.api.routes.ROUTES` so nothing here can drift from the code:
     data       the single table                                   infra/components/data.py
     async      event bus, rules (+DLQs), queues (+DLQs), jobs     infra/components/asynchronous.py
     functions  one Lambda per group, the layer, grants            infra/components/functions.py (GroupFunction)
-    api        HTTP API, routes, throttles, logs, CORS, JWT       infra/components/http_api.py
+    api        HTTP API, routes, throttles, logs, CORS, JWT       infra/components/http_api.py (nested stack)
     auth       own issuer or external OIDC, for api + functions   infra/components/auth.py
     ops        alarm topic, alarms, dashboard                     infra/components/ops.py
     payments   Stripe webhook ingress, Stripe secrets, provider   infra/components/payments.py
     live       WebSocket API, routes, stage, the pusher's grant   infra/components/websocket_api.py
 
 The stack is environment-agnostic: it makes no AWS call at synth time and works offline.
+
+CloudFormation allows 500 resources per stack. The HTTP API (a route per entry of the route table, its
+integrations, permissions and stage) lives in a nested stack, `Api`: it is the part that grows with every route, and
+the rest of the stack stays well below the limit (`tests/infra/test_resource_budget.py` holds both to a budget).
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from aws_cdk import Aws, CfnOutput, Duration, RemovalPolicy, Stack
+from aws_cdk import Aws, CfnOutput, Duration, NestedStack, RemovalPolicy, Stack
 from constructs import Construct
 
 from infra.components.asynchronous import SlotwiseAsync
@@ -107,8 +111,10 @@ class SlotwiseStack(Stack):
         self.async_.attach(self.aliases, self.data.table)
         wire_webhook_delivery(self.async_, self.functions)
         self.payments = wire_payments(self, self.async_, self.functions, removal_policy)
+        # Its own nested stack: routes grow with the route table, the 500-resource limit is per stack.
+        self.api_stack = NestedStack(self, "Api", description=f"Slotwise HTTP API ({stage})")
         self.http_api = SlotwiseHttpApi(
-            self,
+            self.api_stack,
             "HttpApi",
             api_name=stage_name("slotwise", stage),
             routes=routes,

@@ -22,6 +22,24 @@ def layer_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
+def console_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A stand-in console build (the real one comes from `make console`): an index and one hashed asset."""
+    dist = tmp_path_factory.mktemp("console") / "dist"
+    (dist / "assets").mkdir(parents=True)
+    (dist / "index.html").write_text(
+        '<!doctype html><title>Slotwise</title><script src="/assets/app-1a2b.js"></script>\n'
+    )
+    (dist / "assets" / "app-1a2b.js").write_text("document.title = 'Slotwise';\n")
+    return dist
+
+
+@pytest.fixture(scope="module")
+def app_dirs(layer_dir: Path, console_dir: Path) -> dict[str, str]:
+    """The folders `infra.app.build_app` reads from its context: the built layer and the built console."""
+    return {"layerDir": str(layer_dir), "consoleDir": str(console_dir)}
+
+
+@pytest.fixture(scope="module")
 def extended_functions_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Every real function plus stub handlers for the extended topology's consumer and job."""
     functions = tmp_path_factory.mktemp("functions") / "functions"

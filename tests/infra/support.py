@@ -27,7 +27,67 @@ EXTENDED = replace(TOPOLOGY, queues=(QUEUE,), rules=(RULE,), schedules=(SCHEDULE
 def synth_stack(stage: Stage, layer_dir: Path, **kwargs: Any) -> Template:
     app = cdk.App()
     stack = SlotwiseStack(app, f"Test-{stage}", stage=stage, layer_dir=layer_dir, **kwargs)
-    return Template.from_stack(stack)
+    return flat_template(stack)
+
+
+def flat_template(stack: cdk.Stack) -> Template:
+    """The stack's template with its nested stacks' resources merged in, as if they were one stack.
+
+    The HTTP API is a nested stack (CloudFormation's 500-resource limit): a value crossing the boundary is a
+    nested-stack parameter or output there. Here each parameter reference is replaced by the parent's expression it
+    was given and each `Outputs.X` attribute by the output's value, so tests check what references what (an
+    integration's URI names the function's alias) whichever stack holds it. tests/infra/test_resource_budget.py
+    looks at the stacks one by one.
+    """
+    merged: dict[str, Any] = Template.from_stack(stack).to_json()
+    for child in stack.node.find_all():
+        if isinstance(child, cdk.NestedStack) and child.nested_stack_parent is stack:
+            merged = _merge_nested(merged, stack, child)
+    return Template.from_json(merged)
+
+
+def _merge_nested(merged: dict[str, Any], stack: cdk.Stack, child: cdk.NestedStack) -> dict[str, Any]:
+    resource = child.nested_stack_resource
+    assert resource is not None
+    stack_id = stack.get_logical_id(resource)  # type: ignore[arg-type]
+    nested = flat_template(child).to_json()
+    given = merged["Resources"].pop(stack_id)["Properties"].get("Parameters", {})
+    nested = _replace(nested, lambda node: given.get(node["Ref"]) if set(node) == {"Ref"} else None)
+    outputs = {f"Outputs.{key}": output["Value"] for key, output in nested.get("Outputs", {}).items()}
+    merged = _replace(merged, lambda node: _output_value(node, stack_id, outputs))
+    clashes = set(merged["Resources"]) & set(nested["Resources"])
+    assert not clashes, f"logical ids in both {stack.node.path} and {child.node.path}: {sorted(clashes)}"
+    merged["Resources"].update(nested["Resources"])
+    for found in merged["Resources"].values():
+        depends = [d for d in as_list(found.pop("DependsOn", [])) if d != stack_id]
+        if depends:
+            found["DependsOn"] = depends
+    return merged
+
+
+def _output_value(node: dict[str, Any], stack_id: str, outputs: dict[str, Any]) -> Any:
+    attribute = node.get("Fn::GetAtt")
+    if set(node) == {"Fn::GetAtt"} and isinstance(attribute, list) and attribute[0] == stack_id:
+        return outputs[attribute[1]]
+    return None
+
+
+def _replace(value: Any, replacement_of: Any) -> Any:
+    """`value` with every dict node for which `replacement_of(node)` is not None replaced by that (recursively)."""
+    if isinstance(value, dict):
+        replaced = replacement_of(value) if len(value) == 1 else None
+        if replaced is not None:
+            return replaced
+        return {key: _replace(item, replacement_of) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_replace(item, replacement_of) for item in value]
+    return value
+
+
+def backend_stack(app: cdk.App) -> SlotwiseStack:
+    """The app's backend stack (the app also holds the console's stack)."""
+    (stack,) = [child for child in app.node.children if isinstance(child, SlotwiseStack)]
+    return stack
 
 
 def resources(template: Template, kind: str) -> Resources:

@@ -3,7 +3,8 @@ per-route throttles below the stage default."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import json
+from fnmatch import fnmatch
 from typing import Any
 
 import aws_cdk as cdk
@@ -12,9 +13,26 @@ from aws_cdk.assertions import Template
 
 from infra.app import build_app, oidc_from, string_list_from
 from infra.components.auth import OidcSettings
-from infra.components.http_api import PUBLIC_ROUTES, ROUTE_THROTTLES, THROTTLE, SlotwiseHttpApi, Throttle
-from slotwise.api.routes import API_PREFIX, ROUTES
-from tests.infra.support import http_api_resources, only, only_http_api, resources
+from infra.components.http_api import (
+    PUBLIC_ROUTES,
+    ROUTE_THROTTLES,
+    THROTTLE,
+    SlotwiseHttpApi,
+    Throttle,
+    collection_of,
+    invocation_patterns,
+)
+from slotwise.api.routes import API_PREFIX, FALLBACK_GROUP, ROUTES
+from tests.infra.support import (
+    backend_stack,
+    flat_template,
+    functions_by_group,
+    http_api_resources,
+    invoked_function,
+    only,
+    only_http_api,
+    resources,
+)
 
 ISSUER = "https://login.example.com/realms/slotwise"
 AUDIENCE = "slotwise-api"
@@ -22,21 +40,20 @@ JWKS_URL = "https://login.example.com/realms/slotwise/protocol/openid-connect/ce
 ORIGINS = ("https://app.example.com", "http://localhost:5173")
 
 
-def _template(layer_dir: Path, **context: str) -> Template:
-    app = build_app({"layerDir": str(layer_dir), **context})
-    (stack,) = [child for child in app.node.children if isinstance(child, cdk.Stack)]
-    return Template.from_stack(stack)
+def _template(app_dirs: dict[str, str], **context: str) -> Template:
+    app = build_app({**app_dirs, **context})
+    return flat_template(backend_stack(app))
 
 
 @pytest.fixture(scope="module")
-def plain(layer_dir: Path, no_cdk_context: None) -> Template:
-    return _template(layer_dir)
+def plain(app_dirs: dict[str, str], no_cdk_context: None) -> Template:
+    return _template(app_dirs)
 
 
 @pytest.fixture(scope="module")
-def oidc(layer_dir: Path, no_cdk_context: None) -> Template:
+def oidc(app_dirs: dict[str, str], no_cdk_context: None) -> Template:
     return _template(
-        layer_dir, oidcIssuer=ISSUER, oidcAudience=AUDIENCE, oidcJwksUrl=JWKS_URL, corsOrigins=",".join(ORIGINS)
+        app_dirs, oidcIssuer=ISSUER, oidcAudience=AUDIENCE, oidcJwksUrl=JWKS_URL, corsOrigins=",".join(ORIGINS)
     )
 
 
@@ -154,9 +171,9 @@ def test_context_lists(value: object, expected: tuple[str, ...]) -> None:
     assert string_list_from(value) == expected
 
 
-def test_cors_origin_must_be_an_origin(layer_dir: Path, no_cdk_context: None) -> None:
+def test_cors_origin_must_be_an_origin(app_dirs: dict[str, str], no_cdk_context: None) -> None:
     with pytest.raises(ValueError, match="not an origin"):
-        build_app({"layerDir": str(layer_dir), "corsOrigins": "app.example.com"})
+        build_app({**app_dirs, "corsOrigins": "app.example.com"})
 
 
 # --- throttling ----------------------------------------------------------------------------------------------------
@@ -205,3 +222,61 @@ def test_throttles_must_name_routes_and_stay_below_the_default(api_scope: cdk.St
 
 def test_access_logs_include_authorizer_errors(oidc: Template) -> None:
     assert "$context.authorizer.error" in _stage(oidc)["Properties"]["AccessLogSettings"]["Format"]
+
+
+# --- invoke permissions --------------------------------------------------------------------------------------------
+
+
+def _source_arn_pattern(source_arn: Any, api_id: str) -> str:
+    """`{"Fn::Join": ["", ["arn:", ..., {"Ref": api}, "/*/*/api/v1/venues*"]]}` -> `*/*/api/v1/venues*` (the part
+    after `<api id>/`), checking it is this API's execute-api ARN."""
+    parts = source_arn["Fn::Join"][1]
+    assert ":execute-api:" in parts, parts
+    assert parts[-2] == {"Ref": api_id}, parts
+    suffix: str = parts[-1]
+    return suffix.removeprefix("/")
+
+
+def _invoke_permissions(template: Template) -> dict[str, list[str]]:
+    """Function logical id -> the path patterns of the HTTP API's permissions to invoke its alias."""
+    api_id, _ = only_http_api(template, "AWS::ApiGatewayV2::Api")
+    found: dict[str, list[str]] = {}
+    for permission in resources(template, "AWS::Lambda::Permission").values():
+        props = permission["Properties"]
+        if props["Principal"] != "apigateway.amazonaws.com" or f'"Ref": "{api_id}"' not in json.dumps(props):
+            continue
+        assert props["Action"] == "lambda:InvokeFunction"
+        function_id = invoked_function(template, props["FunctionName"])
+        found.setdefault(function_id, []).append(_source_arn_pattern(props["SourceArn"], api_id))
+    return found
+
+
+def test_each_function_may_be_invoked_for_its_own_collections_only(plain: Template) -> None:
+    """One permission per function and resource collection: every route's path is covered by a permission of its
+    own function, and by none of a function that serves nothing in that collection (`$default` aside)."""
+    permitted = _invoke_permissions(plain)
+    by_group = {group: function_id for group, (function_id, _) in functions_by_group(plain).items()}
+    fallback_id = by_group[FALLBACK_GROUP]
+    assert permitted[fallback_id] == ["*/*"]  # unknown paths reach the fallback function through `$default`
+    for route in ROUTES:
+        # The method and stage are wildcards in every pattern: the source ARN API Gateway presents is
+        # `<api id>/$default/<METHOD><path>`.
+        source = f"$default/{route.method}{route.path}"
+        allowed = {
+            function_id for function_id, patterns in permitted.items() if any(fnmatch(source, p) for p in patterns)
+        }
+        serving = {by_group[r.group] for r in ROUTES if collection_of(r.path) == collection_of(route.path)}
+        assert by_group[route.group] in allowed, route.route_key
+        assert allowed == serving | {fallback_id}, route.route_key
+    assert sum(len(patterns) for patterns in permitted.values()) < len(ROUTES) / 2
+
+
+def test_permission_patterns_name_collections() -> None:
+    assert collection_of(f"{API_PREFIX}/venues/{{venueId}}/hours") == f"{API_PREFIX}/venues"
+    assert collection_of(f"{API_PREFIX}/health") == f"{API_PREFIX}/health"
+    with pytest.raises(ValueError, match="not under"):
+        collection_of("/v2/venues")
+    patterns = invocation_patterns(ROUTES, FALLBACK_GROUP)
+    assert patterns[FALLBACK_GROUP] == [""]
+    assert patterns["bookings"] == [f"{API_PREFIX}/bookings*"]
+    assert patterns["stripe_webhooks"] == [f"{API_PREFIX}/webhooks*"]

@@ -4,17 +4,15 @@ without that context every function runs the own issuer under the stack's issuer
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Template
 
 from infra.app import build_app
 from infra.components.auth import OidcSettings, OwnIssuerSettings, check_settings
 from slotwise.settings import Settings
-from tests.infra.support import functions_by_group, only, resources
+from tests.infra.support import backend_stack, flat_template, functions_by_group, only, resources
 
 ISSUER = "https://idp.example.com/tenant-1/"
 AUDIENCE = "slotwise-api-client"
@@ -29,10 +27,9 @@ OIDC_VARIABLES = (
 OWN_VARIABLES = ("SLOTWISE_JWT_ISSUER", "SLOTWISE_JWT_AUDIENCE")
 
 
-def _template(layer_dir: Path, **context: str) -> Template:
-    app = build_app({"layerDir": str(layer_dir), **context})
-    (stack,) = [child for child in app.node.children if isinstance(child, cdk.Stack)]
-    return Template.from_stack(stack)
+def _template(app_dirs: dict[str, str], **context: str) -> Template:
+    app = build_app({**app_dirs, **context})
+    return flat_template(backend_stack(app))
 
 
 def _environments(template: Template) -> dict[str, dict[str, Any]]:
@@ -51,13 +48,13 @@ def _settings(environment: dict[str, Any]) -> Settings:
 
 
 @pytest.fixture(scope="module")
-def oidc(layer_dir: Path, no_cdk_context: None) -> Template:
-    return _template(layer_dir, stage="prod", oidcRolesClaim="cognito:groups", **OIDC_CONTEXT)
+def oidc(app_dirs: dict[str, str], no_cdk_context: None) -> Template:
+    return _template(app_dirs, stage="prod", oidcRolesClaim="cognito:groups", **OIDC_CONTEXT)
 
 
 @pytest.fixture(scope="module")
-def own(layer_dir: Path, no_cdk_context: None) -> Template:
-    return _template(layer_dir)
+def own(app_dirs: dict[str, str], no_cdk_context: None) -> Template:
+    return _template(app_dirs)
 
 
 def test_oidc_context_puts_every_function_in_oidc_mode_with_the_providers_settings(oidc: Template) -> None:
@@ -97,8 +94,10 @@ def test_without_oidc_context_every_function_runs_the_own_issuer_and_the_gateway
         )
 
 
-def test_without_a_roles_claim_the_functions_read_the_settings_default(layer_dir: Path, no_cdk_context: None) -> None:
-    environments = _environments(_template(layer_dir, **OIDC_CONTEXT))
+def test_without_a_roles_claim_the_functions_read_the_settings_default(
+    app_dirs: dict[str, str], no_cdk_context: None
+) -> None:
+    environments = _environments(_template(app_dirs, **OIDC_CONTEXT))
     assert {env["SLOTWISE_OIDC_ROLES_CLAIM"] for env in environments.values()} == {
         Settings.model_fields["oidc_roles_claim"].default
     }

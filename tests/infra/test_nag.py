@@ -32,6 +32,12 @@ CONTEXTS = {
 }
 
 
+# Acknowledgments aws-cdk-lib writes itself, not this project: a bucket that receives server access logs through the
+# LogDeliveryWrite ACL (the console's log bucket, which CloudFront's standard logs need ACLs on) is marked with
+# CloudFormation's own AccessControl deprecation warning.
+CDK_OWN_ACKNOWLEDGMENTS = frozenset({"CloudFormation-Validate::W3045"})
+
+
 def _findings(app: cdk.App) -> list[str]:
     report = AwsSolutionsChecks(app).validate_scope(app)
     return [
@@ -42,8 +48,8 @@ def _findings(app: cdk.App) -> list[str]:
 
 
 @pytest.fixture(scope="module", params=sorted(CONTEXTS))
-def app(request: pytest.FixtureRequest, layer_dir: Path, no_cdk_context: None) -> cdk.App:
-    return build_app({"layerDir": str(layer_dir), **CONTEXTS[request.param]})
+def app(request: pytest.FixtureRequest, app_dirs: dict[str, str], no_cdk_context: None) -> cdk.App:
+    return build_app({**app_dirs, **CONTEXTS[request.param]})
 
 
 @pytest.fixture(scope="module")
@@ -80,6 +86,8 @@ def test_every_acknowledgment_is_specific_and_says_why(app: cdk.App, extended_ap
             # On resources, never blanket on the app or a whole stack.
             assert path.count("/") >= 2, path
             for rule_id, reason in rules.items():
+                if rule_id in CDK_OWN_ACKNOWLEDGMENTS:
+                    continue
                 assert rule_id.removeprefix("Annotation::").startswith("AwsSolutions-"), (path, rule_id)
                 assert len(reason.strip()) >= MIN_REASON_LENGTH, (path, rule_id)
 

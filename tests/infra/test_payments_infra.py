@@ -22,6 +22,7 @@ from slotwise.settings import Settings
 from slotwise.topology import TOPOLOGY
 from tests.infra.support import (
     as_list,
+    flat_template,
     functions_by_group,
     invoked_function,
     queue_by_name,
@@ -60,7 +61,7 @@ def _app(layer_dir: Path, functions_dir: Path, **kwargs: Any) -> tuple[cdk.App, 
 @pytest.fixture(scope="module")
 def dev(layer_dir: Path, functions_dir: Path) -> Template:
     _, stack = _app(layer_dir, functions_dir, stage="dev")
-    return Template.from_stack(stack)
+    return flat_template(stack)
 
 
 @pytest.fixture(scope="module")
@@ -156,7 +157,7 @@ def test_secrets_hold_only_generated_placeholders_and_their_arns_are_outputs(dev
 
 def test_the_webhook_route_needs_no_token_even_in_oidc_mode(prod_oidc: tuple[cdk.App, SlotwiseStack]) -> None:
     _, stack = prod_oidc
-    template = Template.from_stack(stack)
+    template = flat_template(stack)
     routes_found = resources(template, "AWS::ApiGatewayV2::Route").values()
     by_key = {r["Properties"]["RouteKey"]: r["Properties"] for r in routes_found}
     assert by_key[WEBHOOK_ROUTE].get("AuthorizationType", "NONE") == "NONE"

@@ -334,18 +334,18 @@ def test_missing_layer_says_how_to_build_it(tmp_path: Path) -> None:
     ("context", "stack_name", "protected"), [({}, "Slotwise-dev", False), ({"stage": "prod"}, "Slotwise-prod", True)]
 )
 def test_app_builds_the_stage_from_context(
-    layer_dir: Path, context: dict[str, str], stack_name: str, protected: bool
+    app_dirs: dict[str, str], context: dict[str, str], stack_name: str, protected: bool
 ) -> None:
-    app = build_app({**context, "layerDir": str(layer_dir)})
+    app = build_app({**context, **app_dirs})
     stack = app.node.find_child(stack_name)
     assert isinstance(stack, SlotwiseStack)
     assert stack.termination_protection is protected
 
 
 @pytest.mark.usefixtures("no_cdk_context")
-def test_app_rejects_unknown_stage(layer_dir: Path) -> None:
+def test_app_rejects_unknown_stage(app_dirs: dict[str, str]) -> None:
     with pytest.raises(ValueError, match="unknown stage"):
-        build_app({"stage": "staging", "layerDir": str(layer_dir)})
+        build_app({"stage": "staging", **app_dirs})
 
 
 def test_cdk_cli_is_pinned_to_a_release_that_reads_this_library() -> None:
