@@ -7,33 +7,18 @@ parses, reports progress on stderr and prints.
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import getpass
 import json
 import sys
-from collections.abc import Iterator
-from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from infra.cli import doctor as doctor_checks
-from infra.cli.target import (
-    DEFAULT_STATE_DIR,
-    FAILURE,
-    UNREACHABLE,
-    USAGE,
-    Target,
-    TargetOptions,
-    TargetUnreachable,
-    UsageError,
-    connect,
-)
+from infra.cli.output import err, fail, handled, operator, out, print_json, progress_bar, window
+from infra.cli.target import DEFAULT_STATE_DIR, FAILURE, USAGE, Target, TargetOptions, connect
 from slotwise.topology import TOPOLOGY
 
 app = typer.Typer(
@@ -53,9 +38,6 @@ app.add_typer(dlq_app, name="dlq")
 app.add_typer(events_app, name="events")
 app.add_typer(bookings_app, name="bookings")
 app.add_typer(jobs_app, name="jobs")
-
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False)
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON (for scripts) instead of text.")]
 QueueName = Annotated[str, typer.Argument(help=f"Work queue: {', '.join(q.name for q in TOPOLOGY.queues)}.")]
@@ -79,89 +61,10 @@ def root(
     ctx.obj = TargetOptions(stack=stack, profile=profile, region=region, state_dir=state_dir)
 
 
-# --------------------------------------------------------------------------------------------------------- helpers
-
-
-def _fail(code: int, message: str) -> typer.Exit:
-    err.print(f"error: {message}", markup=False)
-    return typer.Exit(code)
-
-
-@contextlib.contextmanager
-def _handled() -> Iterator[None]:
-    """Map what went wrong to the exit codes scripts rely on."""
-    from botocore.exceptions import BotoCoreError, ClientError
-    from pydantic import ValidationError
-
-    from slotwise import errors
-
-    try:
-        yield
-    except TargetUnreachable as exc:
-        raise _fail(UNREACHABLE, str(exc)) from exc
-    except UsageError as exc:
-        raise _fail(USAGE, str(exc)) from exc
-    except ValidationError as exc:
-        raise _fail(USAGE, "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())) from exc
-    except errors.DependencyUnavailable as exc:
-        raise _fail(UNREACHABLE, exc.detail) from exc
-    except (errors.ValidationFailed, errors.BadRequest) as exc:
-        raise _fail(USAGE, exc.detail) from exc
-    except errors.NotFound as exc:
-        raise _fail(USAGE if exc.code == "queue_not_found" else FAILURE, exc.detail) from exc
-    except errors.SlotwiseError as exc:
-        raise _fail(FAILURE, exc.detail) from exc
-    except (BotoCoreError, ClientError) as exc:
-        # The endpoint went away mid-command, or AWS refused the credentials: the target, not the command.
-        raise _fail(UNREACHABLE, f"{type(exc).__name__}: {exc}") from exc
-
-
 def _target(ctx: typer.Context) -> Target:
     options: TargetOptions = ctx.obj
-    with _handled():
+    with handled():
         return connect(options)
-
-
-def _print_json(value: Any) -> None:
-    sys.stdout.write(json.dumps(value, indent=2, default=str) + "\n")
-
-
-def _when(text: str, option: str) -> datetime:
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError as exc:
-        raise _fail(USAGE, f"{option}: not an ISO 8601 time: {text!r}") from exc
-    if value.tzinfo is None:
-        raise _fail(USAGE, f"{option}: give an offset (Z or +02:00): {text!r}")
-    return value
-
-
-def _window(frm: str, to: str) -> tuple[datetime, datetime]:
-    start, end = _when(frm, "--from"), _when(to, "--to")
-    if end <= start:
-        raise _fail(USAGE, "--to must be after --from")
-    return start, end
-
-
-def _progress() -> Progress:
-    """Progress on stderr, only on a terminal: scripts reading stdout (or --json) see none of it."""
-    return Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-        disable=not err.is_terminal,
-    )
-
-
-def _operator() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli"
 
 
 # ----------------------------------------------------------------------------------------------------------- users
@@ -181,15 +84,15 @@ def create_admin(
     from slotwise.ops.admins import AdminInput
     from slotwise.ops.admins import create_admin as make_admin
 
+    _target(ctx)  # an unreachable stack fails before the password is asked
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    _target(ctx)
-    with _handled():
-        user = make_admin(AdminInput(email=email, name=name, password=password), operator=_operator())
+    with handled():
+        user = make_admin(AdminInput(email=email, name=name, password=password), operator=operator())
     if as_json:
-        _print_json(user.public())
+        print_json(user.public())
     else:
         out.print(f"admin {user.email} created (id {user.id})", markup=False)
 
@@ -202,14 +105,14 @@ def seed(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     """Load the demo data (users with known passwords, venues, resources) into the local runtime; once only."""
     options: TargetOptions = ctx.obj
     if options.stack:
-        raise _fail(USAGE, "seed is for the local runtime: demo users have published passwords")
+        raise fail(USAGE, "seed is for the local runtime: demo users have published passwords")
     _target(ctx)
     from infra.local import demo_data
 
-    with _handled():
+    with handled():
         counts = demo_data.load()
     if as_json:
-        _print_json(counts)
+        print_json(counts)
     else:
         out.print("demo data: " + ", ".join(f"{n} {kind}" for kind, n in counts.items()), markup=False)
 
@@ -223,10 +126,10 @@ def dlq_list(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     from slotwise.ops import queues
 
     _target(ctx)
-    with _handled():
+    with handled():
         items = queues.depths()
     if as_json:
-        _print_json({"items": items})
+        print_json({"items": items})
         return
     table = Table("queue", "visible", "in flight", "dead-letter queue", "dead-lettered")
     for item in items:
@@ -246,10 +149,10 @@ def dlq_show(
     from slotwise.ops import queues
 
     _target(ctx)
-    with _handled():
+    with handled():
         messages = queues.dead_letters(queue, limit)
     if as_json:
-        _print_json({"queue": queue, "messages": messages})
+        print_json({"queue": queue, "messages": messages})
         return
     if not messages:
         out.print(f"{queue}: its dead-letter queue is empty", markup=False)
@@ -274,19 +177,19 @@ def dlq_redrive(
 
     _target(ctx)
     moved = 0
-    with _handled():
+    with handled():
         spec = queues.spec_of(queue)
         waiting, _ = sqs_queue.depth(spec.dlq_name)
-        with _progress() as progress:
-            task = progress.add_task(f"redrive {spec.dlq_name} → {spec.name}", total=min(waiting, limit) or None)
+        with progress_bar() as bar:
+            task = bar.add_task(f"redrive {spec.dlq_name} → {spec.name}", total=min(waiting, limit) or None)
             while moved < limit:
-                step = queues.redrive(spec.name, min(100, limit - moved), operator=_operator())
+                step = queues.redrive(spec.name, min(100, limit - moved), operator=operator())
                 if step == 0:
                     break
                 moved += step
-                progress.update(task, completed=moved)
+                bar.update(task, completed=moved)
     if as_json:
-        _print_json({"queue": spec.name, "moved": moved})
+        print_json({"queue": spec.name, "moved": moved})
     else:
         out.print(f"moved {moved} message(s) from {spec.dlq_name} back to {spec.name}", markup=False)
 
@@ -307,20 +210,20 @@ def events_replay(
     Each event keeps its id, so consumers that handled it ignore it: a replay only fills what they missed."""
     from slotwise.ops.replay import replay
 
-    start, end = _window(frm, to)
+    start, end = window(frm, to)
     _target(ctx)
-    with _handled(), _progress() as progress:
-        task = progress.add_task("stream shards", total=None)
+    with handled(), progress_bar() as bar:
+        task = bar.add_task("stream shards", total=None)
         report = replay(
             start,
             end,
             dry_run=dry_run,
-            on_shards=lambda n: progress.update(task, total=n),
-            on_shard_done=lambda: progress.advance(task),
+            on_shards=lambda n: bar.update(task, total=n),
+            on_shard_done=lambda: bar.advance(task),
         )
     result = {"from": start.isoformat(), "to": end.isoformat(), "dryRun": dry_run, **report.public()}
     if as_json:
-        _print_json(result)
+        print_json(result)
     else:
         verb = "would publish" if dry_run else "published"
         count = report.events if dry_run else report.published
@@ -328,7 +231,7 @@ def events_replay(
         for kind, n in result["byType"].items():
             out.print(f"  {kind}: {n}", markup=False)
     if report.refused:
-        raise _fail(FAILURE, f"EventBridge refused {len(report.refused)} event(s): {', '.join(report.refused[:10])}")
+        raise fail(FAILURE, f"EventBridge refused {len(report.refused)} event(s): {', '.join(report.refused[:10])}")
 
 
 # -------------------------------------------------------------------------------------------------------- bookings
@@ -348,7 +251,7 @@ def bookings_export(
     The data goes to --out or stdout; the summary (JSON with --json) to stdout with --out, else to stderr."""
     from slotwise.ops.export import CSV_COLUMNS, bookings_between, csv_row
 
-    start, end = _window(frm, to)
+    start, end = window(frm, to)
     _target(ctx)
     count = 0
     sink = out_file.open("w", newline="", encoding="utf-8") if out_file else sys.stdout
@@ -356,9 +259,9 @@ def bookings_export(
         writer = csv.DictWriter(sink, fieldnames=CSV_COLUMNS) if fmt == "csv" else None
         if writer is not None:
             writer.writeheader()
-        with _handled(), _progress() as progress:
-            task = progress.add_task("resources", total=None)
-            for booking in bookings_between(start, end, on_resource=lambda _: progress.advance(task)):
+        with handled(), progress_bar() as bar:
+            task = bar.add_task("resources", total=None)
+            for booking in bookings_between(start, end, on_resource=lambda _: bar.advance(task)):
                 if writer is not None:
                     writer.writerow(csv_row(booking))
                 else:
@@ -373,8 +276,10 @@ def bookings_export(
     if out_file:
         summary["out"] = str(out_file)
     text = f"exported {count} booking(s)" + (f" to {out_file}" if out_file else "")
-    if out_file:
-        _print_json(summary) if as_json else out.print(text, markup=False)
+    if out_file and as_json:
+        print_json(summary)
+    elif out_file:
+        out.print(text, markup=False)
     else:
         err.print(json.dumps(summary) if as_json else text, markup=False)
 
@@ -394,15 +299,15 @@ def jobs_run(
     schedule = next((s for s in TOPOLOGY.schedules if s.name == name), None)
     if schedule is None:
         known = ", ".join(s.name for s in TOPOLOGY.schedules)
-        raise _fail(USAGE, f"no job named {name!r} (jobs: {known})")
+        raise fail(USAGE, f"no job named {name!r} (jobs: {known})")
     target = _target(ctx)
-    with _handled():
+    with handled():
         try:
             result = jobs.run(target, schedule)
         except jobs.JobFailed as exc:
-            raise _fail(FAILURE, str(exc)) from exc
+            raise fail(FAILURE, str(exc)) from exc
     if as_json:
-        _print_json({"job": name, "result": result})
+        print_json({"job": name, "result": result})
     else:
         out.print(f"job {name}: {json.dumps(result, default=str)}", markup=False)
 
@@ -417,7 +322,7 @@ def doctor(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     options: TargetOptions = ctx.obj
     checks = doctor_checks.run(options)
     if as_json:
-        _print_json({"ok": all(c.ok for c in checks), "checks": [c.public() for c in checks]})
+        print_json({"ok": all(c.ok for c in checks), "checks": [c.public() for c in checks]})
     else:
         table = Table("check", "status", "detail")
         for check in checks:
