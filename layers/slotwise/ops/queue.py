@@ -8,6 +8,7 @@ builds from the stack's outputs); without it, on the `local` and `test` stages o
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -31,8 +32,21 @@ class QueuedMessage:
     attributes: dict[str, Any]
 
 
+def configured_urls(setting: str | None) -> dict[str, str]:
+    """`SLOTWISE_QUEUE_URLS` read: a JSON object of queue name to URL; anything else is a deployment bug."""
+    if not setting:
+        return {}
+    try:
+        urls = json.loads(setting)
+    except ValueError:
+        urls = None
+    if not isinstance(urls, dict) or not all(isinstance(v, str) for v in urls.values()):
+        raise aws.QueueNotConfigured("SLOTWISE_QUEUE_URLS is not a JSON object of queue name to URL")
+    return {str(k): v for k, v in urls.items()}
+
+
 def url_of(name: str) -> str:
-    configured = (get_settings().queue_urls or {}).get(name)
+    configured = configured_urls(get_settings().queue_urls).get(name)
     return aws.queue_url(configured, name, "SLOTWISE_QUEUE_URLS")
 
 

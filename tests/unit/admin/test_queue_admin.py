@@ -145,3 +145,25 @@ def test_a_cli_redrive_is_audited_as_its_operator(sqs: Any) -> None:
     assert queues.redrive("webhooks", operator="cli:ops") == 1
     assert queues.redrive("webhooks", operator="cli:ops") == 0  # nothing moved: no entry
     assert [(e["actor"], e["detail"]) for e in audit_of("webhooks")] == [("system:cli:ops", {"moved": 1})]
+
+
+def test_configured_urls_are_used_and_a_malformed_setting_is_a_deployment_bug(
+    sqs: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from slotwise.aws import QueueNotConfigured
+    from slotwise.settings import get_settings
+
+    elsewhere = url(sqs, "live-dlq")
+    monkeypatch.setenv("SLOTWISE_QUEUE_URLS", json.dumps({"notifications-dlq": elsewhere}))
+    get_settings.cache_clear()
+    assert sqs_queue.url_of("notifications-dlq") == elsewhere  # the stack's URL, not the name's
+    assert sqs_queue.url_of("live") == url(sqs, "live")  # not configured: looked up (test stage only)
+    monkeypatch.setenv("SLOTWISE_QUEUE_URLS", "resolved-at-deploy")
+    get_settings.cache_clear()
+    with pytest.raises(QueueNotConfigured):
+        sqs_queue.url_of("live")
+    monkeypatch.setenv("SLOTWISE_QUEUE_URLS", "")
+    monkeypatch.setenv("SLOTWISE_STAGE", "dev")
+    get_settings.cache_clear()
+    with pytest.raises(QueueNotConfigured):
+        sqs_queue.url_of("live")
