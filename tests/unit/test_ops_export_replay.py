@@ -84,11 +84,11 @@ class FakeStream:
 
     def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setattr(replay, "stream_arn", lambda: "arn:stream")
-        monkeypatch.setattr(replay.stream, "shard_ids", lambda arn: ["shard-1"])
+        monkeypatch.setattr(replay.stream, "shards", lambda arn: [replay.stream.Shard("shard-1", closed=False)])
         monkeypatch.setattr(replay.stream, "records", self._records)
         monkeypatch.setattr(replay, "publish", self._publish)
 
-    def _records(self, arn: str, shard_id: str, until: datetime) -> Iterator[dict[str, Any]]:
+    def _records(self, arn: str, shard: Any, until: datetime) -> Iterator[dict[str, Any]]:
         for record in self.records:
             if record["dynamodb"]["ApproximateCreationDateTime"] > until:
                 return

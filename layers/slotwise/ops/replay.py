@@ -74,7 +74,7 @@ def replay(
     arn = stream_arn()
     if arn is None:
         raise errors.DependencyUnavailable("the table has no stream", code="no_stream")
-    shards = stream.shard_ids(arn)
+    shards = stream.shards(arn)
     if on_shards is not None:
         on_shards(len(shards))
     wanted = _published_sort_keys()
@@ -88,8 +88,8 @@ def replay(
             report.published += len(pending) - len(refused)
         pending.clear()
 
-    for shard_id in shards:
-        for record in stream.records(arn, shard_id, until=end):
+    for shard in shards:
+        for record in stream.records(arn, shard, until=end):
             if not _in_window(record, start, end) or _sort_key(record) not in wanted:
                 continue
             report.records += 1
