@@ -87,7 +87,7 @@ class StreamConsumerSpec:
     max_retries: int = 10
     max_record_age_seconds: int = 24 * 3600
     # Only items with these sort keys make domain events (a filter on the event source: others never invoke it).
-    sort_keys: tuple[str, ...] = ("BOOKING", "RESOURCE", "PAYMENT", "REFUND", "REVIEW")
+    sort_keys: tuple[str, ...] = ("BOOKING", "RESOURCE", "PAYMENT", "REFUND", "REVIEW", "NOTICE")
 
     @property
     def dlq_name(self) -> str:

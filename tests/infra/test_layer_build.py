@@ -26,6 +26,10 @@ DEV_ONLY_DISTRIBUTIONS = (
     "hypothesis",
     "responses",
     "aws_cdk",
+    # the `slotwise` operators' CLI (infra/cli) and what it brings
+    "typer",
+    "click",
+    "rich",
 )
 OUR_NON_RUNTIME_CODE = ("tests", "bench", "infra", "functions", "events", "devstack")
 IMPORTS_A_DEV_MODULE = re.compile(rf"^\s*(from|import)\s+[\w.]*\b({'|'.join(DEV_MODULES)})\b", re.M)

@@ -241,4 +241,4 @@ def test_the_table_stream_feeds_the_publisher_with_a_dead_letter_queue(dev: Temp
     assert mapping["MaximumRetryAttempts"] == 10
     assert "OnFailure" in mapping["DestinationConfig"]
     (pattern,) = [json.loads(f["Pattern"]) for f in mapping["FilterCriteria"]["Filters"]]
-    assert pattern["dynamodb"]["Keys"]["SK"]["S"] == ["BOOKING", "RESOURCE", "PAYMENT", "REFUND", "REVIEW"]
+    assert pattern["dynamodb"]["Keys"]["SK"]["S"] == ["BOOKING", "RESOURCE", "PAYMENT", "REFUND", "REVIEW", "NOTICE"]
