@@ -60,7 +60,7 @@ def _start_moto(children: Children, args: argparse.Namespace, log_dir: Path) -> 
     """moto's server (EventBridge, SQS, SES, Scheduler) in its own interpreter: its request handling is CPU work
     that would otherwise share the API's GIL."""
     output = (log_dir / "moto.log").open("wb")
-    children.python("moto", "moto.server", "-H", "127.0.0.1", "-p", str(args.moto_port), output=output)
+    children.python("moto", "infra.local.moto_server", "-H", "127.0.0.1", "-p", str(args.moto_port), output=output)
     output.close()  # the child holds its own copy
     if not wait_until_open(args.moto_port, 60):
         raise RuntimeError(f"moto did not open port {args.moto_port}; see {log_dir / 'moto.log'}")

@@ -18,6 +18,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from infra.local import call_counts
 from infra.local.provision import LocalResources
 
 # SQS long polling (Lambda's pollers wait up to 20 s): idle pollers cost moto one request per this many seconds.
@@ -73,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     devstack.install()
+    call_counts.install(args.role)
     resources = load_resources(args.resources)
 
     def say(message: str) -> None:
