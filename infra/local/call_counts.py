@@ -101,7 +101,7 @@ def install(name: str, directory: Path | None = None, every_seconds: float = 1.0
 
 
 def read(directory: Path) -> dict[str, Any]:
-    """Every process's counts summed by part (`api`, `queues`, `streams`): {part: {"calls": Counter of (group,
+    """Every process's counts summed by kind (`api`, `queues`, `streams`): {part: {"calls": Counter of (group,
     service, operation), "invocations": Counter, "records": Counter}}."""
     parts: dict[str, Any] = {}
     for path in sorted(directory.glob("*.json")):
@@ -109,8 +109,8 @@ def read(directory: Path) -> dict[str, Any]:
             found = json.loads(path.read_text())
         except (OSError, ValueError):
             continue
-        part = path.stem.rsplit("-", 1)[0]
-        part = "api" if part.startswith("api") else part
+        # `api-0-<pid>`, `queues-1-<pid>`, `streams-<pid>`: processes of one kind sum into one part.
+        part = path.stem.split("-", 1)[0]
         into = parts.setdefault(part, {"calls": Counter(), "invocations": Counter(), "records": Counter()})
         for group, service, operation, n in found["calls"]:
             into["calls"][(group, service, operation)] += n
