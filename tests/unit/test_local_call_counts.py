@@ -1,6 +1,7 @@
-"""The local runtime's counters for `python -m bench load` (infra.local.call_counts) and its moto server's patches
-(infra.local.moto_server): calls are attributed to the invocation that made them, processes' files sum by part,
-and moto's memoised JSONPath answers as moto's own parser does."""
+"""The local runtime's counters for `python -m bench load` (infra.local.call_counts), its moto server's patches
+(infra.local.moto_server) and its queue processes: calls are attributed to the invocation that made them,
+processes' files sum by kind, moto's memoised JSONPath answers as moto's own parser does, and `--queue-processes`
+starts that many queue workers."""
 
 from __future__ import annotations
 
@@ -81,3 +82,28 @@ def test_moto_event_templates_answer_alike_with_the_memoised_parser() -> None:
     assert parse("$.detail.a") is parse("$.detail.a")
     assert EventTemplateParser.parse(transformer["InputTemplate"], transformer["InputPathsMap"], event) == plain
     assert plain == {"kind": "booking.confirmed", "a": 1}
+
+
+def test_the_queue_consumers_run_in_as_many_processes_as_asked(tmp_path: Path) -> None:
+    import contextlib
+
+    from infra.local.__main__ import _start_workers, parser
+    from infra.local.environment import Endpoints
+
+    started: list[tuple[str, tuple[str, ...]]] = []
+
+    class Recorder:
+        def python(self, name: str, module: str, *args: str, **_: object) -> None:
+            started.append((name, (module, *args)))
+
+    args = parser().parse_args(["serve", "--api-port", "0", "--api-workers", "1"])
+    assert args.queue_processes == 2
+    args.queue_processes = 3
+    endpoints = Endpoints(api="http://127.0.0.1:0", dynamodb="http://127.0.0.1:1", moto="http://127.0.0.1:2")
+    env = {"SLOTWISE_LIVE_ENDPOINT_URL": "http://127.0.0.1:3"}
+    with contextlib.ExitStack() as stack:
+        _start_workers(stack, Recorder(), args, env, tmp_path / "resources.json", endpoints)  # type: ignore[arg-type]
+    names = [name for name, _ in started]
+    assert names == ["streams", "queues-0", "queues-1", "queues-2", "api-0"]
+    for name, argv in started[1:4]:
+        assert argv[argv.index("--role") + 1] == "queues" and argv[argv.index("--name") + 1] == name
