@@ -8,6 +8,7 @@
   what the stack serves when more is offered than it can take.
 - After each run: how long until every queue is empty; during it, the deepest queue and, for probe customers who
   book in turn every 3 s, how long until the booking's in-app notification is visible.
+- **AWS calls:** per API request and per queue message, by function, from the workers' own counters.
 - **CPU per request:** the whole stack's CPU (every process of the runtime, DynamoDB Local's JVM included) over the
   requests served; and per route, one client sending the route's requests one after another.
 
@@ -31,8 +32,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from bench.loadgen import Answer, Connection, Scenario, Stats, percentile, virtual_user
+from bench.loadgen import Answer, Connection, HttpError, Scenario, Stats, percentile, virtual_user
 from bench.proc import ProcessTree
+from infra.local import call_counts
 
 
 def _knob(name: str, default: float) -> float:
@@ -165,6 +167,8 @@ def _start_runtime(state: Path) -> Any:
     from tests.e2e.runtime import start, wait_healthy
 
     os.environ["SLOTWISE_JWT_SECRET"] = secrets.token_urlsafe(48)
+    # Every worker counts its AWS calls by function group (infra.local.call_counts): the calls-per-message table.
+    os.environ["SLOTWISE_LOCAL_COUNTS_DIR"] = str(state / "counts")
     runtime = start(state, "--quiet")
     try:
         wait_healthy(runtime, timeout=180)
@@ -261,43 +265,59 @@ class RunResult:
     notification_ms: list[float]
     notifications_missing: int
     dead_letters: int
+    calls: dict[str, Any] = field(default_factory=dict)  # infra.local.call_counts.difference over the run and drain
+
+
+async def _probe_one(host: str, port: int, user: User, latencies: list[float], missing: list[int]) -> None:
+    """One probe booking: book, then poll the unread count until it moves: every 0.2 s for the first 3 s, then
+    every second up to 30 s (a probe is load too: several late ones at once must not swamp the stack, and one
+    customer may make 100 requests a minute)."""
+    connection = Connection(host, port)
+
+    async def unread() -> int | None:
+        answer = await connection.request("GET", f"{API}/notifications/unread-count", headers=user.headers)
+        return int(answer.json()["unread"]) if answer.status == 200 else None
+
+    try:
+        before = await unread()
+        ok, _ = await create(connection, user)
+        booked = time.monotonic()
+        if not ok or before is None:
+            return
+        while (await unread() or 0) <= before:
+            waited = time.monotonic() - booked
+            if waited > 30:
+                missing.append(1)
+                return
+            await asyncio.sleep(0.2 if waited < 3 else 1.0)
+        latencies.append((time.monotonic() - booked) * 1000)
+    except HttpError:
+        missing.append(1)
+    finally:
+        connection.close()
 
 
 async def _probe(
     host: str, port: int, probes: list[User], until: float, latencies: list[float], missing: list[int]
 ) -> None:
-    """Book every few seconds and time until the booking's in-app notification is counted. Each probe booking is
-    another probe customer's (polling every 0.1 s would pass one customer's 100 requests a minute)."""
-    connection = Connection(host, port)
+    """A probe booking every few seconds, each timed until its in-app notification is counted, without waiting
+    for the one before (a late notification must not thin out the sample). Each is another probe customer's."""
+    running = []
     turn = 0
-
-    async def unread(user: User) -> int | None:
-        answer = await connection.request("GET", f"{API}/notifications/unread-count", headers=user.headers)
-        return int(answer.json()["unread"]) if answer.status == 200 else None
-
     while time.monotonic() < until:
         user = probes[turn % len(probes)]
         turn += 1
-        before = await unread(user)
-        ok, _ = await create(connection, user)
-        booked = time.monotonic()
-        if ok and before is not None:
-            while (await unread(user) or 0) <= before:
-                if time.monotonic() - booked > 30:
-                    missing.append(1)
-                    break
-                await asyncio.sleep(0.1)
-            else:
-                latencies.append((time.monotonic() - booked) * 1000)
-        await asyncio.sleep(max(0.0, PROBE_EVERY_SECONDS - (time.monotonic() - booked)))
-    connection.close()
+        running.append(asyncio.create_task(_probe_one(host, port, user, latencies, missing)))
+        await asyncio.sleep(PROBE_EVERY_SECONDS)
+    await asyncio.gather(*running)
 
 
 async def _drive(
-    host: str, port: int, users: list[User], probes: list[User], seconds: float
-) -> tuple[Stats, float, list[float], int]:
+    host: str, port: int, users: list[User], probes: list[User], seconds: float, at_load_stop: Callable[[], Any]
+) -> tuple[Stats, float, list[float], int, Any]:
     """The virtual users for `seconds`, and the notification probe beside them; the run's length is until the
-    last user's last answer (the probe may still be waiting for a notification then)."""
+    last user's last answer. Then `at_load_stop` runs (in a thread: it measures the drain) while the probe waits
+    for the notifications still due; its result is returned last."""
     stats = Stats()
     started = time.monotonic()
     until = started + seconds
@@ -311,8 +331,8 @@ async def _drive(
         )
     )
     elapsed = time.monotonic() - started
-    await probing
-    return stats, elapsed, latencies, len(missing)
+    after_load, _ = await asyncio.gather(asyncio.to_thread(at_load_stop), probing)
+    return stats, elapsed, latencies, len(missing), after_load
 
 
 def _seed_bookings(host: str, port: int, users: list[User]) -> None:
@@ -357,15 +377,23 @@ def _run(runtime: Any, tree: ProcessTree, users: list[User], probes: list[User],
     import threading
 
     sampler = threading.Thread(target=sample, daemon=True)
+    counted = call_counts.read(runtime.state_dir.parent / "counts")
     before = tree.cpu_seconds()
     sampler.start()
-    stats, elapsed, latencies, missing = asyncio.run(_drive(host, port, users, probes, seconds))
-    after = tree.cpu_seconds()
-    sampling[0] = False
-    sampler.join()
-    drained = _wait_drained()
+
+    def at_load_stop() -> tuple[dict[str, float], float | None]:
+        cpu_after = tree.cpu_seconds()
+        sampling[0] = False
+        sampler.join()
+        return cpu_after, _wait_drained()
+
+    stats, elapsed, latencies, missing, (after, drained) = asyncio.run(
+        _drive(host, port, users, probes, seconds, at_load_stop)
+    )
+    time.sleep(1.5)  # the workers rewrite their counts every second
+    calls = call_counts.difference(call_counts.read(runtime.state_dir.parent / "counts"), counted)
     cpu = {name: after.get(name, 0.0) - before.get(name, 0.0) for name in after}
-    return RunResult(len(users), elapsed, stats, cpu, deepest[0], drained, latencies, missing, _dead_letters())
+    return RunResult(len(users), elapsed, stats, cpu, deepest[0], drained, latencies, missing, _dead_letters(), calls)
 
 
 # --- CPU per route --------------------------------------------------------------------------------------------------
@@ -457,6 +485,28 @@ def _run_facts(result: RunResult) -> list[str]:
     return lines
 
 
+def _calls_table(result: RunResult) -> list[str]:
+    """AWS calls per API request (by function) and per queue message (by consumer), from the workers' counters;
+    the pollers' own SQS calls per message received."""
+    lines = ["| where | function | handled | AWS calls per request / message |", "|---|---|---:|---|"]
+    for part in ("api", "queues", "streams"):
+        counts = result.calls.get(part)
+        if not counts:
+            continue
+        records = counts["records"]
+        by_group: dict[str, dict[str, int]] = {}
+        for (group, service, operation), n in counts["calls"].items():
+            by_group.setdefault(group, {})[f"{service} {operation}"] = n
+        for group in sorted(by_group):
+            handled = records.get(group, 0) if group != call_counts.OUTSIDE else sum(records.values())
+            if not handled:
+                continue
+            what = "pollers" if group == call_counts.OUTSIDE else group
+            per = ", ".join(f"{op} {n / handled:.2f}" for op, n in sorted(by_group[group].items(), key=lambda x: -x[1]))
+            lines.append(f"| {part} | {what} | {handled} | {per} |")
+    return lines
+
+
 def _stamped(message: str) -> None:
     print(f"{datetime.now(UTC):%H:%M:%S} {message}", flush=True)
 
@@ -503,16 +553,25 @@ def run(progress: Callable[[str], None] = _stamped) -> str:
         f"Runtime processes: {workers}.",
         "",
         "What these figures rest on (issue 18): API worker processes sharing the port with HTTP/1.1 keep-alive; "
-        "moto, the stream poller and the queue consumers (4 batches in flight per queue) each in their own process "
-        "(ADR 0014); no client-side botocore parameter validation (the services validate; it was the largest piece "
-        "of a booking's own CPU in cProfile); a notification is created with its e-mail already claimed (one "
-        "TransactWriteItems instead of that plus an UpdateItem).",
+        "moto, the stream poller and the queue consumers (two processes, 4 batches in flight per queue each) in "
+        "their own processes (ADR 0014); moto with its EventBridge JSONPath parsing memoised; no client-side "
+        "botocore parameter validation (the services validate; it was the largest piece of a booking's own CPU in "
+        "cProfile); a notification created with its e-mail already claimed (one TransactWriteItems instead of that "
+        "plus an UpdateItem); the confirmation PDF built from fonts read once per process; request-quota leases "
+        "per process (ADR 0007); webhook subscriptions read at most once a second per vendor and process.",
         "",
         f"### {LOAD_USERS} users, {load.seconds:.0f} s",
         "",
         *_run_table(load),
         "",
         *_run_facts(load),
+        "",
+        f"AWS calls during the {LOAD_USERS}-user run and until the queues were empty, counted in every worker by "
+        "function (infra.local.call_counts): per API request, per queue message (record) a consumer handled, and "
+        "the queue pollers' own ReceiveMessage / DeleteMessageBatch per message received; the stream poller's per "
+        "stream record (every change of the table, not only those that make events).",
+        "",
+        *_calls_table(load),
         "",
         f"### Saturation: {SATURATION_USERS} users, {saturation.seconds:.0f} s",
         "",

@@ -29,7 +29,7 @@ def _part(pid: int) -> str:
     joined = " ".join(words)
     if "DynamoDBLocal.jar" in joined:
         return "dynamodb-local"
-    if "moto.server" in joined:
+    if "moto.server" in joined or "moto_server" in joined:
         return "moto"
     if "infra.local.api_worker" in joined:
         return "api workers"

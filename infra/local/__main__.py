@@ -60,7 +60,7 @@ def _start_moto(children: Children, args: argparse.Namespace, log_dir: Path) -> 
     """moto's server (EventBridge, SQS, SES, Scheduler) in its own interpreter: its request handling is CPU work
     that would otherwise share the API's GIL."""
     output = (log_dir / "moto.log").open("wb")
-    children.python("moto", "moto.server", "-H", "127.0.0.1", "-p", str(args.moto_port), output=output)
+    children.python("moto", "infra.local.moto_server", "-H", "127.0.0.1", "-p", str(args.moto_port), output=output)
     output.close()  # the child holds its own copy
     if not wait_until_open(args.moto_port, 60):
         raise RuntimeError(f"moto did not open port {args.moto_port}; see {log_dir / 'moto.log'}")
@@ -112,9 +112,13 @@ def _start_workers(
 ) -> None:
     """The async workers (streams and schedules; queue consumers) and the API workers on the shared socket."""
     management_url = env["SLOTWISE_LIVE_ENDPOINT_URL"]
-    for role in ("streams", "queues"):
+    # One process for the stream and schedules; the queue consumers in `--queue-processes` processes, each polling
+    # every queue: a consumer's CPU (a confirmation's PDF, say) then runs beside another's, as Lambda runs
+    # concurrent batches in separate environments, instead of queueing for one interpreter's GIL.
+    roles = [("streams", "streams")] + [(f"queues-{index}", "queues") for index in range(max(1, args.queue_processes))]
+    for name, role in roles:
         children.python(
-            role,
+            name,
             "infra.local.async_worker",
             "--role",
             role,
@@ -124,6 +128,8 @@ def _start_workers(
             endpoints.dynamodb,
             "--concurrency",
             str(args.queue_concurrency),
+            "--name",
+            name,
             env=env,
         )
     listener = _listen(args.host, args.api_port)
@@ -154,7 +160,7 @@ def _banner(args: argparse.Namespace, endpoints: Endpoints, ws_port: int, db_pat
         f"  DynamoDB Local {endpoints.dynamodb}  ({f'persisted in {db_path}' if db_path else 'in memory'})\n"
         f"  moto server    {endpoints.moto}  (EventBridge, SQS, SES, Scheduler)\n"
         f"  queues         {', '.join(resources.queue_urls) or 'none yet'}"
-        f"  ({args.queue_concurrency} batches in flight each)\n"
+        f"  ({args.queue_processes} processes x {args.queue_concurrency} batches in flight each)\n"
         f"  jobs           {jobs or 'none yet'} (`make tick` runs them now)\n"
         "Ctrl-C stops everything.",
     )
@@ -318,7 +324,10 @@ def parser() -> argparse.ArgumentParser:
         help="API worker processes sharing the API port (default: one per core, at least 2)",
     )
     run.add_argument(
-        "--queue-concurrency", type=int, default=4, help="batches in flight per queue (Lambda's scale-out)"
+        "--queue-concurrency", type=int, default=4, help="batches in flight per queue and process (Lambda's scale-out)"
+    )
+    run.add_argument(
+        "--queue-processes", type=int, default=2, help="processes running the queue consumers (default: 2)"
     )
     run.set_defaults(func=serve)
     commands.add_parser("tick", help="run every scheduled job once").set_defaults(func=tick)

@@ -27,6 +27,7 @@ from types import FrameType
 from typing import Any
 from urllib.parse import unquote
 
+from infra.local import call_counts
 from infra.local.adapter import event_for, to_http
 
 MANAGEMENT_PREFIX = "/@connections/"
@@ -163,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     devstack.install()
+    call_counts.install(args.name)
 
     def say(message: str) -> None:
         print(message, flush=True)

@@ -18,6 +18,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from infra.local import call_counts
 from infra.local.provision import LocalResources
 
 # SQS long polling (Lambda's pollers wait up to 20 s): idle pollers cost moto one request per this many seconds.
@@ -70,9 +71,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--resources", type=Path, required=True)
     parser.add_argument("--dynamodb-endpoint", required=True)
     parser.add_argument("--concurrency", type=int, default=4, help="batches in flight per queue")
+    parser.add_argument("--name", default=None, help="this process's name in the call counts (default: the role)")
     args = parser.parse_args(argv)
 
     devstack.install()
+    call_counts.install(args.name or args.role)
     resources = load_resources(args.resources)
 
     def say(message: str) -> None:

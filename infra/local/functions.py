@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from devstack.routes import handler_module
+from infra.local import call_counts
 from infra.local.lambda_context import LocalLambdaContext
 
 Handler = Callable[[dict[str, Any], Any], Any]
@@ -51,7 +52,8 @@ class InstancePool:
         handler = self._borrow(group) or load_handler(group)  # none free: a cold start
         try:
             context = LocalLambdaContext(function_name=f"slotwise-{group}", timeout_seconds=timeout_seconds)
-            return handler(event, context)
+            with call_counts.invocation(group, event):
+                return handler(event, context)
         finally:
             self._give_back(group, handler)
 

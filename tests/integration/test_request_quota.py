@@ -103,3 +103,48 @@ def test_booking_transactions_carrying_the_token_stop_exactly_at_the_limit(
         statuses = sorted(pool.map(book, range(6)))
     assert statuses == [201, 201, 429, 429, 429, 429]
     assert _used("cust-q") == LIMIT
+
+
+def test_handler_copies_in_one_process_spend_one_lease(local_table: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The local runtime serves concurrent requests on separate copies of a handler module in one process: they
+    spend the process's lease, so a caller's reads cost one UpdateItem per 1/20 of the limit whichever copy (or
+    function) serves them, and no copy keeps tokens the others cannot use."""
+    from collections import Counter
+    from typing import Any
+
+    from infra.local.adapter import event_for
+    from infra.local.functions import load_handler
+    from infra.local.lambda_context import LocalLambdaContext
+    from slotwise.cache import reset_caches
+    from tests.support.catalog import make_resource
+
+    monkeypatch.setenv(ratelimit.REQUESTS_ENV, str(LIMIT))
+    monkeypatch.setattr(ratelimit, "clock", lambda: NOW)
+    reset_caches()
+    room = make_resource()
+    copies = [load_handler("availability") for _ in range(3)] + [load_handler("catalog") for _ in range(2)]
+    calls: Counter[str] = Counter()
+
+    def count(event_name: str, **_: Any) -> None:
+        calls[event_name.rsplit(".", 1)[-1]] += 1
+
+    client = aws.dynamodb()
+    client.meta.events.register("before-call.dynamodb", count)
+    try:
+        for i in range(LIMIT // ratelimit.LEASE_FRACTION * 2):  # two leases' worth, spread over every copy
+            path = "/api/v1/availability" if i % 5 < 3 else f"/api/v1/resources/{room.id}"
+            query = f"resourceId={room.id}&startTime=2027-03-01T09:00:00Z&endTime=2027-03-01T10:00:00Z"
+            group, event = event_for(
+                "GET",
+                path,
+                raw_query_string=query if "availability" in path else "",
+                headers=[("x-slotwise-user-id", "reader"), ("x-slotwise-role", "customer")],
+                body=b"",
+                source_ip="127.0.0.1",
+            )
+            answer = copies[i % 5](event, LocalLambdaContext(function_name=f"slotwise-{group}"))
+            assert answer["statusCode"] == 200, answer
+    finally:
+        client.meta.events.unregister("before-call.dynamodb", count)
+    assert calls["UpdateItem"] == 2  # one lease per 5 requests, not one per copy
+    assert _used("reader") == 2 * (LIMIT // ratelimit.LEASE_FRACTION)

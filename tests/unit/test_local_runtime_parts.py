@@ -186,3 +186,60 @@ def test_the_instance_pool_reuses_the_most_recently_used_copy(monkeypatch: pytes
         pool.invoke("g", {})
     assert loaded == [0, 1]
     assert used == [0, 1, 0, 0, 0]  # copy 0 came back last, so it serves the sequential requests
+
+
+def test_concurrent_pollers_in_batches_of_ten_handle_every_message_once_and_retry_only_failures(aws: None) -> None:
+    """Two queue processes' worth of pollers (two Workers, two pollers each) on one queue: batches of up to 10,
+    a record the consumer reports in batchItemFailures comes back alone, and every message ends handled exactly
+    once with nothing left in the queue or its DLQ."""
+    import threading
+    import time
+
+    from infra.local.workers import Workers
+
+    sqs = boto3.client("sqs")
+    dlq = sqs.create_queue(QueueName="busy-dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    redrive = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 5})
+    # A received message stays hidden from the other pollers for 3 s (ample to be handled and deleted); a failed
+    # one comes back after that.
+    url = sqs.create_queue(QueueName="busy", Attributes={"VisibilityTimeout": "3", "RedrivePolicy": redrive})[
+        "QueueUrl"
+    ]
+    bodies = [f"m{i}" for i in range(60)]
+    for start in range(0, len(bodies), 10):
+        entries = [{"Id": str(i), "MessageBody": body} for i, body in enumerate(bodies[start : start + 10])]
+        sqs.send_message_batch(QueueUrl=url, Entries=entries)  # type: ignore[arg-type]
+
+    lock = threading.Lock()
+    handled: list[str] = []
+    refused_once: set[str] = set()
+    batch_sizes: list[int] = []
+
+    def consumer(group: str, event: dict[str, Any]) -> dict[str, Any]:
+        failures = []
+        with lock:
+            batch_sizes.append(len(event["Records"]))
+            for record in event["Records"]:
+                body = record["body"]
+                if int(body[1:]) % 7 == 0 and body not in refused_once:  # fails on its first delivery only
+                    refused_once.add(body)
+                    failures.append({"itemIdentifier": record["messageId"]})
+                else:
+                    handled.append(body)
+        return {"batchItemFailures": failures}
+
+    spec = QueueSpec(name="busy", consumer_group="g", batch_size=10)
+    pools = [Workers(consumer, log=lambda _: None) for _ in range(2)]
+    for pool in pools:
+        pool.add_queue(sqs, spec, url, concurrency=2, wait_seconds=0)
+    deadline = time.monotonic() + 30
+    while len(handled) < len(bodies) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    for pool in pools:
+        pool.stop(timeout=2)
+    assert sorted(handled) == sorted(bodies)  # each once: a processed message is deleted, never seen again
+    assert refused_once == {b for b in bodies if int(b[1:]) % 7 == 0}
+    assert max(batch_sizes) <= 10 and batch_sizes[0] > 1
+    assert "Messages" not in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)
+    assert "Messages" not in sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10)

@@ -13,15 +13,19 @@ right-to-left scripts (Arabic, Hebrew) print their letters unshaped and left to 
 in the layer); a character neither font has (Korean Hangul, emoji) prints as `?`, never as nothing. A Hangul font
 (about 4 MB) did not fit the layer's size budget beside the Chinese/Japanese one.
 Pillow, an optional fpdf2 dependency used for images only, is not shipped in the layer (infra.layer_build).
+A process reads each font file once (`_parsed_font`) and every document starts from that reading: the notifier
+renders one PDF per confirmation e-mail, and reading DejaVu Sans was half of each.
 """
 
 from __future__ import annotations
 
+import copy
 import warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slotwise.booking import queries
@@ -163,21 +167,69 @@ def printable(text: str, covered: frozenset[int]) -> str:
     return "".join(c if c.isspace() or ord(c) in covered else "?" for c in text)
 
 
-def render(doc: ConfirmationDocument) -> bytes:
-    """The PDF's bytes (A4, one page for any ordinary booking; longer price lists flow onto more pages)."""
+def _fpdf() -> Any:
     with warnings.catch_warnings():
         # fpdf2 warns at import that Pillow is missing: images are not used here, and the layer ships without it.
         warnings.simplefilter("ignore", UserWarning)
-        from fpdf import FPDF
-        from fpdf.enums import XPos, YPos
+        import fpdf
 
-    pdf = FPDF(format="A4")
+    return fpdf
+
+
+@cache
+def _parsed_font(family: str, font_file: Path) -> Any:
+    """fpdf2's reading of a font file (metrics, widths, glyph ids, descriptor), made once per process: reading
+    DejaVu Sans (6,000 glyphs) was half of a confirmation's PDF time, paid on every confirmation e-mail."""
+    pdf = _fpdf().FPDF()
+    pdf.add_font(family, fname=str(font_file))
+    return pdf.fonts[family.lower()]
+
+
+def _add_font(pdf: Any, family: str, font_file: Path) -> None:
+    """`pdf.add_font(family, fname=font_file)`, from the process's reading of the file (`_parsed_font`).
+
+    What one document changes is its own: the subset of glyphs it used (fpdf2 cuts the embedded font down to them
+    in place, so each document gets its own lazily opened fontTools font for that), its font number, missing
+    glyphs, largest size, and the descriptor it numbers on output. What is shared (widths, cmap, glyph ids) is only
+    read. Written against fpdf2 2.8.9 (pinned); tests/unit/notifications/test_confirmation_pdf.py compares the
+    result with fpdf2's own add_font."""
+    from fontTools.ttLib import TTFont
+    from fpdf.fonts import SubsetMap, TTFFont
+
+    parsed = _parsed_font(family, font_file)
+    font = TTFFont.__new__(TTFFont)
+    for slot in TTFFont.__slots__:
+        if hasattr(parsed, slot):
+            setattr(font, slot, getattr(parsed, slot))
+    font.i = len(pdf.fonts) + 1
+    font.ttfont = TTFont(str(font_file), recalcTimestamp=False, lazy=True)
+    font.desc = copy.copy(parsed.desc)
+    font.missing_glyphs = []
+    font.biggest_size_pt = 0
+    font._hbfont = None
+    font.subset = SubsetMap(font)
+    pdf.fonts[font.fontkey] = font
+
+
+def render(doc: ConfirmationDocument, *, reuse_fonts: bool = True) -> bytes:
+    """The PDF's bytes (A4, one page for any ordinary booking; longer price lists flow onto more pages).
+    `reuse_fonts=False` reads the font files afresh with fpdf2's own add_font (the tests compare the two)."""
+    fpdf = _fpdf()
+    from fpdf.enums import XPos, YPos
+
+    def add_font(family: str, font_file: Path) -> None:
+        if reuse_fonts:
+            _add_font(pdf, family, font_file)
+        else:
+            pdf.add_font(family, fname=str(font_file))
+
+    pdf = fpdf.FPDF(format="A4")
     pdf.set_title(f"Booking {doc.reference}")
     pdf.set_creator("Slotwise")
-    pdf.add_font("DejaVu", fname=str(MAIN_FONT))
+    add_font("DejaVu", MAIN_FONT)
     covered = _covers(MAIN_FONT)
     if needs_fallback(doc.texts()):
-        pdf.add_font("DroidFallback", fname=str(FALLBACK_FONT))
+        add_font("DroidFallback", FALLBACK_FONT)
         pdf.set_fallback_fonts(["DroidFallback"])
         covered = covered | _covers(FALLBACK_FONT)
     pdf.add_page()

@@ -35,6 +35,7 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
+from slotwise import cache
 from slotwise.audit import log as audit
 from slotwise.events.envelope import DomainEvent
 from slotwise.observability import logger
@@ -44,6 +45,15 @@ from slotwise.webhooks.models import Subscription
 ATTEMPT = "webhook.attempt"
 # Due times are met to the second; a message that arrives this early is treated as due.
 EARLY_TOLERANCE = timedelta(seconds=1)
+# How long a process reuses the active subscriptions it read for one vendor (and the admins'). Every domain event
+# reaches this consumer and nearly always nobody subscribes: without it each event cost two Queries for nothing,
+# the webhook queue's whole DynamoDB bill under load (at 30 events a second, one pair a second is left). A
+# subscription saved or switched on within this second may miss an event, as one saved a moment before may miss
+# it from the index already (eventually consistent GSIs); one deleted or switched off meanwhile costs a delivery
+# record whose attempt finds it gone and cancels it (run_attempt reads it afresh, and a process that finds or makes
+# a subscription inactive forgets what it cached).
+SUBSCRIBERS_CACHE_SECONDS = 1.0
+_subscribers: cache.TtlCache[list[Subscription]] = cache.TtlCache(SUBSCRIBERS_CACHE_SECONDS)
 
 
 def envelope_body(event: DomainEvent) -> str:
@@ -65,7 +75,8 @@ def attempt_message(sub_id: str, event_id: str, attempt: int, due: datetime) -> 
 
 def wanted_by(event: DomainEvent) -> list[Subscription]:
     owner = catalogue.event_owner(event.aggregate, event.data)
-    return [sub for sub in repository.active_subscriptions(owner) if catalogue.matches(sub.event_types, event.type)]
+    active = _subscribers.get(owner or "", lambda: repository.active_subscriptions(owner)) or []
+    return [sub for sub in active if catalogue.matches(sub.event_types, event.type)]
 
 
 def fan_out(event: DomainEvent, now: datetime) -> int:
@@ -106,6 +117,7 @@ def _disable(sub: Subscription, event_id: str, at: datetime) -> None:
     entry = audit.system_entry(
         "webhooks", "webhook.disable", "webhook", sub.id, at=at, detail={"reason": "410 Gone", "eventId": event_id}
     )
+    _subscribers.clear()
     if repository.disable_subscription(sub.id, "the endpoint answered 410 Gone", at, audit=entry):
         logger.info("webhook subscription disabled by a 410 answer", extra={"subscription": sub.id})
 
@@ -125,6 +137,7 @@ def run_attempt(message: dict[str, Any], now: datetime) -> str:
         return "skipped"
     sub = repository.get_subscription(sub_id)
     if sub is None or not sub.active:
+        _subscribers.clear()
         repository.cancel_delivery(sub_id, event_id, "subscription deleted" if sub is None else "subscription off")
         return "cancelled"
 

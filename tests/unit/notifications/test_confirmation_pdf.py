@@ -226,3 +226,42 @@ assert not any((getattr(m, "__file__", None) or "").endswith(".so") for m in loa
     )
     text = text_of((tmp_path / "out.pdf").read_bytes())
     assert "ABC123" in text and "大宴会場" in text and "Zoë's Hall, Kraków" in text
+
+
+def _without_date_and_id(document: bytes) -> bytes:
+    import re
+
+    return re.sub(rb"/CreationDate \(D:[^)]*\)|/ID \[[^]]*\]", b"", document)
+
+
+@pytest.mark.parametrize("resource_name", ["Ballroom", "宴会厅 Ballroom"])
+def test_reusing_the_parsed_fonts_makes_the_same_pdf_as_reading_them_afresh(resource_name: str) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    doc = pdf.ConfirmationDocument(
+        reference="BK-7",
+        status="confirmed",
+        resource=resource_name,
+        venue="Zoë's Hall",
+        address="ul. Floriańska 3, Kraków",
+        when="Mon 1 Mar 2027, 10:00-12:00",
+        timezone="Europe/Warsaw",
+        guests="80",
+        lines=[("Ballroom (2 x 100.00 PLN)", "200.00 PLN")],
+        total="200.00 PLN",
+        terms=["Cancellations: no refund"],
+    )
+    afresh = _without_date_and_id(pdf.render(doc, reuse_fonts=False))
+    # Concurrent renders in one process (the queue consumers' threads) share one parsed font and still each embed
+    # exactly the subset of glyphs their own text uses.
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        reused = list(pool.map(lambda _: _without_date_and_id(pdf.render(doc)), range(8)))
+    assert all(document == afresh for document in reused)
+    other = replace_resource(doc, "Small room")
+    assert _without_date_and_id(pdf.render(other)) == _without_date_and_id(pdf.render(other, reuse_fonts=False))
+
+
+def replace_resource(doc: pdf.ConfirmationDocument, name: str) -> pdf.ConfirmationDocument:
+    from dataclasses import replace
+
+    return replace(doc, resource=name)

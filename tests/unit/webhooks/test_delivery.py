@@ -230,9 +230,10 @@ def test_a_failing_endpoint_is_retried_with_backoff_for_three_days_then_dead_let
 
 
 def test_a_410_disables_the_subscription_and_stops_its_deliveries(
-    endpoint: Endpoint, outbox: Outbox, table: str
+    endpoint: Endpoint, outbox: Outbox, table: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     endpoint.answers = [410]
+    monkeypatch.setattr(delivery._subscribers, "seconds", 60.0)  # what is cached stays, however slow this machine is
     sub_id, _ = subscribe(VENDOR_A, ["*"])
     delivery.handle(bus_body(booking_event(version=2)), T0)
     delivery.handle(bus_body(booking_event("booking.cancelled", version=3)), T0)
@@ -249,10 +250,42 @@ def test_a_410_disables_the_subscription_and_stops_its_deliveries(
     disabled = [e for e in audit.body["entries"] if e["action"] == "webhook.disable"]
     assert len(disabled) == 1 and disabled[0]["actor"] == "system:webhooks"
     assert [r["outcome"] for r in attempts_listed(sub_id)] == ["gone"]
-    # Its owner turns it back on.
+    # Its owner turns it back on (through the API: another function, whose write this consumer learns of once its
+    # cached reading of the vendor's subscriptions, at most SUBSCRIBERS_CACHE_SECONDS old, has lapsed).
     on = call("PUT", f"{API}/{sub_id}", body={"active": True}, user="vendor-a", role="vendor")
     assert on.body["active"] is True
-    assert delivery.handle(bus_body(booking_event(version=5)), T0) == "fanned out to 1"
+    assert delivery.handle(bus_body(booking_event(version=5)), T0) == "fanned out to 0"
+    monkeypatch.setattr(delivery._subscribers, "seconds", 0.0)
+    assert delivery.handle(bus_body(booking_event(version=6)), T0) == "fanned out to 1"
+
+
+def test_events_nobody_subscribes_to_cost_two_queries_per_cache_window(
+    outbox: Outbox, table: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The usual case under load: no subscription at all. The first event reads the admins' and the vendor's
+    subscriptions; the next ones within the window read nothing; once it lapses they are read again."""
+    from collections import Counter
+
+    from slotwise import aws
+
+    queries: Counter[str] = Counter()
+
+    def count(event_name: str, **_: Any) -> None:
+        queries[event_name.rsplit(".", 1)[-1]] += 1
+
+    monkeypatch.setattr(delivery._subscribers, "seconds", 60.0)  # one window, however slow this machine is
+    client = aws.dynamodb()
+    client.meta.events.register("before-call.dynamodb", count)
+    try:
+        for version in range(2, 12):
+            assert delivery.handle(bus_body(booking_event(version=version)), T0) == "fanned out to 0"
+        assert queries == Counter({"Query": 2})
+        monkeypatch.setattr(delivery._subscribers, "seconds", 0.0)
+        delivery.handle(bus_body(booking_event(version=12)), T0)
+        assert queries == Counter({"Query": 4})
+    finally:
+        client.meta.events.unregister("before-call.dynamodb", count)
+    assert outbox.now == []
 
 
 def test_a_redelivered_event_delivers_once(endpoint: Endpoint, outbox: Outbox, table: str) -> None:
