@@ -23,6 +23,7 @@ export function BarChart({ title, bars, max }: { title: string; bars: Bar[]; max
       <svg
         viewBox={`0 0 ${WIDTH} ${height}`}
         width="100%"
+        style={{ maxWidth: `${WIDTH * 1.25}px` }}
         role="img"
         aria-label={`${title}: ${bars.map((bar) => `${bar.label} ${bar.shown}`).join(", ")}`}
       >
