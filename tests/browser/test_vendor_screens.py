@@ -141,6 +141,13 @@ def test_a_request_on_hold_is_confirmed_from_the_list_and_turns_solid_on_the_cal
     page.goto(f"{runtime.base}/console/#/calendar?resourceId={resource['id']}&view=week&date={day}")
     expect(page.locator(f'.calendar [data-booking-id="{booking["id"]}"]')).to_have_class(re.compile(r"\bconfirmed\b"))
 
+    # The venue's view: a row per resource, the booking in its resource's row on its day.
+    page.get_by_label("Resource").select_option(f"venue:{resource['venueId']}")
+    cell = page.locator(f'.calendar [data-resource-id="{resource["id"]}"][data-day="{day}"]')
+    expect(cell.locator(f'[data-booking-id="{booking["id"]}"]')).to_have_class(re.compile(r"\bconfirmed\b"))
+    expect(page.get_by_role("link", name=resource["name"])).to_be_visible()
+    screenshot("venue-calendar")
+
 
 def test_the_reports_show_occupancy_and_revenue(page: Page, runtime: Runtime, screenshot: Screenshot) -> None:
     sign_in(page, "vendor")
@@ -171,6 +178,35 @@ def test_the_session_refreshes_its_tokens_in_the_background(page: Page) -> None:
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Bookings").click()
     expect(page.get_by_role("heading", level=1, name="Bookings")).to_be_visible()
     expect(page.get_by_role("alert")).to_have_count(0)
+
+
+def test_a_refused_token_is_refreshed_and_the_call_retried_once(page: Page) -> None:
+    sign_in(page, "vendor")
+    key = "slotwise.console.session"
+    first = page.evaluate(f"JSON.parse(sessionStorage.getItem('{key}'))")
+    # An access token the API refuses (as after a laptop slept past its expiry) with a valid refresh token.
+    page.evaluate(
+        f"(() => {{ const s = JSON.parse(sessionStorage.getItem('{key}')); s.accessToken = 'expired.token.here';"
+        f" sessionStorage.setItem('{key}', JSON.stringify(s)); }})()"
+    )
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Bookings").click()
+    page.wait_for_function(
+        f"JSON.parse(sessionStorage.getItem('{key}') || 'null')?.refreshToken !== {first['refreshToken']!r}",
+        timeout=20_000,
+    )
+    # The list came (the retried call), not an error.
+    expect(page.locator("main table, main p:has-text('No bookings match.')").first).to_be_visible()
+    expect(page.get_by_role("alert")).to_have_count(0)
+    assert page.evaluate(f"JSON.parse(sessionStorage.getItem('{key}')).accessToken") != "expired.token.here"
+
+    # A revoked session (the refresh token refused too) ends on the sign-in form, not in a screen of errors.
+    page.evaluate(
+        f"(() => {{ const s = JSON.parse(sessionStorage.getItem('{key}')); s.accessToken = 'expired.token.here';"
+        f" s.refreshToken = 'revoked'; sessionStorage.setItem('{key}', JSON.stringify(s)); }})()"
+    )
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Venues").click()
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    assert page.evaluate(f"sessionStorage.getItem('{key}')") is None
 
 
 def test_the_console_works_at_phone_width(page: Page, screenshot: Screenshot) -> None:
