@@ -225,3 +225,19 @@ def test_the_console_works_at_phone_width(page: Page, screenshot: Screenshot) ->
     # The week's grid scrolls inside its own box; the page itself never scrolls sideways.
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     screenshot("phone-calendar")
+
+
+def test_staff_see_the_hostels_nights(page: Page, screenshot: Screenshot) -> None:
+    sign_in(page, "staff")
+    navigation = page.get_by_role("navigation", name="Main")
+    for screen in ("Calendar", "Bookings", "Venues", "Reports"):
+        expect(navigation.get_by_role("link", name=screen, exact=True)).to_be_visible()
+    navigation.get_by_role("link", name="Calendar").click()
+    page.get_by_label("Resource").select_option(label="Private double")
+    expect(page.get_by_role("heading", level=1, name="Calendar: Private double")).to_be_visible()
+    # A nightly resource: a cell per night of the week, each with its rooms sold out of the capacity.
+    expect(page.locator(".calendar .head").filter(has_text="Night of")).to_have_count(7)
+    expect(page.locator(".calendar").get_by_role("img", name=re.compile(r"^\d+ of 1 taken$"))).to_have_count(7)
+    expect(page.get_by_text("Times in Europe/Lisbon.")).to_be_visible()
+    expect(page.get_by_role("alert")).to_have_count(0)
+    screenshot("staff-nights")
