@@ -97,6 +97,31 @@ def test_hours_and_add_ons_are_edited_on_the_resource(page: Page, runtime: Runti
     addons.get_by_role("button", name="Archive Projector").click()
     expect(addons.get_by_role("row").filter(has_text="Projector")).to_contain_text("archived")
 
+    # The customer's refund tiers, a cancellation fee and a blackout date, saved with the hours kept.
+    form = page.get_by_role("form", name="Resource")
+    defaults = form.get_by_role("group", name=re.compile("^Refund tier"))
+    expect(defaults.first).to_be_visible()  # the policy's default tiers, as the API made them
+    for _ in range(defaults.count()):
+        form.get_by_role("button", name="Remove tier 1").click()
+    expect(defaults).to_have_count(0)
+    form.get_by_role("button", name="Add refund tier").click()
+    form.get_by_role("button", name="Add refund tier").click()
+    second = form.get_by_role("group", name="Refund tier 2")
+    second.get_by_label("At least (hours before)").fill("2")
+    second.get_by_label("Refund (%)").fill("50")
+    form.get_by_label("Cancellation fee (EUR)").fill("1.50")
+    form.get_by_label("Blackout dates").fill("2030-12-25")
+    form.get_by_role("button", name="Save resource").click()
+    expect(page.get_by_role("status").filter(has_text=re.compile(r"^Saved\.$"))).to_be_visible()
+    policy = requests.get(f"{runtime.base}/api/v1/resources/{resource['id']}", timeout=30).json()["policy"]
+    assert policy["cancellation"]["tiers"] == [
+        {"minHoursBefore": 24, "percent": 100},
+        {"minHoursBefore": 2, "percent": 50},
+    ]
+    assert policy["cancellation"]["fee"] == 150
+    assert policy["blackoutDates"] == ["2030-12-25"]
+    assert policy["openingHours"]["mon"] == [{"start": "08:30", "end": "18:00"}]
+
     # A price that is not an amount is refused before any call, in the alert region.
     form = page.get_by_role("form", name="Resource")
     form.get_by_label("Price per slot").fill("twelve")
