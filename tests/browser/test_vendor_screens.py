@@ -15,7 +15,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import Screenshot
 from tests.browser.console import sign_in
-from tests.e2e.journey import demo
+from tests.e2e.journey import demo, until
 from tests.e2e.runtime import Runtime
 
 ZONE = ZoneInfo("Europe/Amsterdam")
@@ -266,3 +266,49 @@ def test_staff_see_the_hostels_nights(page: Page, screenshot: Screenshot) -> Non
     expect(page.get_by_text("Times in Europe/Lisbon.")).to_be_visible()
     expect(page.get_by_role("alert")).to_have_count(0)
     screenshot("staff-nights")
+
+
+def test_a_paid_booking_shows_its_payment_and_the_refund_after_the_vendor_cancels(
+    page: Page, runtime: Runtime, screenshot: Screenshot
+) -> None:
+    resource = _resource(runtime, "payment")
+    booking = _request_booking(runtime, resource["id"])
+    customer = demo(runtime, "customer")
+    paying = requests.post(
+        f"{runtime.base}/api/v1/bookings/{booking['id']}/payment", json={}, headers=customer, timeout=30
+    )
+    assert paying.status_code == 201, paying.text
+    payment_id = paying.json()["payment"]["id"]
+    succeeded = requests.post(
+        f"{runtime.base}/api/v1/dev/payments/{payment_id}/succeed", json={}, headers=customer, timeout=30
+    )
+    assert succeeded.status_code == 200, succeeded.text
+    until(
+        lambda: (
+            requests.get(f"{runtime.base}/api/v1/bookings/{booking['id']}", headers=customer, timeout=10).json()[
+                "status"
+            ]
+            == "confirmed"
+        )
+    )
+
+    sign_in(page, "vendor")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Payments").click()
+    row = page.locator(f'tr[data-payment-id="{payment_id}"]')
+    expect(row).to_contain_text(booking["reference"])
+    expect(row).to_contain_text("succeeded")
+    expect(row).to_contain_text("€50.00")  # two hours at €25.00
+    screenshot("payments")
+
+    row.get_by_role("link", name=booking["reference"]).click()
+    payment = page.get_by_role("region", name="Payment and refunds")
+    expect(payment).to_contain_text("Paid€50.00")
+    actions = page.get_by_role("group", name=f"Actions for {booking['reference']}")
+    actions.get_by_role("button", name="Cancel").click()
+    page.get_by_label("Refund to").select_option("card")
+    page.get_by_role("button", name=f"Cancel {booking['reference']}").click()
+    expect(page.locator(".facts .badge").first).to_have_text("cancelled")
+    # A vendor's cancellation refunds everything paid: the refund is listed with the payment.
+    refunds = payment.get_by_role("table", name="Refunds")
+    expect(refunds.get_by_role("row").filter(has_text="€50.00")).to_contain_text("card")
+    screenshot("refunded")
