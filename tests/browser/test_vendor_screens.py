@@ -312,3 +312,31 @@ def test_a_paid_booking_shows_its_payment_and_the_refund_after_the_vendor_cancel
     refunds = payment.get_by_role("table", name="Refunds")
     expect(refunds.get_by_role("row").filter(has_text="€50.00")).to_contain_text("card")
     screenshot("refunded")
+
+
+def test_a_venue_is_created_refused_with_the_apis_reason_and_edited(page: Page, screenshot: Screenshot) -> None:
+    sign_in(page, "vendor")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Venues").click()
+    page.get_by_role("button", name="New venue").click()
+    form = page.get_by_role("form", name="New venue")
+    name = f"Riverside Loft {uuid.uuid4().hex[:6]}"
+    form.get_by_label("Venue name").fill(name)
+    form.get_by_label("City").fill("Porto")
+    form.get_by_label("Country").fill("pt")
+    form.get_by_label("Timezone").fill("Mars/Olympus_Mons")
+    form.get_by_role("button", name="Create venue").click()
+    # The API refuses the zone; its problem+json is the message, and nothing was created.
+    expect(form.get_by_role("alert")).to_contain_text(re.compile("timezone", re.IGNORECASE))
+    screenshot("venue-refused")
+    form.get_by_label("Timezone").fill("Europe/Lisbon")
+    form.get_by_role("button", name="Create venue").click()
+
+    venue = page.get_by_role("article", name=name)
+    expect(venue).to_contain_text("Porto, PT · Europe/Lisbon")
+    expect(venue).to_contain_text("No resources yet.")
+    venue.get_by_role("button", name="Edit venue").click()
+    editing = page.get_by_role("form", name="Edit venue")
+    editing.get_by_label("City").fill("Braga")
+    editing.get_by_role("button", name="Save venue").click()
+    expect(venue).to_contain_text("Braga, PT · Europe/Lisbon")
+    expect(page.get_by_role("form", name="Edit venue")).to_have_count(0)
