@@ -27,7 +27,7 @@ from types import FrameType
 from typing import Any
 from urllib.parse import unquote
 
-from infra.local import call_counts
+from infra.local import call_counts, console
 from infra.local.adapter import event_for, to_http
 
 MANAGEMENT_PREFIX = "/@connections/"
@@ -82,6 +82,10 @@ class ApiRequestHandler(BaseHTTPRequestHandler):
                 self.management_url, self.command, raw_path, body, self.headers.get("content-type")
             )
             self._answer(status, headers, data)
+            return
+        static = console.answer(self.command, path)
+        if static is not None:
+            self._answer(*static)
             return
         group, event = event_for(
             self.command,
