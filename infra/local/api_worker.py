@@ -27,6 +27,7 @@ from types import FrameType
 from typing import Any
 from urllib.parse import unquote
 
+from infra.local import outbox
 from infra.local.adapter import event_for, to_http
 
 MANAGEMENT_PREFIX = "/@connections/"
@@ -81,6 +82,9 @@ class ApiRequestHandler(BaseHTTPRequestHandler):
                 self.management_url, self.command, raw_path, body, self.headers.get("content-type")
             )
             self._answer(status, headers, data)
+            return
+        if (local := outbox.answer(self.command, path)) is not None:  # local-only e-mail outbox, never deployed
+            self._answer(*local)
             return
         group, event = event_for(
             self.command,
