@@ -16,7 +16,7 @@ DYNAMODB_PORT ?= 8000
 MOTO_PORT ?= 5050
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: help install java dev tick seed mail test lint format openapi synth bench clean
+.PHONY: help install java chromium console dev tick seed mail test lint format openapi synth bench clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -41,7 +41,30 @@ java: ## install a headless Java for DynamoDB Local, only if `java` is missing
 	  SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends openjdk-17-jre-headless; }
 
-install: $(VENV)/.installed infra/node_modules/.installed java ## venv with dev extras, DynamoDB Local, Java
+chromium: ## install Debian's chromium for the browser tests, only if /usr/bin/chromium is missing (never a download)
+	@[ -x /usr/bin/chromium ] || { \
+	  echo "chromium not found: installing Debian's chromium with apt"; \
+	  SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends chromium; }
+
+# The web console (infra/console/README.md): rebuilt only when its sources, its lockfile or the OpenAPI document
+# (its generated client) change, so a second `make test` does not rebuild it.
+CONSOLE := infra/console
+CONSOLE_SOURCES := $(shell find $(CONSOLE)/src -type f ! -name schema.d.ts 2>/dev/null) \
+  $(CONSOLE)/index.html $(CONSOLE)/vite.config.ts $(CONSOLE)/tsconfig.json $(CONSOLE)/package.json
+OPENAPI_DOCUMENT := layers/slotwise/api/openapi.json
+
+$(CONSOLE)/node_modules/.installed: $(CONSOLE)/package.json $(CONSOLE)/package-lock.json
+	npm --prefix $(CONSOLE) ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(CONSOLE)/dist/.built: $(CONSOLE)/node_modules/.installed $(CONSOLE_SOURCES) $(OPENAPI_DOCUMENT)
+	npm --prefix $(CONSOLE) run build
+	touch $@
+
+console: $(CONSOLE)/dist/.built ## build the web console into infra/console/dist (served at /console/)
+
+install: $(VENV)/.installed infra/node_modules/.installed java chromium console ## venv with dev extras, DynamoDB Local, Java, chromium, the console
 
 dev: install ## start DynamoDB Local, moto, demo data, the API on :3000 (WebSocket :3001) and the workers (PERSIST=1 keeps data)
 	POWERTOOLS_METRICS_DISABLED=true $(PY) -m infra.local serve --api-port $(API_PORT) \
@@ -86,4 +109,4 @@ bench: install ## run the benchmarks under bench/ and write docs/performance.md
 	$(PY) -m bench
 
 clean: ## remove build output and local data
-	rm -rf build cdk.out .local .pytest_cache .mypy_cache .ruff_cache
+	rm -rf build cdk.out .local .pytest_cache .mypy_cache .ruff_cache $(CONSOLE)/dist

@@ -150,6 +150,7 @@ def _banner(args: argparse.Namespace, endpoints: Endpoints, ws_port: int, db_pat
         f"  Health         {endpoints.api}/api/v1/health\n"
         f"  Swagger UI     {endpoints.api}/api/v1/docs\n"
         f"  OpenAPI        {endpoints.api}/api/v1/openapi.json\n"
+        f"  Console        {endpoints.api}/console/  (`make console` builds it)\n"
         f"  WebSocket      ws://{args.host}:{ws_port}{LIVE_PATH}?token=<access token>  (docs/live.md)\n"
         f"  DynamoDB Local {endpoints.dynamodb}  ({f'persisted in {db_path}' if db_path else 'in memory'})\n"
         f"  moto server    {endpoints.moto}  (EventBridge, SQS, SES, Scheduler)\n"

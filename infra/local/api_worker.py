@@ -27,7 +27,7 @@ from types import FrameType
 from typing import Any
 from urllib.parse import unquote
 
-from infra.local import outbox
+from infra.local import console, outbox
 from infra.local.adapter import event_for, to_http
 
 MANAGEMENT_PREFIX = "/@connections/"
@@ -83,8 +83,9 @@ class ApiRequestHandler(BaseHTTPRequestHandler):
             )
             self._answer(status, headers, data)
             return
-        if (local := outbox.answer(self.command, path)) is not None:  # local-only e-mail outbox, never deployed
-            self._answer(*local)
+        static = console.answer(self.command, path) or outbox.answer(self.command, path)  # local-only, never deployed
+        if static is not None:
+            self._answer(*static)
             return
         group, event = event_for(
             self.command,

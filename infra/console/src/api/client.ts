@@ -1,0 +1,95 @@
+/** The typed API client: `openapi-fetch` over the `paths` generated from the OpenAPI document the API serves
+ * (`npm run generate`), so a contract change breaks `tsc`, not the console's users. */
+import createClient, { type Middleware } from "openapi-fetch";
+
+import { config } from "../config";
+import type { paths } from "./schema";
+import { tokens } from "./tokens";
+
+/** Sends each call to the configured API base (config.json when deployed, this origin locally) with the
+ * session's bearer token. The base is only known after loadConfig(), so it is applied per request. */
+const toApi: Middleware = {
+  onRequest({ request }) {
+    const access = tokens.access();
+    if (access && !request.headers.has("authorization")) request.headers.set("authorization", `Bearer ${access}`);
+    const url = new URL(request.url, window.location.origin);
+    if (url.origin === config().apiBase) return request;
+    return new Request(`${config().apiBase}${url.pathname}${url.search}`, requestInit(request));
+  },
+  onResponse({ response }) {
+    if (response.status === 401) tokens.onUnauthorised();
+    return undefined;
+  },
+};
+
+function requestInit(request: Request): RequestInit {
+  return {
+    method: request.method,
+    body: request.method === "GET" || request.method === "HEAD" ? null : request.body,
+    headers: request.headers,
+    signal: request.signal,
+    // A streamed body needs half-duplex in Chromium's fetch.
+    ...({ duplex: "half" } as RequestInit),
+  };
+}
+
+export const api = createClient<paths>({ baseUrl: "" });
+api.use(toApi);
+
+export interface FieldError {
+  location?: string[];
+  message?: string;
+}
+
+/** A problem+json body (RFC 9457) as one human sentence: its `detail` (or `title`), then each field error. */
+export function problemMessage(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  if (typeof error === "string") return error;
+  if (error && typeof error === "object") {
+    const problem = error as { detail?: unknown; title?: unknown; errors?: unknown };
+    const head =
+      typeof problem.detail === "string" && problem.detail
+        ? problem.detail
+        : typeof problem.title === "string" && problem.title
+          ? problem.title
+          : "The request failed.";
+    const fields = Array.isArray(problem.errors)
+      ? (problem.errors as FieldError[])
+          .map((field) => {
+            const where = (field.location ?? []).filter((part) => part !== "body").join(".");
+            return where ? `${where}: ${field.message ?? "invalid"}` : (field.message ?? "");
+          })
+          .filter(Boolean)
+      : [];
+    return fields.length ? `${head} (${fields.join("; ")})` : head;
+  }
+  return "The request failed.";
+}
+
+/** Thrown by `unwrap` with the problem's sentence; `status` is the HTTP status (0 when the network failed). */
+export class ApiError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly problem: unknown,
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+}
+
+/** The data of an openapi-fetch answer, or an ApiError carrying its problem+json as a sentence. */
+export async function unwrap<T>(
+  call: Promise<{ data?: T; error?: unknown; response: Response }>,
+): Promise<T> {
+  let answer: { data?: T; error?: unknown; response: Response };
+  try {
+    answer = await call;
+  } catch (failure) {
+    throw new ApiError(`The API could not be reached (${problemMessage(failure)}).`, 0, failure);
+  }
+  if (answer.error !== undefined || !answer.response.ok) {
+    throw new ApiError(problemMessage(answer.error), answer.response.status, answer.error);
+  }
+  return answer.data as T;
+}

@@ -1,0 +1,71 @@
+"""Browser tests: the console in headless chromium against the local runtime (`make dev`) on free ports with its demo
+data. One runtime and one browser for the session; each test gets a fresh browser context (its own sessionStorage,
+so its own sign-in) on the console's sign-in page, and a `screenshot` callable that saves under
+build/test-output/screenshots/."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
+
+from tests.browser.console import CHROMIUM, CHROMIUM_ARGS, DIST_INDEX, SCREENSHOTS
+from tests.e2e.runtime import Runtime, running
+
+Screenshot = Callable[[str], None]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/browser/" in str(item.path).replace("\\", "/"):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
+    if not DIST_INDEX.is_file():
+        pytest.fail("the console is not built: run `make console` (make install does)")
+    with running(tmp_path_factory.mktemp("console-runtime")) as started:
+        yield started
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make chromium` (make install does)")
+    launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+    yield launched
+    launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser, runtime: Runtime) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="en-GB")
+    context.set_default_timeout(15_000)
+    expect.set_options(timeout=15_000)
+    opened = context.new_page()
+    opened.goto(f"{runtime.base}/console/")
+    yield opened
+    context.close()
+
+
+@pytest.fixture
+def screenshot(page: Page, request: pytest.FixtureRequest) -> Screenshot:
+    """`screenshot("calendar")` saves build/test-output/screenshots/<test>-<n>-calendar.png (full page)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    test = re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.name)
+    taken: list[str] = []
+
+    def take(name: str) -> None:
+        taken.append(name)
+        page.screenshot(path=SCREENSHOTS / f"{test}-{len(taken):02d}-{name}.png", full_page=True)
+
+    return take

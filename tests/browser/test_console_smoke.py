@@ -1,0 +1,45 @@
+"""The console is served by the local runtime, signs in with the API's own tokens and shows the role's screens."""
+
+from __future__ import annotations
+
+import requests
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import Screenshot
+from tests.browser.console import sign_in
+from tests.e2e.runtime import Runtime
+
+
+def test_the_runtime_serves_the_console_with_a_single_page_fallback(runtime: Runtime) -> None:
+    index = requests.get(f"{runtime.base}/console/", timeout=10)
+    assert index.status_code == 200
+    assert index.headers["content-type"].startswith("text/html")
+    assert '<div id="root">' in index.text
+    # A deep link names no file: the same index.html, which routes on the hash.
+    deep = requests.get(f"{runtime.base}/console/calendar/anything", timeout=10)
+    assert deep.status_code == 200
+    assert deep.text == index.text
+    # The API is still the API.
+    assert requests.get(f"{runtime.base}/api/v1/health", timeout=10).status_code == 200
+
+
+def test_a_wrong_password_is_shown_as_the_problem(page: Page) -> None:
+    page.get_by_label("E-mail").fill("vendor@demo.slotwise.test")
+    page.get_by_label("Password").fill("not-the-password")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+    expect(page.get_by_role("navigation", name="Main")).to_have_count(0)
+
+
+def test_the_demo_vendor_signs_in_and_sees_the_navigation(page: Page, screenshot: Screenshot) -> None:
+    sign_in(page, "vendor")
+    navigation = page.get_by_role("navigation", name="Main")
+    expect(navigation.get_by_role("link", name="Home")).to_be_visible()
+    expect(page.get_by_role("heading", name="Welcome, Demo Vendor")).to_be_visible()
+    expect(page.locator(".role")).to_have_text("vendor")
+    screenshot("signed-in")
+    # The session survives a reload (sessionStorage), and signing out ends it.
+    page.reload()
+    expect(navigation).to_be_visible()
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
