@@ -11,7 +11,7 @@ import { ErrorAlert } from "../../ui/ErrorAlert";
 import { formatMoney } from "../../ui/money";
 import { addDays, formatDateTime, formatDay, formatRange, formatTime, localDate, today, zonedIso } from "../../ui/time";
 import { useLoad } from "../../ui/useLoad";
-import { idempotencyKey, statusLabel, unitLabel, type Booking } from "./booking";
+import { awaitsPayment, idempotencyKey, statusLabel, unitLabel, type Booking } from "./booking";
 import { PayPanel } from "./Pay";
 
 type Resource = components["schemas"]["Resource"];
@@ -19,6 +19,14 @@ type Slot = components["schemas"]["FreeSlots"]["slots"][number];
 type Quote = components["schemas"]["Quote"];
 
 const NIGHTS_SHOWN = 14;
+
+const CONFIRMATION: Record<Quote["confirmation"], string> = {
+  auto: "confirmed at once",
+  approval: "confirmed when the vendor approves",
+  payment: "confirmed once paid",
+  approval_then_payment: "the vendor approves, then you pay",
+  authorize_then_capture: "the card is authorized now and charged at the end",
+};
 
 /** What is being booked: a start and end instant, or check-in and check-out dates. */
 type Choice = { kind: "times"; start: string; end: string } | { kind: "nights"; checkIn: string; checkOut: string };
@@ -54,6 +62,7 @@ function BookResource({ resource, query }: { resource: Resource; query: URLSearc
   const [units, setUnits] = useState(resource.policy.minUnits ?? 1);
   const [quote, setQuote] = useState<Quote | null>(null);
   const [booking, setBooking] = useState<Booking | null>(null);
+  const [paying, setPaying] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [working, setWorking] = useState<string | null>(null);
 
@@ -130,12 +139,15 @@ function BookResource({ resource, query }: { resource: Resource; query: URLSearc
             quantity: wanted,
             guests: guests ? Number(guests) : undefined,
             customerId: customerId.trim() || undefined,
-            title: title.trim() || undefined,
+            title: title.trim(),
+            description: "",
             ...when(),
           },
         }),
       );
       setBooking(made);
+      // The payment panel stays once shown, so it can report the payment's outcome after the booking moves on.
+      setPaying(awaitsPayment(made));
     } catch (failure) {
       setError(failure);
     } finally {
@@ -167,9 +179,7 @@ function BookResource({ resource, query }: { resource: Resource; query: URLSearc
           {formatRange(booking.startTime, booking.endTime, booking.timezone)} ·{" "}
           {formatMoney(booking.price.amount, booking.price.currency)}
         </p>
-        {(booking.status === "held" || booking.status === "payment_pending") && booking.price.amount > 0 && (
-          <PayPanel booking={booking} onChange={setBooking} />
-        )}
+        {paying && <PayPanel booking={booking} onChange={setBooking} />}
         {booking.status === "awaiting_approval" && <p>The vendor approves it first; you will be told.</p>}
         <p>
           <a href="#/my-bookings">My bookings</a>
@@ -417,7 +427,8 @@ function QuoteView({ quote }: { quote: Quote }) {
     <div className="card quote" aria-live="polite">
       <p>
         <strong>{formatMoney(quote.total, quote.currency)}</strong> in total
-        {quote.confirmation !== "auto" && <> · confirmed {quote.confirmation.replace(/_/g, " ")}</>}
+        {" · "}
+        {CONFIRMATION[quote.confirmation]}
       </p>
       {!quote.available && (
         <div className="alert" role="alert">
@@ -429,8 +440,9 @@ function QuoteView({ quote }: { quote: Quote }) {
           <p>If you cancel:</p>
           <ul>
             {terms.deadlines.map((deadline) => (
-              <li key={deadline.deadline}>
+              <li key={deadline.deadline} className={Date.parse(deadline.deadline) < Date.now() ? "hint" : undefined}>
                 until {formatDateTime(deadline.deadline, quote.timezone)}: {deadline.refundPercent}% back
+                {Date.parse(deadline.deadline) < Date.now() ? " (passed)" : ""}
               </li>
             ))}
             <li>after that: {terms.refundPercentAfter ?? 0}% back</li>

@@ -9,7 +9,7 @@ import { useSession } from "../../session";
 import { Busy } from "../../ui/Busy";
 import { ErrorAlert } from "../../ui/ErrorAlert";
 import { formatMoney } from "../../ui/money";
-import { addDays, formatDateTime, formatRange, formatTime, localDate, zonedIso } from "../../ui/time";
+import { addDays, formatDateTime, formatDay, formatRange, formatTime, localDate, zonedIso } from "../../ui/time";
 import { awaitsPayment, cancellable, reschedulable, statusLabel, type Booking, type BookingStatus } from "./booking";
 import { PayPanel } from "./Pay";
 
@@ -125,7 +125,7 @@ function BookingItem({ booking, onChange }: { booking: Booking; onChange: (booki
       </h2>
       <p>
         {booking.checkIn && booking.checkOut
-          ? `${booking.checkIn} → ${booking.checkOut} (check-out)`
+          ? `${formatDay(booking.checkIn)} → ${formatDay(booking.checkOut)} (check-out)`
           : formatRange(booking.startTime, booking.endTime, booking.timezone)}{" "}
         <span className="hint">({booking.timezone})</span>
       </p>
@@ -201,7 +201,7 @@ function CancelPanel({ booking, onDone }: { booking: Booking; onDone: (booking: 
       const done = await unwrap(
         api.POST("/api/v1/bookings/{bookingId}/cancel", {
           params: { path: { bookingId: booking.id } },
-          body: { reason: reason.trim(), refundTo: quote && quote.refundAmount > 0 && refundTo ? refundTo : undefined },
+          body: { scope: "this", reason: reason.trim(), refundTo: quote && quote.refundAmount > 0 && refundTo ? refundTo : undefined },
         }),
       );
       onDone(done.cancelled.find((one) => one.id === booking.id) ?? done.cancelled[0] ?? booking);
@@ -323,7 +323,7 @@ function ReschedulePanel(props: { booking: Booking; nights: boolean; onDone: (bo
       </label>
       <div className="actions">
         <button type="submit" disabled={working}>
-          Reschedule
+          Move booking
         </button>
       </div>
       {working && <Busy label="Moving the booking…" />}

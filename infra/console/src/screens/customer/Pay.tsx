@@ -38,7 +38,7 @@ export function PayPanel({ booking, onChange }: { booking: Booking; onChange: (b
       const started = await unwrap(
         api.POST("/api/v1/bookings/{bookingId}/payment", {
           params: { path: { bookingId: booking.id } },
-          body: {},
+          body: { walletAmount: 0 },
         }),
       );
       setPayment(started.payment);
@@ -96,7 +96,7 @@ export function PayPanel({ booking, onChange }: { booking: Booking; onChange: (b
   return (
     <div className="card pay" aria-busy={working !== null}>
       <h3>Payment</h3>
-      {!open && (
+      {!open && awaitsPayment(booking) && (
         <>
           {booking.expiresAt && (
             <p className="hint">Held until {formatDateTime(booking.expiresAt, booking.timezone)} while you pay.</p>

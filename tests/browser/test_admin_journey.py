@@ -1,0 +1,91 @@
+"""An admin's day in the console: a vendor who registered waits for approval (and may not act until then); the
+admin approves them on the approvals screen; the vendor can then act, and the approval is in the audit log."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import requests
+from playwright.sync_api import Browser, Page, expect
+
+from tests.browser.conftest import Screenshot
+from tests.browser.console import sign_in
+from tests.e2e.runtime import Runtime
+
+PASSWORD = "A-pending-vendor-42"
+VENUE = {"name": "Harbour Kiosk", "city": "Porto", "timezone": "Europe/Lisbon"}
+
+
+@pytest.fixture
+def pending_vendor(runtime: Runtime) -> dict[str, str]:
+    """A vendor who registered through the API: signed in, pending approval, and refused any vendor action."""
+    email = f"vendor-{uuid.uuid4().hex[:10]}@kiosk.test"
+    body = {"email": email, "password": PASSWORD, "name": "Kiosk Owner", "role": "vendor"}
+    registered = requests.post(f"{runtime.base}/api/v1/auth/register", json=body, timeout=30)
+    assert registered.status_code == 201, registered.text
+    signed_in = registered.json()
+    assert signed_in["user"]["status"] == "pending_approval"
+    bearer = {"Authorization": f"Bearer {signed_in['accessToken']}"}
+    refused = requests.post(f"{runtime.base}/api/v1/venues", json=VENUE, headers=bearer, timeout=30)
+    assert refused.status_code == 403, refused.text
+    return {"id": signed_in["user"]["id"], "email": email}
+
+
+@pytest.fixture
+def second_page(browser: Browser, runtime: Runtime) -> Iterator[Page]:
+    """Another browser context (its own session) on the console's sign-in page."""
+    context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="en-GB")
+    context.set_default_timeout(15_000)
+    opened = context.new_page()
+    opened.goto(f"{runtime.base}/console/")
+    yield opened
+    context.close()
+
+
+def test_an_admin_approves_a_pending_vendor_who_can_then_act(
+    page: Page, second_page: Page, runtime: Runtime, pending_vendor: dict[str, str], screenshot: Screenshot
+) -> None:
+    email = pending_vendor["email"]
+    sign_in(page, "admin")
+    navigation = page.get_by_role("navigation", name="Main")
+    navigation.get_by_role("link", name="Approvals").click()
+    row = page.locator(f"tr[data-user='{email}']")
+    expect(row).to_contain_text("vendor")
+    expect(page.get_by_label("Status")).to_have_value("pending_approval")
+    screenshot("pending-approvals")
+
+    row.get_by_role("button", name=f"Approve {email}").click()
+    expect(page.get_by_role("status").filter(has_text="approved")).to_contain_text(email)
+    expect(row).to_have_count(0)
+    screenshot("approved")
+
+    # The vendor now acts: a fresh sign-in reads the active account.
+    login = {"email": email, "password": PASSWORD}
+    signed_in = requests.post(f"{runtime.base}/api/v1/auth/login", json=login, timeout=30)
+    assert signed_in.status_code == 200, signed_in.text
+    bearer = {"Authorization": f"Bearer {signed_in.json()['accessToken']}"}
+    venue = requests.post(f"{runtime.base}/api/v1/venues", json=VENUE, headers=bearer, timeout=30)
+    assert venue.status_code == 201, venue.text
+    # …and signs in to the console as a vendor.
+    second_page.get_by_label("E-mail").fill(email)
+    second_page.get_by_label("Password").fill(PASSWORD)
+    second_page.get_by_role("button", name="Sign in").click()
+    expect(second_page.locator(".role")).to_have_text("vendor")
+
+    # The approval is audited on the user: the admin finds it in the audit log.
+    navigation.get_by_role("link", name="Audit log").click()
+    page.get_by_label("Target type").select_option("user")
+    page.get_by_label("Target id").fill(pending_vendor["id"])
+    page.get_by_role("button", name="Show entries").click()
+    entries = page.get_by_role("table")
+    expect(entries.get_by_role("row").filter(has_text="demo-admin").filter(has_text="approve")).to_have_count(1)
+    screenshot("audit-log")
+
+
+def test_the_audit_log_needs_a_target_or_an_actor(page: Page) -> None:
+    sign_in(page, "admin")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Audit log").click()
+    page.get_by_role("button", name="Show entries").click()
+    expect(page.get_by_role("alert")).to_contain_text("target id or an actor")
