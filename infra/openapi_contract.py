@@ -419,6 +419,22 @@ SCHEMAS: dict[str, Schema] = {
     "MessageList": page("messages", ref("Message")),
     "NotificationsDeleted": obj({"deleted": INT, "more": BOOL}),
     "AdminNotice": obj({"id": STR, "target": STR, "recipients": INT}, required=["id", "target"]),
+    # operators' queue depths and dead-letter redrive (slotwise.ops.queues)
+    "QueueList": obj(
+        {
+            "items": array(
+                obj(
+                    {
+                        "name": STR,
+                        "visible": INT,
+                        "inFlight": INT,
+                        "deadLetter": obj({"name": STR, "visible": INT}),
+                    }
+                )
+            )
+        }
+    ),
+    "Redriven": obj({"moved": INT}),
 }
 
 # Route key → (success code, schema name or None for no content). Routes not named keep Powertools' answer
@@ -507,6 +523,8 @@ SUCCESS: dict[str, tuple[int, str | None]] = {
     "GET /api/v1/organisations/{organisationId}/members": (200, "MemberList"),
     "POST /api/v1/organisations/{organisationId}/members": (201, "Member"),
     "DELETE /api/v1/organisations/{organisationId}/members/{userId}": (204, None),
+    "GET /api/v1/admin/queues": (200, "QueueList"),
+    "POST /api/v1/admin/queues/{name}/redrive": (200, "Redriven"),
 }
 
 # Routes whose success has more than one media type: route key → content.

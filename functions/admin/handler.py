@@ -1,5 +1,5 @@
 """Admin console: users by role and status, accounts made for others, approvals and suspensions, platform counters,
-the audit log."""
+the audit log, the work queues' depths and the dead-letter redrive."""
 
 from __future__ import annotations
 
@@ -18,10 +18,11 @@ from slotwise.identity.permissions import route_doc
 from slotwise.models import BoundedDatetime, check_period
 from slotwise.notifications import notices
 from slotwise.notifications.models import NoticeInput
+from slotwise.ops import queues
 from slotwise.settings import require_settings
 
 # The resources this function uses: required outside local/test (the stack sets them; tests/infra checks it).
-REQUIRED_SETTINGS = require_settings("table_name")
+REQUIRED_SETTINGS = require_settings("table_name", "queue_urls")
 
 app = create_app()
 TAGS = ["admin"]
@@ -101,6 +102,26 @@ def audit_log(
 )
 def notify(body: NoticeInput) -> Response[Json]:
     return Response(202, "application/json", notices.send_notice(caller(app), body))
+
+
+@app.get(
+    "/api/v1/admin/queues",
+    tags=TAGS,
+    summary="Work queues and their dead-letter queues: messages waiting, in flight, dead-lettered",
+    description=route_doc("admin.queues"),
+)
+def list_queues() -> Json:
+    return queues.list_queues(caller(app))
+
+
+@app.post(
+    "/api/v1/admin/queues/<name>/redrive",
+    tags=TAGS,
+    summary="Move a queue's dead-lettered messages back to it (at most 500 a call; consumers deduplicate)",
+    description=route_doc("admin.queues_redrive"),
+)
+def redrive_queue(name: str) -> Json:
+    return queues.redrive_queue(caller(app), name)
 
 
 lambda_handler = lambda_entrypoint(app)

@@ -121,9 +121,13 @@ class SlotwiseHttpApi(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         _check_throttles(routes, route_throttles)
-        # One integration per group: API Gateway shares it between that group's routes.
+        # One integration per group: API Gateway shares it between that group's routes. And one invoke permission per
+        # integration (any route of this API), not one per route: a permission per route was 111 of the stack's
+        # 500-resource limit, and each new route took two resources. API Gateway still invokes a function only for
+        # the routes mapped to its integration.
         self._integrations = {
-            group: integrations.HttpLambdaIntegration(f"{group}-integration", fn) for group, fn in functions.items()
+            group: integrations.HttpLambdaIntegration(f"{group}-integration", fn, scope_permission_to_route=False)
+            for group, fn in functions.items()
         }
         self.api = apigwv2.HttpApi(
             self,

@@ -28,9 +28,10 @@ from infra.components.data import SlotwiseData
 from infra.components.functions import SlotwiseFunctions
 from infra.components.group_function import QUEUE_CONSUMER_TIMEOUT, missing_groups
 from infra.components.http_api import SlotwiseHttpApi
-from infra.components.naming import stage_name
+from infra.components.naming import pascal, stage_name
 from infra.components.ops import Monitored, SlotwiseOps
 from infra.components.payments import PROVIDER_CALL_TIMEOUT, PROVIDER_CALLING_API_GROUPS, wire_payments
+from infra.components.queue_admin import wire_queue_admin
 from infra.components.webhooks import wire_webhook_delivery
 from infra.components.websocket_api import wire_live
 from slotwise.api import routes as api_routes
@@ -106,6 +107,7 @@ class SlotwiseStack(Stack):
         self.aliases = self.compute.aliases
         self.async_.attach(self.aliases, self.data.table)
         wire_webhook_delivery(self.async_, self.functions)
+        wire_queue_admin(self, self.async_, self.functions)
         self.payments = wire_payments(self, self.async_, self.functions, removal_policy)
         self.http_api = SlotwiseHttpApi(
             self,
@@ -146,6 +148,10 @@ class SlotwiseStack(Stack):
         CfnOutput(self, "ApiUrl", value=self.http_api.url, description="Base URL of the HTTP API")
         CfnOutput(self, "TableName", value=self.data.table.table_name)
         CfnOutput(self, "EventBusName", value=self.async_.event_bus.event_bus_name)
+        # For the `slotwise` CLI (docs/cli.md): the stage its settings take, and each job's function for `jobs run`.
+        CfnOutput(self, "Stage", value=stage)
+        for schedule in topology.schedules:
+            CfnOutput(self, f"{pascal(schedule.name)}JobFunctionArn", value=self.aliases[schedule.group].function_arn)
         CfnOutput(self, "AlarmTopicArn", value=self.ops.topic.topic_arn, description="Subscribe on-call to this topic")
         CfnOutput(
             self,

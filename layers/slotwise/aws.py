@@ -80,6 +80,11 @@ def dynamodb() -> DynamoDBClient:
     return client
 
 
+def dynamodb_streams() -> Any:
+    """The table stream's reader (operators' replay, slotwise.ops.stream); no stubs package is installed for it."""
+    return _client("dynamodbstreams")
+
+
 def sqs() -> SQSClient:
     client: SQSClient = _client("sqs")
     return client

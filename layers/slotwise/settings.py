@@ -6,7 +6,7 @@ import os
 from functools import cache
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, Json, SecretStr, field_validator, model_validator
 
 Stage = Literal["local", "test", "dev", "prod"]
 AuthMode = Literal["own", "oidc"]
@@ -30,6 +30,7 @@ ResourceSetting = Literal[
     "webhook_dlq_url",
     "stripe_events_queue_url",
     "live_endpoint_url",
+    "queue_urls",
 ]
 MIN_SECRET_BYTES = 32
 
@@ -52,6 +53,9 @@ class Settings(BaseModel):
     # The webhook delivery function re-queues its own attempts and dead-letters the last one (slotwise.webhooks).
     webhook_queue_url: str | None = Field(default=None, alias="SLOTWISE_WEBHOOK_QUEUE_URL")
     webhook_dlq_url: str | None = Field(default=None, alias="SLOTWISE_WEBHOOK_DLQ_URL")
+    # Every work queue and its DLQ by topology name (`notifications`, `notifications-dlq`) as a JSON object: the admin
+    # function's queue depths and redrives (slotwise.ops.queue). Unset on the local and test stages: looked up by name.
+    queue_urls: Json[dict[str, str]] | None = Field(default=None, alias="SLOTWISE_QUEUE_URLS")
     # The notifier's sender: an address (or an address in a domain) verified in SES; the local runtime verifies it
     # in moto. Deployed stacks must verify it in SES before e-mail goes out.
     email_from: str = Field(default="bookings@slotwise.example", alias="SLOTWISE_EMAIL_FROM", min_length=3)

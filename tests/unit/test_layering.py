@@ -68,11 +68,15 @@ ALLOWED: dict[str, tuple[str, str]] = {
     "slotwise/payments/signatures.py": ("adapter", "secret reader: Stripe webhook secrets (Secrets Manager)"),
     "slotwise/payments/stripe_provider.py": ("adapter", "secret reader: the Stripe API key (Secrets Manager)"),
     "slotwise/live/push.py": ("adapter", "connection push: API Gateway Management API PostToConnection"),
+    "slotwise/ops/queue.py": ("adapter", "queue inspection and moves for operators: depths, peeks, DLQ redrive (SQS)"),
+    "slotwise/ops/stream.py": ("adapter", "stream reader for operators' event replay (DynamoDB Streams)"),
 }
 # The one domain with two stores, and why: bookings and the slot inventory they claim are different records with
 # different readers (availability reads the inventory alone, never a booking).
 EXTRA_STORES = {"slotwise/booking/inventory.py"}
-ADAPTER_NAMES = frozenset({"publisher", "mail", "queue", "inbox", "keys", "signatures", "stripe_provider", "push"})
+ADAPTER_NAMES = frozenset(
+    {"publisher", "mail", "queue", "inbox", "keys", "signatures", "stripe_provider", "push", "stream"}
+)
 
 
 def _allowed(relative: str) -> tuple[str, str] | None:

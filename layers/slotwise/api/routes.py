@@ -162,6 +162,9 @@ ROUTES: tuple[Route, ...] = (
     Route("DELETE", f"{API_PREFIX}/bookings/{{bookingId}}/messages/{{messageId}}", "bookings"),
     Route("DELETE", f"{API_PREFIX}/notifications", "notifications"),
     Route("POST", f"{API_PREFIX}/admin/notifications", "admin"),
+    # operators: queue depths and dead-letter redrive (slotwise.ops.queues; the CLI's `slotwise dlq`)
+    Route("GET", f"{API_PREFIX}/admin/queues", "admin"),
+    Route("POST", f"{API_PREFIX}/admin/queues/{{name}}/redrive", "admin"),
     Route("GET", f"{API_PREFIX}/advisors", "catalog"),
     Route("GET", f"{API_PREFIX}/advisors/{{advisorId}}", "catalog"),
 )

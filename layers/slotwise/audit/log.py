@@ -46,6 +46,8 @@ TARGET_TYPES = frozenset(
         "message",
         "notice",
         "organisation",
+        # an operator's dead-letter redrive (slotwise.ops.queues)
+        "queue",
     }
 )
 SYSTEM_ROLE = "system"

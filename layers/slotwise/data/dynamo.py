@@ -108,3 +108,11 @@ def index_page(
     with translate_errors("Query"):
         page = aws.dynamodb().query(**request)
     return [from_item(i) for i in page.get("Items", [])], page.get("LastEvaluatedKey")
+
+
+def stream_arn() -> str | None:
+    """The table's current stream (the outbox), for operators' event replay (slotwise.ops.replay); None without one."""
+    with translate_errors("DescribeTable"):
+        table = aws.dynamodb().describe_table(TableName=table_name())["Table"]
+    arn: str | None = table.get("LatestStreamArn")
+    return arn

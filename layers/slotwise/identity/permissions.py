@@ -81,6 +81,9 @@ Action = Literal[
     "organisation.read",
     "organisation.manage_members",
     "organisation.manage_any",
+    # operators: work queues, their dead-letter queues and the redrive (slotwise.ops.queues)
+    "admin.queues",
+    "admin.queues_redrive",
 ]
 ACTIONS: tuple[Action, ...] = get_args(Action)
 
@@ -142,6 +145,8 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     "organisation.read": frozenset({"admin", "vendor", "staff", "agent"}),
     "organisation.manage_members": frozenset({"admin", "vendor"}),
     "organisation.manage_any": frozenset(_ADMIN),
+    "admin.queues": frozenset(_ADMIN),
+    "admin.queues_redrive": frozenset(_ADMIN),
 }
 
 # Actions that need an account an admin approved and nobody suspended (checked against the stored profile).
@@ -171,6 +176,8 @@ NEEDS_ACTIVE_ACCOUNT: frozenset[Action] = frozenset(
         "message.delete",
         "admin.notify",
         "organisation.manage_members",
+        "admin.queues",
+        "admin.queues_redrive",
     }
 )
 
@@ -227,6 +234,8 @@ DESCRIPTIONS: dict[Action, str] = {
     "organisation.read": "read your organisation and its members",
     "organisation.manage_members": "add staff and agents to your organisation by e-mail, and remove them",
     "organisation.manage_any": "read and change the members of any organisation",
+    "admin.queues": "read the work queues' and their dead-letter queues' depths",
+    "admin.queues_redrive": "move a dead-letter queue's messages back to its work queue (audited)",
 }
 
 # Which objects a permitted role may act on (the services enforce these; others get 404, or 403 when visible).

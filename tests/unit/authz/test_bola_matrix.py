@@ -454,6 +454,10 @@ CASES: dict[str, Case] = {
     f"GET {API}/advisors/{{advisorId}}": Case(
         "catalog.read", lambda i: f"{API}/advisors/adv-own", not_found="advisor_not_found"
     ),
+    # operators: a dead-letter redrive is an admin's alone (nothing moves, nothing is audited for anyone else)
+    f"POST {API}/admin/queues/{{name}}/redrive": Case(
+        "admin.queues_redrive", lambda i: f"{API}/admin/queues/notifications/redrive"
+    ),
 }
 
 

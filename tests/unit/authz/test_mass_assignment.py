@@ -91,6 +91,8 @@ WITHOUT_BODY = frozenset(
         f"POST {API_PREFIX}/bookings/{{bookingId}}/start",
         f"POST {API_PREFIX}/bookings/{{bookingId}}/check-in",
         f"POST {API_PREFIX}/bookings/{{bookingId}}/complete",
+        # A redrive takes no body: which queue is the path, how many is the dead-letter queue's content.
+        f"POST {API_PREFIX}/admin/queues/{{name}}/redrive",
     }
 )
 
