@@ -7,6 +7,7 @@ import { api, unwrap } from "../../api/client";
 import type { components } from "../../api/schema";
 import { Busy } from "../../ui/Busy";
 import { ErrorAlert } from "../../ui/ErrorAlert";
+import "../../ui/screens.css";
 
 type Entry = components["schemas"]["AuditEntry"];
 

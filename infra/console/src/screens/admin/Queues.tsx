@@ -9,6 +9,7 @@ import type { components } from "../../api/schema";
 import { Busy } from "../../ui/Busy";
 import { ErrorAlert } from "../../ui/ErrorAlert";
 import { useLoad } from "../../ui/useLoad";
+import "../../ui/screens.css";
 
 type Queue = components["schemas"]["QueueList"]["items"][number];
 

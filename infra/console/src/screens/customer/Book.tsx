@@ -13,6 +13,7 @@ import { addDays, formatDateTime, formatDay, formatRange, formatTime, localDate,
 import { useLoad } from "../../ui/useLoad";
 import { awaitsPayment, idempotencyKey, statusLabel, unitLabel, type Booking } from "./booking";
 import { PayPanel } from "./Pay";
+import "../../ui/screens.css";
 
 type Resource = components["schemas"]["Resource"];
 type Slot = components["schemas"]["FreeSlots"]["slots"][number];

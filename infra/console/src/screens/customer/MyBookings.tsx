@@ -12,6 +12,7 @@ import { formatMoney } from "../../ui/money";
 import { addDays, formatDateTime, formatDay, formatRange, formatTime, localDate, zonedIso } from "../../ui/time";
 import { awaitsPayment, cancellable, reschedulable, statusLabel, type Booking, type BookingStatus } from "./booking";
 import { PayPanel } from "./Pay";
+import "../../ui/screens.css";
 
 type RefundQuote = components["schemas"]["RefundQuote"];
 

@@ -9,6 +9,7 @@ import { ErrorAlert } from "../../ui/ErrorAlert";
 import { formatMoney } from "../../ui/money";
 import { formatDateTime } from "../../ui/time";
 import { bookHref, unitLabel } from "./booking";
+import "../../ui/screens.css";
 
 type Resource = components["schemas"]["Resource"];
 type FlightList = components["schemas"]["FlightList"];

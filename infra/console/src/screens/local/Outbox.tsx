@@ -7,6 +7,7 @@ import { Busy } from "../../ui/Busy";
 import { ErrorAlert } from "../../ui/ErrorAlert";
 import { useLoad } from "../../ui/useLoad";
 import { outboxList, outboxMail, type OutboxAttachment, type OutboxItem } from "./localApi";
+import "../../ui/screens.css";
 
 function when(value: string | null): string {
   if (!value) return "—";
