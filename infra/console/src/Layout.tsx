@@ -3,14 +3,17 @@ import { useEffect, useRef, useState } from "react";
 
 import { match, useHashLocation } from "./router";
 import { ROUTES, type RouteDef } from "./routes";
-import { useSession } from "./session";
+import { type Role, useSession } from "./session";
 
-function findRoute(path: string): { route: RouteDef; params: Record<string, string> } | null {
+/** The row for `path` that the role has (two teams may give one path to different roles), else any row for it. */
+function findRoute(path: string, role: Role | null): { route: RouteDef; params: Record<string, string> } | null {
+  let other: { route: RouteDef; params: Record<string, string> } | null = null;
   for (const route of ROUTES) {
     const params = match(route.path, path);
-    if (params) return { route, params };
+    if (params && role && route.roles.includes(role)) return { route, params };
+    if (params) other ??= { route, params };
   }
-  return null;
+  return other;
 }
 
 export function Layout() {
@@ -18,7 +21,7 @@ export function Layout() {
   const location = useHashLocation();
   const [menuOpen, setMenuOpen] = useState(false);
   const heading = useRef<HTMLDivElement>(null);
-  const found = findRoute(location.path);
+  const found = findRoute(location.path, role);
   const allowed = found && role && found.route.roles.includes(role);
   const navigation = ROUTES.filter((route) => route.nav && role && route.roles.includes(role));
 

@@ -12,6 +12,12 @@ import { Search } from "./screens/customer/Search";
 import { Home } from "./screens/Home";
 import { Outbox } from "./screens/local/Outbox";
 import { outboxKnown, probeOutbox } from "./screens/local/localApi";
+import { BookingDetail } from "./screens/vendor/BookingDetail";
+import { Bookings } from "./screens/vendor/Bookings";
+import { Calendar } from "./screens/vendor/Calendar";
+import { Reports } from "./screens/vendor/Reports";
+import { ResourceEditor } from "./screens/vendor/ResourceEditor";
+import { Venues } from "./screens/vendor/Venues";
 import type { Role } from "./session";
 
 export interface RouteParams {
@@ -40,6 +46,13 @@ void probeOutbox();
 export const ROUTES: RouteDef[] = [
   { path: "/", title: "Home", roles: ALL_ROLES, element: () => <Home />, nav: true },
   // vendor/staff screens
+  { path: "/calendar", title: "Calendar", roles: ["vendor", "staff"], element: (r) => <Calendar {...r} />, nav: true },
+  { path: "/bookings", title: "Bookings", roles: ["vendor", "staff"], element: (r) => <Bookings {...r} />, nav: true },
+  { path: "/bookings/:bookingId", title: "Booking", roles: ["vendor", "staff"], element: (r) => <BookingDetail {...r} /> },
+  { path: "/venues", title: "Venues", roles: ["vendor", "staff"], element: () => <Venues />, nav: true },
+  { path: "/resources/new", title: "New resource", roles: ["vendor", "staff"], element: (r) => <ResourceEditor {...r} /> },
+  { path: "/resources/:resourceId", title: "Resource", roles: ["vendor", "staff"], element: (r) => <ResourceEditor {...r} /> },
+  { path: "/reports", title: "Reports", roles: ["vendor", "staff"], element: () => <Reports />, nav: true },
   // customer/agent/admin screens
   { path: "/search", title: "Search", roles: BOOKERS, element: ({ query }) => <Search initial={query} />, nav: true },
   {
