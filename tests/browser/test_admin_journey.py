@@ -3,6 +3,7 @@ admin approves them on the approvals screen; the vendor can then act, and the ap
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 
@@ -89,3 +90,26 @@ def test_the_audit_log_needs_a_target_or_an_actor(page: Page) -> None:
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Audit log").click()
     page.get_by_role("button", name="Show entries").click()
     expect(page.get_by_role("alert")).to_contain_text("target id or an actor")
+
+
+def test_an_admin_sees_a_dead_letter_and_redrives_it(page: Page, runtime: Runtime, screenshot: Screenshot) -> None:
+    """A message dead-lettered on the `live` queue shows in the queue table; Redrive moves it back to its queue."""
+    import boto3
+
+    sqs = boto3.client("sqs", endpoint_url=f"http://127.0.0.1:{runtime.moto_port}", region_name="us-east-1")
+    dlq_url = sqs.get_queue_url(QueueName="live-dlq")["QueueUrl"]
+    sqs.send_message(QueueUrl=dlq_url, MessageBody=json.dumps({"id": str(uuid.uuid4()), "detail-type": "x.y"}))
+
+    sign_in(page, "admin")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Queues").click()
+    row = page.locator("tr[data-queue='live']")
+    expect(row.get_by_role("cell", name="live-dlq")).to_be_visible()
+    expect(row.locator(".badge")).to_have_text("1")
+    for quiet in ("notifications", "webhooks", "stripe-events", "reports"):
+        expect(page.locator(f"tr[data-queue='{quiet}']")).to_be_visible()
+    screenshot("queues-with-a-dead-letter")
+
+    row.get_by_role("button", name="Redrive live").click()
+    expect(page.get_by_role("status").filter(has_text="moved back")).to_have_text("live: 1 message moved back.")
+    expect(row.locator(".badge")).to_have_count(0)
+    screenshot("queues-redriven")

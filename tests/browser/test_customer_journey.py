@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import UTC, datetime, timedelta
 
 import requests
 from playwright.sync_api import Locator, Page, expect
@@ -15,6 +16,7 @@ from tests.browser.console import sign_in
 from tests.e2e.journey import demo
 from tests.e2e.runtime import Runtime
 
+EN_DASH = "\u2013"  # how the console writes a time range (ui/time.ts formatRange)
 PAYMENT_SECONDS = 45_000  # the webhook goes through the queue and the processor before the booking is confirmed
 
 
@@ -150,11 +152,67 @@ def test_a_customer_reschedules_a_meeting_room_booking(page: Page, runtime: Runt
     sign_in(page, "customer")
     _main_link(page, "My bookings").click()
     card = page.locator(f"li[data-reference='{reference}']")
-    expect(card).to_contain_text("10:00–11:00")  # the room's own zone (Europe/Amsterdam)
+    expect(card).to_contain_text(f"10:00{EN_DASH}11:00")  # the room's own zone (Europe/Amsterdam)
     card.get_by_role("button", name="Reschedule").click()
     card.get_by_label(re.compile("^Start")).fill("11:00")
     card.get_by_role("button", name="Move booking").click()
-    expect(card).to_contain_text("11:00–12:00")
+    expect(card).to_contain_text(f"11:00{EN_DASH}12:00")
     screenshot("rescheduled")
     moved = requests.get(f"{runtime.base}/api/v1/bookings/{made.json()['id']}", headers=customer, timeout=10).json()
     assert moved["startTime"].startswith("2027-06-08T11:00:00")
+
+
+def test_an_agent_books_a_meeting_room_for_a_customer(page: Page, runtime: Runtime, screenshot: Screenshot) -> None:
+    sign_in(page, "agent")
+    _main_link(page, "Search").click()
+    page.get_by_label("City").fill("Amsterdam")
+    page.get_by_role("button", name="Search", exact=True).click()
+    page.get_by_role("link", name="See availability of Conference Room A").click()
+    page.get_by_label("Day").fill("2027-06-09")  # a Wednesday: the room's business hours
+    times = page.get_by_role("list", name=re.compile("Free start times"))
+    times.get_by_role("button", name=re.compile("^14:00")).click()
+    page.get_by_label("Length").select_option(label="60 minutes")
+    page.get_by_label(re.compile("Customer's user id")).fill("demo-customer")
+    page.get_by_role("button", name="Book", exact=True).click()
+    made = page.get_by_role("status").filter(has_text="Reference")
+    expect(made).to_contain_text("confirmed")
+    expect(made).to_contain_text(f"14:00{EN_DASH}15:00")
+    reference = made.locator("strong").inner_text()
+    screenshot("agent-booked")
+
+    _main_link(page, "My bookings").click()
+    expect(page.get_by_role("heading", name="Bookings I made")).to_be_visible()
+    expect(page.locator(f"li[data-reference='{reference}'] .badge")).to_have_text("confirmed")
+    found = requests.get(
+        f"{runtime.base}/api/v1/bookings/by-reference/{reference}", headers=demo(runtime, "agent"), timeout=10
+    )
+    assert found.status_code == 200, found.text
+    assert (found.json()["customerId"], found.json()["createdBy"]) == ("demo-customer", "demo-agent")
+
+
+def test_a_customer_finds_a_flight_by_route_and_books_two_seats(page: Page, screenshot: Screenshot) -> None:
+    # The demo departure leaves London 30 days after the runtime loaded its data (infra/local/demo_data.py).
+    day = (datetime.now(UTC) + timedelta(days=30)).date().isoformat()
+    sign_in(page, "customer")
+    _main_link(page, "Search").click()
+    page.get_by_role("button", name="Flights").click()
+    page.get_by_label(re.compile("^From")).fill("LHR")
+    page.get_by_label(re.compile("^To")).fill("JFK")
+    page.get_by_label(re.compile("^Date")).fill(day)
+    page.get_by_label("Passengers").fill("2")
+    page.get_by_role("button", name="Find flights").click()
+    departures = page.get_by_role("list", name="Departures")
+    expect(departures).to_contain_text("SW101")
+    screenshot("flights")
+    departures.get_by_role("link", name="Choose Economy").click()
+
+    expect(page.get_by_label("Seats")).to_have_value("2")
+    page.get_by_role("button", name=re.compile("seats left: choose")).click()
+    page.get_by_role("button", name="Book", exact=True).click()
+    made = page.get_by_role("status").filter(has_text="Reference")
+    expect(made).to_contain_text("£840.00")  # two economy seats at £420
+    pay = page.locator(".pay")
+    pay.get_by_role("button", name="Pay £840.00").click()
+    pay.get_by_role("button", name="Payment succeeds").click()
+    expect(pay.get_by_text("Paid. The booking is confirmed.")).to_be_visible(timeout=PAYMENT_SECONDS)
+    screenshot("flight-paid")

@@ -54,7 +54,7 @@ export function Approvals() {
 
   useEffect(() => {
     void load(null);
-    // eslint-disable-next-line react-hooks/exhaustive-deps -- reload when a filter changes
+    // Reloaded when a filter changes (`load` reads them).
   }, [status, role]);
 
   function decided(user: User, verdict: string) {

@@ -66,7 +66,7 @@ export function MyBookings() {
   // The first load, and again when the filter changes.
   useEffect(() => {
     void load(null, status);
-    // eslint-disable-next-line react-hooks/exhaustive-deps -- `load` reads the filter it is given
+    // `load` reads the filter it is given, so only the filter (and the role) re-run it.
   }, [role, status]);
 
   function replace(changed: Booking) {
