@@ -216,3 +216,19 @@ def test_a_customer_finds_a_flight_by_route_and_books_two_seats(page: Page, scre
     pay.get_by_role("button", name="Payment succeeds").click()
     expect(pay.get_by_text("Paid. The booking is confirmed.")).to_be_visible(timeout=PAYMENT_SECONDS)
     screenshot("flight-paid")
+
+
+def test_the_customer_screens_work_at_phone_width(page: Page, screenshot: Screenshot) -> None:
+    sign_in(page, "customer")
+    page.set_viewport_size({"width": 375, "height": 812})
+    page.get_by_role("button", name="Menu").click()
+    _main_link(page, "Search").click()
+    page.get_by_label("City").fill("Lisbon")
+    page.get_by_role("button", name="Search", exact=True).click()
+    results = page.get_by_role("list", name="Places found")
+    results.get_by_role("link", name="See availability of 8-bed dorm").click()
+    nights = page.get_by_role("list", name="Nights")
+    expect(nights.locator("button:enabled").first).to_be_visible()
+    # Nothing wider than the phone: the grid wraps instead of scrolling sideways.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    screenshot("phone-availability")
