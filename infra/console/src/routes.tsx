@@ -59,7 +59,10 @@ export const ROUTES: RouteDef[] = [
     path: "/book/:resourceId",
     title: "Book",
     roles: BOOKERS,
-    element: ({ params, query }) => <Book resourceId={params.resourceId ?? ""} query={query} />,
+    // Keyed by the address: a new resource or search starts a fresh form.
+    element: ({ params, query }) => (
+      <Book key={`${params.resourceId}?${query}`} resourceId={params.resourceId ?? ""} query={query} />
+    ),
   },
   { path: "/my-bookings", title: "My bookings", roles: BOOKERS, element: () => <MyBookings />, nav: true },
   { path: "/admin/approvals", title: "Approvals", roles: ADMIN, element: () => <Approvals />, nav: true },

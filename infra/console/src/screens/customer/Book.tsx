@@ -175,7 +175,7 @@ function BookResource({ resource, query }: { resource: Resource; query: URLSearc
     return (
       <article>
         <h1>Booked: {booking.resourceName}</h1>
-        <p role="status" className="notice">
+        <p role="status" className={["cancelled", "expired", "rejected"].includes(booking.status) ? "alert" : "notice"}>
           Reference <strong>{booking.reference}</strong> · {statusLabel(booking.status)} ·{" "}
           {formatRange(booking.startTime, booking.endTime, booking.timezone)} ·{" "}
           {formatMoney(booking.price.amount, booking.price.currency)}
