@@ -50,8 +50,9 @@ chromium: ## install Debian's chromium for the browser tests, only if /usr/bin/c
 # The web console (infra/console/README.md): rebuilt only when its sources, its lockfile or the OpenAPI document
 # (its generated client) change, so a second `make test` does not rebuild it.
 CONSOLE := infra/console
-CONSOLE_SOURCES := $(shell find $(CONSOLE)/src -type f ! -name schema.d.ts 2>/dev/null) \
-  $(CONSOLE)/index.html $(CONSOLE)/vite.config.ts $(CONSOLE)/tsconfig.json $(CONSOLE)/package.json
+CONSOLE_SOURCES := $(shell find $(CONSOLE)/src $(CONSOLE)/tests -type f ! -name schema.d.ts 2>/dev/null) \
+  $(CONSOLE)/index.html $(CONSOLE)/vite.config.ts $(CONSOLE)/tsconfig.json $(CONSOLE)/tsconfig.test.json \
+  $(CONSOLE)/package.json
 OPENAPI_DOCUMENT := layers/slotwise/api/openapi.json
 
 $(CONSOLE)/node_modules/.installed: $(CONSOLE)/package.json $(CONSOLE)/package-lock.json

@@ -141,6 +141,13 @@ def test_a_request_on_hold_is_confirmed_from_the_list_and_turns_solid_on_the_cal
     page.goto(f"{runtime.base}/console/#/calendar?resourceId={resource['id']}&view=week&date={day}")
     expect(page.locator(f'.calendar [data-booking-id="{booking["id"]}"]')).to_have_class(re.compile(r"\bconfirmed\b"))
 
+    # The venue's view: a row per resource, the booking in its resource's row on its day.
+    page.get_by_label("Resource").select_option(f"venue:{resource['venueId']}")
+    cell = page.locator(f'.calendar [data-resource-id="{resource["id"]}"][data-day="{day}"]')
+    expect(cell.locator(f'[data-booking-id="{booking["id"]}"]')).to_have_class(re.compile(r"\bconfirmed\b"))
+    expect(page.get_by_role("link", name=resource["name"])).to_be_visible()
+    screenshot("venue-calendar")
+
 
 def test_the_reports_show_occupancy_and_revenue(page: Page, runtime: Runtime, screenshot: Screenshot) -> None:
     sign_in(page, "vendor")
@@ -173,6 +180,35 @@ def test_the_session_refreshes_its_tokens_in_the_background(page: Page) -> None:
     expect(page.get_by_role("alert")).to_have_count(0)
 
 
+def test_a_refused_token_is_refreshed_and_the_call_retried_once(page: Page) -> None:
+    sign_in(page, "vendor")
+    key = "slotwise.console.session"
+    first = page.evaluate(f"JSON.parse(sessionStorage.getItem('{key}'))")
+    # An access token the API refuses (as after a laptop slept past its expiry) with a valid refresh token.
+    page.evaluate(
+        f"(() => {{ const s = JSON.parse(sessionStorage.getItem('{key}')); s.accessToken = 'expired.token.here';"
+        f" sessionStorage.setItem('{key}', JSON.stringify(s)); }})()"
+    )
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Bookings").click()
+    page.wait_for_function(
+        f"JSON.parse(sessionStorage.getItem('{key}') || 'null')?.refreshToken !== {first['refreshToken']!r}",
+        timeout=20_000,
+    )
+    # The list came (the retried call), not an error.
+    expect(page.locator("main table, main p:has-text('No bookings match.')").first).to_be_visible()
+    expect(page.get_by_role("alert")).to_have_count(0)
+    assert page.evaluate(f"JSON.parse(sessionStorage.getItem('{key}')).accessToken") != "expired.token.here"
+
+    # A revoked session (the refresh token refused too) ends on the sign-in form, not in a screen of errors.
+    page.evaluate(
+        f"(() => {{ const s = JSON.parse(sessionStorage.getItem('{key}')); s.accessToken = 'expired.token.here';"
+        f" s.refreshToken = 'revoked'; sessionStorage.setItem('{key}', JSON.stringify(s)); }})()"
+    )
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Venues").click()
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    assert page.evaluate(f"sessionStorage.getItem('{key}')") is None
+
+
 def test_the_console_works_at_phone_width(page: Page, screenshot: Screenshot) -> None:
     page.set_viewport_size({"width": 375, "height": 800})
     sign_in(page, "vendor")
@@ -189,3 +225,19 @@ def test_the_console_works_at_phone_width(page: Page, screenshot: Screenshot) ->
     # The week's grid scrolls inside its own box; the page itself never scrolls sideways.
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     screenshot("phone-calendar")
+
+
+def test_staff_see_the_hostels_nights(page: Page, screenshot: Screenshot) -> None:
+    sign_in(page, "staff")
+    navigation = page.get_by_role("navigation", name="Main")
+    for screen in ("Calendar", "Bookings", "Venues", "Reports"):
+        expect(navigation.get_by_role("link", name=screen, exact=True)).to_be_visible()
+    navigation.get_by_role("link", name="Calendar").click()
+    page.get_by_label("Resource").select_option(label="Private double")
+    expect(page.get_by_role("heading", level=1, name="Calendar: Private double")).to_be_visible()
+    # A nightly resource: a cell per night of the week, each with its rooms sold out of the capacity.
+    expect(page.locator(".calendar .head").filter(has_text="Night of")).to_have_count(7)
+    expect(page.locator(".calendar").get_by_role("img", name=re.compile(r"^\d+ of 1 taken$"))).to_have_count(7)
+    expect(page.get_by_text("Times in Europe/Lisbon.")).to_be_visible()
+    expect(page.get_by_role("alert")).to_have_count(0)
+    screenshot("staff-nights")

@@ -83,8 +83,15 @@ export function SessionProvider({ children }: { children: ReactNode }): ReactNod
   }, []);
 
   useEffect(() => {
+    tokens.useRefresher(async () => {
+      const ok = await refreshNow();
+      if (ok) schedule();
+      return ok;
+    });
     tokens.listenUnauthorised(() => {
-      void refreshNow().then((ok) => (ok ? schedule() : setUser(null)));
+      window.clearTimeout(timer.current);
+      tokens.clear();
+      setUser(null);
     });
     const stored = tokens.read();
     const restore = async () => {
@@ -97,6 +104,7 @@ export function SessionProvider({ children }: { children: ReactNode }): ReactNod
     void restore().finally(() => setReady(true));
     return () => {
       tokens.listenUnauthorised(null);
+      tokens.useRefresher(null);
       window.clearTimeout(timer.current);
     };
   }, [loadProfile, schedule]);

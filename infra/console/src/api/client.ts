@@ -16,11 +16,25 @@ const toApi: Middleware = {
     if (url.origin === config().apiBase) return request;
     return new Request(`${config().apiBase}${url.pathname}${url.search}`, requestInit(request));
   },
-  onResponse({ response }) {
-    if (response.status === 401) tokens.onUnauthorised();
+  onResponse({ request, response }) {
+    // Still 401 after the retry below: the session is over (revoked, or the refresh token expired).
+    if (response.status === 401 && request.headers.has("authorization")) tokens.onUnauthorised();
     return undefined;
   },
 };
+
+const AUTH_ROUTES = /\/api\/v1\/auth\//;
+
+/** fetch, retried once with a fresh access token when a call that carried one is refused with 401: a laptop that
+ * slept past the token's expiry delays the background refresh, and the first call after waking must not fail. */
+async function fetchRefreshingOnce(input: Request): Promise<Response> {
+  const again = input.clone();
+  const response = await fetch(input);
+  if (response.status !== 401 || !input.headers.has("authorization") || AUTH_ROUTES.test(input.url)) return response;
+  if (!(await tokens.refresh())) return response;
+  again.headers.set("authorization", `Bearer ${tokens.access() ?? ""}`);
+  return fetch(again);
+}
 
 function requestInit(request: Request): RequestInit {
   return {
@@ -33,7 +47,7 @@ function requestInit(request: Request): RequestInit {
   };
 }
 
-export const api = createClient<paths>({ baseUrl: "" });
+export const api = createClient<paths>({ baseUrl: "", fetch: fetchRefreshingOnce });
 api.use(toApi);
 
 export interface FieldError {

@@ -9,6 +9,7 @@ export interface StoredTokens {
 
 const KEY = "slotwise.console.session";
 let unauthorisedListener: (() => void) | null = null;
+let refresher: (() => Promise<boolean>) | null = null;
 
 export const tokens = {
   read(): StoredTokens | null {
@@ -35,10 +36,18 @@ export const tokens = {
   access(): string | null {
     return tokens.read()?.accessToken ?? null;
   },
+  /** The session's answer to a 401 that a refresh could not mend: the session has ended. */
   onUnauthorised(): void {
     unauthorisedListener?.();
   },
   listenUnauthorised(listener: (() => void) | null): void {
     unauthorisedListener = listener;
+  },
+  /** A new token pair now (the session module's single-flight refresh); false when the session cannot go on. */
+  refresh(): Promise<boolean> {
+    return refresher ? refresher() : Promise.resolve(false);
+  },
+  useRefresher(refresh: (() => Promise<boolean>) | null): void {
+    refresher = refresh;
   },
 };

@@ -169,16 +169,16 @@ export function Addons({ resource }: { resource: Resource }) {
                     <td>
                       <span className={`badge ${addon.status ?? ""}`}>{addon.status ?? "active"}</span>
                     </td>
-                    <td className="actions">
+                    <td>
                       {addon.status !== "archived" && (
-                        <>
+                        <div className="actions">
                           <button type="button" className="secondary" onClick={() => setEditing(addon.id)}>
                             Edit <span className="sr-only">{addon.name}</span>
                           </button>
                           <button type="button" className="danger" onClick={() => void archive(addon)}>
                             Archive <span className="sr-only">{addon.name}</span>
                           </button>
-                        </>
+                        </div>
                       )}
                     </td>
                   </tr>

@@ -1,7 +1,8 @@
-/** A resource's calendar: a day or a week, in the resource's timezone. Time-slot resources show one row per hour
- * with the share of capacity taken; nightly resources show one cell per night with rooms sold. Holds (waiting for
- * a payment or a decision, and lapsing if neither comes) are striped and labelled, confirmed bookings solid. The
- * screen re-reads the bookings every few seconds, so a booking made elsewhere appears without a reload. */
+/** A resource's (or a whole venue's) calendar: a day or a week, in the resource's timezone. Time-slot resources
+ * show one row per hour with the share of capacity taken; nightly resources one cell per night with rooms sold. A
+ * venue's view has a row per resource and a cell per day. Holds (waiting for a payment or a decision, and lapsing
+ * if neither comes) are striped and labelled, confirmed bookings solid. The screen re-reads the bookings every few
+ * seconds, so a booking made elsewhere appears without a reload. */
 import { useEffect, useMemo } from "react";
 
 import type { Booking, Resource } from "../../api/types";
@@ -152,28 +153,84 @@ function NightGrid({ resource, days, bookings }: { resource: Resource; days: str
   );
 }
 
+function dayOverlaps(booking: Booking, day: string, resource: Resource): boolean {
+  const zone = resource.timezone;
+  if (resource.policy.unit === "night") {
+    const [first, out] = nightsOf(booking, zone);
+    return first <= day && day < out;
+  }
+  const from = Date.parse(zonedIso(day, "00:00", zone));
+  const to = Date.parse(zonedIso(addDays(day, 1), "00:00", zone));
+  return Date.parse(booking.startTime) < to && Date.parse(booking.endTime) > from;
+}
+
+/** A venue at a glance: one row per resource, one cell per day (or night) with what is booked there. */
+function VenueGrid({ resources, days, bookings }: { resources: Resource[]; days: string[]; bookings: Booking[] }) {
+  return (
+    <div className="calendar" style={{ gridTemplateColumns: `9rem repeat(${days.length}, minmax(8rem, 1fr))` }}>
+      <div className="cell head" />
+      {days.map((day) => (
+        <div key={day} className="cell head">
+          {formatDay(day)}
+        </div>
+      ))}
+      {resources.map((resource) => (
+        <div key={resource.id} style={{ display: "contents" }}>
+          <div className="cell head">
+            <a href={`#/calendar?resourceId=${encodeURIComponent(resource.id)}`}>{resource.name}</a>
+          </div>
+          {days.map((day) => {
+            const there = bookings.filter((b) => b.resourceId === resource.id && dayOverlaps(b, day, resource));
+            const nightly = resource.policy.unit === "night";
+            return (
+              <div key={day} className="cell" data-day={day} data-resource-id={resource.id}>
+                {nightly && (
+                  <Occupancy taken={there.reduce((sum, b) => sum + b.quantity, 0)} capacity={resource.capacity} />
+                )}
+                {there.map((b) => (
+                  <Entry key={b.id} booking={b} timeZone={resource.timezone} />
+                ))}
+              </div>
+            );
+          })}
+        </div>
+      ))}
+    </div>
+  );
+}
+
 export function Calendar({ query }: RouteParams) {
   const catalog = useLoad(myCatalog, []);
   const resources = useMemo(() => catalog.data?.flatMap((entry) => entry.resources) ?? [], [catalog.data]);
-  const resource = resources.find((r) => r.id === query.get("resourceId")) ?? resources[0] ?? null;
-  const zone = resource?.timezone ?? "UTC";
+  const venueEntry = catalog.data?.find((entry) => entry.venue.id === query.get("venueId")) ?? null;
+  const resource = venueEntry
+    ? null
+    : (resources.find((r) => r.id === query.get("resourceId")) ?? resources[0] ?? null);
+  const zone = venueEntry?.venue.timezone ?? resource?.timezone ?? "UTC";
   const view: View = query.get("view") === "day" ? "day" : "week";
   const anchor = query.get("date") ?? today(zone);
   const first = view === "week" ? startOfWeek(anchor) : anchor;
   const days = Array.from({ length: view === "week" ? 7 : 1 }, (_, index) => addDays(first, index));
-  const nightly = resource?.policy.unit === "night";
+  const nightly = venueEntry ? venueEntry.resources.some((r) => r.policy.unit === "night") : resource?.policy.unit === "night";
+  const selected = venueEntry ? `venue:${venueEntry.venue.id}` : (resource?.id ?? "");
 
   const go = (change: Record<string, string>) => {
-    const next = new URLSearchParams({ resourceId: resource?.id ?? "", view, date: anchor, ...change });
+    const target = change.select ?? selected;
+    delete change.select;
+    const which: Record<string, string> = target.startsWith("venue:")
+      ? { venueId: target.slice(6) }
+      : { resourceId: target };
+    const next = new URLSearchParams({ ...which, view, date: anchor, ...change });
     navigate(`/calendar?${next.toString()}`);
   };
 
   const bookings = useLoad(async () => {
-    if (!resource) return [];
+    if (!resource && !venueEntry) return [];
     const end = addDays(first, days.length);
     const from = zonedIso(nightly ? addDays(first, -LONGEST_STAY_DAYS) : first, "00:00", zone);
-    return claims(await allBookings({ resourceId: resource.id, from, to: zonedIso(end, "00:00", zone) }));
-  }, [resource?.id, first, days.length, nightly, zone]);
+    const scope = venueEntry ? { venueId: venueEntry.venue.id } : { resourceId: resource?.id ?? "" };
+    return claims(await allBookings({ ...scope, from, to: zonedIso(end, "00:00", zone) }));
+  }, [selected, first, days.length, nightly, zone]);
 
   const { reload } = bookings;
   useEffect(() => {
@@ -185,10 +242,11 @@ export function Calendar({ query }: RouteParams) {
 
   const holds = bookings.data?.filter((b) => HOLDS.has(b.status)).length ?? 0;
   const firm = (bookings.data?.length ?? 0) - holds;
+  const title = venueEntry ? venueEntry.venue.name : resource?.name;
 
   return (
     <section>
-      <h1>Calendar{resource ? `: ${resource.name}` : ""}</h1>
+      <h1>Calendar{title ? `: ${title}` : ""}</h1>
       <ErrorAlert error={catalog.error} />
       {catalog.loading && !catalog.data && <Busy />}
       {catalog.data && resources.length === 0 && (
@@ -196,14 +254,15 @@ export function Calendar({ query }: RouteParams) {
           No resources yet. <a href="#/venues">Create one</a>.
         </p>
       )}
-      {resource && (
+      {(resource || venueEntry) && (
         <>
           <div className="toolbar">
             <label>
               Resource
-              <select value={resource.id} onChange={(e) => go({ resourceId: e.target.value })}>
+              <select value={selected} onChange={(e) => go({ select: e.target.value })}>
                 {catalog.data?.map(({ venue, resources: own }) => (
                   <optgroup key={venue.id} label={venue.name}>
+                    <option value={`venue:${venue.id}`}>All of {venue.name}</option>
                     {own.map((r) => (
                       <option key={r.id} value={r.id}>
                         {r.name}
@@ -235,7 +294,7 @@ export function Calendar({ query }: RouteParams) {
             </button>
           </div>
           <p className="hint">
-            Times in {zone}. Capacity {resource.capacity}. {firm} confirmed, {holds} on hold in view.
+            Times in {zone}.{resource ? ` Capacity ${resource.capacity}.` : ""} {firm} confirmed, {holds} on hold in view.
           </p>
           <div className="legend" aria-label="Legend">
             <span>
@@ -248,7 +307,11 @@ export function Calendar({ query }: RouteParams) {
           <ErrorAlert error={bookings.error} />
           <div aria-busy={bookings.loading && !bookings.data}>
             {!bookings.data && bookings.loading && <Busy label="Loading bookings…" />}
+            {bookings.data && venueEntry && (
+              <VenueGrid resources={venueEntry.resources} days={days} bookings={bookings.data} />
+            )}
             {bookings.data &&
+              resource &&
               (nightly ? (
                 <NightGrid resource={resource} days={days} bookings={bookings.data} />
               ) : (
