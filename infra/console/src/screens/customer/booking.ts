@@ -1,5 +1,6 @@
 /** What the customer/agent screens share: links, unit wording, and which actions a booking's status allows. */
-import type { components } from "../../api/schema";
+// `.js`: this module is also compiled for node --test (tests/booking.test.ts), whose resolution wants extensions.
+import type { components } from "../../api/schema.js";
 
 export type Booking = components["schemas"]["Booking"];
 export type BookingStatus = Booking["status"];
