@@ -15,7 +15,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import Screenshot
 from tests.browser.console import sign_in
-from tests.e2e.journey import demo
+from tests.e2e.journey import demo, until
 from tests.e2e.runtime import Runtime
 
 ZONE = ZoneInfo("Europe/Amsterdam")
@@ -96,6 +96,31 @@ def test_hours_and_add_ons_are_edited_on_the_resource(page: Page, runtime: Runti
     screenshot("hours-and-add-ons")
     addons.get_by_role("button", name="Archive Projector").click()
     expect(addons.get_by_role("row").filter(has_text="Projector")).to_contain_text("archived")
+
+    # The customer's refund tiers, a cancellation fee and a blackout date, saved with the hours kept.
+    form = page.get_by_role("form", name="Resource")
+    defaults = form.get_by_role("group", name=re.compile("^Refund tier"))
+    expect(defaults.first).to_be_visible()  # the policy's default tiers, as the API made them
+    for _ in range(defaults.count()):
+        form.get_by_role("button", name="Remove tier 1").click()
+    expect(defaults).to_have_count(0)
+    form.get_by_role("button", name="Add refund tier").click()
+    form.get_by_role("button", name="Add refund tier").click()
+    second = form.get_by_role("group", name="Refund tier 2")
+    second.get_by_label("At least (hours before)").fill("2")
+    second.get_by_label("Refund (%)").fill("50")
+    form.get_by_label("Cancellation fee (EUR)").fill("1.50")
+    form.get_by_label("Blackout dates").fill("2030-12-25")
+    form.get_by_role("button", name="Save resource").click()
+    expect(page.get_by_role("status").filter(has_text=re.compile(r"^Saved\.$"))).to_be_visible()
+    policy = requests.get(f"{runtime.base}/api/v1/resources/{resource['id']}", timeout=30).json()["policy"]
+    assert policy["cancellation"]["tiers"] == [
+        {"minHoursBefore": 24, "percent": 100},
+        {"minHoursBefore": 2, "percent": 50},
+    ]
+    assert policy["cancellation"]["fee"] == 150
+    assert policy["blackoutDates"] == ["2030-12-25"]
+    assert policy["openingHours"]["mon"] == [{"start": "08:30", "end": "18:00"}]
 
     # A price that is not an amount is refused before any call, in the alert region.
     form = page.get_by_role("form", name="Resource")
@@ -241,3 +266,77 @@ def test_staff_see_the_hostels_nights(page: Page, screenshot: Screenshot) -> Non
     expect(page.get_by_text("Times in Europe/Lisbon.")).to_be_visible()
     expect(page.get_by_role("alert")).to_have_count(0)
     screenshot("staff-nights")
+
+
+def test_a_paid_booking_shows_its_payment_and_the_refund_after_the_vendor_cancels(
+    page: Page, runtime: Runtime, screenshot: Screenshot
+) -> None:
+    resource = _resource(runtime, "payment")
+    booking = _request_booking(runtime, resource["id"])
+    customer = demo(runtime, "customer")
+    paying = requests.post(
+        f"{runtime.base}/api/v1/bookings/{booking['id']}/payment", json={}, headers=customer, timeout=30
+    )
+    assert paying.status_code == 201, paying.text
+    payment_id = paying.json()["payment"]["id"]
+    succeeded = requests.post(
+        f"{runtime.base}/api/v1/dev/payments/{payment_id}/succeed", json={}, headers=customer, timeout=30
+    )
+    assert succeeded.status_code == 200, succeeded.text
+    until(
+        lambda: (
+            requests.get(f"{runtime.base}/api/v1/bookings/{booking['id']}", headers=customer, timeout=10).json()[
+                "status"
+            ]
+            == "confirmed"
+        )
+    )
+
+    sign_in(page, "vendor")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Payments").click()
+    row = page.locator(f'tr[data-payment-id="{payment_id}"]')
+    expect(row).to_contain_text(booking["reference"])
+    expect(row).to_contain_text("succeeded")
+    expect(row).to_contain_text("€50.00")  # two hours at €25.00
+    screenshot("payments")
+
+    row.get_by_role("link", name=booking["reference"]).click()
+    payment = page.get_by_role("region", name="Payment and refunds")
+    expect(payment).to_contain_text("Paid€50.00")
+    actions = page.get_by_role("group", name=f"Actions for {booking['reference']}")
+    actions.get_by_role("button", name="Cancel").click()
+    page.get_by_label("Refund to").select_option("card")
+    page.get_by_role("button", name=f"Cancel {booking['reference']}").click()
+    expect(page.locator(".facts .badge").first).to_have_text("cancelled")
+    # A vendor's cancellation refunds everything paid: the refund is listed with the payment.
+    refunds = payment.get_by_role("table", name="Refunds")
+    expect(refunds.get_by_role("row").filter(has_text="€50.00")).to_contain_text("card")
+    screenshot("refunded")
+
+
+def test_a_venue_is_created_refused_with_the_apis_reason_and_edited(page: Page, screenshot: Screenshot) -> None:
+    sign_in(page, "vendor")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Venues").click()
+    page.get_by_role("button", name="New venue").click()
+    form = page.get_by_role("form", name="New venue")
+    name = f"Riverside Loft {uuid.uuid4().hex[:6]}"
+    form.get_by_label("Venue name").fill(name)
+    form.get_by_label("City").fill("Porto")
+    form.get_by_label("Country").fill("pt")
+    form.get_by_label("Timezone").fill("Mars/Olympus_Mons")
+    form.get_by_role("button", name="Create venue").click()
+    # The API refuses the zone; its problem+json is the message, and nothing was created.
+    expect(form.get_by_role("alert")).to_contain_text(re.compile("timezone", re.IGNORECASE))
+    screenshot("venue-refused")
+    form.get_by_label("Timezone").fill("Europe/Lisbon")
+    form.get_by_role("button", name="Create venue").click()
+
+    venue = page.get_by_role("article", name=name)
+    expect(venue).to_contain_text("Porto, PT · Europe/Lisbon")
+    expect(venue).to_contain_text("No resources yet.")
+    venue.get_by_role("button", name="Edit venue").click()
+    editing = page.get_by_role("form", name="Edit venue")
+    editing.get_by_label("City").fill("Braga")
+    editing.get_by_role("button", name="Save venue").click()
+    expect(venue).to_contain_text("Braga, PT · Europe/Lisbon")
+    expect(page.get_by_role("form", name="Edit venue")).to_have_count(0)

@@ -15,6 +15,7 @@ import { outboxKnown, probeOutbox } from "./screens/local/localApi";
 import { BookingDetail } from "./screens/vendor/BookingDetail";
 import { Bookings } from "./screens/vendor/Bookings";
 import { Calendar } from "./screens/vendor/Calendar";
+import { Payments } from "./screens/vendor/Payments";
 import { Reports } from "./screens/vendor/Reports";
 import { ResourceEditor } from "./screens/vendor/ResourceEditor";
 import { Venues } from "./screens/vendor/Venues";
@@ -52,6 +53,8 @@ export const ROUTES: RouteDef[] = [
   { path: "/venues", title: "Venues", roles: ["vendor", "staff"], element: () => <Venues />, nav: true },
   { path: "/resources/new", title: "New resource", roles: ["vendor", "staff"], element: (r) => <ResourceEditor {...r} /> },
   { path: "/resources/:resourceId", title: "Resource", roles: ["vendor", "staff"], element: (r) => <ResourceEditor {...r} /> },
+  // staff list only payments they made themselves (slotwise.payments.service.list_payments): vendors only
+  { path: "/payments", title: "Payments", roles: ["vendor"], element: (r) => <Payments {...r} />, nav: true },
   { path: "/reports", title: "Reports", roles: ["vendor", "staff"], element: () => <Reports />, nav: true },
   // customer/agent/admin screens
   { path: "/search", title: "Search", roles: BOOKERS, element: ({ query }) => <Search initial={query} />, nav: true },

@@ -43,6 +43,10 @@ interface Draft {
   currency: string;
   unitPrice: string;
   active: boolean;
+  /** the customer's refund tiers: cancelled at least `hours` before the start, `percent` back */
+  tiers: { hours: string; percent: string }[];
+  cancellationFee: string;
+  blackoutDates: string;
 }
 
 function draftOf(resource: Resource | null, venueId: string): Draft {
@@ -64,8 +68,16 @@ function draftOf(resource: Resource | null, venueId: string): Draft {
     currency,
     unitPrice: resource ? minorToText(resource.pricing.unitPrice, currency) : "",
     active: resource?.active ?? true,
+    tiers: (policy?.cancellation?.tiers ?? []).map((tier) => ({
+      hours: String(tier.minHoursBefore),
+      percent: String(tier.percent),
+    })),
+    cancellationFee: minorToText(policy?.cancellation?.fee ?? 0, currency),
+    blackoutDates: (policy?.blackoutDates ?? []).join(", "),
   };
 }
+
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 function number(text: string, label: string, min: number, max: number): number {
   const value = Number(text);
@@ -75,21 +87,31 @@ function number(text: string, label: string, min: number, max: number): number {
   return value;
 }
 
-function ResourceForm({ resource, venues, venueId }: { resource: Resource | null; venues: Venue[]; venueId: string }) {
+function ResourceForm({
+  resource,
+  venues,
+  venueId,
+  onSaved,
+}: {
+  resource: Resource | null;
+  venues: Venue[];
+  venueId: string;
+  onSaved(): void;
+}) {
   const [draft, setDraft] = useState(() => draftOf(resource, venueId || venues[0]?.id || ""));
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
-  const [saved, setSaved] = useState(false);
   const set =
     <K extends keyof Draft>(field: K) =>
     (event: { target: { value: string } }) =>
       setDraft({ ...draft, [field]: event.target.value as Draft[K] });
   const venue = venues.find((v) => v.id === draft.venueId);
+  const setTier = (index: number, change: Partial<Draft["tiers"][number]>) =>
+    setDraft({ ...draft, tiers: draft.tiers.map((tier, i) => (i === index ? { ...tier, ...change } : tier)) });
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     setError(null);
-    setSaved(false);
     try {
       const currency = draft.currency.trim().toUpperCase();
       if (!/^[A-Z]{3}$/.test(currency)) throw new Error("Currency must be a three-letter ISO 4217 code (EUR).");
@@ -102,6 +124,22 @@ function ResourceForm({ resource, venues, venueId }: { resource: Resource | null
         holdTtlSeconds: number(draft.holdMinutes, "Hold minutes", 1, 1440) * 60,
         minNoticeMinutes: number(draft.minNoticeMinutes, "Minimum notice", 0, 525600),
       };
+      const fee = parseMoney(draft.cancellationFee || "0", currency);
+      if (fee === null) throw new Error(`The cancellation fee must be an amount in ${currency}.`);
+      policy.cancellation = {
+        ...(resource?.policy.cancellation ?? {}),
+        fee,
+        tiers: draft.tiers
+          .map((tier) => ({
+            minHoursBefore: number(tier.hours, "Hours before the start", 0, 8784),
+            percent: number(tier.percent, "Refund percent", 0, 100),
+          }))
+          .sort((a, b) => b.minHoursBefore - a.minHoursBefore),
+      };
+      const blackouts = draft.blackoutDates.split(/[\s,]+/).filter(Boolean);
+      const wrong = blackouts.find((day) => !DATE.test(day));
+      if (wrong) throw new Error(`Blackout dates are YYYY-MM-DD; "${wrong}" is not.`);
+      policy.blackoutDates = blackouts;
       if (draft.unit === "minutes") policy.granuleMinutes = number(draft.granuleMinutes, "Slot length", 5, 1440);
       if (draft.unit === "night") {
         policy.checkInTime = draft.checkInTime;
@@ -133,7 +171,7 @@ function ResourceForm({ resource, venues, venueId }: { resource: Resource | null
             },
           }),
         );
-        setSaved(true);
+        onSaved();
       } else {
         const created = await unwrap(api.POST("/api/v1/resources", { body: { ...common, venueId: draft.venueId } }));
         navigate(`/resources/${encodeURIComponent(created.id)}`);
@@ -228,6 +266,64 @@ function ResourceForm({ resource, venues, venueId }: { resource: Resource | null
         Price per {draft.unit === "night" ? "night" : draft.unit === "fixed" ? "seat" : "slot"}
         <input required inputMode="decimal" value={draft.unitPrice} onChange={set("unitPrice")} />
       </label>
+      <fieldset className="span-all">
+        <legend>Cancellation by the customer</legend>
+        <p className="hint">
+          The first tier the cancellation reaches applies (hours before the start, largest first); none reached: no
+          refund. A vendor's own cancellation always refunds everything.
+        </p>
+        {draft.tiers.map((tier, index) => (
+          <div className="actions" key={index} role="group" aria-label={`Refund tier ${index + 1}`}>
+            <label>
+              At least (hours before)
+              <input
+                type="number"
+                min={0}
+                max={8784}
+                required
+                value={tier.hours}
+                onChange={(e) => setTier(index, { hours: e.target.value })}
+              />
+            </label>
+            <label>
+              Refund (%)
+              <input
+                type="number"
+                min={0}
+                max={100}
+                required
+                value={tier.percent}
+                onChange={(e) => setTier(index, { percent: e.target.value })}
+              />
+            </label>
+            <button
+              type="button"
+              className="secondary"
+              onClick={() => setDraft({ ...draft, tiers: draft.tiers.filter((_, i) => i !== index) })}
+            >
+              Remove tier {index + 1}
+            </button>
+          </div>
+        ))}
+        <div className="actions">
+          <button
+            type="button"
+            className="secondary"
+            disabled={draft.tiers.length >= 10}
+            onClick={() => setDraft({ ...draft, tiers: [...draft.tiers, { hours: "24", percent: "100" }] })}
+          >
+            Add refund tier
+          </button>
+        </div>
+        <label>
+          Cancellation fee ({draft.currency || "currency"}) <span className="hint">kept from any refund</span>
+          <input inputMode="decimal" value={draft.cancellationFee} onChange={set("cancellationFee")} />
+        </label>
+      </fieldset>
+      <label className="span-all">
+        Blackout dates <span className="hint">closed all day; YYYY-MM-DD, separated by commas</span>
+        <input value={draft.blackoutDates} onChange={set("blackoutDates")} />
+      </label>
       <label className="checkbox">
         <span>
           <input type="checkbox" checked={draft.active} onChange={(e) => setDraft({ ...draft, active: e.target.checked })} />{" "}
@@ -240,11 +336,6 @@ function ResourceForm({ resource, venues, venueId }: { resource: Resource | null
         </button>
       </div>
       {busy && <Busy label="Saving…" />}
-      {saved && (
-        <p className="notice" role="status">
-          Saved.
-        </p>
-      )}
       <ErrorAlert error={error} />
     </form>
   );
@@ -252,6 +343,7 @@ function ResourceForm({ resource, venues, venueId }: { resource: Resource | null
 
 export function ResourceEditor({ params, query }: RouteParams) {
   const resourceId = params.resourceId;
+  const [saved, setSaved] = useState(false);
   const loaded = useLoad(async () => {
     const [venues, resource] = await Promise.all([
       myVenues(),
@@ -273,12 +365,21 @@ export function ResourceEditor({ params, query }: RouteParams) {
       )}
       {loaded.loading && <Busy />}
       <ErrorAlert error={loaded.error} />
+      {saved && !loaded.loading && (
+        <p className="notice" role="status">
+          Saved.
+        </p>
+      )}
       {loaded.data && (
         <ResourceForm
           key={loaded.data.resource?.version ?? "new"}
           resource={loaded.data.resource}
           venues={loaded.data.venues}
           venueId={query.get("venueId") ?? ""}
+          onSaved={() => {
+            setSaved(true);
+            loaded.reload();
+          }}
         />
       )}
       {loaded.data?.resource && (

@@ -44,7 +44,7 @@ function VenueForm({ venue, onSaved, onCancel }: { venue: Venue | null; onSaved(
     const body = {
       name: draft.name,
       city: draft.city,
-      country: draft.country || null,
+      country: draft.country.trim().toUpperCase() || null,
       timezone: draft.timezone,
       address: draft.address,
       description: draft.description,
@@ -84,7 +84,7 @@ function VenueForm({ venue, onSaved, onCancel }: { venue: Venue | null; onSaved(
       </label>
       <label>
         Address
-        <input maxLength={500} value={draft.address} onChange={set("address")} />
+        <input maxLength={300} value={draft.address} onChange={set("address")} />
       </label>
       <label>
         Description
