@@ -12,7 +12,7 @@ import requests
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import Screenshot
-from tests.browser.console import sign_in
+from tests.browser.patient import log_in, sign_in
 from tests.e2e.runtime import Runtime
 
 PASSWORD = "A-pending-vendor-42"
@@ -63,17 +63,11 @@ def test_an_admin_approves_a_pending_vendor_who_can_then_act(
     screenshot("approved")
 
     # The vendor now acts: a fresh sign-in reads the active account.
-    login = {"email": email, "password": PASSWORD}
-    signed_in = requests.post(f"{runtime.base}/api/v1/auth/login", json=login, timeout=30)
-    assert signed_in.status_code == 200, signed_in.text
-    bearer = {"Authorization": f"Bearer {signed_in.json()['accessToken']}"}
+    bearer = {"Authorization": f"Bearer {log_in(runtime, email, PASSWORD)['accessToken']}"}
     venue = requests.post(f"{runtime.base}/api/v1/venues", json=VENUE, headers=bearer, timeout=30)
     assert venue.status_code == 201, venue.text
     # …and signs in to the console as a vendor.
-    second_page.get_by_label("E-mail").fill(email)
-    second_page.get_by_label("Password").fill(PASSWORD)
-    second_page.get_by_role("button", name="Sign in").click()
-    expect(second_page.locator(".role")).to_have_text("vendor")
+    sign_in(second_page, "vendor", email=email, password=PASSWORD)
 
     # The approval is audited on the user: the admin finds it in the audit log.
     navigation.get_by_role("link", name="Audit log").click()

@@ -1,0 +1,47 @@
+"""Signing in when the sign-in throttle is busy: the whole browser suite signs in from one address (loopback), and the
+API refuses a source's 21st sign-in in a minute (`slotwise.identity.throttle.LOGIN_PER_IP`, 429
+`too_many_attempts`), so a sign-in refused that way is tried again once the minute has moved on, as a person would."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import requests
+from playwright.sync_api import Page, expect
+
+from tests.e2e.runtime import Runtime
+
+THROTTLE_WAIT_SECONDS = 75  # past the end of the throttle's one-minute window
+
+
+def sign_in(page: Page, role: str, *, email: str | None = None, password: str | None = None) -> None:
+    """The console's sign-in form as the demo user of `role` (or `email`/`password`), until the signed-in frame."""
+    deadline = time.monotonic() + THROTTLE_WAIT_SECONDS
+    while True:
+        page.get_by_label("E-mail").fill(email or f"{role}@demo.slotwise.test")
+        page.get_by_label("Password").fill(password or f"slotwise-demo-{role}")
+        page.get_by_role("button", name="Sign in").click()
+        signed_in = page.locator(".role")
+        refused = page.get_by_role("alert").filter(has_text="Too many attempts")
+        expect(signed_in.or_(refused)).to_be_visible()
+        if signed_in.is_visible():
+            expect(signed_in).to_have_text(role)
+            return
+        assert time.monotonic() < deadline, "the sign-in throttle did not let this sign-in through"
+        page.wait_for_timeout(3_000)
+
+
+def log_in(runtime: Runtime, email: str, password: str) -> dict[str, Any]:
+    """`POST /auth/login`'s answer, waiting out the throttle's Retry-After like the console's user would."""
+    deadline = time.monotonic() + THROTTLE_WAIT_SECONDS
+    while True:
+        answer = requests.post(
+            f"{runtime.base}/api/v1/auth/login", json={"email": email, "password": password}, timeout=30
+        )
+        if answer.status_code != 429:
+            assert answer.status_code == 200, answer.text
+            signed_in: dict[str, Any] = answer.json()
+            return signed_in
+        assert time.monotonic() < deadline, "the sign-in throttle did not let this sign-in through"
+        time.sleep(max(1.0, float(answer.headers.get("retry-after", "3"))))
