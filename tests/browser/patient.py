@@ -4,12 +4,17 @@ API refuses a source's 21st sign-in in a minute (`slotwise.identity.throttle.LOG
 
 from __future__ import annotations
 
+import re
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
+import pytest
 import requests
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
+from tests.browser.console import SCREENSHOTS
 from tests.e2e.runtime import Runtime
 
 THROTTLE_WAIT_SECONDS = 75  # past the end of the throttle's one-minute window
@@ -45,3 +50,31 @@ def log_in(runtime: Runtime, email: str, password: str) -> dict[str, Any]:
             return signed_in
         assert time.monotonic() < deadline, "the sign-in throttle did not let this sign-in through"
         time.sleep(max(1.0, float(answer.headers.get("retry-after", "3"))))
+
+
+@contextmanager
+def signed_in_page(browser: Browser, runtime: Runtime, role: str) -> Iterator[Page]:
+    """One browser context signed in once as `role`, for a module's tests to share (fewer sign-ins to throttle)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="en-GB")
+    context.set_default_timeout(15_000)
+    expect.set_options(timeout=15_000)
+    page = context.new_page()
+    page.goto(f"{runtime.base}/console/")
+    sign_in(page, role)
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+def shooter(page: Page, request: pytest.FixtureRequest) -> Callable[[str], None]:
+    """Like the conftest's `screenshot`, for a page the test did not get from the `page` fixture."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    test = re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.name)
+    taken: list[str] = []
+
+    def take(name: str) -> None:
+        taken.append(name)
+        page.screenshot(path=SCREENSHOTS / f"{test}-{len(taken):02d}-{name}.png", full_page=True)
+
+    return take

@@ -12,11 +12,30 @@ import requests
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import Screenshot
-from tests.browser.patient import log_in, sign_in
+from tests.browser.patient import log_in, shooter, sign_in, signed_in_page
 from tests.e2e.runtime import Runtime
 
 PASSWORD = "A-pending-vendor-42"
 VENUE = {"name": "Harbour Kiosk", "city": "Porto", "timezone": "Europe/Lisbon"}
+
+
+@pytest.fixture(scope="module")
+def signed_in(browser: Browser, runtime: Runtime) -> Iterator[Page]:
+    """The demo admin, signed in once for this module's tests (the suite's sign-ins share one throttle)."""
+    with signed_in_page(browser, runtime, "admin") as page:
+        yield page
+
+
+@pytest.fixture
+def admin(signed_in: Page, runtime: Runtime) -> Page:
+    signed_in.goto(f"{runtime.base}/console/#/")
+    expect(signed_in.locator(".role")).to_have_text("admin")
+    return signed_in
+
+
+@pytest.fixture
+def snap(admin: Page, request: pytest.FixtureRequest) -> Screenshot:
+    return shooter(admin, request)
 
 
 @pytest.fixture
@@ -46,10 +65,9 @@ def second_page(browser: Browser, runtime: Runtime) -> Iterator[Page]:
 
 
 def test_an_admin_approves_a_pending_vendor_who_can_then_act(
-    page: Page, second_page: Page, runtime: Runtime, pending_vendor: dict[str, str], screenshot: Screenshot
+    admin: Page, second_page: Page, runtime: Runtime, pending_vendor: dict[str, str], snap: Screenshot
 ) -> None:
-    email = pending_vendor["email"]
-    sign_in(page, "admin")
+    page, screenshot, email = admin, snap, pending_vendor["email"]
     navigation = page.get_by_role("navigation", name="Main")
     navigation.get_by_role("link", name="Approvals").click()
     row = page.locator(f"tr[data-user='{email}']")
@@ -79,14 +97,14 @@ def test_an_admin_approves_a_pending_vendor_who_can_then_act(
     screenshot("audit-log")
 
 
-def test_the_audit_log_needs_a_target_or_an_actor(page: Page) -> None:
-    sign_in(page, "admin")
+def test_the_audit_log_needs_a_target_or_an_actor(admin: Page) -> None:
+    page = admin
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Audit log").click()
     page.get_by_role("button", name="Show entries").click()
     expect(page.get_by_role("alert")).to_contain_text("target id or an actor")
 
 
-def test_an_admin_sees_a_dead_letter_and_redrives_it(page: Page, runtime: Runtime, screenshot: Screenshot) -> None:
+def test_an_admin_sees_a_dead_letter_and_redrives_it(admin: Page, runtime: Runtime, snap: Screenshot) -> None:
     """A message dead-lettered on the `live` queue shows in the queue table; Redrive moves it back to its queue."""
     import boto3
 
@@ -94,7 +112,7 @@ def test_an_admin_sees_a_dead_letter_and_redrives_it(page: Page, runtime: Runtim
     dlq_url = sqs.get_queue_url(QueueName="live-dlq")["QueueUrl"]
     sqs.send_message(QueueUrl=dlq_url, MessageBody=json.dumps({"id": str(uuid.uuid4()), "detail-type": "x.y"}))
 
-    sign_in(page, "admin")
+    page, screenshot = admin, snap
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Queues").click()
     row = page.locator("tr[data-queue='live']")
     expect(row.get_by_role("cell", name="live-dlq")).to_be_visible()

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import requests
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from tests.browser.conftest import Screenshot
-from tests.browser.patient import sign_in
+from tests.browser.patient import shooter, sign_in, signed_in_page
 from tests.e2e.runtime import Runtime
 
 EN_DASH = "\u2013"  # how the console writes a time range (ui/time.ts formatRange)
@@ -24,6 +26,26 @@ AGENT = {
     "x-slotwise-user-id": "demo-agent",
     "x-slotwise-role": "agent",
 }  # the webhook goes through the queue and the processor before the booking is confirmed
+
+
+@pytest.fixture(scope="module")
+def signed_in(browser: Browser, runtime: Runtime) -> Iterator[Page]:
+    """The demo customer, signed in once for this module's tests (the suite's sign-ins share one throttle)."""
+    with signed_in_page(browser, runtime, "customer") as page:
+        yield page
+
+
+@pytest.fixture
+def customer(signed_in: Page, runtime: Runtime) -> Page:
+    signed_in.set_viewport_size({"width": 1280, "height": 860})
+    signed_in.goto(f"{runtime.base}/console/#/")
+    expect(signed_in.locator(".role")).to_have_text("customer")
+    return signed_in
+
+
+@pytest.fixture
+def snap(customer: Page, request: pytest.FixtureRequest) -> Screenshot:
+    return shooter(customer, request)
 
 
 def _main_link(page: Page, name: str) -> Locator:
@@ -80,8 +102,8 @@ def _open_outbox_mail(page: Page, subject: str, reference: str) -> None:
         page.wait_for_timeout(1_000)
 
 
-def test_a_customer_searches_books_pays_and_finds_the_confirmation(page: Page, screenshot: Screenshot) -> None:
-    sign_in(page, "customer")
+def test_a_customer_searches_books_pays_and_finds_the_confirmation(customer: Page, snap: Screenshot) -> None:
+    page, screenshot = customer, snap
     navigation = page.get_by_role("navigation", name="Main")
     # The local runtime answers GET /local/outbox, so the viewer is in the navigation.
     expect(navigation.get_by_role("link", name="Outbox")).to_be_visible()
@@ -132,8 +154,8 @@ def test_a_customer_searches_books_pays_and_finds_the_confirmation(page: Page, s
     screenshot("cancelled")
 
 
-def test_a_declined_card_is_reported(page: Page, screenshot: Screenshot) -> None:
-    sign_in(page, "customer")
+def test_a_declined_card_is_reported(customer: Page, snap: Screenshot) -> None:
+    page, screenshot = customer, snap
     _book_first_free_night(page, screenshot)
     pay = page.locator(".pay")
     pay.get_by_role("button", name=re.compile(r"^Pay €")).click()
@@ -142,20 +164,19 @@ def test_a_declined_card_is_reported(page: Page, screenshot: Screenshot) -> None
     screenshot("declined")
 
 
-def test_a_customer_reschedules_a_meeting_room_booking(page: Page, runtime: Runtime, screenshot: Screenshot) -> None:
+def test_a_customer_reschedules_a_meeting_room_booking(customer: Page, runtime: Runtime, snap: Screenshot) -> None:
     """A booking made through the API (an auto-confirmed meeting room) moved an hour later from "My bookings"."""
-    customer = CUSTOMER
     rooms = requests.get(f"{runtime.base}/api/v1/resources", params={"type": "meeting_room"}, timeout=10).json()
     body = {
         "resourceId": rooms["resources"][0]["id"],
         "startTime": "2027-06-08T10:00:00+02:00",
         "endTime": "2027-06-08T11:00:00+02:00",
     }
-    made = requests.post(f"{runtime.base}/api/v1/bookings", json=body, headers=customer, timeout=30)
+    made = requests.post(f"{runtime.base}/api/v1/bookings", json=body, headers=CUSTOMER, timeout=30)
     assert made.status_code == 201, made.text
     reference = made.json()["reference"]
 
-    sign_in(page, "customer")
+    page, screenshot = customer, snap
     _main_link(page, "My bookings").click()
     card = page.locator(f"li[data-reference='{reference}']")
     expect(card).to_contain_text(f"10:00{EN_DASH}11:00")  # the room's own zone (Europe/Amsterdam)
@@ -164,7 +185,7 @@ def test_a_customer_reschedules_a_meeting_room_booking(page: Page, runtime: Runt
     card.get_by_role("button", name="Move booking").click()
     expect(card).to_contain_text(f"11:00{EN_DASH}12:00")
     screenshot("rescheduled")
-    moved = requests.get(f"{runtime.base}/api/v1/bookings/{made.json()['id']}", headers=customer, timeout=10).json()
+    moved = requests.get(f"{runtime.base}/api/v1/bookings/{made.json()['id']}", headers=CUSTOMER, timeout=10).json()
     assert moved["startTime"].startswith("2027-06-08T11:00:00")
 
 
@@ -194,10 +215,10 @@ def test_an_agent_books_a_meeting_room_for_a_customer(page: Page, runtime: Runti
     assert (found.json()["customerId"], found.json()["createdBy"]) == ("demo-customer", "demo-agent")
 
 
-def test_a_customer_finds_a_flight_by_route_and_books_two_seats(page: Page, screenshot: Screenshot) -> None:
+def test_a_customer_finds_a_flight_by_route_and_books_two_seats(customer: Page, snap: Screenshot) -> None:
     # The demo departure leaves London 30 days after the runtime loaded its data (infra/local/demo_data.py).
     day = (datetime.now(UTC) + timedelta(days=30)).date().isoformat()
-    sign_in(page, "customer")
+    page, screenshot = customer, snap
     _main_link(page, "Search").click()
     page.get_by_role("button", name="Flights").click()
     page.get_by_label(re.compile("^From")).fill("LHR")
@@ -222,8 +243,8 @@ def test_a_customer_finds_a_flight_by_route_and_books_two_seats(page: Page, scre
     screenshot("flight-paid")
 
 
-def test_the_customer_screens_work_at_phone_width(page: Page, screenshot: Screenshot) -> None:
-    sign_in(page, "customer")
+def test_the_customer_screens_work_at_phone_width(customer: Page, snap: Screenshot) -> None:
+    page, screenshot = customer, snap
     page.set_viewport_size({"width": 375, "height": 812})
     page.get_by_role("button", name="Menu").click()
     _main_link(page, "Search").click()
