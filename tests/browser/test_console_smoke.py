@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import requests
 from playwright.sync_api import Page, expect
 
@@ -43,3 +45,27 @@ def test_the_demo_vendor_signs_in_and_sees_the_navigation(page: Page, screenshot
     expect(navigation).to_be_visible()
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+
+
+def test_signing_in_and_moving_around_work_from_the_keyboard(page: Page) -> None:
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("E-mail")).to_be_focused()
+    page.keyboard.type("vendor@demo.slotwise.test")
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Password")).to_be_focused()
+    page.keyboard.type("slotwise-demo-vendor")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    # The new screen has the focus (as after a page load), so the next Tab is into its content.
+    expect(page.locator("main")).to_be_focused()
+    page.keyboard.press("Tab")
+    first_link = page.locator("main").get_by_role("link", name="Calendar")
+    expect(first_link).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1, name=re.compile("^Calendar"))).to_be_visible()
+    expect(page.locator("main")).to_be_focused()
+    # The skip link, first in the page, moves focus past the navigation to the screen.
+    page.get_by_role("link", name="Skip to content").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("main")).to_be_focused()

@@ -9,12 +9,20 @@ import { tokens } from "./tokens";
 /** Sends each call to the configured API base (config.json when deployed, this origin locally) with the
  * session's bearer token. The base is only known after loadConfig(), so it is applied per request. */
 const toApi: Middleware = {
-  onRequest({ request }) {
+  async onRequest({ request }) {
     const access = tokens.access();
     if (access && !request.headers.has("authorization")) request.headers.set("authorization", `Bearer ${access}`);
     const url = new URL(request.url, window.location.origin);
     if (url.origin === config().apiBase) return request;
-    return new Request(`${config().apiBase}${url.pathname}${url.search}`, requestInit(request));
+    // Another origin (deployed: config.json's apiBase). The body is read whole, not streamed: a streamed request
+    // body needs HTTP/2 in Chromium, and these bodies are small JSON.
+    const body = request.method === "GET" || request.method === "HEAD" ? null : await request.arrayBuffer();
+    return new Request(`${config().apiBase}${url.pathname}${url.search}`, {
+      method: request.method,
+      headers: request.headers,
+      body,
+      signal: request.signal,
+    });
   },
   onResponse({ request, response }) {
     // Still 401 after the retry below: the session is over (revoked, or the refresh token expired).
@@ -34,17 +42,6 @@ async function fetchRefreshingOnce(input: Request): Promise<Response> {
   if (!(await tokens.refresh())) return response;
   again.headers.set("authorization", `Bearer ${tokens.access() ?? ""}`);
   return fetch(again);
-}
-
-function requestInit(request: Request): RequestInit {
-  return {
-    method: request.method,
-    body: request.method === "GET" || request.method === "HEAD" ? null : request.body,
-    headers: request.headers,
-    signal: request.signal,
-    // A streamed body needs half-duplex in Chromium's fetch.
-    ...({ duplex: "half" } as RequestInit),
-  };
 }
 
 export const api = createClient<paths>({ baseUrl: "", fetch: fetchRefreshingOnce });

@@ -8,7 +8,7 @@ import { navigate } from "../../router";
 import { Busy } from "../../ui/Busy";
 import { ErrorAlert } from "../../ui/ErrorAlert";
 import { formatMoney } from "../../ui/money";
-import { formatRange } from "../../ui/time";
+import { addDays, formatRange } from "../../ui/time";
 import { BookingActions } from "./BookingActions";
 import { bookingPage, type BookingFilter } from "./bookingsQuery";
 import { statusLabel } from "./statuses";
@@ -44,7 +44,8 @@ export function Bookings({ query }: RouteParams) {
   const filter: BookingFilter = {};
   if (status) filter.status = status;
   if (from) filter.from = dayStart(from);
-  if (to) filter.to = dayStart(to);
+  // "To" is inclusive: bookings of that whole day are listed.
+  if (to) filter.to = dayStart(addDays(to, 1));
   const key = JSON.stringify(filter);
 
   const load = async (after: string | null) => {

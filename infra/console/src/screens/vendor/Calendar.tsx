@@ -14,6 +14,7 @@ import { addDays, formatDay, formatTime, localDate, startOfWeek, today, zonedIso
 import { useLoad } from "../../ui/useLoad";
 import { allBookings } from "./bookingsQuery";
 import { myCatalog } from "./catalog";
+import { peakTaken } from "./occupancy";
 import { FIRM, HOLDS, statusLabel } from "./statuses";
 
 const REFRESH_MS = 4_000;
@@ -103,7 +104,7 @@ function SlotGrid({ resource, days, bookings }: { resource: Resource; days: stri
             // Each booking is listed once a day: in the hour it starts, or in the first row when it began earlier.
             const firstRow = from === Date.parse(zonedIso(day, hour(hours[0] ?? 0), zone));
             const starting = overlapping.filter((b) => Date.parse(b.startTime) >= from || firstRow);
-            const taken = overlapping.reduce((sum, b) => sum + b.quantity, 0);
+            const taken = peakTaken(overlapping, from, to);
             return (
               <div key={day} className="cell" data-day={day} data-hour={hour(h)}>
                 {taken > 0 && <Occupancy taken={taken} capacity={resource.capacity} />}
