@@ -8,10 +8,8 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
 
 import pytest
-import requests
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.console import SCREENSHOTS
@@ -35,21 +33,6 @@ def sign_in(page: Page, role: str, *, email: str | None = None, password: str | 
             return
         assert time.monotonic() < deadline, "the sign-in throttle did not let this sign-in through"
         page.wait_for_timeout(3_000)
-
-
-def log_in(runtime: Runtime, email: str, password: str) -> dict[str, Any]:
-    """`POST /auth/login`'s answer, waiting out the throttle's Retry-After like the console's user would."""
-    deadline = time.monotonic() + THROTTLE_WAIT_SECONDS
-    while True:
-        answer = requests.post(
-            f"{runtime.base}/api/v1/auth/login", json={"email": email, "password": password}, timeout=30
-        )
-        if answer.status_code != 429:
-            assert answer.status_code == 200, answer.text
-            signed_in: dict[str, Any] = answer.json()
-            return signed_in
-        assert time.monotonic() < deadline, "the sign-in throttle did not let this sign-in through"
-        time.sleep(max(1.0, float(answer.headers.get("retry-after", "3"))))
 
 
 @contextmanager

@@ -12,7 +12,7 @@ import requests
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import Screenshot
-from tests.browser.patient import log_in, shooter, sign_in, signed_in_page
+from tests.browser.patient import shooter, sign_in, signed_in_page
 from tests.e2e.runtime import Runtime
 
 PASSWORD = "A-pending-vendor-42"
@@ -80,12 +80,12 @@ def test_an_admin_approves_a_pending_vendor_who_can_then_act(
     expect(row).to_have_count(0)
     screenshot("approved")
 
-    # The vendor now acts: a fresh sign-in reads the active account.
-    bearer = {"Authorization": f"Bearer {log_in(runtime, email, PASSWORD)['accessToken']}"}
+    # The vendor now signs in to the console as a vendor, and acts with that session's token.
+    sign_in(second_page, "vendor", email=email, password=PASSWORD)
+    token = second_page.evaluate("JSON.parse(sessionStorage.getItem('slotwise.console.session')).accessToken")
+    bearer = {"Authorization": f"Bearer {token}"}
     venue = requests.post(f"{runtime.base}/api/v1/venues", json=VENUE, headers=bearer, timeout=30)
     assert venue.status_code == 201, venue.text
-    # …and signs in to the console as a vendor.
-    sign_in(second_page, "vendor", email=email, password=PASSWORD)
 
     # The approval is audited on the user: the admin finds it in the audit log.
     navigation.get_by_role("link", name="Audit log").click()
