@@ -27,7 +27,7 @@ from types import FrameType
 from typing import Any
 from urllib.parse import unquote
 
-from infra.local import call_counts, console
+from infra.local import call_counts, console, outbox
 from infra.local.adapter import event_for, to_http
 
 MANAGEMENT_PREFIX = "/@connections/"
@@ -83,7 +83,7 @@ class ApiRequestHandler(BaseHTTPRequestHandler):
             )
             self._answer(status, headers, data)
             return
-        static = console.answer(self.command, path)
+        static = console.answer(self.command, path) or outbox.answer(self.command, path)  # local-only, never deployed
         if static is not None:
             self._answer(*static)
             return

@@ -81,3 +81,27 @@ def test_an_invitations_link_is_shown_and_sets_the_password(runtime: Runtime) ->
     assert (again.status_code, again.json()["code"]) == (400, "invalid_password_token")
     login = {"email": "sam@hostel.test", "password": "Another-pony-77"}
     assert requests.post(f"{runtime.base}/api/v1/auth/login", json=login, timeout=30).status_code == 200
+
+
+def test_the_local_outbox_route_serves_the_same_mail_as_json(runtime: Runtime) -> None:
+    """`GET /local/outbox[/{id}]` (infra.local.outbox, what the console's outbox viewer reads) answers from the API
+    port with the e-mail the tests above made, the booking's `.ics` included; the API's own document omits it."""
+    listed = requests.get(f"{runtime.base}/local/outbox", timeout=30)
+    assert listed.status_code == 200, listed.text
+    assert listed.headers["cache-control"] == "no-store"
+    items = listed.json()["items"]
+    assert [item["number"] for item in items] == sorted((item["number"] for item in items), reverse=True)
+    confirmation = next(item for item in items if item["subject"].startswith("Booking confirmed"))
+    assert any("customer@demo.slotwise.test" in address for address in confirmation["to"])
+
+    opened = requests.get(f"{runtime.base}/local/outbox/{confirmation['id']}", timeout=30)
+    assert opened.status_code == 200, opened.text
+    body = opened.json()
+    assert body["html"] and body["text"]
+    (ics,) = [part for part in body["attachments"] if part["filename"] == "booking.ics"]
+    assert ics["contentType"] == "text/calendar" and "METHOD:REQUEST" in ics["text"]
+
+    missing = requests.get(f"{runtime.base}/local/outbox/no-such-mail", timeout=30)
+    assert (missing.status_code, missing.json()["code"]) == (404, "mail_not_found")
+    document = requests.get(f"{runtime.base}/api/v1/openapi.json", timeout=30).json()
+    assert not [path for path in document["paths"] if path.startswith("/local")]

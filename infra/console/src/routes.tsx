@@ -3,7 +3,15 @@
  * Vendor/staff rows first, then the customer/agent/admin rows below the marker (one block per team). */
 import type { ReactNode } from "react";
 
+import { Approvals } from "./screens/admin/Approvals";
+import { Audit } from "./screens/admin/Audit";
+import { Queues } from "./screens/admin/Queues";
+import { Book } from "./screens/customer/Book";
+import { MyBookings } from "./screens/customer/MyBookings";
+import { Search } from "./screens/customer/Search";
 import { Home } from "./screens/Home";
+import { Outbox } from "./screens/local/Outbox";
+import { outboxKnown, probeOutbox } from "./screens/local/localApi";
 import { BookingDetail } from "./screens/vendor/BookingDetail";
 import { Bookings } from "./screens/vendor/Bookings";
 import { Calendar } from "./screens/vendor/Calendar";
@@ -30,6 +38,11 @@ export interface RouteDef {
 
 export const ALL_ROLES: readonly Role[] = ["admin", "vendor", "staff", "agent", "advisor", "customer", "guest"];
 export const VENDOR_SIDE: readonly Role[] = ["vendor", "staff", "admin"];
+export const BOOKERS: readonly Role[] = ["customer", "agent"];
+export const ADMIN: readonly Role[] = ["admin"];
+
+// Asked once at start, before anyone signs in, so the navigation knows by then whether this is the local runtime.
+void probeOutbox();
 
 export const ROUTES: RouteDef[] = [
   { path: "/", title: "Home", roles: ALL_ROLES, element: () => <Home />, nav: true },
@@ -44,4 +57,34 @@ export const ROUTES: RouteDef[] = [
   { path: "/payments", title: "Payments", roles: ["vendor"], element: (r) => <Payments {...r} />, nav: true },
   { path: "/reports", title: "Reports", roles: ["vendor", "staff"], element: () => <Reports />, nav: true },
   // customer/agent/admin screens
+  { path: "/search", title: "Search", roles: BOOKERS, element: ({ query }) => <Search initial={query} />, nav: true },
+  {
+    path: "/book/:resourceId",
+    title: "Book",
+    roles: BOOKERS,
+    // Keyed by the address: a new resource or search starts a fresh form.
+    element: ({ params, query }) => (
+      <Book key={`${params.resourceId}?${query}`} resourceId={params.resourceId ?? ""} query={query} />
+    ),
+  },
+  { path: "/my-bookings", title: "My bookings", roles: BOOKERS, element: () => <MyBookings />, nav: true },
+  { path: "/admin/approvals", title: "Approvals", roles: ADMIN, element: () => <Approvals />, nav: true },
+  { path: "/admin/audit", title: "Audit log", roles: ADMIN, element: ({ query }) => <Audit initial={query} />, nav: true },
+  { path: "/admin/queues", title: "Queues", roles: ADMIN, element: () => <Queues />, nav: true },
+  // local runtime only: in the navigation once `GET /local/outbox` has answered (probeOutbox, at start)
+  {
+    path: "/outbox",
+    title: "Outbox",
+    roles: ALL_ROLES,
+    element: () => <Outbox selected={null} />,
+    get nav() {
+      return outboxKnown();
+    },
+  },
+  {
+    path: "/outbox/:mailId",
+    title: "Outbox",
+    roles: ALL_ROLES,
+    element: ({ params }) => <Outbox selected={params.mailId ?? null} />,
+  },
 ];
