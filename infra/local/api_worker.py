@@ -112,7 +112,9 @@ class ApiRequestHandler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(data)
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
+    # Every method reaches the adapter, as every method reaches API Gateway: one no route takes gets API Gateway's
+    # answer there (http.server would answer a method without a `do_` of its own with a 501 of its own).
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = do_TRACE = do_CONNECT = _serve
 
     def log_message(self, format: str, *args: Any) -> None:
         """The access log is the adapter-style line above; http.server's own lines would double it."""
