@@ -112,9 +112,13 @@ class ApiRequestHandler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(data)
 
-    # Every method reaches the adapter, as every method reaches API Gateway: one no route takes gets API Gateway's
-    # answer there (http.server would answer a method without a `do_` of its own with a 501 of its own).
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = do_TRACE = do_CONNECT = _serve
+    def __getattr__(self, name: str) -> Any:
+        """Every method reaches the adapter (`do_GET`, `do_TRACE`, `do_QUERY`, ...), as every method reaches API
+        Gateway: one that no route takes gets API Gateway's answer there. http.server answers a method without a
+        `do_` attribute with a 501 of its own, a server error no deployed stack gives."""
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
 
     def log_message(self, format: str, *args: Any) -> None:
         """The access log is the adapter-style line above; http.server's own lines would double it."""

@@ -91,14 +91,15 @@ def test_the_connection_is_kept_alive(worker: tuple[int, list[Any]]) -> None:
 
 
 def test_every_method_reaches_the_adapter(worker: tuple[int, list[Any]]) -> None:
-    """A method no route takes (TRACE, as a fuzzer sends) is API Gateway's to answer through the route table, never
-    http.server's own 501."""
+    """Methods no route takes (TRACE, QUERY, as a fuzzer sends) are API Gateway's to answer through the route table,
+    never http.server's own 501."""
     port, invoked = worker
-    with socket.create_connection(("127.0.0.1", port)) as client:
-        client.sendall(b"TRACE /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
-        status_line = client.makefile("rb").readline()
-    assert not status_line.startswith(b"HTTP/1.1 501"), status_line
-    assert [event["requestContext"]["http"]["method"] for _, event in invoked] == ["TRACE"]
+    for method in (b"TRACE", b"QUERY"):
+        with socket.create_connection(("127.0.0.1", port)) as client:
+            client.sendall(method + b" /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
+            status_line = client.makefile("rb").readline()
+        assert not status_line.startswith(b"HTTP/1.1 501"), status_line
+    assert [event["requestContext"]["http"]["method"] for _, event in invoked] == ["TRACE", "QUERY"]
 
 
 def test_a_refused_connection_is_an_http_error() -> None:
