@@ -5,13 +5,12 @@ build/test-output/screenshots/."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
-from tests.browser.console import CHROMIUM, CHROMIUM_ARGS, DIST_INDEX, SCREENSHOTS
+from tests.browser.console import CHROMIUM, CHROMIUM_ARGS, DIST_INDEX, console_page, shooter
 from tests.e2e.runtime import Runtime, running
 
 Screenshot = Callable[[str], None]
@@ -51,24 +50,11 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
 
 @pytest.fixture
 def page(browser: Browser, runtime: Runtime) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="en-GB")
-    context.set_default_timeout(15_000)
-    expect.set_options(timeout=15_000)
-    opened = context.new_page()
-    opened.goto(f"{runtime.base}/console/")
-    yield opened
-    context.close()
+    with console_page(browser, runtime.base) as opened:
+        yield opened
 
 
 @pytest.fixture
 def screenshot(page: Page, request: pytest.FixtureRequest) -> Screenshot:
     """`screenshot("calendar")` saves build/test-output/screenshots/<test>-<n>-calendar.png (full page)."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    test = re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.name)
-    taken: list[str] = []
-
-    def take(name: str) -> None:
-        taken.append(name)
-        page.screenshot(path=SCREENSHOTS / f"{test}-{len(taken):02d}-{name}.png", full_page=True)
-
-    return take
+    return shooter(page, request)

@@ -3,10 +3,14 @@ to the console as a demo user (`infra/local/demo_data.py`: `<role>@demo.slotwise
 
 from __future__ import annotations
 
+import re
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from playwright.sync_api import Page, expect
+import pytest
+from playwright.sync_api import Browser, Page, expect
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Headless, and nothing that talks to the network on its own (updates, sync, QUIC probes).
@@ -45,3 +49,30 @@ def sign_in(page: Page, role: str, *, email: str | None = None, password: str | 
             return
         assert time.monotonic() < deadline, "the sign-in throttle did not let this sign-in through"
         page.wait_for_timeout(3_000)
+
+
+@contextmanager
+def console_page(browser: Browser, base: str) -> Iterator[Page]:
+    """A fresh browser context (its own sessionStorage, so its own sign-in) on the console's sign-in page."""
+    context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="en-GB")
+    context.set_default_timeout(15_000)
+    expect.set_options(timeout=15_000)
+    page = context.new_page()
+    page.goto(f"{base}/console/")
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+def shooter(page: Page, request: pytest.FixtureRequest) -> Callable[[str], None]:
+    """`take("calendar")` saves build/test-output/screenshots/<test>-<n>-calendar.png (full page)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    test = re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.name)
+    taken: list[str] = []
+
+    def take(name: str) -> None:
+        taken.append(name)
+        page.screenshot(path=SCREENSHOTS / f"{test}-{len(taken):02d}-{name}.png", full_page=True)
+
+    return take

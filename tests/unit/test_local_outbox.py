@@ -10,34 +10,18 @@ import base64
 import json
 from typing import Any
 
-import boto3
 import pytest
 
 from infra.local import outbox
-from slotwise.notifications import mail as notifier_mail
 from slotwise.notifications.templates import Rendered
 from slotwise.settings import get_settings
+from tests.support.moto_mail import CALENDAR, send_and_capture
 
-CALENDAR = "BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\nUID:b-1@slotwise\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
 MOTO = "http://127.0.0.1:5050"
-
-
-def _moto_data_json() -> dict[str, Any]:
-    from moto.moto_api._internal.responses import MotoAPIResponse
-
-    status, _, body = MotoAPIResponse().model_data(None, "", {})
-    assert status == 200
-    data: dict[str, Any] = json.loads(body)
-    return data
 
 
 @pytest.fixture
 def captured(aws: None) -> dict[str, Any]:
-    from moto.core.model_instances import reset_model_data
-
-    reset_model_data()  # moto's view spans the process: only this test's messages
-    ses = boto3.client("ses")
-    ses.verify_email_identity(EmailAddress=get_settings().email_from)
     rendered = Rendered(
         locale="en",
         subject="Booking confirmed — Room 1",
@@ -46,16 +30,7 @@ def captured(aws: None) -> dict[str, Any]:
         title="Booking confirmed",
         body="Room 1",
     )
-    message = notifier_mail.build_message(
-        to_address="ana@example.test", to_name="Ana", rendered=rendered, calendar=CALENDAR, method="REQUEST"
-    )
-    notifier_mail.send(message)
-    ses.send_email(
-        Source=get_settings().email_from,
-        Destination={"ToAddresses": ["ops@example.test"]},
-        Message={"Subject": {"Data": "Plain note"}, "Body": {"Text": {"Data": "just text"}}},
-    )
-    return _moto_data_json()
+    return send_and_capture(rendered, to_name="Ana")
 
 
 def _get(path: str, data: dict[str, Any], method: str = "GET") -> tuple[int, dict[str, str], dict[str, Any]]:

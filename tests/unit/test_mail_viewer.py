@@ -6,39 +6,20 @@ notifier's own MIME builder sent a message through moto's SES, so the parser is 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
 from infra.local import __main__ as cli
 from infra.local import mail
-from slotwise.notifications import mail as notifier_mail
 from slotwise.notifications.templates import Rendered
 from slotwise.settings import get_settings
-
-CALENDAR = "BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\nUID:b-1@slotwise\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
-
-
-def _moto_data_json() -> dict[str, Any]:
-    """What GET /moto-api/data.json answers, from moto's own handler."""
-    from moto.moto_api._internal.responses import MotoAPIResponse
-
-    status, _, body = MotoAPIResponse().model_data(None, "", {})
-    assert status == 200
-    data: dict[str, Any] = json.loads(body)
-    return data
+from tests.support.moto_mail import CALENDAR, send_and_capture
 
 
 @pytest.fixture
 def captured(aws: None) -> dict[str, Any]:
-    from moto.core.model_instances import reset_model_data
-
-    reset_model_data()  # moto's view spans the process: only this test's messages
-    ses = boto3.client("ses")
-    ses.verify_email_identity(EmailAddress=get_settings().email_from)
     rendered = Rendered(
         locale="pt",
         subject="Reserva confirmada — Sala Tejo",
@@ -47,16 +28,7 @@ def captured(aws: None) -> dict[str, Any]:
         title="Reserva confirmada",
         body="Sala Tejo",
     )
-    message = notifier_mail.build_message(
-        to_address="ana@example.test", to_name="Ana Çarvalho", rendered=rendered, calendar=CALENDAR, method="REQUEST"
-    )
-    notifier_mail.send(message)
-    ses.send_email(
-        Source=get_settings().email_from,
-        Destination={"ToAddresses": ["ops@example.test"]},
-        Message={"Subject": {"Data": "Plain note"}, "Body": {"Text": {"Data": "just text"}}},
-    )
-    return _moto_data_json()
+    return send_and_capture(rendered, to_name="Ana Çarvalho")
 
 
 def test_the_payload_lists_each_email_with_time_sender_recipients_and_subject(captured: dict[str, Any]) -> None:

@@ -7,6 +7,7 @@ import { api, unwrap } from "../../api/client";
 import type { components } from "../../api/schema";
 import { Busy } from "../../ui/Busy";
 import { ErrorAlert } from "../../ui/ErrorAlert";
+import { usePages } from "../../ui/usePages";
 import "../../ui/screens.css";
 
 type User = components["schemas"]["User"];
@@ -28,28 +29,18 @@ function when(value: string): string {
 export function Approvals() {
   const [status, setStatus] = useState<Status>("pending_approval");
   const [role, setRole] = useState<Role | "">("");
-  const [users, setUsers] = useState<User[] | null>(null);
-  const [next, setNext] = useState<string | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { items: users, setItems: setUsers, next, error, busy, load: loadPage } = usePages<User>();
   const [done, setDone] = useState<string | null>(null);
 
   async function load(cursor: string | null) {
-    setBusy(true);
-    setError(null);
-    try {
+    await loadPage(cursor, async (at) => {
       const page = await unwrap(
         api.GET("/api/v1/admin/users", {
-          params: { query: { status, role: role || undefined, limit: 50, cursor: cursor ?? undefined } },
+          params: { query: { status, role: role || undefined, limit: 50, cursor: at ?? undefined } },
         }),
       );
-      setUsers((before) => (cursor && before ? [...before, ...page.users] : page.users));
-      setNext(page.pagination.nextCursor ?? null);
-    } catch (failure) {
-      setError(failure);
-    } finally {
-      setBusy(false);
-    }
+      return { items: page.users, next: page.pagination.nextCursor };
+    });
   }
 
   useEffect(() => {

@@ -7,6 +7,7 @@ import { api, unwrap } from "../../api/client";
 import type { components } from "../../api/schema";
 import { Busy } from "../../ui/Busy";
 import { ErrorAlert } from "../../ui/ErrorAlert";
+import { usePages } from "../../ui/usePages";
 import "../../ui/screens.css";
 
 type Entry = components["schemas"]["AuditEntry"];
@@ -51,19 +52,14 @@ export function Audit({ initial }: { initial: URLSearchParams }) {
   const [actor, setActor] = useState(initial.get("actor") ?? "");
   const [from, setFrom] = useState("");
   const [to, setTo] = useState("");
-  const [entries, setEntries] = useState<Entry[] | null>(null);
-  const [next, setNext] = useState<string | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { items: entries, next, error, setError, busy, load: loadPage } = usePages<Entry>();
 
   async function load(cursor: string | null) {
     if (!targetId.trim() && !actor.trim()) {
       setError("Give a target id or an actor: the audit log is read per target or per actor.");
       return;
     }
-    setBusy(true);
-    setError(null);
-    try {
+    await loadPage(cursor, async (at) => {
       const page = await unwrap(
         api.GET("/api/v1/admin/audit", {
           params: {
@@ -73,18 +69,13 @@ export function Audit({ initial }: { initial: URLSearchParams }) {
               from: instant(from, false),
               to: instant(to, true),
               limit: 50,
-              cursor: cursor ?? undefined,
+              cursor: at ?? undefined,
             },
           },
         }),
       );
-      setEntries((before) => (cursor && before ? [...before, ...page.entries] : page.entries));
-      setNext(page.pagination.nextCursor ?? null);
-    } catch (failure) {
-      setError(failure);
-    } finally {
-      setBusy(false);
-    }
+      return { items: page.entries, next: page.pagination.nextCursor };
+    });
   }
 
   function submit(event: FormEvent) {

@@ -8,6 +8,7 @@ import type { components } from "../../api/schema";
 import { useSession } from "../../session";
 import { Busy } from "../../ui/Busy";
 import { ErrorAlert } from "../../ui/ErrorAlert";
+import { usePages } from "../../ui/usePages";
 import { formatMoney } from "../../ui/money";
 import { addDays, formatDateTime, formatDay, formatRange, formatTime, localDate, zonedIso } from "../../ui/time";
 import { awaitsPayment, cancellable, reschedulable, statusLabel, type Booking, type BookingStatus } from "./booking";
@@ -33,15 +34,10 @@ const STATUSES: (BookingStatus | "")[] = [
 export function MyBookings() {
   const { role } = useSession();
   const [status, setStatus] = useState<BookingStatus | "">("");
-  const [bookings, setBookings] = useState<Booking[] | null>(null);
-  const [next, setNext] = useState<string | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { items: bookings, setItems: setBookings, next, error, busy, load: loadPage } = usePages<Booking>();
 
   async function load(cursor: string | null, wanted: BookingStatus | "" = status) {
-    setBusy(true);
-    setError(null);
-    try {
+    await loadPage(cursor, async (at) => {
       const page = await unwrap(
         api.GET("/api/v1/bookings", {
           params: {
@@ -49,18 +45,13 @@ export function MyBookings() {
               status: wanted || undefined,
               createdBy: role === "agent" ? "me" : undefined,
               limit: 20,
-              cursor: cursor ?? undefined,
+              cursor: at ?? undefined,
             },
           },
         }),
       );
-      setBookings((before) => (cursor && before ? [...before, ...page.bookings] : page.bookings));
-      setNext(page.pagination.nextCursor ?? null);
-    } catch (failure) {
-      setError(failure);
-    } finally {
-      setBusy(false);
-    }
+      return { items: page.bookings, next: page.pagination.nextCursor };
+    });
   }
 
   // The first load, and again when the filter changes.

@@ -6,6 +6,7 @@ import { api, unwrap } from "../../api/client";
 import type { components } from "../../api/schema";
 import { Busy } from "../../ui/Busy";
 import { ErrorAlert } from "../../ui/ErrorAlert";
+import { usePages } from "../../ui/usePages";
 import { formatMoney } from "../../ui/money";
 import { formatDateTime } from "../../ui/time";
 import { bookHref, unitLabel } from "./booking";
@@ -67,15 +68,10 @@ function PlaceSearch({ initial }: { initial: URLSearchParams }) {
   const [guests, setGuests] = useState("");
   const [from, setFrom] = useState("");
   const [to, setTo] = useState("");
-  const [results, setResults] = useState<Resource[] | null>(null);
-  const [next, setNext] = useState<string | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { items: results, next, error, busy, load: loadPage } = usePages<Resource>();
 
   async function load(cursor: string | null) {
-    setBusy(true);
-    setError(null);
-    try {
+    await loadPage(cursor, async (at) => {
       const page = await unwrap(
         api.GET("/api/v1/resources", {
           params: {
@@ -86,18 +82,13 @@ function PlaceSearch({ initial }: { initial: URLSearchParams }) {
               availableFrom: from && to ? dayStart(from) : undefined,
               availableTo: from && to ? dayStart(to) : undefined,
               limit: 20,
-              cursor: cursor ?? undefined,
+              cursor: at ?? undefined,
             },
           },
         }),
       );
-      setResults((before) => (cursor && before ? [...before, ...page.resources] : page.resources));
-      setNext(page.pagination.nextCursor ?? null);
-    } catch (failure) {
-      setError(failure);
-    } finally {
-      setBusy(false);
-    }
+      return { items: page.resources, next: page.pagination.nextCursor };
+    });
   }
 
   function submit(event: FormEvent) {
