@@ -48,8 +48,8 @@ export const ROUTES: RouteDef[] = [
   { path: "/", title: "Home", roles: ALL_ROLES, element: () => <Home />, nav: true },
   // vendor/staff screens
   { path: "/calendar", title: "Calendar", roles: ["vendor", "staff"], element: (r) => <Calendar {...r} />, nav: true },
-  { path: "/bookings", title: "Bookings", roles: ["vendor", "staff"], element: (r) => <Bookings {...r} />, nav: true },
-  { path: "/bookings/:bookingId", title: "Booking", roles: ["vendor", "staff"], element: (r) => <BookingDetail {...r} /> },
+  { path: "/bookings", title: "Bookings", roles: ["vendor", "staff", "advisor"], element: (r) => <Bookings {...r} />, nav: true },
+  { path: "/bookings/:bookingId", title: "Booking", roles: ["vendor", "staff", "advisor"], element: (r) => <BookingDetail {...r} /> },
   { path: "/venues", title: "Venues", roles: ["vendor", "staff"], element: () => <Venues />, nav: true },
   { path: "/resources/new", title: "New resource", roles: ["vendor", "staff"], element: (r) => <ResourceEditor {...r} /> },
   { path: "/resources/:resourceId", title: "Resource", roles: ["vendor", "staff"], element: (r) => <ResourceEditor {...r} /> },

@@ -1,5 +1,5 @@
 /** Short names for the generated schemas (`src/api/schema.d.ts`). */
-import type { components } from "./schema";
+import type { components } from "./schema.js";
 
 export type Schemas = components["schemas"];
 export type Venue = Schemas["Venue"];

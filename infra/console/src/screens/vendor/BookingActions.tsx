@@ -1,4 +1,5 @@
-/** The actions a booking's status allows (confirm, reject, cancel, check in, no-show), each one call; a reason is
+/** The actions a booking's status allows its viewer (confirm, reject, cancel, check in, no-show; an advisor's
+ * session: start, complete), each one call; a reason is
  * asked for where the API takes one. The updated booking goes back to the caller. */
 import { useState } from "react";
 
@@ -6,6 +7,7 @@ import { api, unwrap } from "../../api/client";
 import type { Booking } from "../../api/types";
 import { Busy } from "../../ui/Busy";
 import { ErrorAlert } from "../../ui/ErrorAlert";
+import { useSession } from "../../session";
 import { ACTION_LABELS, actionsFor, type BookingAction } from "./statuses";
 
 async function perform(action: BookingAction, booking: Booking, reason: string, refundTo: "card" | "wallet" | "") {
@@ -19,6 +21,10 @@ async function perform(action: BookingAction, booking: Booking, reason: string, 
       return unwrap(api.POST("/api/v1/bookings/{bookingId}/no-show", { ...path, body: { reason } }));
     case "check-in":
       return unwrap(api.POST("/api/v1/bookings/{bookingId}/check-in", path));
+    case "start":
+      return unwrap(api.POST("/api/v1/bookings/{bookingId}/start", path));
+    case "complete":
+      return unwrap(api.POST("/api/v1/bookings/{bookingId}/complete", path));
     case "cancel": {
       const body = { reason, scope: "this" as const, refundTo: refundTo || null };
       const cancelled = await unwrap(api.POST("/api/v1/bookings/{bookingId}/cancel", { ...path, body }));
@@ -26,6 +32,9 @@ async function perform(action: BookingAction, booking: Booking, reason: string, 
     }
   }
 }
+
+/** Actions without a reason to ask for: one click does them. */
+const IMMEDIATE: ReadonlySet<BookingAction> = new Set(["check-in", "start", "complete"]);
 
 export function BookingActions({
   booking,
@@ -41,7 +50,8 @@ export function BookingActions({
   const [refundTo, setRefundTo] = useState<"card" | "wallet" | "">("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
-  const actions = actionsFor(booking.status);
+  const { role } = useSession();
+  const actions = actionsFor(booking.status, { session: booking.resourceType === "advisor", role: role ?? undefined });
   if (actions.length === 0) return compact ? null : <p className="hint">No action applies to a {booking.status} booking.</p>;
 
   const run = async (action: BookingAction) => {
@@ -68,8 +78,8 @@ export function BookingActions({
             type="button"
             className={action === "cancel" || action === "reject" ? "danger" : action === "no-show" ? "secondary" : ""}
             disabled={busy}
-            aria-expanded={action === "check-in" ? undefined : pending === action}
-            onClick={() => (action === "check-in" ? void run(action) : setPending(pending === action ? null : action))}
+            aria-expanded={IMMEDIATE.has(action) ? undefined : pending === action}
+            onClick={() => (IMMEDIATE.has(action) ? void run(action) : setPending(pending === action ? null : action))}
           >
             {ACTION_LABELS[action]}
             {compact && <span className="sr-only"> {booking.reference}</span>}

@@ -1,4 +1,5 @@
-/** One booking for its vendor or staff: what was booked, its actions, its payment and refunds, and its history.
+/** One booking for its vendor, staff or advisor: what was booked, its actions, its payment and refunds (not for the
+ * advisor), its messages and its history.
  * Times are in the booking's (its resource's) timezone. */
 import { useState } from "react";
 
@@ -10,7 +11,9 @@ import { ErrorAlert } from "../../ui/ErrorAlert";
 import { formatMoney } from "../../ui/money";
 import { formatDateTime, formatRange } from "../../ui/time";
 import { useLoad } from "../../ui/useLoad";
+import { useSession } from "../../session";
 import { BookingActions } from "./BookingActions";
+import { Messages } from "./Messages";
 import { statusLabel } from "./statuses";
 
 type PaymentDetail = Payment & { refunds?: Schemas["Refund"][] };
@@ -102,13 +105,16 @@ export function BookingDetail({ params }: RouteParams) {
   const [updated, setUpdated] = useState<Booking | null>(null);
   const booking = updated && updated.id === bookingId ? updated : loaded.data;
   const zone = booking?.timezone ?? "UTC";
+  const { role } = useSession();
+  // An advisor reads the session, not the vendor's payments; the thread is the session's (and any booking's).
+  const advisor = role === "advisor";
 
   return (
     <section>
       <h1>Booking {booking?.reference ?? ""}</h1>
       <p>
         <a href="#/bookings">All bookings</a>
-        {booking && (
+        {booking && !advisor && (
           <>
             {" · "}
             <a href={`#/calendar?resourceId=${encodeURIComponent(booking.resourceId)}`}>Its calendar</a>
@@ -164,7 +170,8 @@ export function BookingDetail({ params }: RouteParams) {
           </dl>
           <h2>Actions</h2>
           <BookingActions booking={booking} onChanged={setUpdated} />
-          <PaymentSection booking={booking} />
+          {!advisor && <PaymentSection booking={booking} />}
+          <Messages booking={booking} />
           {(booking.history ?? []).length > 0 && (
             <section className="card" aria-labelledby="history-heading">
               <h2 id="history-heading">History</h2>
