@@ -139,21 +139,8 @@ def test_the_unread_count_stays_exact_under_racing_reads_and_deletes(local_table
 def test_a_new_notification_is_born_with_its_email_claimed(local_table: str) -> None:
     """The create transaction takes the e-mail claim: a duplicate finds it fresh (no second sender), a delivery
     that crashed after creating it is taken over once the lease lapsed, and a second create changes nothing."""
-    from slotwise.notifications.models import Notification, notification_id
-
     t0 = OCCURRED + timedelta(minutes=1)
-    note = Notification(
-        id=notification_id(OCCURRED, "booking.confirmed|e-1", "cust-42"),
-        user_id="cust-42",
-        event_id="e-1",
-        event_type="booking.confirmed",
-        booking_id="b-1",
-        booking_reference="K7PX2Q",
-        title="Confirmed",
-        body="Your booking is confirmed.",
-        locale="en",
-        created_at=OCCURRED,
-    )
+    note = _customer_note("e-1", "booking.confirmed", "Confirmed", "Your booking is confirmed.")
     assert store.create(note, email_pending=True, claimed_at=t0)
     (item,) = stored(local_table)
     assert (item["emailStatus"], item["emailSendingSince"], item["emailAttempts"]) == (
@@ -171,21 +158,26 @@ def test_a_new_notification_is_born_with_its_email_claimed(local_table: str) -> 
 
 
 def test_without_an_email_the_claim_is_not_taken(local_table: str) -> None:
-    from slotwise.notifications.models import Notification, notification_id
-
-    note = Notification(
-        id=notification_id(OCCURRED, "booking.held|e-2", "cust-42"),
-        user_id="cust-42",
-        event_id="e-2",
-        event_type="booking.held",
-        booking_id="b-1",
-        booking_reference="K7PX2Q",
-        title="Held",
-        body="Held.",
-        locale="en",
-        created_at=OCCURRED,
-    )
+    note = _customer_note("e-2", "booking.held", "Held", "Held.")
     assert store.create(note, email_pending=False, claimed_at=OCCURRED)
     (item,) = stored(local_table)
     assert item.get("emailStatus") is None and "emailSendingSince" not in item
     assert not store.claim_email("cust-42", note.id, now=OCCURRED, lease_seconds=service.EMAIL_LEASE_SECONDS)
+
+
+def _customer_note(event_id: str, event_type: str, title: str, body: str) -> Any:
+    """Customer cust-42's notification of one event about booking b-1."""
+    from slotwise.notifications.models import Notification, notification_id
+
+    return Notification(
+        id=notification_id(OCCURRED, f"{event_type}|{event_id}", "cust-42"),
+        user_id="cust-42",
+        event_id=event_id,
+        event_type=event_type,
+        booking_id="b-1",
+        booking_reference="K7PX2Q",
+        title=title,
+        body=body,
+        locale="en",
+        created_at=OCCURRED,
+    )
