@@ -56,7 +56,7 @@ def _client(service: str, endpoint_url: str | None = None) -> Any:
 
     config = Config(
         connect_timeout=2,
-        read_timeout=5,
+        read_timeout=get_settings().aws_read_timeout_seconds,
         retries={"mode": "standard", "max_attempts": 3},
         tcp_keepalive=True,
         # botocore's client-side check walks every attribute of every item against the service model before each

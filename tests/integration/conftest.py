@@ -40,6 +40,9 @@ def local_table(dynamodb_local: str, monkeypatch: pytest.MonkeyPatch) -> Iterato
     name = f"slotwise-{uuid.uuid4().hex[:10]}"
     monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", dynamodb_local)
     monkeypatch.setenv("SLOTWISE_TABLE_NAME", name)
+    # DynamoDB Local serialises transactions on one item; 32 racers on a busy 2-core CI machine queued past the
+    # Lambda's 5 s read timeout (retried three times, then 503). What these tests judge is the engine's answer.
+    monkeypatch.setenv("SLOTWISE_AWS_READ_TIMEOUT_SECONDS", "60")
     get_settings.cache_clear()
     reset_clients()
     client = boto3.client("dynamodb", endpoint_url=dynamodb_local)

@@ -39,3 +39,16 @@ def test_importing_a_handler_builds_no_client() -> None:
     sys.modules.pop("functions.health.handler", None)
     importlib.import_module("functions.health.handler")
     assert aws._client.cache_info().currsize == 0
+
+
+def test_clients_wait_as_long_as_the_settings_say(monkeypatch: pytest.MonkeyPatch) -> None:
+    aws.reset_clients()
+    assert aws.dynamodb().meta.config.read_timeout == 5  # a Lambda fails fast by default
+    monkeypatch.setenv("SLOTWISE_AWS_READ_TIMEOUT_SECONDS", "60")
+    get_settings.cache_clear()
+    aws.reset_clients()
+    assert aws.dynamodb().meta.config.read_timeout == 60
+    monkeypatch.setenv("SLOTWISE_AWS_READ_TIMEOUT_SECONDS", "0")
+    get_settings.cache_clear()
+    with pytest.raises(ValidationError):
+        get_settings()
