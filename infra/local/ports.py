@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from contextlib import ExitStack
 
 
 class PortInUse(RuntimeError):
@@ -49,3 +50,15 @@ def wait_until_open(port: int, timeout: float, host: str = "127.0.0.1") -> bool:
                 return True
         time.sleep(0.1)
     return False
+
+
+def free_ports(count: int, host: str = "127.0.0.1") -> list[int]:
+    """`count` different ports nobody listens on now. Each is held until all are picked: closed one by one, the OS
+    may hand out the same port twice (two servers of one runtime were once given one port and it failed to start)."""
+    with ExitStack() as held:
+        ports: list[int] = []
+        for _ in range(count):
+            sock = held.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
+            sock.bind((host, 0))
+            ports.append(sock.getsockname()[1])
+        return ports

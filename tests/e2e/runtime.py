@@ -14,7 +14,7 @@ from pathlib import Path
 
 import requests
 
-from infra.local.ports import free_port
+from infra.local.ports import free_ports
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -41,7 +41,7 @@ def runtime_env() -> dict[str, str]:
 
 
 def start(tmp_path: Path, *extra: str) -> Runtime:
-    api, ddb, moto, ws = free_port(), free_port(), free_port(), free_port()
+    api, ddb, moto, ws = free_ports(4)
     command = [
         sys.executable,
         "-m",

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from infra.local.ports import free_port, is_free
+from infra.local.ports import free_ports, is_free
 from tests.e2e.runtime import ROOT, Runtime, running, runtime_env, start, wait_healthy
 
 pytestmark = pytest.mark.e2e
@@ -130,6 +130,7 @@ def test_taken_port_is_reported_plainly(tmp_path: Path) -> None:
         holder.bind(("127.0.0.1", 0))
         holder.listen()
         taken = holder.getsockname()[1]
+        dynamodb_port, moto_port = free_ports(2)
         result = subprocess.run(
             [
                 sys.executable,
@@ -141,9 +142,9 @@ def test_taken_port_is_reported_plainly(tmp_path: Path) -> None:
                 "--api-port",
                 str(taken),
                 "--dynamodb-port",
-                str(free_port()),
+                str(dynamodb_port),
                 "--moto-port",
-                str(free_port()),
+                str(moto_port),
             ],
             cwd=ROOT,
             env=runtime_env(),

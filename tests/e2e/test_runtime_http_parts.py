@@ -14,7 +14,7 @@ import pytest
 
 from bench.loadgen import Connection, HttpError
 from infra.local.api_worker import relay_management, serve
-from infra.local.ports import free_port
+from infra.local.ports import free_port, free_ports, is_free
 
 pytestmark = pytest.mark.e2e
 
@@ -168,3 +168,10 @@ def test_the_worker_relays_management_calls_instead_of_routing_them(
         server.shutdown()
         server.server_close()
         bound.close()
+
+
+def test_ports_picked_together_are_different_and_free() -> None:
+    # One at a time, the OS once gave DynamoDB Local and moto of one runtime the same port.
+    ports = free_ports(64)
+    assert len(set(ports)) == 64
+    assert all(is_free(port) for port in ports)

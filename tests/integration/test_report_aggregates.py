@@ -10,6 +10,7 @@ import random
 import threading
 import uuid
 from collections import defaultdict
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -36,10 +37,19 @@ from slotwise.payments.provider import use_provider
 from slotwise.reports import aggregator, store
 from slotwise.transaction import TransactionFailed
 from tests.support.catalog import VENDOR, make_resource
+from tests.support.engine import engine
 from tests.support.http import call
 from tests.support.payments import FakeProvider, credit, intent_event, refund_event
 
 pytestmark = pytest.mark.dynamodb_local
+
+
+@pytest.fixture(scope="module")
+def dynamodb_local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """This module loads thousands of bookings: an engine of its own, so the session's stays light."""
+    # Why: the session's `dynamodb_local` in tests/integration/conftest.py.
+    yield from engine(tmp_path_factory)
+
 
 TODAY = datetime.now(UTC).date()
 # Three to seven days ahead: a customer's cancellation gets 50 % or 100 % back by the default tiers.

@@ -4,6 +4,7 @@ route-day's flight search costs one Query page and one BatchGetItem — no Scan,
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -17,8 +18,17 @@ from slotwise.data.codec import to_item
 from slotwise.data.dynamo import table_name
 from slotwise.identity.models import Caller
 from tests.support.catalog import make_resource
+from tests.support.engine import engine
 
 pytestmark = pytest.mark.dynamodb_local
+
+
+@pytest.fixture(scope="module")
+def dynamodb_local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """This module loads 10,000 flights: an engine of its own, so the session's stays light."""
+    # Why: the session's `dynamodb_local` in tests/integration/conftest.py.
+    yield from engine(tmp_path_factory)
+
 
 ORIGINS = ("LIS", "OPO", "MAD", "BCN", "CDG")
 DESTINATIONS = ("JFK", "EWR", "BOS", "ORD", "MIA", "LAX", "SFO", "SEA", "YYZ", "MEX")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
@@ -18,9 +19,17 @@ from slotwise.booking import create, deadlines
 from slotwise.booking.models import BookingCreate
 from slotwise.identity.models import Caller
 from tests.support.catalog import make_resource
+from tests.support.engine import engine
 from tests.support.http import ApiResponse, call
 
 DAY = datetime(2027, 3, 1, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def dynamodb_local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The racing proofs on a fresh engine: their time does not depend on what ran before."""
+    # Why: the session's `dynamodb_local` in tests/integration/conftest.py.
+    yield from engine(tmp_path_factory)
 
 
 @pytest.fixture(autouse=True)
