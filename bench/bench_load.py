@@ -560,6 +560,8 @@ def run(progress: Callable[[str], None] = _stamped) -> str:
         "plus an UpdateItem); the confirmation PDF built from fonts read once per process; request-quota leases "
         "per process (ADR 0007); webhook subscriptions read at most once a second per vendor and process.",
         "",
+        "Where a booking's CPU goes, part by part, and what 2 cores can hold: `docs/load-profile.md`.",
+        "",
         f"### {LOAD_USERS} users, {load.seconds:.0f} s",
         "",
         *_run_table(load),
