@@ -15,16 +15,25 @@ in the layer); a character neither font has (Korean Hangul, emoji) prints as `?`
 Pillow, an optional fpdf2 dependency used for images only, is not shipped in the layer (infra.layer_build).
 A process reads each font file once (`_parsed_font`) and every document starts from that reading: the notifier
 renders one PDF per confirmation e-mail, and reading DejaVu Sans was half of each.
+
+Cutting the embedded font down to a document's glyphs (fontTools' subsetter, in fpdf2's output step) was then most of
+a PDF's CPU (about 30 of 38 ms) and most of the notifier's (docs/load-profile.md). So every document embeds the
+glyphs of a fixed Latin repertoire (`REPERTOIRE`) besides its own, and a process keeps the cut font per set of glyphs
+(`_SubsetOnce`): every document whose text stays within the repertoire embeds the same cut, made once. The PDF grows
+from about 17 KB to about 40 KB. fpdf2 reaches the subsetter through its module's `ftsubset` name, which
+`_fpdf` points at `_FontSubsetting`: fonts that are not a `_SubsetOnce` are cut by fontTools as before.
 """
 
 from __future__ import annotations
 
 import copy
+import io
 import warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -39,6 +48,14 @@ FONTS = Path(__file__).resolve().parent / "fonts"
 MAIN_FONT = FONTS / "DejaVuSans.ttf"
 FALLBACK_FONT = FONTS / "DroidSansFallbackFull.ttf"
 MEDIA_TYPE = "application/pdf"
+# What a confirmation in a Latin script prints: ASCII, Latin-1, Latin Extended-A (Polish, Czech, Turkish... names),
+# general punctuation (dashes, quotes, ellipsis) and the euro sign.
+REPERTOIRE: tuple[int, ...] = (
+    *range(0x20, 0x7F),
+    *range(0xA0, 0x180),
+    *range(0x2010, 0x2028),
+    0x20AC,
+)
 
 
 @dataclass(frozen=True)
@@ -172,8 +189,90 @@ def _fpdf() -> Any:
         # fpdf2 warns at import that Pillow is missing: images are not used here, and the layer ships without it.
         warnings.simplefilter("ignore", UserWarning)
         import fpdf
+    import fpdf.output
+    from fontTools import subset
 
+    fpdf.output.ftsubset = SimpleNamespace(Options=subset.Options, Subsetter=_Subsetter)  # type: ignore[attr-defined]
     return fpdf
+
+
+@dataclass(frozen=True)
+class _Options:
+    """fpdf2's subsetting options, hashable by their values (the cache's key)."""
+
+    key: str
+    options: Any = field(compare=False, hash=False)
+
+    @classmethod
+    def of(cls, options: Any) -> _Options:
+        return cls(repr(sorted(vars(options).items())), options)
+
+
+@dataclass(frozen=True)
+class _Cut:
+    data: bytes  # the cut font file, as fpdf2 embeds it
+    glyph_ids: dict[str, int]  # glyph name -> id in the cut font
+
+
+@lru_cache(maxsize=32)
+def _cut(font_file: Path, glyphs: frozenset[str], options: _Options) -> _Cut:
+    """fontTools' cut of `font_file` to `glyphs`, as fpdf2's output step would make it."""
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(str(font_file), recalcTimestamp=False, lazy=True)
+    subsetter = subset.Subsetter(options.options)
+    subsetter.populate(glyphs=sorted(glyphs))
+    subsetter.subset(font)
+    saved = io.BytesIO()
+    font.save(saved)
+    return _Cut(saved.getvalue(), {name: font.getGlyphID(name) for name in glyphs})
+
+
+class _SubsetOnce:
+    """Stands for the font file in fpdf2's output step, which cuts it (`subset`), asks glyph ids (`getGlyphID`),
+    writes it (`save`) and closes it, and nothing else for a TrueType font: the cut comes from the process's `_cut`
+    cache."""
+
+    def __init__(self, font_file: Path) -> None:
+        self.font_file = font_file
+        self._cut: _Cut | None = None
+
+    def cut_to(self, glyphs: frozenset[str], options: Any) -> None:
+        self._cut = _cut(self.font_file, glyphs, _Options.of(options))
+
+    def getGlyphID(self, name: str) -> int:  # fontTools' name
+        assert self._cut is not None, "fpdf2 cuts a font before asking its glyph ids"
+        return self._cut.glyph_ids[name]
+
+    def save(self, file: io.BytesIO) -> None:
+        assert self._cut is not None, "fpdf2 cuts a font before writing it"
+        file.write(self._cut.data)
+
+    def close(self) -> None:
+        """Nothing is open: the cut is bytes."""
+
+
+class _Subsetter:
+    """fontTools' `Subsetter` as fpdf2 uses it (`Subsetter(options)`, `populate(glyphs=...)`, `subset(font)`);
+    a `_SubsetOnce` gets the cached cut, any other font fontTools' own."""
+
+    def __init__(self, options: Any) -> None:
+        self.options = options
+        self.glyphs: frozenset[str] = frozenset()
+
+    def populate(self, *, glyphs: Any) -> None:
+        self.glyphs = frozenset(glyphs)
+
+    def subset(self, font: Any) -> None:
+        if isinstance(font, _SubsetOnce):
+            font.cut_to(self.glyphs, self.options)
+            return
+        from fontTools import subset
+
+        subsetter = subset.Subsetter(self.options)
+        subsetter.populate(glyphs=sorted(self.glyphs))
+        subsetter.subset(font)
 
 
 @cache
@@ -188,12 +287,11 @@ def _parsed_font(family: str, font_file: Path) -> Any:
 def _add_font(pdf: Any, family: str, font_file: Path) -> None:
     """`pdf.add_font(family, fname=font_file)`, from the process's reading of the file (`_parsed_font`).
 
-    What one document changes is its own: the subset of glyphs it used (fpdf2 cuts the embedded font down to them
-    in place, so each document gets its own lazily opened fontTools font for that), its font number, missing
-    glyphs, largest size, and the descriptor it numbers on output. What is shared (widths, cmap, glyph ids) is only
+    What one document changes is its own: the subset of glyphs it used (the cut of the embedded font to them comes
+    from the process's cache through `_SubsetOnce`), its font number, missing glyphs, largest size, and the
+    descriptor it numbers on output. What is shared (widths, cmap, glyph ids) is only
     read. Written against fpdf2 2.8.9 (pinned); tests/unit/notifications/test_confirmation_pdf.py compares the
     result with fpdf2's own add_font."""
-    from fontTools.ttLib import TTFont
     from fpdf.fonts import SubsetMap, TTFFont
 
     parsed = _parsed_font(family, font_file)
@@ -202,13 +300,20 @@ def _add_font(pdf: Any, family: str, font_file: Path) -> None:
         if hasattr(parsed, slot):
             setattr(font, slot, getattr(parsed, slot))
     font.i = len(pdf.fonts) + 1
-    font.ttfont = TTFont(str(font_file), recalcTimestamp=False, lazy=True)
+    font.ttfont = _SubsetOnce(font_file)
     font.desc = copy.copy(parsed.desc)
     font.missing_glyphs = []
     font.biggest_size_pt = 0
     font._hbfont = None
     font.subset = SubsetMap(font)
     pdf.fonts[font.fontkey] = font
+
+
+def _pick_repertoire(font: Any, covered: frozenset[int]) -> None:
+    """The repertoire first, in one order: documents within it embed one cut of the font, with the same codes."""
+    for code in REPERTOIRE:
+        if code in covered:
+            font.subset.pick(code)
 
 
 def render(doc: ConfirmationDocument, *, reuse_fonts: bool = True) -> bytes:
@@ -228,6 +333,7 @@ def render(doc: ConfirmationDocument, *, reuse_fonts: bool = True) -> bytes:
     pdf.set_creator("Slotwise")
     add_font("DejaVu", MAIN_FONT)
     covered = _covers(MAIN_FONT)
+    _pick_repertoire(pdf.fonts["dejavu"], covered)
     if needs_fallback(doc.texts()):
         add_font("DroidFallback", FALLBACK_FONT)
         pdf.set_fallback_fonts(["DroidFallback"])

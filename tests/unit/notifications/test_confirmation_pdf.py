@@ -265,3 +265,31 @@ def replace_resource(doc: pdf.ConfirmationDocument, name: str) -> pdf.Confirmati
     from dataclasses import replace
 
     return replace(doc, resource=name)
+
+
+def test_documents_within_the_latin_repertoire_share_one_cut_of_the_font() -> None:
+    # Cutting the font per document was most of a PDF's CPU; every Latin document now embeds the repertoire's cut.
+    base = pdf.ConfirmationDocument(
+        reference="QX-1",
+        status="confirmed",
+        resource="Ballroom",
+        venue="Zoë's Hall",
+        address="ul. Floriańska 3, Kraków",
+        when="Mon 1 Mar 2027, 10:00\u201312:00",
+        timezone="Europe/Warsaw",
+        guests="80",
+        lines=[("Ballroom (2 x 100.00 PLN)", "200.00 PLN")],
+        total="200.00 PLN",
+    )
+    pdf._cut.cache_clear()
+    first = pdf.render(base)
+    second = pdf.render(replace_resource(base, "Żółta Sala — “Garden” … €"))
+    assert pdf._cut.cache_info().misses == 1 and pdf._cut.cache_info().hits == 1
+    assert "Żółta Sala — “Garden” … €" in text_of(second) and "Ballroom" in text_of(first)
+    # A name beyond it (Cyrillic, which DejaVu draws) gets a cut of its own, and prints as written.
+    cyrillic = pdf.render(replace_resource(base, "Зал Пушкин"))
+    assert pdf._cut.cache_info().misses == 2
+    assert "Зал Пушкин" in text_of(cyrillic)
+    assert _without_date_and_id(cyrillic) == _without_date_and_id(
+        pdf.render(replace_resource(base, "Зал Пушкин"), reuse_fonts=False)
+    )
