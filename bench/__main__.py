@@ -7,33 +7,16 @@ import argparse
 import importlib
 import os
 import platform
-import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+
+from bench import revision
 
 BENCH_DIR = Path(__file__).parent
 DOCS = BENCH_DIR.parent / "docs"
 SECTIONS = DOCS / "bench"
 REPORT = DOCS / "performance.md"
-
-
-def _commit() -> str:
-    """The commit measured, `+changes` when the working tree differs from it; `unknown` outside a git checkout."""
-    try:
-        head = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=BENCH_DIR, capture_output=True, text=True, check=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=BENCH_DIR,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return f"{head}+changes" if dirty else head
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -46,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"running {name}…", flush=True)
         section = importlib.import_module(f"bench.bench_{name}").run()
         stamp = (
-            f"\n_Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; commit {_commit()}; Python "
+            f"\n_Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; commit {revision.commit()}; Python "
             f"{platform.python_version()}, {platform.machine()}, {os.cpu_count()} cores._\n"
         )
         (SECTIONS / f"{name}.md").write_text(section + stamp, encoding="utf-8")

@@ -24,6 +24,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from bench import revision
+
 ROOT = Path(__file__).resolve().parents[1]
 CDK_OUT = ROOT / "cdk.out"
 STACK = "Slotwise-dev"
@@ -120,19 +122,6 @@ def _packages(python: Path, top: int) -> list[tuple[str, int]]:
     return sizes.most_common(top)
 
 
-def _revision() -> str:
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True, check=True
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "an unknown revision"
-    return f"commit {commit}" + (" plus uncommitted changes" if dirty else "")
-
-
 def run() -> str:
     if HOST_PLATFORM is None:
         raise RuntimeError(f"no manylinux wheels for this host ({platform.machine()}); run on Linux x86_64/aarch64")
@@ -150,7 +139,7 @@ def run() -> str:
         "## Infrastructure: what `make synth` ships",
         "",
         f"`python -m bench infra` runs `make synth` (layer for arm64 without Docker, then `cdk synth` with cdk-nag's "
-        f"AwsSolutions checks) on {_revision()}.",
+        f"AwsSolutions checks) on commit {revision.commit()}.",
         "",
         "| step | seconds |",
         "|---|---:|",

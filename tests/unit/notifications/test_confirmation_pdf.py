@@ -234,14 +234,14 @@ def _without_date_and_id(document: bytes) -> bytes:
     return re.sub(rb"/CreationDate \(D:[^)]*\)|/ID \[[^]]*\]", b"", document)
 
 
-@pytest.mark.parametrize("resource_name", ["Ballroom", "宴会厅 Ballroom"])
-def test_reusing_the_parsed_fonts_makes_the_same_pdf_as_reading_them_afresh(resource_name: str) -> None:
-    from concurrent.futures import ThreadPoolExecutor
+def hall_document(**changes: Any) -> pdf.ConfirmationDocument:
+    """A document built by hand (no booking): a Polish hall's Ballroom, with `changes`."""
+    from dataclasses import replace
 
-    doc = pdf.ConfirmationDocument(
+    document = pdf.ConfirmationDocument(
         reference="BK-7",
         status="confirmed",
-        resource=resource_name,
+        resource="Ballroom",
         venue="Zoë's Hall",
         address="ul. Floriańska 3, Kraków",
         when="Mon 1 Mar 2027, 10:00-12:00",
@@ -249,8 +249,15 @@ def test_reusing_the_parsed_fonts_makes_the_same_pdf_as_reading_them_afresh(reso
         guests="80",
         lines=[("Ballroom (2 x 100.00 PLN)", "200.00 PLN")],
         total="200.00 PLN",
-        terms=["Cancellations: no refund"],
     )
+    return replace(document, **changes)
+
+
+@pytest.mark.parametrize("resource_name", ["Ballroom", "宴会厅 Ballroom"])
+def test_reusing_the_parsed_fonts_makes_the_same_pdf_as_reading_them_afresh(resource_name: str) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    doc = hall_document(resource=resource_name, terms=["Cancellations: no refund"])
     afresh = _without_date_and_id(pdf.render(doc, reuse_fonts=False))
     # Concurrent renders in one process (the queue consumers' threads) share one parsed font and still each embed
     # exactly the subset of glyphs their own text uses.
@@ -269,18 +276,7 @@ def replace_resource(doc: pdf.ConfirmationDocument, name: str) -> pdf.Confirmati
 
 def test_documents_within_the_latin_repertoire_share_one_cut_of_the_font() -> None:
     # Cutting the font per document was most of a PDF's CPU; every Latin document now embeds the repertoire's cut.
-    base = pdf.ConfirmationDocument(
-        reference="QX-1",
-        status="confirmed",
-        resource="Ballroom",
-        venue="Zoë's Hall",
-        address="ul. Floriańska 3, Kraków",
-        when="Mon 1 Mar 2027, 10:00\u201312:00",
-        timezone="Europe/Warsaw",
-        guests="80",
-        lines=[("Ballroom (2 x 100.00 PLN)", "200.00 PLN")],
-        total="200.00 PLN",
-    )
+    base = hall_document(when="Mon 1 Mar 2027, 10:00\u201312:00")
     pdf._cut.cache_clear()
     first = pdf.render(base)
     second = pdf.render(replace_resource(base, "Żółta Sala — “Garden” … €"))
