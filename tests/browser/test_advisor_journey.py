@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import Screenshot
 from tests.browser.console import sign_in
-from tests.e2e.journey import demo
+from tests.e2e.journey import demo, demo_advisory_venue
 from tests.e2e.runtime import Runtime
 
 EVERY_DAY = {day: [{"start": "00:00", "end": "24:00"}] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
@@ -23,12 +23,10 @@ EVERY_DAY = {day: [{"start": "00:00", "end": "24:00"}] for day in ("mon", "tue",
 def _session_request(runtime: Runtime) -> dict[str, str]:
     """A resource the demo advisor is (decided by them), and a client's 30-minute request at the next quarter hour."""
     api = f"{runtime.base}/api/v1"
-    venues = requests.get(f"{api}/venues", params={"city": "New York"}, timeout=10).json()["venues"]
-    northstar = next(v for v in venues if v["name"] == "Northstar Advisors")
     created = requests.post(
         f"{api}/resources",
         json={
-            "venueId": northstar["id"],
+            "venueId": demo_advisory_venue(runtime)["id"],
             "name": "Dana Whitfield, quick questions",
             "type": "advisor",
             "capacity": 1,

@@ -25,6 +25,13 @@ def demo(runtime: Runtime, role: str) -> dict[str, str]:
     return sign_in(runtime, f"{role}@demo.slotwise.test", f"slotwise-demo-{role}")
 
 
+def demo_advisory_venue(runtime: Runtime) -> dict[str, Any]:
+    """The demo marketplace's advisory venue (Northstar Advisors, New York), found as a client would."""
+    venues = requests.get(f"{runtime.base}/api/v1/venues", params={"city": "New York"}, timeout=10).json()["venues"]
+    venue: dict[str, Any] = next(v for v in venues if v["name"] == "Northstar Advisors")
+    return venue
+
+
 def until(check: Callable[[], Any], seconds: float = 20.0) -> Any:
     """Poll until `check` answers something truthy, and return it."""
     deadline = time.monotonic() + seconds

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 
-from tests.e2e.journey import demo, sign_in, until
+from tests.e2e.journey import demo, demo_advisory_venue, sign_in, until
 from tests.e2e.runtime import Runtime, running
 
 pytestmark = pytest.mark.e2e
@@ -48,8 +48,7 @@ def test_the_advisor_marketplaces_journey(runtime: Runtime) -> None:
     advisor = sign_in(runtime, "rosa@advisors.test", PASSWORD)
 
     # The marketplace (the demo vendor) lists Rosa as a bookable person in its New York venue.
-    venues = requests.get(f"{api}/venues", params={"city": "New York"}, timeout=10).json()["venues"]
-    northstar = next(v for v in venues if v["name"] == "Northstar Advisors")
+    northstar = demo_advisory_venue(runtime)
     created = requests.post(
         f"{api}/resources",
         json={
