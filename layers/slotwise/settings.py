@@ -46,10 +46,10 @@ class Settings(BaseModel):
     region: str = Field(default="us-east-1", alias="AWS_REGION")
     api_base_path: str = Field(default="/api/v1", alias="SLOTWISE_API_BASE_PATH")
     service_name: str = Field(default="slotwise", alias="POWERTOOLS_SERVICE_NAME")
-    # The local runtime and the tests may name the caller through headers; never honoured in dev/prod (below).
     # How long a call to an AWS service may take to answer before the SDK retries it (3 attempts in all). A Lambda
     # wants to fail fast; the racing tests on DynamoDB Local on a busy 2-core machine raise it.
     aws_read_timeout_seconds: float = Field(default=5, alias="SLOTWISE_AWS_READ_TIMEOUT_SECONDS", ge=1, le=300)
+    # The local runtime and the tests may name the caller through headers; never honoured in dev/prod (below).
     trust_identity_headers: bool = Field(default=False, alias="SLOTWISE_TRUST_IDENTITY_HEADERS")
     # The tests may hash passwords with a cheaper scrypt n (2^this) than production's 2^17; ignored in dev/prod.
     scrypt_log2_n: int | None = Field(default=None, alias="SLOTWISE_SCRYPT_LOG2_N", ge=10, le=17)

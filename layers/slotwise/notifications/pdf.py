@@ -21,7 +21,7 @@ a PDF's CPU (about 30 of 38 ms) and most of the notifier's (docs/load-profile.md
 glyphs of a fixed Latin repertoire (`REPERTOIRE`) besides its own, and a process keeps the cut font per set of glyphs
 (`_SubsetOnce`): every document whose text stays within the repertoire embeds the same cut, made once. The PDF grows
 from about 17 KB to about 40 KB. fpdf2 reaches the subsetter through its module's `ftsubset` name, which
-`_fpdf` points at `_FontSubsetting`: fonts that are not a `_SubsetOnce` are cut by fontTools as before.
+`_fpdf` points at `_Subsetter`: fonts that are not a `_SubsetOnce` are cut by fontTools as before.
 """
 
 from __future__ import annotations
